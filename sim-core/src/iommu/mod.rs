@@ -1,0 +1,8 @@
+//! IOMMU instances: kinds, capabilities, translation caches, walkers, invalidation and the
+//! per-kind driver models that decide attaches.
+
+pub mod kind;
+pub mod params;
+
+pub use kind::{IommuKind, PageSizes};
+pub use params::{Caps, Costs, Geometry, IommuParams, Replacement};

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod run;
+pub mod topology;
+
+/// What a subcommand returns on failure: bad input or usage (exit 2).
+pub type CmdResult = Result<crate::Outcome, Box<dyn std::error::Error>>;
