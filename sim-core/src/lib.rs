@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod iommu;
+pub mod metrics;
 pub mod pagetable;
 pub mod time;
 pub mod topology;

@@ -1,0 +1,8 @@
+//! Metrics: streaming counters and histograms updated in place during a run, and the
+//! [`Results`] they become at the end.
+
+pub mod histogram;
+pub mod results;
+
+pub use histogram::Histogram;
+pub use results::{Better, DeviceResult, FaultRecord, IommuResult, MetricInfo, Metrics, Results, RunResult, SCHEMA};

@@ -1,0 +1,228 @@
+//! What a run produces: the JSON contract of `run --json` / `compare --json`
+//! (contracts.md), also the input of `check` and of the HTML reports. Every value is an
+//! integer, so results compare bit for bit.
+
+use serde::{Deserialize, Serialize};
+
+/// Which way a metric should move for a strategy to be better (used to mark the best value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Better {
+    Lower,
+    Higher,
+    /// Informational; no best value.
+    Neither,
+}
+
+/// Describes one metric: its JSON name, which way is better and what it means.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricInfo {
+    pub name: &'static str,
+    pub better: Better,
+    pub doc: &'static str,
+}
+
+macro_rules! metrics {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $better:ident, )*) => {
+        /// Totals of one run, all integers (cycles unless the name says otherwise). The field
+        /// set is the contract's, plus extras; fields are only ever added.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct Metrics { $( $(#[doc = $doc])+ pub $name: u64, )* }
+
+        impl Metrics {
+            /// Every metric, in output order.
+            pub const INFO: &'static [MetricInfo] = &[
+                $( MetricInfo { name: stringify!($name), better: Better::$better, doc: concat!($($doc),+) }, )*
+            ];
+
+            /// The value of the metric called `name`.
+            pub fn get(&self, name: &str) -> Option<u64> {
+                match name {
+                    $( stringify!($name) => Some(self.$name), )*
+                    _ => None,
+                }
+            }
+
+            /// `(name, value)` pairs in output order.
+            pub fn values(&self) -> Vec<(&'static str, u64)> {
+                vec![$( (stringify!($name), self.$name), )*]
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Engine events processed.
+    events: Neither,
+    /// Domains ever allocated.
+    domains_allocated: Lower,
+    /// Most domains alive at once.
+    domains_peak: Lower,
+    /// Domains alive when the run ended.
+    domains_final: Lower,
+    /// Attach attempts against an existing domain.
+    trial_attaches: Lower,
+    /// Attach attempts refused as incompatible (the soft errno).
+    soft_failures: Lower,
+    /// Attach attempts refused with any other errno.
+    hard_failures: Lower,
+    /// Group attaches requested by the scenario that succeeded.
+    attaches_ok: Higher,
+    /// Group attaches requested by the scenario that failed.
+    attaches_failed: Lower,
+    /// Group detaches performed.
+    detaches: Neither,
+    /// Most page-table memory alive at once, all domains, in bytes.
+    pagetable_bytes_peak: Lower,
+    /// Page-table memory alive when the run ended, in bytes.
+    pagetable_bytes_final: Lower,
+    /// Map requests.
+    maps: Neither,
+    /// Unmap requests.
+    unmaps: Neither,
+    /// Map or unmap requests refused (overlap, out of range, nothing mapped).
+    map_errors: Lower,
+    /// Extra per-domain map operations because a container holds several domains.
+    map_replications: Lower,
+    /// Per-domain map operations replaying existing mappings into a domain added later.
+    replayed_maps: Lower,
+    /// CPU cycles spent attaching (domain allocation, context programming, trial attaches).
+    cpu_cycles_attach: Lower,
+    /// CPU cycles spent in map calls (PTE writes, table allocation, replay).
+    cpu_cycles_map: Lower,
+    /// CPU cycles spent in unmap calls (PTE clears, table frees).
+    cpu_cycles_unmap: Lower,
+    /// CPU cycles spent issuing and waiting for invalidations.
+    cpu_cycles_invalidate: Lower,
+    /// Page or range invalidation commands (each IOMMU instance reached counts once).
+    invalidations_page: Lower,
+    /// Domain-wide invalidation commands (each IOMMU instance reached counts once).
+    invalidations_domain: Lower,
+    /// Global invalidation commands.
+    invalidations_global: Lower,
+    /// Device-TLB (ATS) invalidations sent to devices.
+    invalidations_devtlb: Lower,
+    /// Lazy-mode flush-queue flushes.
+    flushes: Neither,
+    /// Device translation requests.
+    translations: Neither,
+    /// Translations served by an ATS device TLB without reaching the IOMMU.
+    devtlb_hits: Higher,
+    /// IOTLB hits.
+    iotlb_hits: Higher,
+    /// IOTLB misses.
+    iotlb_misses: Lower,
+    /// Page-table walks performed.
+    walks: Lower,
+    /// Page-table memory reads performed by walks.
+    walk_reads: Lower,
+    /// Cycles spent in page-table walks (reads, walk-cache lookups, overhead).
+    walk_cycles: Lower,
+    /// Cycles translations waited for a free walker (contention).
+    walk_queue_cycles: Lower,
+    /// Median per-translation latency seen by devices.
+    dma_latency_p50: Lower,
+    /// 99th-percentile per-translation latency.
+    dma_latency_p99: Lower,
+    /// Largest per-translation latency.
+    dma_latency_max: Lower,
+    /// Mean per-translation latency (rounded down).
+    dma_latency_mean: Lower,
+    /// DMA to an address not mapped (or not permitted) in the device's domain.
+    faults: Lower,
+    /// Translations served from an IOTLB entry whose mapping had already been unmapped.
+    stale_translations: Lower,
+    /// Kernel log lines the modelled drivers would have printed.
+    log_lines: Lower,
+    /// Faults injected by the scenario (allocation failures, late invalidations, ...).
+    injected_faults: Neither,
+}
+
+/// Per-IOMMU-instance figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IommuResult {
+    pub id: String,
+    pub kind: String,
+    pub translations: u64,
+    pub iotlb_hits: u64,
+    pub iotlb_misses: u64,
+    pub iotlb_evictions: u64,
+    pub walks: u64,
+    pub walk_cache_hits: u64,
+    pub walk_reads: u64,
+    pub walk_cycles: u64,
+    pub walk_queue_cycles: u64,
+    /// Invalidation commands of any granularity received by this instance.
+    pub invalidations: u64,
+    pub invalidations_page: u64,
+    pub invalidations_domain: u64,
+    pub invalidations_global: u64,
+    /// Domain tags (DIDs, ASIDs, context banks...) in use at the peak.
+    pub domain_ids_peak: u64,
+    pub faults: u64,
+}
+
+/// Per-device figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceResult {
+    pub id: String,
+    pub iommu: String,
+    pub group: u64,
+    pub translations: u64,
+    pub devtlb_hits: u64,
+    pub iotlb_hits: u64,
+    pub iotlb_misses: u64,
+    pub dma_latency_p50: u64,
+    pub dma_latency_p99: u64,
+    pub dma_latency_max: u64,
+    pub dma_latency_mean: u64,
+    pub faults: u64,
+    pub stale_translations: u64,
+}
+
+/// One recorded fault (the first few of a run are kept; all are counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultRecord {
+    pub cycle: u64,
+    pub device: String,
+    pub iova: u64,
+    pub reason: String,
+}
+
+/// The outcome of one strategy on one scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunResult {
+    pub strategy: String,
+    /// 16 hex digits (engine/digest.rs).
+    pub digest: String,
+    pub metrics: Metrics,
+    pub iommus: Vec<IommuResult>,
+    pub devices: Vec<DeviceResult>,
+    /// The first faults of the run, in order (at most [`RunResult::FAULT_LOG_LIMIT`]).
+    pub fault_log: Vec<FaultRecord>,
+    /// Per-translation latency distribution as `(upper bound in cycles, count)` buckets.
+    pub latency_buckets: Vec<(u64, u64)>,
+}
+
+impl RunResult {
+    /// How many faults are kept with their details; the rest are only counted.
+    pub const FAULT_LOG_LIMIT: usize = 32;
+}
+
+/// Version of the JSON layout; bumped when a field is renamed or removed.
+pub const SCHEMA: u32 = 1;
+
+/// Everything `run --json` and `compare --json` print.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Results {
+    pub schema: u32,
+    pub scenario: String,
+    pub topology: String,
+    pub seed: u64,
+    pub runs: Vec<RunResult>,
+}
