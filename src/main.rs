@@ -27,6 +27,8 @@ enum Command {
     Topology(cmd::topology::Args),
     /// Run one scenario (every strategy it lists, or the one named) and print a summary.
     Run(cmd::run::Args),
+    /// Run the same seeded workload under each strategy and print them side by side.
+    Compare(cmd::compare::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
+        Some(Command::Compare(args)) => cmd::compare::run(args),
         None => cmd::run::run_default(),
     };
     match result {

@@ -4,14 +4,24 @@
 //! with several IOMMU instances, replaying attach / detach / map / unmap / DMA under each
 //! domain-reuse strategy so that they can be compared.
 //!
-//! Data flows one way: files ([`topology`], `scenario`) → an immutable platform → one
-//! simulation per strategy (`sim`) → `metrics::Results` → presentation (CLI, reports).
+//! Data flows one way: files ([`topology`], [`scenario`]) → an immutable platform → one
+//! simulation per strategy ([`sim`]) → [`metrics::Results`] → presentation (CLI, reports).
+//!
+//! Where things are decided: an attach in `iommu/driver.rs` (the driver's verdict) and
+//! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
+//! fan-out in `iommu/invalidate.rs`.
 
+pub mod container;
+pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod iommu;
 pub mod metrics;
 pub mod pagetable;
+pub mod runner;
+pub mod scenario;
+pub mod sim;
+pub mod strategy;
 pub mod time;
 pub mod topology;

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod compare;
 pub mod run;
+pub mod table;
 pub mod topology;
 
 /// What a subcommand returns on failure: bad input or usage (exit 2).

@@ -1,8 +1,13 @@
-//! `iommu-sim run SCENARIO [--strategy NAME] [--seed N] [--json] [--trace FILE]`.
+//! `iommu-sim run SCENARIO [--strategy NAME] [--seed N] [--json]`: runs one scenario under
+//! every strategy it lists (or the one named) and prints a summary.
 
 use std::path::PathBuf;
 
-use super::CmdResult;
+use sim_core::scenario::Scenario;
+use sim_core::strategy::StrategyName;
+
+use super::{CmdResult, table};
+use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,8 +24,20 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    Err("run: not implemented yet".into())
+pub fn run(args: Args) -> CmdResult {
+    let scenario = Scenario::load(&args.scenario)?;
+    let strategies = match &args.strategy {
+        Some(s) => vec![StrategyName::parse(s)?],
+        None => scenario.strategies.clone(),
+    };
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let results = sim_core::runner::run_all(&scenario, &strategies, seed);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print!("{}", table::render(&results));
+    }
+    Ok(Outcome::Success)
 }
 
 pub fn run_default() -> CmdResult {

@@ -1,0 +1,97 @@
+//! Containers: a VFIO container or an iommufd IOAS. It holds the user's mappings and the
+//! domains that must all reflect them: every map goes into every domain
+//! (`vfio_iommu_map` loops over `domain_list`; iommufd copies PFNs into every domain of
+//! `iopt->domains`), and a domain added later gets every mapping replayed into it.
+
+use std::collections::BTreeMap;
+
+use crate::ids::DomainId;
+use crate::scenario::{ContainerSpec, ProtBits};
+
+/// A user mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    pub size: u64,
+    pub prot: ProtBits,
+}
+
+/// A container during a run.
+#[derive(Debug)]
+pub struct Container {
+    pub spec: ContainerSpec,
+    /// Mappings by start IOVA; never overlapping.
+    pub mappings: BTreeMap<u64, Mapping>,
+    /// Domains in the order they joined (the search order of every strategy).
+    pub domains: Vec<DomainId>,
+    /// Lazy mode: unmaps queued since the last flush.
+    pub fq_pending: u32,
+    /// Lazy mode: bumped by every flush, so a timer armed before it is ignored.
+    pub fq_generation: u32,
+    /// The container's synthetic physical base: a mapping of `iova` points at `base + iova`,
+    /// so translations can be checked and superpage alignment is preserved.
+    pub phys_base: u64,
+}
+
+impl Container {
+    pub fn new(spec: ContainerSpec, index: usize) -> Container {
+        Container {
+            spec,
+            mappings: BTreeMap::new(),
+            domains: Vec::new(),
+            fq_pending: 0,
+            fq_generation: 0,
+            phys_base: ((index as u64) + 1) << 40,
+        }
+    }
+
+    /// True if `[iova, iova + size)` overlaps an existing mapping.
+    pub fn overlaps(&self, iova: u64, size: u64) -> bool {
+        let end = iova + size;
+        if let Some((&start, m)) = self.mappings.range(..end).next_back() {
+            return start + m.size > iova;
+        }
+        false
+    }
+
+    /// Removes every mapping inside `[iova, iova + size)` and returns them. Like
+    /// `vfio_dma_do_unmap`, a mapping straddling either end of the range is not split; the
+    /// caller treats the request as an error then.
+    pub fn take_range(&mut self, iova: u64, size: u64) -> Result<Vec<(u64, Mapping)>, ()> {
+        let end = iova + size;
+        let inside: Vec<u64> = self.mappings.range(iova..end).map(|(&s, _)| s).collect();
+        if let Some((&s, m)) = self.mappings.range(..iova).next_back() {
+            if s + m.size > iova {
+                return Err(());
+            }
+        }
+        for &s in &inside {
+            if s + self.mappings[&s].size > end {
+                return Err(());
+            }
+        }
+        Ok(inside.into_iter().map(|s| (s, self.mappings.remove(&s).expect("present"))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Invalidation;
+
+    fn c() -> Container {
+        Container::new(ContainerSpec { name: "c".into(), invalidation: Invalidation::Strict, flush_queue: 256, flush_timeout: 1 }, 0)
+    }
+
+    #[test]
+    fn overlap_and_take() {
+        let mut c = c();
+        c.mappings.insert(0x1000, Mapping { size: 0x2000, prot: 3 });
+        c.mappings.insert(0x8000, Mapping { size: 0x1000, prot: 3 });
+        assert!(c.overlaps(0x2000, 0x1000));
+        assert!(!c.overlaps(0x3000, 0x1000));
+        assert!(c.take_range(0x2000, 0x1000).is_err());
+        let taken = c.take_range(0x0, 0x9000).unwrap();
+        assert_eq!(taken.len(), 2);
+        assert!(c.mappings.is_empty());
+    }
+}

@@ -1,0 +1,200 @@
+//! Resolving a scenario against its topology: names become ids, the script is sorted by time
+//! (file order breaks ties), and every reference is checked so that a run never meets an
+//! unknown id.
+
+use std::path::{Path, PathBuf};
+
+use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
+use crate::error::{InputError, Location, parse_ron};
+use crate::ids::{ContainerId, DeviceId};
+use crate::strategy::StrategyName;
+use crate::time::Cycle;
+use crate::topology::Platform;
+
+/// A container after loading.
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub invalidation: Invalidation,
+    pub flush_queue: u32,
+    pub flush_timeout: Cycle,
+}
+
+/// Access bits of a mapping (1 = read, 2 = write).
+pub type ProtBits = u8;
+pub const PROT_READ: ProtBits = 1;
+pub const PROT_WRITE: ProtBits = 2;
+
+/// A script operation with names resolved to ids. `Copy` and small: it travels in events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Attach { device: DeviceId, container: ContainerId },
+    Detach { device: DeviceId },
+    Map { container: ContainerId, iova: u64, size: u64, prot: ProtBits },
+    Unmap { container: ContainerId, iova: u64, size: u64 },
+    Dma { device: DeviceId, iova: u64, bytes: u64, write: bool },
+}
+
+/// One resolved script line.
+#[derive(Clone, Copy, Debug)]
+pub struct Line {
+    pub at: Cycle,
+    pub count: u64,
+    pub every: Cycle,
+    pub action: Action,
+}
+
+/// A scenario ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub path: PathBuf,
+    pub platform: Platform,
+    pub seed: u64,
+    pub duration: Cycle,
+    pub strategies: Vec<StrategyName>,
+    pub soft_errno: SoftErrno,
+    pub containers: Vec<ContainerSpec>,
+    /// Sorted by `at`; ties keep file order.
+    pub script: Vec<Line>,
+}
+
+/// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
+const MIN_PAGE: u64 = 4096;
+
+impl Scenario {
+    /// Reads a scenario file and the topology it names.
+    pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        let source = InputError::read(path)?;
+        let parsed: schema::Scenario = parse_ron(path, &source)?;
+        let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
+        if !topo_path.is_file() {
+            return Err(InputError::Invalid {
+                at: Location::of_text(path, &source, &format!("\"{}\"", parsed.topology)),
+                message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
+            });
+        }
+        let platform = Platform::load(&topo_path)?;
+        Scenario::resolve(path, &source, parsed, platform)
+    }
+
+    /// Parses scenario text whose topology is already loaded (the embedded default scenario).
+    pub fn from_parts(path: &Path, source: &str, platform: Platform) -> Result<Scenario, InputError> {
+        let parsed: schema::Scenario = parse_ron(path, source)?;
+        Scenario::resolve(path, source, parsed, platform)
+    }
+
+    fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
+        let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+
+        let mut strategies = Vec::new();
+        for (i, name) in s.strategies.iter().enumerate() {
+            let n = StrategyName::parse(name).map_err(|e| invalid(&format!("\"{name}\""), format!("strategies[{i}]: {e}")))?;
+            if strategies.contains(&n) {
+                return Err(invalid(&format!("\"{name}\""), format!("strategies[{i}]: `{name}` is listed twice")));
+            }
+            strategies.push(n);
+        }
+        if strategies.is_empty() {
+            strategies = StrategyName::ALL.to_vec();
+        }
+
+        let mut containers: Vec<ContainerSpec> = Vec::new();
+        for (i, c) in s.containers.iter().enumerate() {
+            if c.id.is_empty() {
+                return Err(invalid("Container", format!("containers[{i}]: empty id")));
+            }
+            if containers.iter().any(|x| x.name == c.id) {
+                return Err(invalid(&format!("\"{}\"", c.id), format!("containers[{i}] \"{}\": duplicate container id", c.id)));
+            }
+            if c.invalidation == Invalidation::Lazy && (c.flush_queue == 0 || c.flush_timeout == 0) {
+                return Err(invalid(
+                    &format!("\"{}\"", c.id),
+                    format!("containers[{i}] \"{}\": lazy invalidation needs flush_queue ≥ 1 and flush_timeout ≥ 1", c.id),
+                ));
+            }
+            containers.push(ContainerSpec {
+                name: c.id.clone(),
+                invalidation: c.invalidation,
+                flush_queue: c.flush_queue,
+                flush_timeout: c.flush_timeout,
+            });
+        }
+        if containers.len() > u16::MAX as usize {
+            return Err(invalid("containers", "more than 65535 containers".into()));
+        }
+
+        let device = |i: usize, field: &str, name: &str| -> Result<DeviceId, InputError> {
+            platform.device_by_name(name).ok_or_else(|| {
+                invalid(
+                    &format!("\"{name}\""),
+                    format!("events[{i}].{field}: device \"{name}\" is not in topology \"{}\"", platform.name),
+                )
+            })
+        };
+        let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
+            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+                invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
+            })
+        };
+        let range = |i: usize, what: &str, iova: u64, size: u64| -> Result<(), InputError> {
+            let needle = format!("{what}(");
+            if size == 0 {
+                return Err(invalid(&needle, format!("events[{i}].size: a {what} of 0 bytes")));
+            }
+            if iova % MIN_PAGE != 0 || size % MIN_PAGE != 0 {
+                return Err(invalid(&needle, format!("events[{i}]: {what} iova {iova:#x} size {size:#x} is not 4 KiB aligned")));
+            }
+            if iova.checked_add(size).is_none() {
+                return Err(invalid(&needle, format!("events[{i}]: {what} iova {iova:#x} + size {size:#x} overflows 64 bits")));
+            }
+            Ok(())
+        };
+
+        let mut script = Vec::with_capacity(s.events.len());
+        for (i, e) in s.events.iter().enumerate() {
+            let action = match &e.op {
+                Op::Attach { device: d, container: c } => Action::Attach { device: device(i, "device", d)?, container: container(i, c)? },
+                Op::Detach { device: d } => Action::Detach { device: device(i, "device", d)? },
+                Op::Map { container: c, iova, size, prot } => {
+                    range(i, "Map", *iova, *size)?;
+                    let prot = match prot {
+                        Prot::Read => PROT_READ,
+                        Prot::Write => PROT_WRITE,
+                        Prot::ReadWrite => PROT_READ | PROT_WRITE,
+                    };
+                    Action::Map { container: container(i, c)?, iova: *iova, size: *size, prot }
+                }
+                Op::Unmap { container: c, iova, size } => {
+                    range(i, "Unmap", *iova, *size)?;
+                    Action::Unmap { container: container(i, c)?, iova: *iova, size: *size }
+                }
+                Op::Dma { device: d, iova, bytes, dir } => {
+                    if *bytes == 0 || iova.checked_add(*bytes).is_none() {
+                        return Err(invalid("Dma(", format!("events[{i}]: Dma of {bytes} bytes at {iova:#x} is empty or overflows")));
+                    }
+                    Action::Dma { device: device(i, "device", d)?, iova: *iova, bytes: *bytes, write: *dir == Dir::Write }
+                }
+            };
+            let (count, every) = match e.repeat {
+                None => (1, 1),
+                Some(r) if r.count >= 1 && r.every >= 1 => (r.count, r.every),
+                Some(_) => return Err(invalid("repeat", format!("events[{i}].repeat: count and every must be ≥ 1"))),
+            };
+            script.push(Line { at: e.at, count, every, action });
+        }
+        script.sort_by_key(|l| l.at); // stable: ties keep file order
+
+        Ok(Scenario {
+            name: s.name,
+            path: path.to_path_buf(),
+            platform,
+            seed: s.seed,
+            duration: s.duration,
+            strategies,
+            soft_errno: s.soft_errno,
+            containers,
+            script,
+        })
+    }
+}

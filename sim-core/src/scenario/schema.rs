@@ -1,0 +1,150 @@
+//! What a scenario file says (RON). `load.rs` resolves names against the topology.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Cycle;
+
+/// A scenario: a topology, a seed, containers and a timed script.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in outputs.
+    pub name: String,
+    /// Path of the topology file, relative to this scenario file.
+    pub topology: String,
+    /// Master seed of every random stream (overridable with `--seed`).
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated time limit in cycles; events due later are not processed.
+    #[serde(default = "default_duration")]
+    pub duration: Cycle,
+    /// Strategies to run (names as in contracts.md); empty = all.
+    #[serde(default)]
+    pub strategies: Vec<String>,
+    /// The errno drivers return for an incompatible domain: `EINVAL` (merged, v6.2) or
+    /// `EMEDIUMTYPE` (the 2022 series).
+    #[serde(default)]
+    pub soft_errno: SoftErrno,
+    /// VFIO containers / iommufd IOASes.
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    /// The timed script.
+    #[serde(default)]
+    pub events: Vec<ScriptEvent>,
+}
+
+fn default_duration() -> Cycle {
+    // 1 s at the 1 GHz reference clock.
+    1_000_000_000
+}
+
+/// Which errno means "incompatible, try another domain".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SoftErrno {
+    /// As merged for v6.2 ("iommu: Define EINVAL as device/domain incompatibility").
+    #[default]
+    EINVAL,
+    /// As proposed in the 2022 series ("iommu: Return -EMEDIUMTYPE for incompatible domain").
+    EMEDIUMTYPE,
+}
+
+/// A VFIO container or iommufd IOAS: a set of user mappings and the domains that hold them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Container {
+    /// Name the script refers to.
+    pub id: String,
+    /// How unmaps invalidate the IOTLBs.
+    #[serde(default)]
+    pub invalidation: Invalidation,
+    /// Lazy mode: flush after this many queued unmaps (`IOVA_DEFAULT_FQ_SIZE`, dma-iommu.c).
+    #[serde(default = "default_fq_size")]
+    pub flush_queue: u32,
+    /// Lazy mode: flush this many cycles after the first queued unmap
+    /// (`IOVA_DEFAULT_FQ_TIMEOUT` = 10 ms, dma-iommu.c).
+    #[serde(default = "default_fq_timeout")]
+    pub flush_timeout: Cycle,
+}
+
+fn default_fq_size() -> u32 {
+    256
+}
+
+fn default_fq_timeout() -> Cycle {
+    crate::time::ms(10)
+}
+
+/// Invalidation mode of a container (or of a DMA-API user).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invalidation {
+    /// Range/page invalidation plus a sync wait inside every unmap.
+    #[default]
+    Strict,
+    /// Unmaps queue; a full queue or the timeout triggers one domain-wide flush.
+    Lazy,
+    /// No invalidation at all (an experiment: shows the exposure).
+    None,
+}
+
+/// One line of the script.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptEvent {
+    /// Cycle of the (first) occurrence.
+    pub at: Cycle,
+    /// Repeat the operation: `count` occurrences in all, `every` cycles apart. Expanded
+    /// lazily, so a million repetitions cost no memory.
+    #[serde(default)]
+    pub repeat: Option<Repeat>,
+    /// The operation.
+    pub op: Op,
+}
+
+/// Repetition of a script line.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    /// Occurrences in all (≥ 1).
+    pub count: u64,
+    /// Cycles between occurrences (≥ 1).
+    pub every: Cycle,
+}
+
+/// Access permission of a mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Prot {
+    Read,
+    Write,
+    #[default]
+    ReadWrite,
+}
+
+/// Direction of a DMA, from the device's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Dir {
+    /// The device reads memory (needs read permission).
+    Read,
+    /// The device writes memory (needs write permission).
+    Write,
+}
+
+/// A script operation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Op {
+    /// Attach the device's IOMMU group to a container (the whole group, as VFIO does).
+    Attach { device: String, container: String },
+    /// Detach the device; its group leaves the container when its last attached device does.
+    Detach { device: String },
+    /// Map `[iova, iova + size)` into every domain of the container.
+    Map {
+        container: String,
+        iova: u64,
+        size: u64,
+        #[serde(default)]
+        prot: Prot,
+    },
+    /// Unmap `[iova, iova + size)` from every domain of the container.
+    Unmap { container: String, iova: u64, size: u64 },
+    /// The device accesses `bytes` bytes at `iova`: one translation per page touched.
+    Dma { device: String, iova: u64, bytes: u64, dir: Dir },
+}

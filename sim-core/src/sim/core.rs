@@ -1,0 +1,399 @@
+//! The simulation state and the operations strategies and script events use: allocate, attach,
+//! detach and free domains; map and unmap through containers. Everything here charges its CPU
+//! cost and updates the streamed counters in place.
+
+use crate::container::{Container, Mapping};
+use crate::domain::{Attachment, Domain};
+use crate::ids::{ContainerId, DeviceId, DomainId, GroupId, IommuId};
+use crate::iommu::driver::{self, DomainProps, DriverEra, Errno};
+use crate::iommu::instance::Instance;
+use crate::iommu::iotlb::Iotlb;
+use crate::metrics::{FaultRecord, Histogram, Metrics, RunResult};
+use crate::pagetable::{Format, PageTable, Prot};
+use crate::scenario::{ProtBits, Scenario};
+use crate::time::Cycle;
+use crate::topology::Platform;
+
+/// Run-time state of a device.
+#[derive(Debug)]
+pub struct DeviceState {
+    /// The domain its group is attached to, and the domain's tag on its instance: cached here
+    /// so a translation needs no search.
+    pub domain: Option<(DomainId, u32)>,
+    /// ATS device TLB, for ATS-capable devices.
+    pub devtlb: Option<Iotlb>,
+    /// The device asked to be attached (its group may be attached through a sibling too).
+    pub attached: bool,
+    pub latency: Histogram,
+    pub translations: u64,
+    pub devtlb_hits: u64,
+    pub iotlb_hits: u64,
+    pub iotlb_misses: u64,
+    pub faults: u64,
+    pub stale: u64,
+}
+
+/// Run-time state of an IOMMU group.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupState {
+    pub domain: Option<DomainId>,
+    pub container: Option<ContainerId>,
+    /// Devices of the group that asked to be attached.
+    pub users: u32,
+}
+
+/// Everything a run mutates.
+pub struct Core<'s> {
+    pub platform: &'s Platform,
+    pub scenario: &'s Scenario,
+    pub now: Cycle,
+    pub era: DriverEra,
+    /// Cross-instance sharing what-if (shared-across-instances).
+    pub sharing: bool,
+    pub instances: Vec<Instance>,
+    pub devices: Vec<DeviceState>,
+    pub groups: Vec<GroupState>,
+    pub domains: Vec<Option<Domain>>,
+    free_slots: Vec<DomainId>,
+    next_serial: u64,
+    pub containers: Vec<Container>,
+    pub m: Metrics,
+    pub pt_live: u64,
+    pub domains_live: u64,
+    pub latency: Histogram,
+    pub fault_log: Vec<FaultRecord>,
+}
+
+impl<'s> Core<'s> {
+    pub fn new(scenario: &'s Scenario, seed: u64, era: DriverEra, sharing: bool) -> Core<'s> {
+        let platform = &scenario.platform;
+        let instances = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
+        let devices = platform
+            .devices
+            .iter()
+            .map(|d| {
+                let g = &platform.iommus[d.iommu.index()].params.geometry;
+                DeviceState {
+                    domain: None,
+                    devtlb: d.ats.then(|| {
+                        Iotlb::new(
+                            g.devtlb_entries,
+                            g.devtlb_ways,
+                            crate::iommu::Replacement::Lru,
+                            crate::engine::SimRng::for_source(seed, &format!("devtlb:{}", d.name)),
+                        )
+                    }),
+                    attached: false,
+                    latency: Histogram::default(),
+                    translations: 0,
+                    devtlb_hits: 0,
+                    iotlb_hits: 0,
+                    iotlb_misses: 0,
+                    faults: 0,
+                    stale: 0,
+                }
+            })
+            .collect();
+        let containers = scenario.containers.iter().enumerate().map(|(i, c)| Container::new(c.clone(), i)).collect();
+        Core {
+            platform,
+            scenario,
+            now: 0,
+            era,
+            sharing,
+            instances,
+            devices,
+            groups: vec![GroupState::default(); platform.groups.len()],
+            domains: Vec::new(),
+            free_slots: Vec::new(),
+            next_serial: 0,
+            containers,
+            m: Metrics::default(),
+            pt_live: 0,
+            domains_live: 0,
+            latency: Histogram::default(),
+            fault_log: Vec::new(),
+        }
+    }
+
+    // ----- lookups -------------------------------------------------------------------------
+
+    #[inline]
+    pub fn domain(&self, d: DomainId) -> &Domain {
+        self.domains[d.index()].as_ref().expect("live domain")
+    }
+
+    #[inline]
+    pub fn domain_mut(&mut self, d: DomainId) -> &mut Domain {
+        self.domains[d.index()].as_mut().expect("live domain")
+    }
+
+    /// The instance a group sits behind.
+    #[inline]
+    pub fn group_iommu(&self, g: GroupId) -> IommuId {
+        self.platform.groups[g.index()].iommu
+    }
+
+    /// The domains of a container, in the order they joined it.
+    pub fn container_domains(&self, c: ContainerId) -> &[DomainId] {
+        &self.containers[c.index()].domains
+    }
+
+    /// The properties a domain allocated for `g` would have.
+    pub fn props_for_group(&self, g: GroupId) -> Result<DomainProps, Errno> {
+        let iommu = self.group_iommu(g);
+        let inst = &self.platform.iommus[iommu.index()];
+        let format = Format::for_instance(inst.kind, &inst.params.caps).map_err(|_| Errno::ENODEV)?;
+        Ok(DomainProps::for_instance(inst.kind, iommu, &inst.params.caps, format.page_sizes))
+    }
+
+    /// The driver's verdict, without side effects: used by `compat-index` to choose a domain
+    /// without trial attaches.
+    pub fn is_compatible(&self, d: DomainId, g: GroupId) -> bool {
+        let iommu = self.group_iommu(g);
+        let inst = &self.platform.iommus[iommu.index()];
+        driver::compatible(&self.domain(d).props, inst.kind, iommu, &inst.params.caps, self.sharing).is_ok()
+    }
+
+    // ----- domains ---------------------------------------------------------------------------
+
+    /// Allocates a paging domain for the device(s) of group `g` (`iommu_paging_domain_alloc`):
+    /// the format and properties come from the group's instance.
+    pub fn alloc_domain(&mut self, g: GroupId) -> Result<DomainId, Errno> {
+        let props = self.props_for_group(g)?;
+        let iommu = self.group_iommu(g);
+        let inst = &self.platform.iommus[iommu.index()];
+        let format = Format::for_instance(inst.kind, &inst.params.caps).map_err(|_| Errno::ENODEV)?;
+        let table = PageTable::new(format);
+        let costs = &inst.params.costs;
+        self.m.cpu_cycles_attach += costs.cpu_domain_alloc + costs.cpu_table_alloc * table.tables();
+        self.pt_add(table.table_bytes());
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let domain = Domain {
+            serial,
+            props,
+            table,
+            container: None,
+            attachments: Vec::new(),
+            groups: Vec::new(),
+            ats_devices: Vec::new(),
+            unmap_epoch: 0,
+            shifts: [0; 8],
+            shifts_levels: 0,
+        };
+        let id = match self.free_slots.pop() {
+            Some(id) => {
+                self.domains[id.index()] = Some(domain);
+                id
+            }
+            None => {
+                self.domains.push(Some(domain));
+                DomainId::from_index(self.domains.len() - 1)
+            }
+        };
+        self.domain_mut(id).refresh_shifts();
+        self.m.domains_allocated += 1;
+        self.domains_live += 1;
+        self.m.domains_peak = self.m.domains_peak.max(self.domains_live);
+        Ok(id)
+    }
+
+    /// Frees a domain that no group uses any more (`iommu_domain_free`): its page table goes.
+    pub fn free_domain(&mut self, d: DomainId) {
+        let mut domain = self.domains[d.index()].take().expect("live domain");
+        debug_assert!(domain.groups.is_empty());
+        let costs = &self.platform.iommus[domain.props.owner.index()].params.costs;
+        let before = domain.table.table_bytes();
+        let stats = domain.table.destroy();
+        self.m.cpu_cycles_attach += costs.cpu_domain_alloc / 2 + costs.cpu_table_free * stats.tables_freed;
+        self.pt_sub(before);
+        if let Some(c) = domain.container {
+            self.containers[c.index()].domains.retain(|&x| x != d);
+        }
+        self.free_slots.push(d);
+        self.domains_live -= 1;
+    }
+
+    /// Attaches group `g` to domain `d` (`iommu_attach_group`). `trial` marks an attempt
+    /// against an existing domain (counted in `trial_attaches`). On refusal nothing changes
+    /// and the errno is returned; soft/hard failures and log lines are counted here.
+    pub fn attach(&mut self, d: DomainId, g: GroupId, trial: bool) -> Result<(), Errno> {
+        let iommu = self.group_iommu(g);
+        let inst = &self.platform.iommus[iommu.index()];
+        let costs = inst.params.costs.clone();
+        if trial {
+            self.m.trial_attaches += 1;
+        }
+        let verdict = driver::compatible(&self.domain(d).props, inst.kind, iommu, &inst.params.caps, self.sharing);
+        let result = match verdict {
+            Err(_) => Err(match self.era {
+                DriverEra::SoftErrno(e) => e,
+                DriverEra::HardErrno => Errno::ENXIO,
+            }),
+            Ok(()) => {
+                // A domain's first group on an instance takes a tag from that instance's ID space
+                // (VT-d `domain_attach_iommu`, SMMUv2 context bank, SMMUv3 ASID).
+                if self.domain(d).tag_on(iommu).is_none() {
+                    match self.instances[iommu.index()].ids.alloc() {
+                        Ok(tag) => {
+                            self.domain_mut(d).attachments.push(Attachment { iommu, tag, groups: 0 });
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(errno) = result {
+            // The driver looked at the domain before refusing: a fraction of an attach.
+            self.m.cpu_cycles_attach += costs.cpu_attach / 4;
+            if self.is_soft(errno) {
+                self.m.soft_failures += 1;
+            } else {
+                self.m.hard_failures += 1;
+            }
+            self.m.log_lines += driver::log_lines_for_refusal(errno, self.era);
+            return Err(errno);
+        }
+        // Program a context entry / STE per device of the group, then invalidate the
+        // context cache.
+        let devices = self.platform.groups[g.index()].devices.len() as u64;
+        self.m.cpu_cycles_attach += costs.cpu_attach * devices + costs.cpu_context_invalidate;
+        let dom = self.domain_mut(d);
+        let tag = dom.tag_on(iommu).expect("tag allocated above");
+        for a in dom.attachments.iter_mut().filter(|a| a.iommu == iommu) {
+            a.groups += 1;
+        }
+        dom.groups.push(g);
+        for &dev in &self.platform.groups[g.index()].devices {
+            if self.platform.devices[dev.index()].ats {
+                self.domain_mut(d).ats_devices.push(dev);
+            }
+            self.devices[dev.index()].domain = Some((d, tag));
+        }
+        self.groups[g.index()].domain = Some(d);
+        Ok(())
+    }
+
+    /// Detaches group `g` from domain `d`: clears its context entries, flushes the domain from
+    /// the instance's caches when the domain leaves that instance, and releases the tag.
+    pub fn detach(&mut self, d: DomainId, g: GroupId) {
+        let iommu = self.group_iommu(g);
+        let costs = self.platform.iommus[iommu.index()].params.costs.clone();
+        let devices = self.platform.groups[g.index()].devices.len() as u64;
+        self.m.cpu_cycles_attach += costs.cpu_attach * devices + costs.cpu_context_invalidate;
+        let group_devices = &self.platform.groups[g.index()].devices;
+        for &dev in group_devices {
+            self.devices[dev.index()].domain = None;
+            if let Some(tlb) = self.devices[dev.index()].devtlb.as_mut() {
+                tlb.invalidate_all();
+            }
+        }
+        let dom = self.domain_mut(d);
+        dom.groups.retain(|&x| x != g);
+        dom.ats_devices.retain(|dev| !group_devices.contains(dev));
+        let mut released = None;
+        if let Some(pos) = dom.attachments.iter().position(|a| a.iommu == iommu) {
+            dom.attachments[pos].groups -= 1;
+            if dom.attachments[pos].groups == 0 {
+                released = Some(dom.attachments.remove(pos).tag);
+            }
+        }
+        if let Some(tag) = released {
+            self.flush_tag_on(iommu, tag);
+            self.instances[iommu.index()].ids.free(tag);
+        }
+        self.groups[g.index()].domain = None;
+    }
+
+    /// Adds a freshly attached domain to a container, replaying every existing mapping into it
+    /// (`vfio_iommu_replay`, iommufd `iopt_fill_domain`).
+    pub fn join_container(&mut self, d: DomainId, c: ContainerId) {
+        self.domain_mut(d).container = Some(c);
+        let mappings: Vec<(u64, Mapping)> = self.containers[c.index()].mappings.iter().map(|(&k, &v)| (k, v)).collect();
+        let base = self.containers[c.index()].phys_base;
+        for (iova, m) in mappings {
+            self.m.replayed_maps += 1;
+            self.map_into(d, iova, base + iova, m.size, m.prot);
+        }
+        self.containers[c.index()].domains.push(d);
+    }
+
+    // ----- map / unmap ----------------------------------------------------------------------
+
+    /// Maps into one domain and charges the CPU cost.
+    pub fn map_into(&mut self, d: DomainId, iova: u64, phys: u64, size: u64, prot: ProtBits) -> bool {
+        let owner = self.domain(d).props.owner;
+        let costs = &self.platform.iommus[owner.index()].params.costs;
+        let (call, pte, alloc) = (costs.cpu_map_call, costs.cpu_pte_write, costs.cpu_table_alloc);
+        let dom = self.domain_mut(d);
+        let before = dom.table.table_bytes();
+        let r = dom.table.map(iova, phys, size, Prot(prot));
+        let after = dom.table.table_bytes();
+        dom.refresh_shifts();
+        self.pt_add(after - before);
+        match r {
+            Ok(s) => {
+                self.m.cpu_cycles_map += call + pte * s.ptes_written + alloc * s.tables_allocated;
+                true
+            }
+            Err(_) => {
+                self.m.cpu_cycles_map += call;
+                false
+            }
+        }
+    }
+
+    /// Unmaps from one domain, charging the CPU cost; the caller invalidates.
+    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) {
+        let owner = self.domain(d).props.owner;
+        let costs = &self.platform.iommus[owner.index()].params.costs;
+        let (call, pte, alloc, free) = (costs.cpu_map_call, costs.cpu_pte_write, costs.cpu_table_alloc, costs.cpu_table_free);
+        let dom = self.domain_mut(d);
+        let before = dom.table.table_bytes();
+        let s = dom.table.unmap(iova, size);
+        dom.unmap_epoch = dom.unmap_epoch.wrapping_add(1);
+        let after = dom.table.table_bytes();
+        if after >= before {
+            self.pt_add(after - before);
+        } else {
+            self.pt_sub(before - after);
+        }
+        self.m.cpu_cycles_unmap += call + pte * s.ptes_cleared + alloc * s.tables_allocated + free * s.tables_freed;
+    }
+
+    // ----- bookkeeping ----------------------------------------------------------------------
+
+    fn pt_add(&mut self, bytes: u64) {
+        self.pt_live += bytes;
+        self.m.pagetable_bytes_peak = self.m.pagetable_bytes_peak.max(self.pt_live);
+    }
+
+    fn pt_sub(&mut self, bytes: u64) {
+        self.pt_live -= bytes;
+    }
+
+    /// True if `errno` is the soft "incompatible" answer of the modelled driver era.
+    pub fn is_soft(&self, errno: Errno) -> bool {
+        matches!(self.era, DriverEra::SoftErrno(e) if e == errno)
+    }
+
+    /// Records a fault (counted always; details kept for the first few).
+    pub fn record_fault(&mut self, dev: DeviceId, iova: u64, reason: &'static str) {
+        self.m.faults += 1;
+        self.devices[dev.index()].faults += 1;
+        let iommu = self.platform.devices[dev.index()].iommu;
+        self.instances[iommu.index()].counters.faults += 1;
+        if self.fault_log.len() < RunResult::FAULT_LOG_LIMIT {
+            self.fault_log.push(FaultRecord {
+                cycle: self.now,
+                device: self.platform.devices[dev.index()].name.clone(),
+                iova,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}

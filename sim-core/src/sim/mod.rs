@@ -1,0 +1,370 @@
+//! One simulation run: a scenario under one strategy. The loop pops events in `(cycle,
+//! insertion)` order, hands each to its handler, and folds a record of it (and of its
+//! outcome) into the run digest and, if asked, a trace.
+
+pub mod core;
+
+use crate::engine::{Digest, EventQueue};
+use crate::ids::{ContainerId, DeviceId};
+use crate::metrics::{DeviceResult, Histogram, IommuResult, RunResult};
+use crate::scenario::{Action, Invalidation, Scenario};
+use crate::strategy::{self, Strategy, StrategyName};
+use crate::time::Cycle;
+
+use self::core::Core;
+
+/// What the engine schedules. Small and `Copy`.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// Occurrence of script line `line`; `left` more occurrences follow.
+    Script { line: u32, left: u64 },
+    /// Lazy-mode flush timer of a container, valid only for the flush generation it was armed in.
+    FlushTimer { container: ContainerId, generation: u32 },
+}
+
+/// The kind of a processed event, as recorded in digests and traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EventKind {
+    Attach = 1,
+    Detach = 2,
+    Map = 3,
+    Unmap = 4,
+    Dma = 5,
+    Flush = 6,
+}
+
+impl EventKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Attach => "attach",
+            EventKind::Detach => "detach",
+            EventKind::Map => "map",
+            EventKind::Unmap => "unmap",
+            EventKind::Dma => "dma",
+            EventKind::Flush => "flush",
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Option<EventKind> {
+        Some(match v {
+            1 => EventKind::Attach,
+            2 => EventKind::Detach,
+            3 => EventKind::Map,
+            4 => EventKind::Unmap,
+            5 => EventKind::Dma,
+            6 => EventKind::Flush,
+            _ => return None,
+        })
+    }
+}
+
+/// One processed event: what it was and how it came out. This is what the digest folds and
+/// what `--trace` writes; `a`, `b`, `c` are the event's operands (ids, addresses, sizes) and
+/// `outcome` a compact result (errno, domain, latency sum...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub cycle: Cycle,
+    pub kind: EventKind,
+    pub a: u64,
+    pub b: u64,
+    pub c: u64,
+    pub outcome: u64,
+}
+
+/// Receives every processed event (the trace writer).
+pub trait Observer {
+    fn event(&mut self, rec: &EventRecord);
+}
+
+/// Runs `scenario` under `name` with `seed`, optionally streaming every event to `observer`.
+pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<&mut dyn Observer>) -> RunResult {
+    let setup = strategy::setup(name, scenario.soft_errno);
+    let mut sim = Simulation {
+        core: Core::new(scenario, seed, setup.era, setup.sharing),
+        strategy: setup.strategy,
+        queue: EventQueue::new(),
+        digest: Digest::default(),
+        observer,
+    };
+    sim.run();
+    sim.finish(name)
+}
+
+struct Simulation<'s, 'o> {
+    core: Core<'s>,
+    strategy: Box<dyn Strategy>,
+    queue: EventQueue<Event>,
+    digest: Digest,
+    observer: Option<&'o mut dyn Observer>,
+}
+
+impl Simulation<'_, '_> {
+    fn run(&mut self) {
+        for (i, line) in self.core.scenario.script.iter().enumerate() {
+            self.queue.push(line.at, Event::Script { line: i as u32, left: line.count - 1 });
+        }
+        let duration = self.core.scenario.duration;
+        while let Some((at, _seq, event)) = self.queue.pop() {
+            if at > duration {
+                break;
+            }
+            self.core.now = at;
+            self.core.m.events += 1;
+            let rec = match event {
+                Event::Script { line, left } => {
+                    let l = self.core.scenario.script[line as usize];
+                    if left > 0 {
+                        self.queue.push(at + l.every, Event::Script { line, left: left - 1 });
+                    }
+                    self.action(l.action)
+                }
+                Event::FlushTimer { container, generation } => {
+                    let live = self.core.containers[container.index()].fq_generation == generation;
+                    let flushed = live && self.core.containers[container.index()].fq_pending > 0;
+                    if flushed {
+                        self.flush(container);
+                    }
+                    EventRecord { cycle: at, kind: EventKind::Flush, a: container.0 as u64, b: generation as u64, c: 0, outcome: flushed as u64 }
+                }
+            };
+            self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome]);
+            if let Some(o) = self.observer.as_mut() {
+                o.event(&rec);
+            }
+        }
+    }
+
+    fn action(&mut self, action: Action) -> EventRecord {
+        let now = self.core.now;
+        let rec = |kind, a: u64, b: u64, c: u64, outcome: u64| EventRecord { cycle: now, kind, a, b, c, outcome };
+        match action {
+            Action::Attach { device, container } => {
+                let outcome = self.attach(device, container);
+                rec(EventKind::Attach, device.0 as u64, container.0 as u64, 0, outcome)
+            }
+            Action::Detach { device } => {
+                let outcome = self.detach(device);
+                rec(EventKind::Detach, device.0 as u64, 0, 0, outcome)
+            }
+            Action::Map { container, iova, size, prot } => {
+                let ok = self.map(container, iova, size, prot);
+                rec(EventKind::Map, container.0 as u64, iova, size, ok as u64)
+            }
+            Action::Unmap { container, iova, size } => {
+                let ok = self.unmap(container, iova, size);
+                rec(EventKind::Unmap, container.0 as u64, iova, size, ok as u64)
+            }
+            Action::Dma { device, iova, bytes, write } => {
+                let o = self.core.dma(device, iova, bytes, write);
+                let outcome = o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56);
+                rec(EventKind::Dma, device.0 as u64 | (write as u64) << 32, iova, bytes, outcome)
+            }
+        }
+    }
+
+    /// Attaches a device's group (VFIO attaches whole groups; a sibling's later attach is a
+    /// no-op). Outcome: `1 + domain` on success, `errno << 32` on failure.
+    fn attach(&mut self, dev: DeviceId, c: ContainerId) -> u64 {
+        let core = &mut self.core;
+        let g = core.platform.devices[dev.index()].group;
+        if core.devices[dev.index()].attached {
+            // Already attached: nothing to do.
+            core.m.attaches_ok += 1;
+            return 1 + core.groups[g.index()].domain.map_or(0, |d| d.0 as u64);
+        }
+        let gs = core.groups[g.index()];
+        if let Some(d) = gs.domain {
+            if gs.container == Some(c) {
+                core.groups[g.index()].users += 1;
+                core.devices[dev.index()].attached = true;
+                core.m.attaches_ok += 1;
+                return 1 + d.0 as u64;
+            }
+            // The group is in another container: `vfio_iommu_type1_attach_group` / iommufd
+            // refuse with -EBUSY.
+            core.m.attaches_failed += 1;
+            return crate::iommu::driver::Errno::EBUSY.code() << 32;
+        }
+        match self.strategy.attach(core, g, c) {
+            Ok(d) => {
+                let gs = &mut core.groups[g.index()];
+                gs.container = Some(c);
+                gs.users = 1;
+                core.devices[dev.index()].attached = true;
+                core.m.attaches_ok += 1;
+                1 + d.0 as u64
+            }
+            Err(e) => {
+                core.m.attaches_failed += 1;
+                e.code() << 32
+            }
+        }
+    }
+
+    /// Detaches a device; its group leaves the container with its last attached device, and a
+    /// domain with no group left is freed. Outcome: 1 if the group left, 2 if a domain was
+    /// freed, 0 if only the device's reference went (or it was not attached).
+    fn detach(&mut self, dev: DeviceId) -> u64 {
+        let core = &mut self.core;
+        if !core.devices[dev.index()].attached {
+            return 0;
+        }
+        core.devices[dev.index()].attached = false;
+        let g = core.platform.devices[dev.index()].group;
+        core.groups[g.index()].users -= 1;
+        if core.groups[g.index()].users > 0 {
+            return 0;
+        }
+        let d = core.groups[g.index()].domain.expect("attached group has a domain");
+        core.groups[g.index()].container = None;
+        core.detach(d, g);
+        core.m.detaches += 1;
+        if core.domain(d).groups.is_empty() {
+            core.free_domain(d);
+            self.strategy.domain_freed(d);
+            return 2;
+        }
+        1
+    }
+
+    /// Maps into every domain of the container (`vfio_iommu_map` loops over `domain_list`).
+    fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8) -> bool {
+        let core = &mut self.core;
+        core.m.maps += 1;
+        let cont = &mut core.containers[c.index()];
+        if cont.overlaps(iova, size) {
+            core.m.map_errors += 1;
+            return false;
+        }
+        cont.mappings.insert(iova, crate::container::Mapping { size, prot });
+        let phys = cont.phys_base + iova;
+        let n = cont.domains.len();
+        core.m.map_replications += n.saturating_sub(1) as u64;
+        for i in 0..n {
+            let d = core.containers[c.index()].domains[i];
+            core.map_into(d, iova, phys, size, prot);
+        }
+        true
+    }
+
+    /// Unmaps from every domain, then invalidates as the container's mode says.
+    fn unmap(&mut self, c: ContainerId, iova: u64, size: u64) -> bool {
+        let core = &mut self.core;
+        core.m.unmaps += 1;
+        let Ok(taken) = core.containers[c.index()].take_range(iova, size) else {
+            core.m.map_errors += 1;
+            return false;
+        };
+        let mode = core.containers[c.index()].spec.invalidation;
+        let n = core.containers[c.index()].domains.len();
+        for i in 0..n {
+            let d = core.containers[c.index()].domains[i];
+            for &(start, m) in &taken {
+                core.unmap_from(d, start, m.size);
+                if mode == Invalidation::Strict {
+                    core.invalidate_range(d, start, m.size);
+                }
+            }
+        }
+        if mode == Invalidation::Lazy && !taken.is_empty() && n > 0 {
+            let cont = &mut core.containers[c.index()];
+            cont.fq_pending += taken.len() as u32;
+            if cont.fq_pending >= cont.spec.flush_queue {
+                self.flush(c);
+            } else if cont.fq_pending == taken.len() as u32 {
+                // First entry since the last flush arms the timer (fq_flush_timeout).
+                let (at, generation) = (core.now + cont.spec.flush_timeout, cont.fq_generation);
+                self.queue.push(at, Event::FlushTimer { container: c, generation });
+            }
+        }
+        true
+    }
+
+    /// One domain-wide flush of every domain of the container (`fq_flush_iotlb` →
+    /// `flush_iotlb_all`).
+    fn flush(&mut self, c: ContainerId) {
+        let core = &mut self.core;
+        let n = core.containers[c.index()].domains.len();
+        for i in 0..n {
+            let d = core.containers[c.index()].domains[i];
+            core.invalidate_domain(d);
+        }
+        let cont = &mut core.containers[c.index()];
+        cont.fq_pending = 0;
+        cont.fq_generation = cont.fq_generation.wrapping_add(1);
+        core.m.flushes += 1;
+    }
+
+    fn finish(self, name: StrategyName) -> RunResult {
+        let core = self.core;
+        let mut m = core.m.clone();
+        m.domains_final = core.domains_live;
+        m.pagetable_bytes_final = core.pt_live;
+        let mut all = Histogram::default();
+        for d in &core.devices {
+            all.merge(&d.latency);
+        }
+        m.dma_latency_p50 = all.percentile(500);
+        m.dma_latency_p99 = all.percentile(990);
+        m.dma_latency_max = all.max();
+        m.dma_latency_mean = all.mean();
+        let platform = core.platform;
+        let iommus = platform
+            .iommus
+            .iter()
+            .zip(&core.instances)
+            .map(|(info, inst)| {
+                let c = &inst.counters;
+                IommuResult {
+                    id: info.name.clone(),
+                    kind: info.kind.as_str().to_string(),
+                    translations: c.translations,
+                    iotlb_hits: c.iotlb_hits,
+                    iotlb_misses: c.iotlb_misses,
+                    iotlb_evictions: inst.iotlb.stats().evictions,
+                    walks: c.walks,
+                    walk_cache_hits: c.walk_cache_hits,
+                    walk_reads: c.walk_reads,
+                    walk_cycles: c.walk_cycles,
+                    walk_queue_cycles: c.walk_queue_cycles,
+                    invalidations: c.invalidations_page + c.invalidations_domain + c.invalidations_global,
+                    invalidations_page: c.invalidations_page,
+                    invalidations_domain: c.invalidations_domain,
+                    invalidations_global: c.invalidations_global,
+                    domain_ids_peak: u64::from(inst.ids.peak()),
+                    faults: c.faults,
+                }
+            })
+            .collect();
+        let devices = platform
+            .devices
+            .iter()
+            .zip(&core.devices)
+            .map(|(info, d)| DeviceResult {
+                id: info.name.clone(),
+                iommu: platform.iommus[info.iommu.index()].name.clone(),
+                group: info.group.0 as u64,
+                translations: d.translations,
+                devtlb_hits: d.devtlb_hits,
+                iotlb_hits: d.iotlb_hits,
+                iotlb_misses: d.iotlb_misses,
+                dma_latency_p50: d.latency.percentile(500),
+                dma_latency_p99: d.latency.percentile(990),
+                dma_latency_max: d.latency.max(),
+                dma_latency_mean: d.latency.mean(),
+                faults: d.faults,
+                stale_translations: d.stale,
+            })
+            .collect();
+        RunResult {
+            strategy: name.as_str().to_string(),
+            digest: self.digest.hex(),
+            metrics: m,
+            iommus,
+            devices,
+            fault_log: core.fault_log,
+            latency_buckets: all.buckets().collect(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! First-fit search over the container's domains, in the order they joined. Three strategies
+//! share it and differ only in the world they run in (`strategy::setup`):
+//!
+//! - `vfio-emediumtype`: the series' `vfio_iommu_alloc_attach_domain` (v3 5/5): a soft errno
+//!   means try the next domain, any other errno fails the attach back to the user; allocate
+//!   only when none fits.
+//! - `hard-fail`: the same loop before the series, when drivers answered incompatibility with a
+//!   hard errno (ENXIO, with a `dev_err`): the search stops at the first incompatible domain.
+//! - `shared-across-instances`: the same loop with drivers that may share a domain across SMMU
+//!   instances (the 2026 SMMUv3 proposal; what VT-d and AMD already do).
+
+use super::{Strategy, allocate_and_join};
+use crate::ids::{ContainerId, DomainId, GroupId};
+use crate::iommu::driver::Errno;
+use crate::sim::core::Core;
+
+pub struct FirstFit;
+
+impl Strategy for FirstFit {
+    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+        let mut i = 0;
+        while let Some(&d) = core.container_domains(c).get(i) {
+            match core.attach(d, g, true) {
+                Ok(()) => return Ok(d),
+                Err(e) if core.is_soft(e) => i += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        allocate_and_join(core, g, c)
+    }
+}

@@ -1,0 +1,42 @@
+//! `vfio-type1`: mainline `vfio_iommu_type1_attach_group()` (drivers/vfio/vfio_iommu_type1.c,
+//! reference §1.2). It always allocates a new domain and attaches the group to it first; then,
+//! for each existing domain with the same driver (ops) and the same enforce-cache-coherency, it
+//! detaches from the new domain and tries the existing one — any error means "try the next"
+//! (VFIO never looks at the errno). On success the new domain is freed (no replay); otherwise
+//! the new domain joins the container and every mapping is replayed into it.
+
+use super::Strategy;
+use crate::ids::{ContainerId, DomainId, GroupId};
+use crate::iommu::driver::Errno;
+use crate::sim::core::Core;
+
+pub struct VfioType1;
+
+impl Strategy for VfioType1 {
+    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+        let new = core.alloc_domain(g)?;
+        if let Err(e) = core.attach(new, g, false) {
+            core.free_domain(new);
+            return Err(e);
+        }
+        let mut i = 0;
+        while let Some(&d) = core.container_domains(c).get(i) {
+            i += 1;
+            let (a, b) = (core.domain(d).props, core.domain(new).props);
+            if a.kind != b.kind || a.enforce_cc != b.enforce_cc {
+                continue;
+            }
+            core.detach(new, g);
+            if core.attach(d, g, true).is_ok() {
+                core.free_domain(new);
+                return Ok(d);
+            }
+            if let Err(e) = core.attach(new, g, false) {
+                core.free_domain(new);
+                return Err(e);
+            }
+        }
+        core.join_container(new, c);
+        Ok(new)
+    }
+}
