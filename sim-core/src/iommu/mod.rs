@@ -1,8 +1,11 @@
 //! IOMMU instances: kinds, capabilities, translation caches, walkers, invalidation and the
 //! per-kind driver models that decide attaches.
 
+pub mod iotlb;
 pub mod kind;
 pub mod params;
+pub mod set_assoc;
+pub mod walk_cache;
 
 pub use kind::{IommuKind, PageSizes};
 pub use params::{Caps, Costs, Geometry, IommuParams, Replacement};
