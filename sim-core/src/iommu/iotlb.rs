@@ -383,4 +383,102 @@ mod tests {
         assert!(t.lookup(3, 7 << 12).is_none());
         assert_eq!(t.stats().invalidated, 9);
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Fill(u32, u64, bool),
+            Lookup(u32, u64),
+            InvRange(u32, u64, u64),
+            InvTag(u32),
+            InvAll,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                8 => (0..3u32, 0..2048u64, proptest::bool::weighted(0.2)).prop_map(|(t, p, b)| Op::Fill(t, p, b)),
+                6 => (0..3u32, 0..(8u64 << 20)).prop_map(|(t, a)| Op::Lookup(t, a)),
+                3 => (0..3u32, 0..2048u64, 1..700u64).prop_map(|(t, p, n)| Op::InvRange(t, p, n)),
+                1 => (0..3u32).prop_map(Op::InvTag),
+                1 => Just(Op::InvAll),
+            ]
+        }
+
+        type Ref = BTreeMap<(u32, u8, u64), TlbEntry>;
+
+        fn covers(e: &TlbEntry, a: u64) -> bool {
+            a >> e.page_shift == e.iova >> e.page_shift
+        }
+
+        proptest! {
+            /// Against an exact reference (filled minus evicted minus invalidated): the cache
+            /// holds exactly the reference's entries, hits return a covering entry of the
+            /// right tag, range invalidation misses nothing of any size (probe and scan
+            /// paths), and the per-size counts match the contents.
+            #[test]
+            fn matches_reference(
+                (entries, ways) in prop_oneof![Just((16u32, 4u32)), Just((64, 64)), Just((24, 4)), Just((32, 16))],
+                p in prop_oneof![Just(Replacement::Lru), Just(Replacement::Fifo), Just(Replacement::Random)],
+                ops in proptest::collection::vec(op(), 1..200),
+            ) {
+                let mut t = tlb(entries, ways, p);
+                let mut r: Ref = BTreeMap::new();
+                for op in ops {
+                    match op {
+                        Op::Fill(tag, page, big) => {
+                            let e = if big {
+                                TlbEntry { tag, iova: (page % 4) << 21, page_shift: M2, phys: page << 21, prot: 1, epoch: 1 }
+                            } else {
+                                e4k(tag, page)
+                            };
+                            r.insert((tag, e.page_shift, e.iova >> e.page_shift), e);
+                            if let Some(old) = t.fill(e) {
+                                prop_assert!(r.remove(&(old.tag, old.page_shift, old.iova >> old.page_shift)).is_some());
+                            }
+                        }
+                        Op::Lookup(tag, a) => {
+                            if let Some(e) = t.lookup(tag, a) {
+                                prop_assert!(e.tag == tag && covers(&e, a));
+                                prop_assert_eq!(r.get(&(tag, e.page_shift, a >> e.page_shift)), Some(&e));
+                            }
+                        }
+                        Op::InvRange(tag, page, n) => {
+                            let (lo, hi) = (page << 12, (page + n) << 12);
+                            let before = r.len();
+                            r.retain(|_, e| !(e.tag == tag && e.iova < hi && e.iova + (1 << e.page_shift) > lo));
+                            prop_assert_eq!(t.invalidate_range(tag, lo, hi - lo) as usize, before - r.len());
+                        }
+                        Op::InvTag(tag) => {
+                            let before = r.len();
+                            r.retain(|k, _| k.0 != tag);
+                            prop_assert_eq!(t.invalidate_tag(tag) as usize, before - r.len());
+                        }
+                        Op::InvAll => {
+                            prop_assert_eq!(t.invalidate_all() as usize, r.len());
+                            r.clear();
+                        }
+                    }
+                    let mut held: Ref = BTreeMap::new();
+                    for s in 0..t.cache.core.sets() {
+                        for w in 0..t.cache.core.ways() {
+                            if let Some(e) = t.slot(s, w) {
+                                held.insert((e.tag, e.page_shift, e.iova >> e.page_shift), e);
+                            }
+                        }
+                    }
+                    prop_assert_eq!(&held, &r);
+                    prop_assert_eq!(t.occupancy() as usize, r.len());
+                    for sh in [K4, M2] {
+                        let n = r.keys().filter(|k| k.1 == sh).count() as u32;
+                        prop_assert_eq!(t.cache.sizes.count(sh as u32), n);
+                        prop_assert_eq!(t.cache.sizes.mask >> sh & 1 == 1, n > 0);
+                    }
+                }
+            }
+        }
+    }
 }

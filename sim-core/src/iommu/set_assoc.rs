@@ -59,10 +59,133 @@ pub enum FillOutcome<K, V> {
     Dropped,
 }
 
+/// A cache key: compared for equality, and hashed to index wide sets.
+pub trait CacheKey: Copy + Eq {
+    /// Any cheap function of the key (equal keys, equal hashes); [`HashIndex`] mixes it.
+    fn hash64(self) -> u64;
+}
+
+impl CacheKey for u64 {
+    #[inline(always)]
+    fn hash64(self) -> u64 {
+        self
+    }
+}
+
+impl CacheKey for u128 {
+    #[inline(always)]
+    fn hash64(self) -> u64 {
+        (self as u64) ^ ((self >> 64) as u64).rotate_left(29)
+    }
+}
+
+/// Sets with more ways than this are searched through a [`HashIndex`]; narrower ones by
+/// comparing their keys in order (4 ways: one or two cache lines, ~4 ns a hit).
+const NARROW_WAYS: usize = 8;
+
+/// Key → slot index for caches with wide sets (e.g. a 64-entry fully associative IOTLB, where a
+/// linear scan costs ~20 ns a hit). Open addressing with linear probing at ≤ 50 % load and
+/// backward-shift deletion (no tombstones), so a lookup touches one or two buckets. It only
+/// speeds lookups up: which slot an entry occupies, and so every replacement decision, is
+/// decided by the set-associative array exactly as for narrow sets.
+#[derive(Clone, Debug)]
+struct HashIndex {
+    /// Slot numbers; [`HashIndex::EMPTY`] marks a free bucket.
+    buckets: Vec<u32>,
+    /// log2 of the bucket count.
+    bits: u32,
+}
+
+impl HashIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new(slots: usize) -> Self {
+        let n = (slots * 2).next_power_of_two().max(2);
+        HashIndex {
+            buckets: vec![Self::EMPTY; n],
+            bits: n.trailing_zeros(),
+        }
+    }
+
+    #[inline(always)]
+    fn home<K: CacheKey>(&self, key: K) -> usize {
+        // Fibonacci hashing: the top bits of a multiply by 2^64/φ.
+        (key.hash64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize
+    }
+
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
+    #[inline(always)]
+    fn find<K: CacheKey>(&self, keys: &[K], key: K) -> Option<usize> {
+        let mut b = self.home(key);
+        loop {
+            let s = *self.buckets.get(b)?;
+            if s == Self::EMPTY {
+                return None;
+            }
+            if keys.get(s as usize) == Some(&key) {
+                return Some(s as usize);
+            }
+            b = (b + 1) & self.mask();
+        }
+    }
+
+    fn insert<K: CacheKey>(&mut self, key: K, slot: usize) {
+        let mut b = self.home(key);
+        while self.buckets[b] != Self::EMPTY {
+            b = (b + 1) & self.mask();
+        }
+        self.buckets[b] = slot as u32;
+    }
+
+    /// Removes `slot`, whose key is still `keys[slot]` (call before overwriting it).
+    fn remove<K: CacheKey>(&mut self, keys: &[K], slot: usize) {
+        let mask = self.mask();
+        let mut i = self.home(keys[slot]);
+        loop {
+            match self.buckets[i] {
+                Self::EMPTY => return,
+                s if s as usize == slot => break,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        // Backward shift: pull later members of the probe run into the hole unless their home
+        // lies cyclically in (hole, j], where they must stay.
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.buckets[j];
+            if s == Self::EMPTY {
+                break;
+            }
+            let h = self.home(keys[s as usize]);
+            let stays = if i <= j {
+                i < h && h <= j
+            } else {
+                i < h || h <= j
+            };
+            if !stays {
+                self.buckets[i] = s;
+                i = j;
+            }
+        }
+        self.buckets[i] = Self::EMPTY;
+    }
+
+    fn clear(&mut self) {
+        self.buckets.fill(Self::EMPTY);
+    }
+}
+
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
 pub struct SetAssoc<K, V> {
     keys: Vec<K>,
+    /// Present when sets are wider than [`NARROW_WAYS`]: indexes every valid slot.
+    index: Option<HashIndex>,
     vals: Vec<V>,
     stamps: Vec<u64>,
     invalid: K,
@@ -78,7 +201,7 @@ pub struct SetAssoc<K, V> {
     stats: CacheStats,
 }
 
-impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
+impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// A cache of `entries` slots in sets of `ways`. The caller validates the geometry
     /// (`entries % ways == 0`); to never panic on a bad one anyway, `ways == 0` means fully
     /// associative (gem5's `assoc = 0` convention), a remainder is dropped, and `entries == 0`
@@ -99,6 +222,7 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
         let pow2 = sets.is_power_of_two();
         SetAssoc {
             keys: vec![invalid; n],
+            index: (ways > NARROW_WAYS).then(|| HashIndex::new(n)),
             vals: vec![V::default(); n],
             stamps: vec![0; n],
             invalid,
@@ -162,10 +286,7 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
     /// refreshes the LRU stamp.
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
-        let base = set * self.ways;
-        let keys = self.keys.get(base..base + self.ways)?;
-        let w = keys.iter().position(|k| *k == key)?;
-        let i = base + w;
+        let i = self.find(set, key)?;
         if self.policy == Replacement::Lru {
             self.clock += 1;
             self.stamps[i] = self.clock;
@@ -184,10 +305,21 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
     /// Whether `key` is in `set`, touching nothing (no LRU update, no counters).
     #[inline]
     pub fn contains(&self, set: usize, key: K) -> bool {
-        let base = set * self.ways;
-        self.keys
-            .get(base..base + self.ways)
-            .is_some_and(|k| k.contains(&key))
+        self.find(set, key).is_some()
+    }
+
+    /// The slot holding `key` in `set`.
+    #[inline(always)]
+    fn find(&self, set: usize, key: K) -> Option<usize> {
+        match &self.index {
+            None => {
+                let base = set * self.ways;
+                let keys = self.keys.get(base..base + self.ways)?;
+                keys.iter().position(|k| *k == key).map(|w| base + w)
+            }
+            // A key lives only in its own set, so a global index answers for the set.
+            Some(ix) => ix.find(&self.keys, key),
+        }
     }
 
     /// Counts one lookup.
@@ -215,15 +347,17 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
         }
         self.stats.fills += 1;
         self.clock += 1;
-        if let Some(w) = keys.iter().position(|k| *k == key) {
-            let i = base + w;
+        if let Some(i) = self.find(set, key) {
             let old = std::mem::replace(&mut self.vals[i], val);
             if self.policy == Replacement::Lru {
                 self.stamps[i] = self.clock;
             }
             return FillOutcome::Replaced(old);
         }
-        let (i, outcome) = match keys.iter().position(|k| *k == self.invalid) {
+        let (i, outcome) = match self.keys[base..base + self.ways]
+            .iter()
+            .position(|k| *k == self.invalid)
+        {
             Some(w) => {
                 self.valid += 1;
                 (base + w, FillOutcome::Inserted)
@@ -248,6 +382,12 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
                 (i, FillOutcome::Evicted(self.keys[i], self.vals[i]))
             }
         };
+        if let Some(ix) = &mut self.index {
+            if matches!(outcome, FillOutcome::Evicted(..)) {
+                ix.remove(&self.keys, i);
+            }
+            ix.insert(key, i);
+        }
         self.keys[i] = key;
         self.vals[i] = val;
         self.stamps[i] = self.clock;
@@ -256,6 +396,9 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
 
     #[inline]
     fn drop_slot(&mut self, i: usize) {
+        if let Some(ix) = &mut self.index {
+            ix.remove(&self.keys, i);
+        }
         self.keys[i] = self.invalid;
         self.stamps[i] = 0;
         self.valid -= 1;
@@ -264,14 +407,9 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
 
     /// Drops `key` from `set`; returns its payload if it was there.
     pub fn invalidate_key(&mut self, set: usize, key: K) -> Option<V> {
-        let base = set * self.ways;
-        let w = self
-            .keys
-            .get(base..base + self.ways)?
-            .iter()
-            .position(|k| *k == key)?;
-        self.drop_slot(base + w);
-        Some(self.vals[base + w])
+        let i = self.find(set, key)?;
+        self.drop_slot(i);
+        Some(self.vals[i])
     }
 
     /// Drops every valid entry of `set` for which `f` is true; returns how many.
@@ -303,10 +441,21 @@ impl<K: Copy + Eq, V: Copy + Default> SetAssoc<K, V> {
     pub fn clear(&mut self) -> u32 {
         let n = self.valid;
         self.keys.fill(self.invalid);
+        if let Some(ix) = &mut self.index {
+            ix.clear();
+        }
         self.stamps.fill(0);
         self.valid = 0;
         self.stats.invalidated += n as u64;
         n
+    }
+
+    /// The same cache searched by scanning keys even for wide sets: the reference the hash
+    /// index is checked against.
+    #[cfg(test)]
+    fn without_index(mut self) -> Self {
+        self.index = None;
+        self
     }
 
     /// The entry in `(set, way)`, if valid (inspection and tests).
@@ -375,6 +524,12 @@ impl ShiftCounts {
         if self.counts[s] == 0 {
             self.mask &= !(1 << s);
         }
+    }
+
+    /// Entries of size `2^shift`.
+    #[cfg(test)]
+    pub(crate) fn count(&self, shift: u32) -> u32 {
+        self.counts[(shift & 63) as usize]
     }
 
     pub(crate) fn clear(&mut self) {
@@ -574,6 +729,32 @@ mod tests {
     }
 
     #[test]
+    fn wide_sets_use_the_hash_index_correctly() {
+        // 40-way fully associative (indexed). Keys 1 and 1 << 32 differ only in bits the
+        // narrow path never mixes: both must be found exactly.
+        let mut c = cache(40, 40, Replacement::Lru);
+        let mut r = rng();
+        let keys: Vec<u64> = (0..38).map(|k| k * 7 + 2).chain([1, 1 << 32]).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(c.fill(0, *k, i as u64, &mut r), FillOutcome::Inserted);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(c.lookup(0, *k), Some(i as u64), "key {k}");
+        }
+        assert_eq!(c.lookup(0, 3), None);
+        assert_eq!(c.lookup(0, (1 << 32) | 1), None);
+        assert_eq!(c.invalidate_key(0, 1 << 32), Some(39));
+        assert_eq!(c.lookup(0, 1), Some(38));
+        assert_eq!(c.lookup(0, 1 << 32), None);
+        // The hole is refilled; then the set is full and LRU evicts the least recently used:
+        // every key was looked up once in fill order, so key 2 (slot 0) is the oldest.
+        assert_eq!(c.fill(0, 5, 100, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.fill(0, 6, 101, &mut r), FillOutcome::Evicted(2, 0));
+        assert_eq!(c.lookup(0, 2), None);
+        assert_eq!(c.lookup(0, 6), Some(101));
+    }
+
+    #[test]
     fn predicate_invalidation() {
         let mut c = cache(8, 2, Replacement::Fifo);
         let mut r = rng();
@@ -587,5 +768,83 @@ mod tests {
         assert_eq!(c.occupancy(), 3);
         assert!(c.contains(3, 7));
         assert!(!c.contains(1, 1));
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Fill(u64, u64),
+            Lookup(u64),
+            Inv(u64),
+            InvWhere(u64),
+            Clear,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                6 => (0..96u64, any::<u64>()).prop_map(|(k, v)| Op::Fill(k, v)),
+                6 => (0..96u64).prop_map(Op::Lookup),
+                2 => (0..96u64).prop_map(Op::Inv),
+                1 => (2..7u64).prop_map(Op::InvWhere),
+                1 => Just(Op::Clear),
+            ]
+        }
+
+        fn policy() -> impl Strategy<Value = Replacement> {
+            prop_oneof![
+                Just(Replacement::Lru),
+                Just(Replacement::Fifo),
+                Just(Replacement::Random)
+            ]
+        }
+
+        proptest! {
+            /// The hash index changes speed only: an indexed wide cache and the same cache
+            /// searched by scanning make identical decisions on any operation sequence, and
+            /// occupancy always equals the number of valid slots.
+            #[test]
+            fn index_matches_scan(
+                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12))],
+                p in policy(),
+                ops in proptest::collection::vec(op(), 1..300),
+            ) {
+                let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX);
+                let mut b = a.clone().without_index();
+                prop_assert!(a.index.is_some());
+                let (mut ra, mut rb) = (rng(), rng());
+                for op in ops {
+                    match op {
+                        Op::Fill(k, v) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.fill(s, k, v, &mut ra), b.fill(s, k, v, &mut rb));
+                        }
+                        Op::Lookup(k) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.lookup(s, k), b.lookup(s, k));
+                        }
+                        Op::Inv(k) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.invalidate_key(s, k), b.invalidate_key(s, k));
+                        }
+                        Op::InvWhere(m) => {
+                            prop_assert_eq!(a.invalidate_where(|k, _| k % m == 0), b.invalidate_where(|k, _| k % m == 0));
+                        }
+                        Op::Clear => prop_assert_eq!(a.clear(), b.clear()),
+                    }
+                    let valid = (0..a.sets()).flat_map(|s| (0..a.ways()).map(move |w| (s, w)))
+                        .filter(|&(s, w)| a.slot(s, w).is_some()).count();
+                    prop_assert_eq!(valid as u32, a.occupancy());
+                }
+                for s in 0..a.sets() {
+                    for w in 0..a.ways() {
+                        prop_assert_eq!(a.slot(s, w), b.slot(s, w));
+                    }
+                }
+                prop_assert_eq!(a.stats(), b.stats());
+            }
+        }
     }
 }
