@@ -4,9 +4,12 @@
 pub mod driver;
 pub mod instance;
 pub mod invalidate;
+pub mod iotlb;
 pub mod kind;
 pub mod params;
+pub mod set_assoc;
 pub mod translate;
+pub mod walk_cache;
 
 pub use kind::{IommuKind, PageSizes};
 pub use params::{Caps, Costs, Geometry, IommuParams, Replacement};

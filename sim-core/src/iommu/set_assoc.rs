@@ -1,0 +1,850 @@
+//! The set-associative array shared by every translation cache (IOTLB, device TLB, walk cache).
+//!
+//! Modelled on gem5's SMMUv3 caches (`src/dev/arm/smmu_v3_caches.cc`, [ref-MC] §1.2): a
+//! `sets × ways` array, the caller chooses the set (each cache has its own index function),
+//! an invalid way is always filled before anything is evicted, and the victim in a full set is
+//! chosen by the replacement policy. Unlike gem5, whose "rr" pointer is one counter shared by
+//! all sets, FIFO here is per set (the oldest insertion in the set goes first), which is what
+//! a hardware round-robin pointer per set does; gem5's shared pointer is an artefact of its code.
+//!
+//! Layout is structure-of-arrays so that the hit path only scans a dense run of keys: `keys`
+//! (compared for equality; an *invalid* slot holds a sentinel key that no real key equals),
+//! `vals` (the payload, copied out on a hit) and `stamps` (LRU: last touch; FIFO: insertion
+//! time; unused for Random). Everything is allocated in [`SetAssoc::new`]; no call allocates
+//! afterwards.
+
+use super::params::Replacement;
+use crate::engine::rng::SimRng;
+
+/// Counters every cache keeps (the gem5 per-cache stats and the VT-d perfmon
+/// `iotlb_lookup`/`iotlb_hit` pair, [ref-MC] §1.5, §4.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups (one per request, however many probes it took).
+    pub lookups: u64,
+    /// Lookups that found an entry.
+    pub hits: u64,
+    /// Lookups that found nothing.
+    pub misses: u64,
+    /// Entries written (new entries and same-key replacements).
+    pub fills: u64,
+    /// Valid entries pushed out by a fill into a full set.
+    pub evictions: u64,
+    /// Valid entries dropped by an invalidation.
+    pub invalidated: u64,
+}
+
+impl CacheStats {
+    /// Field-wise sum (aggregating the per-level arrays of a walk cache).
+    pub fn add(&mut self, o: &CacheStats) {
+        self.lookups += o.lookups;
+        self.hits += o.hits;
+        self.misses += o.misses;
+        self.fills += o.fills;
+        self.evictions += o.evictions;
+        self.invalidated += o.invalidated;
+    }
+}
+
+/// What a [`SetAssoc::fill`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FillOutcome<K, V> {
+    /// The key was absent and an invalid way took it.
+    Inserted,
+    /// The key was present; its payload was overwritten in place (previous payload returned).
+    Replaced(V),
+    /// The set was full; this valid entry was evicted to make room.
+    Evicted(K, V),
+    /// The cache has no capacity (0 entries): nothing was stored.
+    Dropped,
+}
+
+/// A cache key: compared for equality, and hashed to index wide sets.
+pub trait CacheKey: Copy + Eq {
+    /// Any cheap function of the key (equal keys, equal hashes); [`HashIndex`] mixes it.
+    fn hash64(self) -> u64;
+}
+
+impl CacheKey for u64 {
+    #[inline(always)]
+    fn hash64(self) -> u64 {
+        self
+    }
+}
+
+impl CacheKey for u128 {
+    #[inline(always)]
+    fn hash64(self) -> u64 {
+        (self as u64) ^ ((self >> 64) as u64).rotate_left(29)
+    }
+}
+
+/// Sets with more ways than this are searched through a [`HashIndex`]; narrower ones by
+/// comparing their keys in order (4 ways: one or two cache lines, ~4 ns a hit).
+const NARROW_WAYS: usize = 8;
+
+/// Key → slot index for caches with wide sets (e.g. a 64-entry fully associative IOTLB, where a
+/// linear scan costs ~20 ns a hit). Open addressing with linear probing at ≤ 50 % load and
+/// backward-shift deletion (no tombstones), so a lookup touches one or two buckets. It only
+/// speeds lookups up: which slot an entry occupies, and so every replacement decision, is
+/// decided by the set-associative array exactly as for narrow sets.
+#[derive(Clone, Debug)]
+struct HashIndex {
+    /// Slot numbers; [`HashIndex::EMPTY`] marks a free bucket.
+    buckets: Vec<u32>,
+    /// log2 of the bucket count.
+    bits: u32,
+}
+
+impl HashIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new(slots: usize) -> Self {
+        let n = (slots * 2).next_power_of_two().max(2);
+        HashIndex {
+            buckets: vec![Self::EMPTY; n],
+            bits: n.trailing_zeros(),
+        }
+    }
+
+    #[inline(always)]
+    fn home<K: CacheKey>(&self, key: K) -> usize {
+        // Fibonacci hashing: the top bits of a multiply by 2^64/φ.
+        (key.hash64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize
+    }
+
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
+    #[inline(always)]
+    fn find<K: CacheKey>(&self, keys: &[K], key: K) -> Option<usize> {
+        let mut b = self.home(key);
+        loop {
+            let s = *self.buckets.get(b)?;
+            if s == Self::EMPTY {
+                return None;
+            }
+            if keys.get(s as usize) == Some(&key) {
+                return Some(s as usize);
+            }
+            b = (b + 1) & self.mask();
+        }
+    }
+
+    fn insert<K: CacheKey>(&mut self, key: K, slot: usize) {
+        let mut b = self.home(key);
+        while self.buckets[b] != Self::EMPTY {
+            b = (b + 1) & self.mask();
+        }
+        self.buckets[b] = slot as u32;
+    }
+
+    /// Removes `slot`, whose key is still `keys[slot]` (call before overwriting it).
+    fn remove<K: CacheKey>(&mut self, keys: &[K], slot: usize) {
+        let mask = self.mask();
+        let mut i = self.home(keys[slot]);
+        loop {
+            match self.buckets[i] {
+                Self::EMPTY => return,
+                s if s as usize == slot => break,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        // Backward shift: pull later members of the probe run into the hole unless their home
+        // lies cyclically in (hole, j], where they must stay.
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.buckets[j];
+            if s == Self::EMPTY {
+                break;
+            }
+            let h = self.home(keys[s as usize]);
+            let stays = if i <= j {
+                i < h && h <= j
+            } else {
+                i < h || h <= j
+            };
+            if !stays {
+                self.buckets[i] = s;
+                i = j;
+            }
+        }
+        self.buckets[i] = Self::EMPTY;
+    }
+
+    fn clear(&mut self) {
+        self.buckets.fill(Self::EMPTY);
+    }
+}
+
+/// A set-associative array of `Copy` entries keyed by `K`.
+#[derive(Clone, Debug)]
+pub struct SetAssoc<K, V> {
+    keys: Vec<K>,
+    /// Present when sets are wider than [`NARROW_WAYS`]: indexes every valid slot.
+    index: Option<HashIndex>,
+    vals: Vec<V>,
+    stamps: Vec<u64>,
+    invalid: K,
+    sets: usize,
+    ways: usize,
+    /// `sets - 1` when `sets` is a power of two (then the index is a mask, no division).
+    mask: usize,
+    pow2: bool,
+    policy: Replacement,
+    /// Monotonic time for LRU touches and FIFO insertions; `u64` never wraps in a run.
+    clock: u64,
+    valid: u32,
+    stats: CacheStats,
+}
+
+impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
+    /// A cache of `entries` slots in sets of `ways`. The caller validates the geometry
+    /// (`entries % ways == 0`); to never panic on a bad one anyway, `ways == 0` means fully
+    /// associative (gem5's `assoc = 0` convention), a remainder is dropped, and `entries == 0`
+    /// gives a cache that stores nothing. `invalid` is a key no real entry ever uses.
+    pub fn new(entries: u32, ways: u32, policy: Replacement, invalid: K) -> Self {
+        let entries = entries as usize;
+        let ways = if ways == 0 {
+            entries
+        } else {
+            (ways as usize).min(entries)
+        };
+        let sets = if ways == 0 {
+            1
+        } else {
+            (entries / ways).max(1)
+        };
+        let n = sets * ways;
+        let pow2 = sets.is_power_of_two();
+        SetAssoc {
+            keys: vec![invalid; n],
+            index: (ways > NARROW_WAYS).then(|| HashIndex::new(n)),
+            vals: vec![V::default(); n],
+            stamps: vec![0; n],
+            invalid,
+            sets,
+            ways,
+            mask: if pow2 { sets - 1 } else { 0 },
+            pow2,
+            policy,
+            clock: 0,
+            valid: 0,
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// Number of sets.
+    #[inline]
+    pub fn sets(&self) -> usize {
+        self.sets
+    }
+
+    /// Associativity.
+    #[inline]
+    pub fn ways(&self) -> usize {
+        self.ways
+    }
+
+    /// Total slots.
+    #[inline]
+    pub fn capacity(&self) -> u32 {
+        (self.sets * self.ways) as u32
+    }
+
+    /// Valid entries.
+    #[inline]
+    pub fn occupancy(&self) -> u32 {
+        self.valid
+    }
+
+    /// The replacement policy.
+    pub fn policy(&self) -> Replacement {
+        self.policy
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// The set an index hash falls in: a mask when `sets` is a power of two, else a modulo.
+    #[inline(always)]
+    pub fn set_of(&self, hash: u64) -> usize {
+        if self.pow2 {
+            (hash as usize) & self.mask
+        } else {
+            (hash % self.sets as u64) as usize
+        }
+    }
+
+    /// Looks `key` up in `set` without counting it (for caches that probe several times per
+    /// request and count the request themselves with [`SetAssoc::record_lookup`]). A hit
+    /// refreshes the LRU stamp.
+    #[inline(always)]
+    pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
+        let i = self.find(set, key)?;
+        if self.policy == Replacement::Lru {
+            self.clock += 1;
+            self.stamps[i] = self.clock;
+        }
+        Some(self.vals[i])
+    }
+
+    /// [`SetAssoc::probe`] that also counts one lookup and its outcome.
+    #[inline]
+    pub fn lookup(&mut self, set: usize, key: K) -> Option<V> {
+        let r = self.probe(set, key);
+        self.record_lookup(r.is_some());
+        r
+    }
+
+    /// Whether `key` is in `set`, touching nothing (no LRU update, no counters).
+    #[inline]
+    pub fn contains(&self, set: usize, key: K) -> bool {
+        self.find(set, key).is_some()
+    }
+
+    /// The slot holding `key` in `set`.
+    #[inline(always)]
+    fn find(&self, set: usize, key: K) -> Option<usize> {
+        match &self.index {
+            None => {
+                let base = set * self.ways;
+                let keys = self.keys.get(base..base + self.ways)?;
+                keys.iter().position(|k| *k == key).map(|w| base + w)
+            }
+            // A key lives only in its own set, so a global index answers for the set.
+            Some(ix) => ix.find(&self.keys, key),
+        }
+    }
+
+    /// Counts one lookup.
+    #[inline(always)]
+    pub fn record_lookup(&mut self, hit: bool) {
+        self.stats.lookups += 1;
+        if hit {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+    }
+
+    /// Stores `key → val` in `set`. Same key: overwritten in place (an LRU touch; FIFO keeps
+    /// its insertion time, as a re-fill does not move a round-robin pointer). Otherwise the
+    /// lowest-numbered invalid way, else the policy's victim. `rng` is drawn from only for
+    /// Random replacement of a full set.
+    pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        let base = set * self.ways;
+        let Some(keys) = self.keys.get(base..base + self.ways) else {
+            return FillOutcome::Dropped;
+        };
+        if keys.is_empty() {
+            return FillOutcome::Dropped;
+        }
+        self.stats.fills += 1;
+        self.clock += 1;
+        if let Some(i) = self.find(set, key) {
+            let old = std::mem::replace(&mut self.vals[i], val);
+            if self.policy == Replacement::Lru {
+                self.stamps[i] = self.clock;
+            }
+            return FillOutcome::Replaced(old);
+        }
+        let (i, outcome) = match self.keys[base..base + self.ways]
+            .iter()
+            .position(|k| *k == self.invalid)
+        {
+            Some(w) => {
+                self.valid += 1;
+                (base + w, FillOutcome::Inserted)
+            }
+            None => {
+                let w = match self.policy {
+                    // Oldest touch (LRU) or oldest insertion (FIFO); ties go to the lower way.
+                    Replacement::Lru | Replacement::Fifo => {
+                        let st = &self.stamps[base..base + self.ways];
+                        let mut best = 0;
+                        for (w, s) in st.iter().enumerate() {
+                            if *s < st[best] {
+                                best = w;
+                            }
+                        }
+                        best
+                    }
+                    Replacement::Random => rng.below(self.ways as u64) as usize,
+                };
+                let i = base + w;
+                self.stats.evictions += 1;
+                (i, FillOutcome::Evicted(self.keys[i], self.vals[i]))
+            }
+        };
+        if let Some(ix) = &mut self.index {
+            if matches!(outcome, FillOutcome::Evicted(..)) {
+                ix.remove(&self.keys, i);
+            }
+            ix.insert(key, i);
+        }
+        self.keys[i] = key;
+        self.vals[i] = val;
+        self.stamps[i] = self.clock;
+        outcome
+    }
+
+    #[inline]
+    fn drop_slot(&mut self, i: usize) {
+        if let Some(ix) = &mut self.index {
+            ix.remove(&self.keys, i);
+        }
+        self.keys[i] = self.invalid;
+        self.stamps[i] = 0;
+        self.valid -= 1;
+        self.stats.invalidated += 1;
+    }
+
+    /// Drops `key` from `set`; returns its payload if it was there.
+    pub fn invalidate_key(&mut self, set: usize, key: K) -> Option<V> {
+        let i = self.find(set, key)?;
+        self.drop_slot(i);
+        Some(self.vals[i])
+    }
+
+    /// Drops every valid entry of `set` for which `f` is true; returns how many.
+    pub fn invalidate_in_set(&mut self, set: usize, mut f: impl FnMut(&K, &V) -> bool) -> u32 {
+        let base = set * self.ways;
+        let mut n = 0;
+        for i in base..(base + self.ways).min(self.keys.len()) {
+            if self.keys[i] != self.invalid && f(&self.keys[i], &self.vals[i]) {
+                self.drop_slot(i);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Drops every valid entry for which `f` is true, scanning the whole array; returns how many.
+    pub fn invalidate_where(&mut self, mut f: impl FnMut(&K, &V) -> bool) -> u32 {
+        let mut n = 0;
+        for i in 0..self.keys.len() {
+            if self.keys[i] != self.invalid && f(&self.keys[i], &self.vals[i]) {
+                self.drop_slot(i);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Drops everything; returns how many valid entries there were.
+    pub fn clear(&mut self) -> u32 {
+        let n = self.valid;
+        self.keys.fill(self.invalid);
+        if let Some(ix) = &mut self.index {
+            ix.clear();
+        }
+        self.stamps.fill(0);
+        self.valid = 0;
+        self.stats.invalidated += n as u64;
+        n
+    }
+
+    /// The same cache searched by scanning keys even for wide sets: the reference the hash
+    /// index is checked against.
+    #[cfg(test)]
+    fn without_index(mut self) -> Self {
+        self.index = None;
+        self
+    }
+
+    /// The entry in `(set, way)`, if valid (inspection and tests).
+    pub fn slot(&self, set: usize, way: usize) -> Option<(K, V)> {
+        if way >= self.ways {
+            return None;
+        }
+        let i = set.checked_mul(self.ways)?.checked_add(way)?;
+        let k = *self.keys.get(i)?;
+        (k != self.invalid).then(|| (k, self.vals[i]))
+    }
+}
+
+/// Key of a page-granular entry: `vpn | tag << 64 | shift << 96`, where `vpn = addr >> shift`.
+/// Real keys have `shift < 64`, so [`INVALID_KEY`] (all ones) is never one of them.
+#[inline(always)]
+pub(crate) fn page_key(tag: u32, shift: u32, vpn: u64) -> u128 {
+    vpn as u128 | (tag as u128) << 64 | (shift as u128) << 96
+}
+
+/// The sentinel of caches keyed by [`page_key`].
+pub(crate) const INVALID_KEY: u128 = u128::MAX;
+
+/// `(tag, shift, vpn)` of a [`page_key`].
+#[inline(always)]
+pub(crate) fn unpack_key(k: u128) -> (u32, u32, u64) {
+    ((k >> 64) as u32, (k >> 96) as u32, k as u64)
+}
+
+/// Whether the `2^shift` page numbered `vpn` overlaps the inclusive range `first..=last`.
+#[inline]
+pub(crate) fn page_overlaps(shift: u32, vpn: u64, first: u64, last: u64) -> bool {
+    let start = vpn << shift;
+    let end = start | ((1u64 << shift) - 1);
+    start <= last && end >= first
+}
+
+/// How many entries of each page size (or region size) a cache holds, so that lookups probe
+/// only the sizes present: with one size cached, a lookup is a single probe.
+#[derive(Clone, Debug)]
+pub(crate) struct ShiftCounts {
+    counts: [u32; 64],
+    /// Bit `s` set iff `counts[s] > 0`.
+    pub(crate) mask: u64,
+}
+
+impl ShiftCounts {
+    pub(crate) fn new() -> Self {
+        ShiftCounts {
+            counts: [0; 64],
+            mask: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn inc(&mut self, shift: u32) {
+        let s = (shift & 63) as usize;
+        self.counts[s] += 1;
+        self.mask |= 1 << s;
+    }
+
+    #[inline]
+    pub(crate) fn dec(&mut self, shift: u32) {
+        let s = (shift & 63) as usize;
+        self.counts[s] = self.counts[s].saturating_sub(1);
+        if self.counts[s] == 0 {
+            self.mask &= !(1 << s);
+        }
+    }
+
+    /// Entries of size `2^shift`.
+    #[cfg(test)]
+    pub(crate) fn count(&self, shift: u32) -> u32 {
+        self.counts[(shift & 63) as usize]
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.counts = [0; 64];
+        self.mask = 0;
+    }
+
+    /// Probes needed to visit every page of every present size overlapping `first..=last`.
+    pub(crate) fn pages_in(&self, first: u64, last: u64) -> u64 {
+        let mut m = self.mask;
+        let mut n = 0u64;
+        while m != 0 {
+            let s = m.trailing_zeros();
+            m &= m - 1;
+            n = n.saturating_add(((last >> s) - (first >> s)).saturating_add(1));
+        }
+        n
+    }
+}
+
+/// A [`SetAssoc`] of page-granular entries keyed by (domain tag, size, page number), with the
+/// gem5 `ARMArchTLB` index function `(vpn ^ tag) % sets` ([ref-MC] §1.2): the IOTLB and each
+/// level of the walk cache are one of these.
+#[derive(Clone, Debug)]
+pub(crate) struct PageCache<V> {
+    pub(crate) core: SetAssoc<u128, V>,
+    pub(crate) sizes: ShiftCounts,
+}
+
+impl<V: Copy + Default> PageCache<V> {
+    pub(crate) fn new(entries: u32, ways: u32, policy: Replacement) -> Self {
+        PageCache {
+            core: SetAssoc::new(entries, ways, policy, INVALID_KEY),
+            sizes: ShiftCounts::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn set(&self, tag: u32, vpn: u64) -> usize {
+        self.core.set_of(vpn ^ tag as u64)
+    }
+
+    /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`).
+    #[inline(always)]
+    pub(crate) fn probe(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
+        let vpn = addr >> shift;
+        let set = self.set(tag, vpn);
+        self.core.probe(set, page_key(tag, shift, vpn))
+    }
+
+    /// Looks up `addr` in every size present, smallest first (uncounted).
+    #[inline(always)]
+    pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<V> {
+        let mut m = self.sizes.mask;
+        while m != 0 {
+            let s = m.trailing_zeros();
+            m &= m - 1;
+            if let Some(v) = self.probe(tag, s, addr) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
+    pub(crate) fn fill(
+        &mut self,
+        tag: u32,
+        shift: u32,
+        addr: u64,
+        v: V,
+        rng: &mut SimRng,
+    ) -> FillOutcome<u128, V> {
+        if shift >= 64 {
+            return FillOutcome::Dropped;
+        }
+        let vpn = addr >> shift;
+        let set = self.set(tag, vpn);
+        let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
+        match out {
+            FillOutcome::Inserted => self.sizes.inc(shift),
+            FillOutcome::Evicted(k, _) => {
+                self.sizes.inc(shift);
+                self.sizes.dec(unpack_key(k).1);
+            }
+            FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
+        }
+        out
+    }
+
+    /// Drops the entries of `tag` of any size overlapping `first..=last`. Probes page by page
+    /// when that costs no more key comparisons than scanning the array (pages × ways ≤
+    /// capacity, i.e. fewer pages than sets), else scans every slot.
+    pub(crate) fn invalidate_range(&mut self, tag: u32, first: u64, last: u64) -> u32 {
+        let pages = self.sizes.pages_in(first, last);
+        let sizes = &mut self.sizes;
+        if pages.saturating_mul(self.core.ways() as u64) <= self.core.capacity() as u64 {
+            let mut n = 0;
+            let mut m = sizes.mask;
+            while m != 0 {
+                let s = m.trailing_zeros();
+                m &= m - 1;
+                for vpn in (first >> s)..=(last >> s) {
+                    let set = self.core.set_of(vpn ^ tag as u64);
+                    if self
+                        .core
+                        .invalidate_key(set, page_key(tag, s, vpn))
+                        .is_some()
+                    {
+                        sizes.dec(s);
+                        n += 1;
+                    }
+                }
+            }
+            n
+        } else {
+            self.core.invalidate_where(|k, _| {
+                let (t, s, vpn) = unpack_key(*k);
+                let hit = t == tag && page_overlaps(s, vpn, first, last);
+                if hit {
+                    sizes.dec(s);
+                }
+                hit
+            })
+        }
+    }
+
+    /// Drops every entry of `tag`.
+    pub(crate) fn invalidate_tag(&mut self, tag: u32) -> u32 {
+        let sizes = &mut self.sizes;
+        self.core.invalidate_where(|k, _| {
+            let (t, s, _) = unpack_key(*k);
+            if t == tag {
+                sizes.dec(s);
+            }
+            t == tag
+        })
+    }
+
+    /// Drops everything.
+    pub(crate) fn clear(&mut self) -> u32 {
+        self.sizes.clear();
+        self.core.clear()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng() -> SimRng {
+        SimRng::for_source(1, "set-assoc-test")
+    }
+
+    // Keys are u64, the set is `key % sets`; u64::MAX is the invalid sentinel.
+    fn cache(entries: u32, ways: u32, p: Replacement) -> SetAssoc<u64, u64> {
+        SetAssoc::new(entries, ways, p, u64::MAX)
+    }
+
+    #[test]
+    fn geometry_and_index() {
+        let c = cache(8, 2, Replacement::Lru);
+        assert_eq!((c.sets(), c.ways(), c.capacity()), (4, 2, 8));
+        assert_eq!(c.set_of(13), 1);
+        // Non-power-of-two set count: modulo.
+        let c = cache(12, 4, Replacement::Lru);
+        assert_eq!(c.sets(), 3);
+        assert_eq!(c.set_of(13), 1);
+        // ways == 0: fully associative; entries == 0: stores nothing.
+        let c = cache(16, 0, Replacement::Lru);
+        assert_eq!((c.sets(), c.ways()), (1, 16));
+        let mut c = cache(0, 4, Replacement::Lru);
+        assert_eq!(c.capacity(), 0);
+        assert_eq!(c.fill(0, 1, 1, &mut rng()), FillOutcome::Dropped);
+        assert_eq!(c.lookup(0, 1), None);
+    }
+
+    #[test]
+    fn invalid_ways_first_and_same_key_replaces() {
+        // 1 set × 3 ways, LRU. Fill 1, 2; invalidate 1; fill 3 must take way 0 (the hole),
+        // not evict 2. Refill of 3 replaces in place: occupancy stays 2.
+        let mut c = cache(3, 3, Replacement::Lru);
+        let mut r = rng();
+        assert_eq!(c.fill(0, 1, 10, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.fill(0, 2, 20, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.invalidate_key(0, 1), Some(10));
+        assert_eq!(c.fill(0, 3, 30, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.slot(0, 0), Some((3, 30)));
+        assert_eq!(c.fill(0, 3, 31, &mut r), FillOutcome::Replaced(30));
+        assert_eq!(c.occupancy(), 2);
+        assert_eq!(c.fill(0, 4, 40, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.slot(0, 2), Some((4, 40)));
+        let s = c.stats();
+        assert_eq!((s.fills, s.evictions, s.invalidated), (5, 0, 1));
+        assert_eq!(c.clear(), 3);
+        assert_eq!(c.occupancy(), 0);
+    }
+
+    #[test]
+    fn wide_sets_use_the_hash_index_correctly() {
+        // 40-way fully associative (indexed). Keys 1 and 1 << 32 differ only in bits the
+        // narrow path never mixes: both must be found exactly.
+        let mut c = cache(40, 40, Replacement::Lru);
+        let mut r = rng();
+        let keys: Vec<u64> = (0..38).map(|k| k * 7 + 2).chain([1, 1 << 32]).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(c.fill(0, *k, i as u64, &mut r), FillOutcome::Inserted);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(c.lookup(0, *k), Some(i as u64), "key {k}");
+        }
+        assert_eq!(c.lookup(0, 3), None);
+        assert_eq!(c.lookup(0, (1 << 32) | 1), None);
+        assert_eq!(c.invalidate_key(0, 1 << 32), Some(39));
+        assert_eq!(c.lookup(0, 1), Some(38));
+        assert_eq!(c.lookup(0, 1 << 32), None);
+        // The hole is refilled; then the set is full and LRU evicts the least recently used:
+        // every key was looked up once in fill order, so key 2 (slot 0) is the oldest.
+        assert_eq!(c.fill(0, 5, 100, &mut r), FillOutcome::Inserted);
+        assert_eq!(c.fill(0, 6, 101, &mut r), FillOutcome::Evicted(2, 0));
+        assert_eq!(c.lookup(0, 2), None);
+        assert_eq!(c.lookup(0, 6), Some(101));
+    }
+
+    #[test]
+    fn predicate_invalidation() {
+        let mut c = cache(8, 2, Replacement::Fifo);
+        let mut r = rng();
+        for k in 0..8u64 {
+            let s = c.set_of(k);
+            c.fill(s, k, k * 10, &mut r);
+        }
+        assert_eq!(c.occupancy(), 8);
+        assert_eq!(c.invalidate_where(|k, _| k % 2 == 0), 4);
+        assert_eq!(c.invalidate_in_set(1, |_, v| *v == 10), 1);
+        assert_eq!(c.occupancy(), 3);
+        assert!(c.contains(3, 7));
+        assert!(!c.contains(1, 1));
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Fill(u64, u64),
+            Lookup(u64),
+            Inv(u64),
+            InvWhere(u64),
+            Clear,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                6 => (0..96u64, any::<u64>()).prop_map(|(k, v)| Op::Fill(k, v)),
+                6 => (0..96u64).prop_map(Op::Lookup),
+                2 => (0..96u64).prop_map(Op::Inv),
+                1 => (2..7u64).prop_map(Op::InvWhere),
+                1 => Just(Op::Clear),
+            ]
+        }
+
+        fn policy() -> impl Strategy<Value = Replacement> {
+            prop_oneof![
+                Just(Replacement::Lru),
+                Just(Replacement::Fifo),
+                Just(Replacement::Random)
+            ]
+        }
+
+        proptest! {
+            /// The hash index changes speed only: an indexed wide cache and the same cache
+            /// searched by scanning make identical decisions on any operation sequence, and
+            /// occupancy always equals the number of valid slots.
+            #[test]
+            fn index_matches_scan(
+                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12))],
+                p in policy(),
+                ops in proptest::collection::vec(op(), 1..300),
+            ) {
+                let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX);
+                let mut b = a.clone().without_index();
+                prop_assert!(a.index.is_some());
+                let (mut ra, mut rb) = (rng(), rng());
+                for op in ops {
+                    match op {
+                        Op::Fill(k, v) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.fill(s, k, v, &mut ra), b.fill(s, k, v, &mut rb));
+                        }
+                        Op::Lookup(k) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.lookup(s, k), b.lookup(s, k));
+                        }
+                        Op::Inv(k) => {
+                            let s = a.set_of(k);
+                            prop_assert_eq!(a.invalidate_key(s, k), b.invalidate_key(s, k));
+                        }
+                        Op::InvWhere(m) => {
+                            prop_assert_eq!(a.invalidate_where(|k, _| k % m == 0), b.invalidate_where(|k, _| k % m == 0));
+                        }
+                        Op::Clear => prop_assert_eq!(a.clear(), b.clear()),
+                    }
+                    let valid = (0..a.sets()).flat_map(|s| (0..a.ways()).map(move |w| (s, w)))
+                        .filter(|&(s, w)| a.slot(s, w).is_some()).count();
+                    prop_assert_eq!(valid as u32, a.occupancy());
+                }
+                for s in 0..a.sets() {
+                    for w in 0..a.ways() {
+                        prop_assert_eq!(a.slot(s, w), b.slot(s, w));
+                    }
+                }
+                prop_assert_eq!(a.stats(), b.stats());
+            }
+        }
+    }
+}
