@@ -12,5 +12,6 @@ pub mod error;
 pub mod ids;
 pub mod iommu;
 pub mod pagetable;
+pub mod schema;
 pub mod time;
 pub mod topology;
