@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod pagetable;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub mod sim;
 pub mod strategy;
 pub mod time;

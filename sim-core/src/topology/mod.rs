@@ -1,1 +1,228 @@
 //! The platform: topology files, the bus graph, IOMMU instances, devices and IOMMU groups.
+//!
+//! A topology file (RON, [`schema`]) is parsed and validated once by [`Platform::parse`]
+//! ([`build`]) into an immutable [`Platform`] that every simulation of a run shares. Strings
+//! live only here, at the edge: the rest of the simulator indexes the dense `Vec`s below with
+//! the integer ids of `crate::ids`. IOMMU groups are derived as Linux's `pci_device_group`
+//! does ([`groups`]). The file format is documented in `docs/topology-format.md`.
+
+pub mod build;
+pub mod groups;
+pub mod report;
+pub mod schema;
+
+use std::collections::BTreeMap;
+
+use crate::ids::{BusId, DeviceId, GroupId, IommuId};
+use crate::iommu::{IommuKind, IommuParams};
+
+/// An immutable, validated platform.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    /// The topology's `name`.
+    pub name: String,
+    /// IOMMU instances; `IommuId` is the index, in file order.
+    pub iommus: Vec<IommuInstance>,
+    /// Bus nodes; `BusId` is the index, in file order.
+    pub buses: Vec<Bus>,
+    /// Devices; `DeviceId` is the index, in file order.
+    pub devices: Vec<Device>,
+    /// IOMMU groups; `GroupId` is the index, ordered by IOMMU (file order) and then by the
+    /// lowest `DeviceId` in the group, so numbering is stable for a given file.
+    pub groups: Vec<Group>,
+    /// Parent → child edges: IOMMU → root bus, bus → child bus, bus → device.
+    pub graph: petgraph::Graph<Node, ()>,
+    iommu_names: BTreeMap<String, IommuId>,
+    bus_names: BTreeMap<String, BusId>,
+    device_names: BTreeMap<String, DeviceId>,
+}
+
+/// One IOMMU instance with its effective parameters (kind defaults + file overrides).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IommuInstance {
+    pub name: String,
+    pub kind: IommuKind,
+    pub params: IommuParams,
+}
+
+/// The kind of a bus node (the PCIe port types that matter to `pci_acs_enabled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BusKind {
+    RootComplex,
+    RootPort,
+    SwitchUpstream,
+    SwitchDownstream,
+    PcieToPciBridge,
+    PlatformBus,
+}
+
+impl BusKind {
+    /// The variant name used in topology files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BusKind::RootComplex => "RootComplex",
+            BusKind::RootPort => "RootPort",
+            BusKind::SwitchUpstream => "SwitchUpstream",
+            BusKind::SwitchDownstream => "SwitchDownstream",
+            BusKind::PcieToPciBridge => "PcieToPciBridge",
+            BusKind::PlatformBus => "PlatformBus",
+        }
+    }
+
+    /// Roots of the tree: a PCI root bus or a platform bus.
+    pub const fn is_root(self) -> bool {
+        matches!(self, BusKind::RootComplex | BusKind::PlatformBus)
+    }
+
+    /// Part of a PCI hierarchy (everything but a platform bus).
+    pub const fn is_pci(self) -> bool {
+        !matches!(self, BusKind::PlatformBus)
+    }
+}
+
+/// A bus node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bus {
+    pub name: String,
+    pub kind: BusKind,
+    /// `None` for roots.
+    pub parent: Option<BusId>,
+    /// The IOMMU of this node's root, if the root is bound to one.
+    pub iommu: Option<IommuId>,
+    /// ACS enabled on this port (after defaults); false for nodes that cannot have it.
+    pub acs: bool,
+    /// Child buses, in file order.
+    pub child_buses: Vec<BusId>,
+    /// Devices directly on this bus, in file order.
+    pub devices: Vec<DeviceId>,
+}
+
+/// A PCI address `DDDD:BB:DD.F`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bdf {
+    pub segment: u16,
+    pub bus: u8,
+    pub device: u8,
+    pub function: u8,
+}
+
+impl Bdf {
+    /// Parses `DDDD:BB:DD.F` (hex; device ≤ 0x1f, function ≤ 7), as Linux names PCI devices.
+    pub fn parse(text: &str) -> Option<Bdf> {
+        let (seg, rest) = text.split_once(':')?;
+        let (bus, rest) = rest.split_once(':')?;
+        let (dev, func) = rest.split_once('.')?;
+        let hex = |s: &str, len: usize| {
+            (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(s, 16).ok())
+                .flatten()
+        };
+        let (segment, bus, device, function) = (hex(seg, 4)?, hex(bus, 2)?, hex(dev, 2)?, hex(func, 1)?);
+        if device > 0x1f || function > 7 {
+            return None;
+        }
+        Some(Bdf {
+            segment: u16::try_from(segment).ok()?,
+            bus: u8::try_from(bus).ok()?,
+            device: u8::try_from(device).ok()?,
+            function: u8::try_from(function).ok()?,
+        })
+    }
+
+    /// The 16-bit requester id `bus << 8 | device << 3 | function` (PCIe RID; the SMMU
+    /// StreamID and the VT-d/AMD source id of a PCI function).
+    pub const fn rid(self) -> u16 {
+        ((self.bus as u16) << 8) | ((self.device as u16) << 3) | self.function as u16
+    }
+}
+
+/// An endpoint device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub name: String,
+    pub parent: BusId,
+    /// The IOMMU translating its DMA (its root's IOMMU).
+    pub iommu: IommuId,
+    pub group: GroupId,
+    pub ats: bool,
+    /// Stream ids as the IOMMU sees them: the file's list for platform devices; the
+    /// requester id for PCI devices.
+    pub stream_ids: Vec<u32>,
+    /// PCI address; `None` for platform devices.
+    pub bdf: Option<Bdf>,
+    pub multifunction: bool,
+    /// Device-level ACS (matters for multifunction devices only).
+    pub acs: bool,
+}
+
+/// An IOMMU group: the unit of attach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub iommu: IommuId,
+    /// Members, sorted by name.
+    pub devices: Vec<DeviceId>,
+}
+
+/// A node of [`Platform::graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Iommu(IommuId),
+    Bus(BusId),
+    Device(DeviceId),
+}
+
+impl Platform {
+    /// Reads and parses a topology file.
+    pub fn load(path: &std::path::Path) -> Result<Platform, crate::error::InputError> {
+        let source = crate::error::InputError::read(path)?;
+        Platform::parse(path, &source)
+    }
+
+    /// Parses and validates topology text; `path` is used only in messages.
+    pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
+        build::build(path, source)
+    }
+
+    pub fn device_by_name(&self, name: &str) -> Option<DeviceId> {
+        self.device_names.get(name).copied()
+    }
+
+    pub fn iommu_by_name(&self, name: &str) -> Option<IommuId> {
+        self.iommu_names.get(name).copied()
+    }
+
+    pub fn bus_by_name(&self, name: &str) -> Option<BusId> {
+        self.bus_names.get(name).copied()
+    }
+
+    /// Members of group `g`, sorted by name.
+    pub fn devices_of_group(&self, g: GroupId) -> &[DeviceId] {
+        self.groups.get(g.index()).map_or(&[], |g| &g.devices)
+    }
+
+    /// Devices behind IOMMU `i`, sorted by name.
+    pub fn devices_of_iommu(&self, i: IommuId) -> Vec<DeviceId> {
+        let mut v: Vec<DeviceId> = (0..self.devices.len())
+            .map(DeviceId::from_index)
+            .filter(|d| self.devices[d.index()].iommu == i)
+            .collect();
+        v.sort_by(|a, b| self.devices[a.index()].name.cmp(&self.devices[b.index()].name));
+        v
+    }
+
+    pub fn iommu(&self, i: IommuId) -> &IommuInstance {
+        &self.iommus[i.index()]
+    }
+
+    pub fn device(&self, d: DeviceId) -> &Device {
+        &self.devices[d.index()]
+    }
+
+    pub fn group(&self, g: GroupId) -> &Group {
+        &self.groups[g.index()]
+    }
+
+    pub fn bus(&self, b: BusId) -> &Bus {
+        &self.buses[b.index()]
+    }
+}

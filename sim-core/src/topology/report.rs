@@ -1,0 +1,208 @@
+//! Presentation of a [`Platform`]: the readable listing of `iommu-sim topology` and its
+//! `--json` form (contracts.md "topology --json"; fields may be added, never renamed).
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::{BusKind, Platform};
+use crate::ids::{BusId, DeviceId, GroupId, IommuId};
+use crate::iommu::PageSizes;
+
+/// Key capabilities of an instance on one line.
+fn caps_line(p: &Platform, i: IommuId) -> String {
+    let m = p.iommu(i);
+    let c = &m.params.caps;
+    let g = &m.params.geometry;
+    let pages: Vec<String> = c.page_sizes.iter().map(PageSizes::size_name).collect();
+    let mut flags = Vec::new();
+    if c.coherent_walk {
+        flags.push("coherent");
+    }
+    if c.snoop_control {
+        flags.push("snoop-control");
+    }
+    if c.range_invalidation {
+        flags.push("range-inv");
+    }
+    format!(
+        "{}-bit IOVA, {}-bit PA, pages {}, {} domain ids, {}{}IOTLB {}x{}-way, {} walkers",
+        c.address_width,
+        c.output_width,
+        pages.join("/"),
+        c.domain_ids,
+        flags.join(", "),
+        if flags.is_empty() { "" } else { ", " },
+        g.iotlb_entries / g.iotlb_ways.max(1),
+        g.iotlb_ways,
+        g.walkers
+    )
+}
+
+fn device_line(p: &Platform, d: DeviceId) -> String {
+    let dev = p.device(d);
+    let mut s = format!("{}  [group {}]", dev.name, dev.group);
+    if dev.bdf.is_none() {
+        let sids: Vec<String> = dev.stream_ids.iter().map(|s| format!("{s:#x}")).collect();
+        let _ = write!(s, " sid {}", sids.join(","));
+    }
+    if dev.multifunction {
+        s += if dev.acs { " multifunction+acs" } else { " multifunction" };
+    }
+    if dev.ats {
+        s += " ats";
+    }
+    s
+}
+
+fn bus_line(p: &Platform, b: BusId) -> String {
+    let bus = p.bus(b);
+    let mut s = format!("{}  {}", bus.name, bus.kind.as_str());
+    match bus.kind {
+        BusKind::RootComplex | BusKind::PlatformBus => match bus.iommu {
+            Some(i) => {
+                let _ = write!(s, " -> {}", p.iommu(i).name);
+            }
+            None => s += " (no IOMMU)",
+        },
+        BusKind::RootPort | BusKind::SwitchDownstream => s += if bus.acs { " acs" } else { " no-acs" },
+        BusKind::SwitchUpstream | BusKind::PcieToPciBridge => {}
+    }
+    s
+}
+
+/// The readable listing: IOMMU instances, the bus tree, the groups.
+pub fn text(p: &Platform) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "topology {}: {} IOMMUs, {} buses, {} devices, {} groups",
+        p.name,
+        p.iommus.len(),
+        p.buses.len(),
+        p.devices.len(),
+        p.groups.len()
+    );
+    out += "\nIOMMUs\n";
+    let width = p.iommus.iter().map(|m| m.name.len()).max().unwrap_or(0);
+    for (i, m) in p.iommus.iter().enumerate() {
+        let id = IommuId::from_index(i);
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:12}  {} devices  {}",
+            m.name,
+            m.kind.as_str(),
+            p.devices.iter().filter(|d| d.iommu == id).count(),
+            caps_line(p, id)
+        );
+    }
+    out += "\nBuses\n";
+    // Depth-first with an explicit stack (a deep chain must not overflow the call stack).
+    enum Item {
+        Bus(BusId),
+        Device(DeviceId),
+    }
+    let mut stack: Vec<(Item, usize)> =
+        p.buses.iter().enumerate().rev().filter(|(_, b)| b.parent.is_none()).map(|(i, _)| (Item::Bus(BusId::from_index(i)), 1)).collect();
+    while let Some((item, depth)) = stack.pop() {
+        let indent = "  ".repeat(depth);
+        match item {
+            Item::Device(d) => {
+                let _ = writeln!(out, "{indent}{}", device_line(p, d));
+            }
+            Item::Bus(b) => {
+                let _ = writeln!(out, "{indent}{}", bus_line(p, b));
+                let bus = p.bus(b);
+                for &c in bus.child_buses.iter().rev() {
+                    stack.push((Item::Bus(c), depth + 1));
+                }
+                for &d in bus.devices.iter().rev() {
+                    stack.push((Item::Device(d), depth + 1));
+                }
+            }
+        }
+    }
+    out += "\nGroups\n";
+    for (g, group) in p.groups.iter().enumerate() {
+        let names: Vec<&str> = group.devices.iter().map(|d| p.device(*d).name.as_str()).collect();
+        let _ = writeln!(out, "  group {g:<3} {:width$}  {}", p.iommu(group.iommu).name, names.join(" "));
+    }
+    out
+}
+
+/// The `--json` form. Contract keys: `topology`, `iommus[].{id, kind, devices}`,
+/// `groups[].{id, iommu, devices}`; device lists sorted. Added: `iommus[].address_width`,
+/// `iommus[].page_sizes`, `iommus[].domain_ids`, and `devices[]` with each device's IOMMU,
+/// group, ATS and stream ids.
+pub fn json(p: &Platform) -> Value {
+    let iommus: Vec<Value> = p
+        .iommus
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let devs: Vec<&str> =
+                p.devices_of_iommu(IommuId::from_index(i)).into_iter().map(|d| p.device(d).name.as_str()).collect();
+            json!({
+                "id": m.name,
+                "kind": m.kind.as_str(),
+                "devices": devs,
+                "address_width": m.params.caps.address_width,
+                "page_sizes": m.params.caps.page_sizes,
+                "domain_ids": m.params.caps.domain_ids,
+            })
+        })
+        .collect();
+    let groups: Vec<Value> = p
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let devs: Vec<&str> = p.devices_of_group(GroupId::from_index(g)).iter().map(|d| p.device(*d).name.as_str()).collect();
+            json!({ "id": g, "iommu": p.iommu(group.iommu).name, "devices": devs })
+        })
+        .collect();
+    let devices: Vec<Value> = p
+        .devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.name,
+                "iommu": p.iommu(d.iommu).name,
+                "group": d.group.0,
+                "ats": d.ats,
+                "stream_ids": d.stream_ids,
+            })
+        })
+        .collect();
+    json!({ "topology": p.name, "iommus": iommus, "groups": groups, "devices": devices })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SRC: &str = r#"Topology(name: "r", iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3)],
+        buses: [RootComplex(id: "pci0000:00", iommu: "smmu0"), RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: false)],
+        devices: [Device(id: "0000:01:00.1", parent: "0000:00:01.0"), Device(id: "0000:01:00.0", parent: "0000:00:01.0", ats: true)])"#;
+
+    #[test]
+    fn json_has_the_contract_shape_with_sorted_devices() {
+        let p = Platform::parse(Path::new("r.ron"), SRC).unwrap();
+        let v = json(&p);
+        assert_eq!(v["topology"], "r");
+        assert_eq!(v["iommus"][0]["id"], "smmu0");
+        assert_eq!(v["iommus"][0]["kind"], "arm-smmu-v3");
+        assert_eq!(v["iommus"][0]["devices"], json!(["0000:01:00.0", "0000:01:00.1"]));
+        assert_eq!(v["groups"], json!([{ "id": 0, "iommu": "smmu0", "devices": ["0000:01:00.0", "0000:01:00.1"] }]));
+    }
+
+    #[test]
+    fn text_lists_iommus_tree_and_groups() {
+        let p = Platform::parse(Path::new("r.ron"), SRC).unwrap();
+        let t = text(&p);
+        assert!(t.contains("smmu0  arm-smmu-v3"), "{t}");
+        assert!(t.contains("  pci0000:00  RootComplex -> smmu0\n    0000:00:01.0  RootPort no-acs\n      0000:01:00.1  [group 0]"), "{t}");
+        assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1"), "{t}");
+    }
+}
