@@ -178,6 +178,9 @@ pub struct DeviceResult {
     pub dma_latency_p99: u64,
     pub dma_latency_max: u64,
     pub dma_latency_mean: u64,
+    /// Creation serial of the domain the device was last attached to, if any (the same serial
+    /// means the same domain within one run).
+    pub domain: Option<u64>,
     pub faults: u64,
     pub stale_translations: u64,
 }
@@ -216,6 +219,44 @@ impl RunResult {
 /// Version of the JSON layout; bumped when a field is renamed or removed.
 pub const SCHEMA: u32 = 1;
 
+/// The platform as reports draw it: instances, bus tree, devices and groups, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlatformSummary {
+    pub iommus: Vec<PlatformIommu>,
+    pub buses: Vec<PlatformBus>,
+    pub devices: Vec<PlatformDevice>,
+    /// Groups in id order; each a list of device names (sorted).
+    pub groups: Vec<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlatformIommu {
+    pub id: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlatformBus {
+    pub id: String,
+    pub kind: String,
+    pub parent: Option<String>,
+    pub iommu: Option<String>,
+    pub acs: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlatformDevice {
+    pub id: String,
+    pub parent: String,
+    pub iommu: String,
+    pub group: u64,
+    pub ats: bool,
+}
+
 /// Everything `run --json` and `compare --json` print.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -225,4 +266,6 @@ pub struct Results {
     pub topology: String,
     pub seed: u64,
     pub runs: Vec<RunResult>,
+    /// The platform, so a report can draw it from saved results alone.
+    pub platform: PlatformSummary,
 }

@@ -41,7 +41,28 @@ pub struct Line {
     pub at: Cycle,
     pub count: u64,
     pub every: Cycle,
+    /// Address advance per occurrence, and the span it wraps at (`u64::MAX`: never).
+    pub stride: u64,
+    pub wrap: u64,
     pub action: Action,
+}
+
+impl Line {
+    /// The action of occurrence `n` (0-based): the address advanced by `n × stride` modulo
+    /// `wrap`.
+    #[inline]
+    pub fn occurrence(&self, n: u64) -> Action {
+        if self.stride == 0 {
+            return self.action;
+        }
+        let off = (u128::from(n) * u128::from(self.stride) % u128::from(self.wrap)) as u64;
+        match self.action {
+            Action::Map { container, iova, size, prot } => Action::Map { container, iova: iova.wrapping_add(off), size, prot },
+            Action::Unmap { container, iova, size } => Action::Unmap { container, iova: iova.wrapping_add(off), size },
+            Action::Dma { device, iova, bytes, write } => Action::Dma { device, iova: iova.wrapping_add(off), bytes, write },
+            other => other,
+        }
+    }
 }
 
 /// A scenario ready to run.
@@ -176,12 +197,27 @@ impl Scenario {
                     Action::Dma { device: device(i, "device", d)?, iova: *iova, bytes: *bytes, write: *dir == Dir::Write }
                 }
             };
-            let (count, every) = match e.repeat {
-                None => (1, 1),
-                Some(r) if r.count >= 1 && r.every >= 1 => (r.count, r.every),
-                Some(_) => return Err(invalid("repeat", format!("events[{i}].repeat: count and every must be ≥ 1"))),
+            let (count, every, stride, wrap) = match e.repeat {
+                None => (1, 1, 0, u64::MAX),
+                Some(r) if r.count >= 1 && r.every >= 1 && r.wrap != Some(0) => {
+                    if r.stride % MIN_PAGE != 0 && !matches!(action, Action::Dma { .. }) {
+                        return Err(invalid("stride", format!("events[{i}].repeat.stride: {:#x} is not 4 KiB aligned", r.stride)));
+                    }
+                    let wrap = r.wrap.unwrap_or(u64::MAX);
+                    let span = u128::from(r.stride) * u128::from(r.count.saturating_sub(1)).min(u128::from(wrap));
+                    let base = match action {
+                        Action::Map { iova, size, .. } | Action::Unmap { iova, size, .. } => u128::from(iova) + u128::from(size),
+                        Action::Dma { iova, bytes, .. } => u128::from(iova) + u128::from(bytes),
+                        _ => 0,
+                    };
+                    if base + span.min(u128::from(wrap)) > u128::from(u64::MAX) {
+                        return Err(invalid("stride", format!("events[{i}].repeat: the strided addresses overflow 64 bits")));
+                    }
+                    (r.count, r.every, r.stride, wrap)
+                }
+                Some(_) => return Err(invalid("repeat", format!("events[{i}].repeat: count and every must be ≥ 1, wrap ≥ 1"))),
             };
-            script.push(Line { at: e.at, count, every, action });
+            script.push(Line { at: e.at, count, every, stride, wrap, action });
         }
         script.sort_by_key(|l| l.at); // stable: ties keep file order
 

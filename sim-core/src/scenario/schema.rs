@@ -108,6 +108,13 @@ pub struct Repeat {
     pub count: u64,
     /// Cycles between occurrences (≥ 1).
     pub every: Cycle,
+    /// Bytes the address (`iova` of Map/Unmap/Dma) advances per occurrence (default 0).
+    #[serde(default)]
+    pub stride: u64,
+    /// The advance wraps around after this many bytes (default: never). With a stride, this
+    /// sweeps a working set: e.g. `stride: 4096, wrap: 0x4000_0000` touches 1 GiB page by page.
+    #[serde(default)]
+    pub wrap: Option<u64>,
 }
 
 /// Access permission of a mapping.

@@ -31,6 +31,8 @@ pub struct DeviceState {
     pub iotlb_misses: u64,
     pub faults: u64,
     pub stale: u64,
+    /// Creation serial of the domain the device was last attached to (reports colour by it).
+    pub last_domain: Option<u64>,
 }
 
 /// Run-time state of an IOMMU group.
@@ -47,6 +49,7 @@ pub struct Core<'s> {
     pub platform: &'s Platform,
     pub scenario: &'s Scenario,
     pub now: Cycle,
+    pub seed: u64,
     pub era: DriverEra,
     /// Cross-instance sharing what-if (shared-across-instances).
     pub sharing: bool,
@@ -91,6 +94,7 @@ impl<'s> Core<'s> {
                     iotlb_misses: 0,
                     faults: 0,
                     stale: 0,
+                    last_domain: None,
                 }
             })
             .collect();
@@ -99,6 +103,7 @@ impl<'s> Core<'s> {
             platform,
             scenario,
             now: 0,
+            seed,
             era,
             sharing,
             instances,
@@ -273,6 +278,7 @@ impl<'s> Core<'s> {
                 self.domain_mut(d).ats_devices.push(dev);
             }
             self.devices[dev.index()].domain = Some((d, tag));
+            self.devices[dev.index()].last_domain = Some(self.domains[d.index()].as_ref().map_or(0, |x| x.serial));
         }
         self.groups[g.index()].domain = Some(d);
         Ok(())
@@ -366,6 +372,12 @@ impl<'s> Core<'s> {
     }
 
     // ----- bookkeeping ----------------------------------------------------------------------
+
+    /// All CPU cycles charged so far.
+    #[inline]
+    pub fn cpu_cycles(&self) -> u64 {
+        self.m.cpu_cycles_attach + self.m.cpu_cycles_map + self.m.cpu_cycles_unmap + self.m.cpu_cycles_invalidate
+    }
 
     fn pt_add(&mut self, bytes: u64) {
         self.pt_live += bytes;

@@ -70,6 +70,9 @@ pub struct EventRecord {
     pub b: u64,
     pub c: u64,
     pub outcome: u64,
+    /// CPU cycles the event charged (attach, map, unmap and invalidation costs together), so a
+    /// changed cost constant shows in the digest and at the first event it affects.
+    pub cpu: u64,
 }
 
 /// Receives every processed event (the trace writer).
@@ -104,6 +107,8 @@ impl Simulation<'_, '_> {
         for (i, line) in self.core.scenario.script.iter().enumerate() {
             self.queue.push(line.at, Event::Script { line: i as u32, left: line.count - 1 });
         }
+        // The digest identifies the run: it starts from the seed, then folds every event.
+        self.digest.fold(self.core.seed);
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
@@ -111,13 +116,14 @@ impl Simulation<'_, '_> {
             }
             self.core.now = at;
             self.core.m.events += 1;
-            let rec = match event {
+            let cpu_before = self.core.cpu_cycles();
+            let mut rec = match event {
                 Event::Script { line, left } => {
                     let l = self.core.scenario.script[line as usize];
                     if left > 0 {
                         self.queue.push(at + l.every, Event::Script { line, left: left - 1 });
                     }
-                    self.action(l.action)
+                    self.action(l.occurrence(l.count - 1 - left))
                 }
                 Event::FlushTimer { container, generation } => {
                     let live = self.core.containers[container.index()].fq_generation == generation;
@@ -125,10 +131,19 @@ impl Simulation<'_, '_> {
                     if flushed {
                         self.flush(container);
                     }
-                    EventRecord { cycle: at, kind: EventKind::Flush, a: container.0 as u64, b: generation as u64, c: 0, outcome: flushed as u64 }
+                    EventRecord {
+                        cycle: at,
+                        kind: EventKind::Flush,
+                        a: container.0 as u64,
+                        b: generation as u64,
+                        c: 0,
+                        outcome: flushed as u64,
+                        cpu: 0,
+                    }
                 }
             };
-            self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome]);
+            rec.cpu = self.core.cpu_cycles() - cpu_before;
+            self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome, rec.cpu]);
             if let Some(o) = self.observer.as_mut() {
                 o.event(&rec);
             }
@@ -137,7 +152,7 @@ impl Simulation<'_, '_> {
 
     fn action(&mut self, action: Action) -> EventRecord {
         let now = self.core.now;
-        let rec = |kind, a: u64, b: u64, c: u64, outcome: u64| EventRecord { cycle: now, kind, a, b, c, outcome };
+        let rec = |kind, a: u64, b: u64, c: u64, outcome: u64| EventRecord { cycle: now, kind, a, b, c, outcome, cpu: 0 };
         match action {
             Action::Attach { device, container } => {
                 let outcome = self.attach(device, container);
@@ -353,6 +368,7 @@ impl Simulation<'_, '_> {
                 dma_latency_p99: d.latency.percentile(990),
                 dma_latency_max: d.latency.max(),
                 dma_latency_mean: d.latency.mean(),
+                domain: d.last_domain,
                 faults: d.faults,
                 stale_translations: d.stale,
             })

@@ -226,3 +226,44 @@ impl Platform {
         &self.buses[b.index()]
     }
 }
+
+impl Platform {
+    /// The platform by name, as saved with results so reports can draw it.
+    pub fn summary(&self) -> crate::metrics::results::PlatformSummary {
+        use crate::metrics::results::{PlatformBus, PlatformDevice, PlatformIommu, PlatformSummary};
+        PlatformSummary {
+            iommus: self.iommus.iter().map(|i| PlatformIommu { id: i.name.clone(), kind: i.kind.as_str().to_string() }).collect(),
+            buses: self
+                .buses
+                .iter()
+                .map(|b| PlatformBus {
+                    id: b.name.clone(),
+                    kind: b.kind.as_str().to_string(),
+                    parent: b.parent.map(|p| self.buses[p.index()].name.clone()),
+                    iommu: b.iommu.map(|i| self.iommus[i.index()].name.clone()),
+                    acs: b.acs,
+                })
+                .collect(),
+            devices: self
+                .devices
+                .iter()
+                .map(|d| PlatformDevice {
+                    id: d.name.clone(),
+                    parent: self.buses[d.parent.index()].name.clone(),
+                    iommu: self.iommus[d.iommu.index()].name.clone(),
+                    group: u64::from(d.group.0),
+                    ats: d.ats,
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut names: Vec<String> = g.devices.iter().map(|d| self.devices[d.index()].name.clone()).collect();
+                    names.sort();
+                    names
+                })
+                .collect(),
+        }
+    }
+}
