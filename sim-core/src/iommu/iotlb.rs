@@ -95,7 +95,7 @@ impl Iotlb {
     }
 
     /// The translation of `iova` in domain `tag`, if cached. A hit refreshes LRU state.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&mut self, tag: u32, iova: u64) -> Option<TlbEntry> {
         self.lookups += 1;
         let (s, p) = self.cache.probe_any(tag, iova)?;
