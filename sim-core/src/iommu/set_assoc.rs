@@ -213,11 +213,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         } else {
             (ways as usize).min(entries)
         };
-        let sets = if ways == 0 {
-            1
-        } else {
-            (entries / ways).max(1)
-        };
+        // ways == 0 only when entries == 0: one empty set.
+        let sets = entries.checked_div(ways).unwrap_or(1).max(1);
         let n = sets * ways;
         let pow2 = sets.is_power_of_two();
         SetAssoc {
@@ -580,15 +577,16 @@ impl<V: Copy + Default> PageCache<V> {
         self.core.probe(set, page_key(tag, shift, vpn))
     }
 
-    /// Looks up `addr` in every size present, smallest first (uncounted).
+    /// Looks up `addr` in every size present, smallest first (uncounted); returns the hit's
+    /// shift and payload.
     #[inline(always)]
-    pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<V> {
+    pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
         let mut m = self.sizes.mask;
         while m != 0 {
             let s = m.trailing_zeros();
             m &= m - 1;
             if let Some(v) = self.probe(tag, s, addr) {
-                return Some(v);
+                return Some((s, v));
             }
         }
         None
@@ -763,7 +761,7 @@ mod tests {
             c.fill(s, k, k * 10, &mut r);
         }
         assert_eq!(c.occupancy(), 8);
-        assert_eq!(c.invalidate_where(|k, _| k % 2 == 0), 4);
+        assert_eq!(c.invalidate_where(|k, _| k.is_multiple_of(2)), 4);
         assert_eq!(c.invalidate_in_set(1, |_, v| *v == 10), 1);
         assert_eq!(c.occupancy(), 3);
         assert!(c.contains(3, 7));
@@ -830,7 +828,7 @@ mod tests {
                             prop_assert_eq!(a.invalidate_key(s, k), b.invalidate_key(s, k));
                         }
                         Op::InvWhere(m) => {
-                            prop_assert_eq!(a.invalidate_where(|k, _| k % m == 0), b.invalidate_where(|k, _| k % m == 0));
+                            prop_assert_eq!(a.invalidate_where(|k, _| k.is_multiple_of(m)), b.invalidate_where(|k, _| k.is_multiple_of(m)));
                         }
                         Op::Clear => prop_assert_eq!(a.clear(), b.clear()),
                     }
