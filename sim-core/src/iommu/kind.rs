@@ -96,7 +96,7 @@ impl PageSizes {
     pub fn size_name(size: u64) -> String {
         const UNITS: [(u64, &str); 5] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K"), (1, "")];
         for (unit, suffix) in UNITS {
-            if size >= unit && size % unit == 0 {
+            if size >= unit && size.is_multiple_of(unit) {
                 return format!("{}{}", size / unit, suffix);
             }
         }
