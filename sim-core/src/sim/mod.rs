@@ -384,3 +384,6 @@ impl Simulation<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
