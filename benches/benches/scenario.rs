@@ -1,7 +1,68 @@
-//! Placeholder: filled in by the issue that builds this model.
-use criterion::{Criterion, criterion_group, criterion_main};
+//! Whole-scenario throughput: events/s and translations/s of the full engine (queue, DMA path,
+//! IOTLB, walks) on DMA-heavy scenarios. Targets (issue 3, 2-core machine, release):
+//! ≥ 50 M translations/s when the IOTLB hits, ≥ 10 M/s when it misses.
 
-fn placeholder(_c: &mut Criterion) {}
+use std::hint::black_box;
+use std::path::Path;
 
-criterion_group!(benches, placeholder);
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sim_core::scenario::Scenario;
+use sim_core::sim::run;
+use sim_core::strategy::StrategyName;
+use sim_core::topology::Platform;
+
+/// One SMMUv3 with 4K pages only (so a large working set really needs 4K IOTLB entries).
+const TOPO: &str = r#"Topology(
+    name: "bench",
+    iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3, caps: (page_sizes: ["4K"]))],
+    buses: [
+        RootComplex(id: "pci0000:00", iommu: "smmu0"),
+        RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
+    ],
+    devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0")],
+)"#;
+
+/// `dmas` DMAs of `bytes` each, addresses advancing by `stride` over a `wrap`-byte working set
+/// of 4K mappings.
+fn scenario(dmas: u64, bytes: u64, stride: u64, wrap: u64) -> Scenario {
+    let platform = Platform::parse(Path::new("bench.ron"), TOPO).expect("bench topology");
+    let text = format!(
+        r#"Scenario(name: "bench", topology: "bench.ron", seed: 1, duration: 1000000000000, strategies: ["per-group"],
+        containers: [Container(id: "c")],
+        events: [
+            (at: 0, op: Attach(device: "0000:01:00.0", container: "c")),
+            (at: 1, op: Map(container: "c", iova: 0, size: {wrap})),
+            (at: 1000, repeat: (count: {dmas}, every: 100, stride: {stride}, wrap: {wrap}),
+                op: Dma(device: "0000:01:00.0", iova: 0, bytes: {bytes}, dir: Read)),
+        ])"#
+    );
+    Scenario::from_parts(Path::new("bench-scenario.ron"), &text, platform).expect("bench scenario")
+}
+
+fn scenarios(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scenario");
+    g.sample_size(10);
+
+    // IOTLB-hit heavy: 64 KiB DMAs over one 64 KiB buffer (16 translations each, all hits).
+    let dmas = 20_000;
+    let hit = scenario(dmas, 0x10000, 0, 0x10000);
+    g.throughput(Throughput::Elements(dmas * 16));
+    g.bench_function("translations_iotlb_hit", |b| b.iter(|| black_box(run(&hit, StrategyName::PerGroup, 1, None))));
+
+    // Miss heavy: one 4K translation per DMA, scattered over 256 MiB of 4K pages (65536 pages,
+    // 32 times the 2048-entry IOTLB) with a prime page stride, so nearly every request walks.
+    let dmas = 1_000_000;
+    let miss = scenario(dmas, 64, 4096 * 7919, 1 << 28);
+    g.throughput(Throughput::Elements(dmas));
+    g.bench_function("translations_iotlb_miss", |b| b.iter(|| black_box(run(&miss, StrategyName::PerGroup, 1, None))));
+
+    // Events/s of the engine on small DMAs that hit (one event, one translation each).
+    let events = 200_000;
+    let ev = scenario(events, 64, 0, 0x1000);
+    g.throughput(Throughput::Elements(events));
+    g.bench_function("events_small_dma", |b| b.iter(|| black_box(run(&ev, StrategyName::PerGroup, 1, None))));
+    g.finish();
+}
+
+criterion_group!(benches, scenarios);
 criterion_main!(benches);

@@ -15,14 +15,13 @@ impl Default for Digest {
 }
 
 impl Digest {
-    /// Folds one 64-bit word into the digest (a splitmix64-style finaliser over the running
-    /// state xor the word: cheap, well mixed, and fixed forever).
+    /// Folds one 64-bit word into the digest: one multiply and a rotate per word (the
+    /// polynomial-style combine of FxHash with a 64-bit odd constant), order sensitive and
+    /// fixed forever. It runs once per word of every event, so it must be cheap; the output
+    /// is finalised with a full avalanche in [`Digest::value`].
     #[inline]
     pub fn fold(&mut self, word: u64) {
-        let mut z = (self.0 ^ word).wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        self.0 = z ^ (z >> 31);
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 
     /// Folds several words.
@@ -33,13 +32,18 @@ impl Digest {
         }
     }
 
+    /// The digest value: the running state through a splitmix64 finaliser, so that every
+    /// input bit affects every output bit.
     pub fn value(self) -> u64 {
-        self.0
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
     /// The 16-hex-digit form used in outputs (contracts.md).
     pub fn hex(self) -> String {
-        format!("{:016x}", self.0)
+        format!("{:016x}", self.value())
     }
 }
 

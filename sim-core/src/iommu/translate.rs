@@ -118,7 +118,10 @@ impl Core<'_> {
                 out.faults += 1;
             }
             Some(t) => {
-                inst.walk_cache.fill(tag, iova, walk.depth, &dom.shifts[..levels as usize]);
+                if start < walk.depth {
+                    // Only the tables below the cached one are new to the walk cache.
+                    inst.walk_cache.fill(tag, iova, walk.depth, &dom.shifts[..levels as usize]);
+                }
                 let page_mask = t.page_size - 1;
                 let e = TlbEntry {
                     tag,
