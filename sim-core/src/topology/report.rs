@@ -14,7 +14,7 @@ fn caps_line(p: &Platform, i: IommuId) -> String {
     let m = p.iommu(i);
     let c = &m.params.caps;
     let g = &m.params.geometry;
-    let pages: Vec<String> = c.page_sizes.iter().map(PageSizes::size_name).collect();
+    let pages = page_runs(c.page_sizes);
     let mut flags = Vec::new();
     if c.coherent_walk {
         flags.push("coherent");
@@ -26,17 +26,38 @@ fn caps_line(p: &Platform, i: IommuId) -> String {
         flags.push("range-inv");
     }
     format!(
-        "{}-bit IOVA, {}-bit PA, pages {}, {} domain ids, {}{}IOTLB {}x{}-way, {} walkers",
+        "{}-bit IOVA, {}-bit PA, pages {}, {} domain ids, {}{}IOTLB {} entries {}-way, {} walkers",
         c.address_width,
         c.output_width,
-        pages.join("/"),
+        pages,
         c.domain_ids,
         flags.join(", "),
         if flags.is_empty() { "" } else { ", " },
-        g.iotlb_entries / g.iotlb_ways.max(1),
+        g.iotlb_entries,
         g.iotlb_ways,
         g.walkers
     )
+}
+
+/// Page sizes with runs of consecutive powers of two shortened: `4K/2M/1G`, `4K..256G/1T..2048T`.
+fn page_runs(sizes: PageSizes) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for s in sizes.iter() {
+        match runs.last_mut() {
+            Some((_, hi)) if *hi * 2 == s => *hi = s,
+            _ => runs.push((s, s)),
+        }
+    }
+    let name = PageSizes::size_name;
+    let parts: Vec<String> = runs
+        .into_iter()
+        .map(|(lo, hi)| match hi / lo {
+            1 => name(lo),
+            2 => format!("{}/{}", name(lo), name(hi)),
+            _ => format!("{}..{}", name(lo), name(hi)),
+        })
+        .collect();
+    parts.join("/")
 }
 
 fn device_line(p: &Platform, d: DeviceId) -> String {
@@ -89,7 +110,7 @@ pub fn text(p: &Platform) -> String {
         let id = IommuId::from_index(i);
         let _ = writeln!(
             out,
-            "  {:width$}  {:12}  {} devices  {}",
+            "  {:width$}  {:12}  {:>3} devices  {}",
             m.name,
             m.kind.as_str(),
             p.devices.iter().filter(|d| d.iommu == id).count(),
@@ -187,6 +208,14 @@ mod tests {
         devices: [Device(id: "0000:01:00.1", parent: "0000:00:01.0"), Device(id: "0000:01:00.0", parent: "0000:00:01.0", ats: true)])"#;
 
     #[test]
+    fn page_size_runs_are_shortened() {
+        use crate::iommu::{Caps, IommuKind};
+        assert_eq!(page_runs(Caps::defaults(IommuKind::IntelVtd).page_sizes), "4K/2M/1G");
+        assert_eq!(page_runs(Caps::defaults(IommuKind::AmdVi).page_sizes), "4K..256G/1T..2048T");
+        assert_eq!(page_runs(PageSizes(PageSizes::SZ_16K | PageSizes::SZ_32M)), "16K/32M");
+    }
+
+    #[test]
     fn json_has_the_contract_shape_with_sorted_devices() {
         let p = Platform::parse(Path::new("r.ron"), SRC).unwrap();
         let v = json(&p);
@@ -201,7 +230,8 @@ mod tests {
     fn text_lists_iommus_tree_and_groups() {
         let p = Platform::parse(Path::new("r.ron"), SRC).unwrap();
         let t = text(&p);
-        assert!(t.contains("smmu0  arm-smmu-v3"), "{t}");
+        assert!(t.contains("smmu0  arm-smmu-v3     2 devices  48-bit IOVA"), "{t}");
+        assert!(t.contains("IOTLB 2048 entries 4-way"), "{t}");
         assert!(t.contains("  pci0000:00  RootComplex -> smmu0\n    0000:00:01.0  RootPort no-acs\n      0000:01:00.1  [group 0]"), "{t}");
         assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1"), "{t}");
     }
