@@ -40,7 +40,7 @@ fn caps_line(p: &Platform, i: IommuId) -> String {
 }
 
 /// Page sizes with runs of consecutive powers of two shortened: `4K/2M/1G`, `4K..256G/1T..2048T`.
-fn page_runs(sizes: PageSizes) -> String {
+pub(crate) fn page_runs(sizes: PageSizes) -> String {
     let mut runs: Vec<(u64, u64)> = Vec::new();
     for s in sizes.iter() {
         match runs.last_mut() {
