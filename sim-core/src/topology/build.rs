@@ -1127,4 +1127,46 @@ Topology(
         assert_eq!(p.groups.len(), 1);
         let _ = crate::topology::report::text(&p);
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        const BUNDLED: [&str; 5] = [
+            include_str!("../../../topologies/xeon-2s.ron"),
+            include_str!("../../../topologies/epyc.ron"),
+            include_str!("../../../topologies/arm-server.ron"),
+            include_str!("../../../topologies/arm-soc.ron"),
+            include_str!("../../../topologies/mixed-arm.ron"),
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Arbitrary text is an error or a platform, never a panic.
+            #[test]
+            fn arbitrary_text_never_panics(src in "\\PC{0,200}") {
+                let _ = Platform::parse(Path::new("f.ron"), &src);
+            }
+
+            /// A bundled file cut anywhere, or with one byte replaced, never panics, and
+            /// any error it gives points into the file (line within range).
+            #[test]
+            fn mutated_bundled_files_never_panic(which in 0usize..5, cut in 0usize..10_000, pos in 0usize..10_000, byte in 0u8..128) {
+                let src = BUNDLED[which];
+                let cut = src.char_indices().map(|(i, _)| i).nth(cut % src.chars().count()).unwrap_or(0);
+                let _ = Platform::parse(Path::new("f.ron"), &src[..cut]);
+                let mut bytes = src.as_bytes().to_vec();
+                let p = pos % bytes.len();
+                if bytes[p].is_ascii() {
+                    bytes[p] = byte;
+                }
+                if let Ok(text) = String::from_utf8(bytes) {
+                    if let Err(InputError::Invalid { at, .. } | InputError::Parse { at, .. }) = Platform::parse(Path::new("f.ron"), &text) {
+                        prop_assert!(at.line <= text.lines().count() + 1);
+                    }
+                }
+            }
+        }
+    }
 }
