@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args) -> CmdResult {
     let platform = Platform::load(&args.file)?;
     let out = if args.json {
-        serde_json::to_string_pretty(&report::json(&platform))? + "\n"
+        report::json_pretty(&platform) + "\n"
     } else {
         report::text(&platform)
     };

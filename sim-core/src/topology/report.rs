@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{BusKind, Platform};
 use crate::ids::{BusId, DeviceId, GroupId, IommuId};
@@ -172,63 +173,107 @@ pub fn text(p: &Platform) -> String {
     out
 }
 
-/// The `--json` form. Contract keys: `topology`, `iommus[].{id, kind, devices}`,
-/// `groups[].{id, iommu, devices}`; device lists sorted. Added: `iommus[].address_width`,
-/// `iommus[].page_sizes`, `iommus[].domain_ids`, and `devices[]` with each device's IOMMU,
-/// group, ATS and stream ids.
+#[derive(Serialize)]
+struct JsonTopology<'a> {
+    topology: &'a str,
+    iommus: Vec<JsonIommu<'a>>,
+    groups: Vec<JsonGroup<'a>>,
+    devices: Vec<JsonDevice<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonIommu<'a> {
+    id: &'a str,
+    kind: &'static str,
+    devices: Vec<&'a str>,
+    address_width: u8,
+    page_sizes: PageSizes,
+    domain_ids: u32,
+}
+
+#[derive(Serialize)]
+struct JsonGroup<'a> {
+    id: usize,
+    iommu: &'a str,
+    devices: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonDevice<'a> {
+    id: &'a str,
+    iommu: &'a str,
+    group: u32,
+    ats: bool,
+    stream_ids: &'a [u32],
+}
+
+/// The `--json` form, keys in the order of contracts.md. Contract keys: `topology`,
+/// `iommus[].{id, kind, devices}`, `groups[].{id, iommu, devices}`; device lists sorted.
+/// Added: `iommus[].address_width`, `iommus[].page_sizes`, `iommus[].domain_ids`, and
+/// `devices[]` with each device's IOMMU, group, ATS and stream ids (in `DeviceId` order).
 pub fn json(p: &Platform) -> Value {
-    let iommus: Vec<Value> = p
-        .iommus
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let devs: Vec<&str> = p
-                .devices_of_iommu(IommuId::from_index(i))
-                .into_iter()
-                .map(|d| p.device(d).name.as_str())
-                .collect();
-            json!({
-                "id": m.name,
-                "kind": m.kind.as_str(),
-                "devices": devs,
-                "address_width": m.params.caps.address_width,
-                "page_sizes": m.params.caps.page_sizes,
-                "domain_ids": m.params.caps.domain_ids,
+    serde_json::to_value(json_doc(p)).unwrap_or(Value::Null)
+}
+
+/// [`json`] as pretty-printed text with the keys in contract order (a `serde_json::Value`
+/// would sort them), as `iommu-sim topology --json` prints it.
+pub fn json_pretty(p: &Platform) -> String {
+    serde_json::to_string_pretty(&json_doc(p)).unwrap_or_default()
+}
+
+fn json_doc(p: &Platform) -> JsonTopology<'_> {
+    let name = |d: &DeviceId| p.device(*d).name.as_str();
+    JsonTopology {
+        topology: &p.name,
+        iommus: p
+            .iommus
+            .iter()
+            .enumerate()
+            .map(|(i, m)| JsonIommu {
+                id: &m.name,
+                kind: m.kind.as_str(),
+                devices: p
+                    .devices_of_iommu(IommuId::from_index(i))
+                    .iter()
+                    .map(name)
+                    .collect(),
+                address_width: m.params.caps.address_width,
+                page_sizes: m.params.caps.page_sizes,
+                domain_ids: m.params.caps.domain_ids,
             })
-        })
-        .collect();
-    let groups: Vec<Value> = p
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(g, group)| {
-            let devs: Vec<&str> = p
-                .devices_of_group(GroupId::from_index(g))
-                .iter()
-                .map(|d| p.device(*d).name.as_str())
-                .collect();
-            json!({ "id": g, "iommu": p.iommu(group.iommu).name, "devices": devs })
-        })
-        .collect();
-    let devices: Vec<Value> = p
-        .devices
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.name,
-                "iommu": p.iommu(d.iommu).name,
-                "group": d.group.0,
-                "ats": d.ats,
-                "stream_ids": d.stream_ids,
+            .collect(),
+        groups: p
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| JsonGroup {
+                id: g,
+                iommu: &p.iommu(group.iommu).name,
+                devices: p
+                    .devices_of_group(GroupId::from_index(g))
+                    .iter()
+                    .map(name)
+                    .collect(),
             })
-        })
-        .collect();
-    json!({ "topology": p.name, "iommus": iommus, "groups": groups, "devices": devices })
+            .collect(),
+        devices: p
+            .devices
+            .iter()
+            .map(|d| JsonDevice {
+                id: &d.name,
+                iommu: &p.iommu(d.iommu).name,
+                group: d.group.0,
+                ats: d.ats,
+                stream_ids: &d.stream_ids,
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::path::Path;
 
     const SRC: &str = r#"Topology(name: "r", iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3)],
