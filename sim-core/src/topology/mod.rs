@@ -117,7 +117,8 @@ impl Bdf {
                 .then(|| u32::from_str_radix(s, 16).ok())
                 .flatten()
         };
-        let (segment, bus, device, function) = (hex(seg, 4)?, hex(bus, 2)?, hex(dev, 2)?, hex(func, 1)?);
+        let (segment, bus, device, function) =
+            (hex(seg, 4)?, hex(bus, 2)?, hex(dev, 2)?, hex(func, 1)?);
         if device > 0x1f || function > 7 {
             return None;
         }
@@ -179,7 +180,10 @@ impl Platform {
     }
 
     /// Parses and validates topology text; `path` is used only in messages.
-    pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
+    pub fn parse(
+        path: &std::path::Path,
+        source: &str,
+    ) -> Result<Platform, crate::error::InputError> {
         build::build(path, source)
     }
 
@@ -206,7 +210,11 @@ impl Platform {
             .map(DeviceId::from_index)
             .filter(|d| self.devices[d.index()].iommu == i)
             .collect();
-        v.sort_by(|a, b| self.devices[a.index()].name.cmp(&self.devices[b.index()].name));
+        v.sort_by(|a, b| {
+            self.devices[a.index()]
+                .name
+                .cmp(&self.devices[b.index()].name)
+        });
         v
     }
 
@@ -264,6 +272,149 @@ impl Platform {
                     names
                 })
                 .collect(),
+/// Keeps `docs/topology-format.md` in step with the schema: every field of every topology
+/// struct and bus variant, and every caps/geometry/costs field with its per-kind default, must
+/// appear in the table of its section, and the page may list nothing the schema lacks.
+#[cfg(test)]
+mod docs_tests {
+    use std::collections::BTreeMap;
+
+    use super::schema::{BusSpec, DeviceSpec, IommuSpec, TopologyFile};
+    use crate::iommu::params::{CapsOverrides, CostsOverrides, GeometryOverrides};
+    use crate::iommu::{Caps, Costs, Geometry, IommuKind, IommuParams};
+    use crate::schema::{enum_variants, struct_fields, variant_fields};
+
+    const DOC: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/topology-format.md"
+    ));
+
+    /// Section (first word of a `##`/`###` heading) → table rows (cells, first row = header).
+    fn sections() -> BTreeMap<String, Vec<Vec<String>>> {
+        let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+        let mut current = String::new();
+        for line in DOC.lines() {
+            if let Some(h) = line
+                .strip_prefix("### ")
+                .or_else(|| line.strip_prefix("## "))
+            {
+                current = h.split_whitespace().next().unwrap_or("").to_string();
+                out.entry(current.clone()).or_default();
+            } else if line.starts_with('|') && !line.starts_with("| ---") {
+                let cells: Vec<String> = line
+                    .trim()
+                    .trim_matches('|')
+                    .split(" | ")
+                    .map(|c| c.trim().trim_matches('`').to_string())
+                    .collect();
+                out.entry(current.clone()).or_default().push(cells);
+            }
+        }
+        out
+    }
+
+    /// The names in the first column of a section's table (header row skipped).
+    fn listed(secs: &BTreeMap<String, Vec<Vec<String>>>, section: &str) -> Vec<String> {
+        let rows = secs
+            .get(section)
+            .unwrap_or_else(|| panic!("docs: no section `{section}`"));
+        rows.iter().skip(1).map(|r| r[0].clone()).collect()
+    }
+
+    fn assert_same(section: &str, doc: &[String], schema: &[&str]) {
+        for f in schema {
+            assert!(
+                doc.iter().any(|d| d == f),
+                "docs section `{section}` lacks `{f}`"
+            );
+        }
+        for d in doc {
+            assert!(
+                schema.contains(&d.as_str()),
+                "docs section `{section}` lists `{d}`, which the schema lacks"
+            );
+        }
+    }
+
+    #[test]
+    fn every_struct_and_variant_field_is_documented() {
+        let secs = sections();
+        for (name, fields) in [
+            struct_fields::<TopologyFile>(),
+            struct_fields::<IommuSpec>(),
+            struct_fields::<DeviceSpec>(),
+        ] {
+            assert!(!name.is_empty());
+            assert_same(name, &listed(&secs, name), fields);
+        }
+        let (_, variants) = enum_variants::<BusSpec>();
+        assert_eq!(variants.len(), 6);
+        assert_same("Bus", &listed(&secs, "Bus"), variants);
+        for v in variants {
+            let fields = variant_fields::<BusSpec>(v);
+            assert!(fields.contains(&"id"), "{v}");
+            assert_same(v, &listed(&secs, v), fields);
+        }
+        assert_same(
+            "kind",
+            &listed(&secs, "kind"),
+            enum_variants::<IommuKind>().1,
+        );
+    }
+
+    /// The override structs mirror the parameter structs, and the page lists every field with
+    /// the default of each kind as the code has it.
+    #[test]
+    fn parameter_tables_match_fields_and_defaults() {
+        let secs = sections();
+        for (section, fields, over) in [
+            ("caps", Caps::FIELDS, struct_fields::<CapsOverrides>().1),
+            (
+                "geometry",
+                Geometry::FIELDS,
+                struct_fields::<GeometryOverrides>().1,
+            ),
+            ("costs", Costs::FIELDS, struct_fields::<CostsOverrides>().1),
+        ] {
+            assert_eq!(
+                fields, over,
+                "{section}: overrides differ from the parameter struct"
+            );
+            assert_same(section, &listed(&secs, section), fields);
+            let rows = &secs[section];
+            let header = &rows[0];
+            for row in rows.iter().skip(1) {
+                for (col, kind_name) in header.iter().enumerate().skip(2).take(IommuKind::ALL.len())
+                {
+                    let kind: IommuKind =
+                        ron::from_str(kind_name).unwrap_or_else(|_| panic!("header `{kind_name}`"));
+                    let want = default_cell(kind, section, &row[0]);
+                    assert_eq!(
+                        row[col], want,
+                        "docs {section}.{} default for {kind_name}",
+                        row[0]
+                    );
+                }
+            }
+        }
+    }
+
+    /// How the page writes a default.
+    fn default_cell(kind: IommuKind, section: &str, field: &str) -> String {
+        let p = IommuParams::defaults(kind);
+        if field == "page_sizes" {
+            return super::report::page_runs(p.caps.page_sizes);
+        }
+        let v = match section {
+            "caps" => serde_json::to_value(&p.caps),
+            "geometry" => serde_json::to_value(&p.geometry),
+            _ => serde_json::to_value(&p.costs),
+        }
+        .unwrap();
+        match &v[field] {
+            serde_json::Value::String(s) => s.clone(),
+            n if n.as_u64() == Some(u64::from(u32::MAX)) => "u32::MAX".into(),
+            other => other.to_string(),
         }
     }
 }
