@@ -272,6 +272,10 @@ impl Platform {
                     names
                 })
                 .collect(),
+        }
+    }
+}
+
 /// Keeps `docs/topology-format.md` in step with the schema: every field of every topology
 /// struct and bus variant, and every caps/geometry/costs field with its per-kind default, must
 /// appear in the table of its section, and the page may list nothing the schema lacks.
