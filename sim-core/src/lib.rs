@@ -26,3 +26,4 @@ pub mod sim;
 pub mod strategy;
 pub mod time;
 pub mod topology;
+pub mod workload;

@@ -219,6 +219,28 @@ impl IdSpace {
         self.peak
     }
 
+    /// Takes every free id but `leave` (fault injection: another user exhausted the space).
+    /// Returns how many were taken; they are never given back.
+    pub fn exhaust(&mut self, leave: u32) -> u32 {
+        let free_now = u64::from(self.size - self.in_use);
+        let taken = free_now.saturating_sub(u64::from(leave)) as u32;
+        if taken == 0 {
+            return 0;
+        }
+        // Keep the `leave` lowest free ids: first from the freed list (sorted descending, so
+        // its tail), then from the never-used range.
+        let keep = leave as usize;
+        if self.free.len() >= keep {
+            self.free.drain(..self.free.len() - keep);
+            self.size = self.next - 1; // nothing left in the never-used range
+        } else {
+            self.size = self.next - 1 + (keep - self.free.len()) as u32;
+        }
+        self.in_use += taken;
+        self.peak = self.peak.max(self.in_use);
+        taken
+    }
+
     pub fn in_use(&self) -> u32 {
         self.in_use
     }
@@ -273,5 +295,21 @@ mod tests {
         ids.free(1);
         assert_eq!(ids.alloc(), Ok(1));
         assert_eq!(ids.peak(), 3);
+    }
+
+    #[test]
+    fn exhaustion_leaves_exactly_the_lowest_ids() {
+        let mut ids = IdSpace::new(u32::MAX);
+        assert_eq!(ids.alloc(), Ok(1));
+        assert_eq!(ids.exhaust(2), u32::MAX - 3);
+        assert_eq!((ids.alloc(), ids.alloc(), ids.alloc()), (Ok(2), Ok(3), Err(Errno::ENOSPC)));
+        let mut small = IdSpace::new(8);
+        for _ in 0..4 {
+            small.alloc().unwrap();
+        }
+        small.free(2);
+        small.free(3);
+        assert_eq!(small.exhaust(1), 5);
+        assert_eq!((small.alloc(), small.alloc()), (Ok(2), Err(Errno::ENOSPC)));
     }
 }

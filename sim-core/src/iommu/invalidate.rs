@@ -8,7 +8,7 @@
 //! TLBIVA, SMMUv3 without RIL).
 
 use crate::ids::{DomainId, IommuId};
-use crate::sim::core::Core;
+use crate::sim::core::{Core, DeferredInvalidation};
 
 /// How one instance is told about a range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,19 +40,33 @@ impl Core<'_> {
             let params = &self.platform.iommus[iommu.index()].params;
             let (caps, costs) = (&params.caps, &params.costs);
             let g = granularity(pages, caps.range_invalidation, caps.max_invalidation_pages);
-            let (cmd, sync) = (costs.cpu_inv_command, costs.cpu_inv_sync);
+            let (cmd, mut sync) = (costs.cpu_inv_command, costs.cpu_inv_sync);
+            let late = self.late_delay(iommu);
+            sync += late;
             let inst = &mut self.instances[iommu.index()];
             match g {
                 Granularity::Pages(n) => {
-                    inst.iotlb.invalidate_range(tag, iova, size);
-                    inst.walk_cache.invalidate_range(tag, iova, size);
+                    if late == 0 {
+                        inst.iotlb.invalidate_range(tag, iova, size);
+                        inst.walk_cache.invalidate_range(tag, iova, size);
+                    } else {
+                        let at = self.now + late;
+                        self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: Some((iova, size)) });
+                    }
+                    let inst = &mut self.instances[iommu.index()];
                     inst.counters.invalidations_page += n;
                     self.m.invalidations_page += n;
                     self.m.cpu_cycles_invalidate += n * cmd + sync;
                 }
                 Granularity::Domain => {
-                    inst.iotlb.invalidate_tag(tag);
-                    inst.walk_cache.invalidate_tag(tag);
+                    if late == 0 {
+                        inst.iotlb.invalidate_tag(tag);
+                        inst.walk_cache.invalidate_tag(tag);
+                    } else {
+                        let at = self.now + late;
+                        self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: None });
+                    }
+                    let inst = &mut self.instances[iommu.index()];
                     inst.counters.invalidations_domain += 1;
                     self.m.invalidations_domain += 1;
                     self.m.cpu_cycles_invalidate += cmd + sync;
@@ -60,6 +74,33 @@ impl Core<'_> {
             }
         }
         self.invalidate_devtlbs(d, Some((iova, size)));
+    }
+
+    /// Extra completion delay of invalidations on `iommu` now (an injected fault), counting
+    /// each delayed invalidation as an injected fault.
+    fn late_delay(&mut self, iommu: IommuId) -> u64 {
+        match self.injected.late[iommu.index()] {
+            Some((until, delay)) if self.now < until => {
+                self.m.injected_faults += 1;
+                delay
+            }
+            _ => 0,
+        }
+    }
+
+    /// Completes a delayed invalidation: only now do the caches drop the entries.
+    pub fn complete_deferred(&mut self, inv: DeferredInvalidation) {
+        let inst = &mut self.instances[inv.iommu.index()];
+        match inv.range {
+            Some((iova, size)) => {
+                inst.iotlb.invalidate_range(inv.tag, iova, size);
+                inst.walk_cache.invalidate_range(inv.tag, iova, size);
+            }
+            None => {
+                inst.iotlb.invalidate_tag(inv.tag);
+                inst.walk_cache.invalidate_tag(inv.tag);
+            }
+        }
     }
 
     /// Domain-wide invalidation on every instance the domain is attached to (lazy flush).
@@ -74,10 +115,18 @@ impl Core<'_> {
     /// One domain-wide invalidation of `tag` on `iommu`, with its sync.
     pub fn flush_tag_on(&mut self, iommu: IommuId, tag: u32) {
         let costs = &self.platform.iommus[iommu.index()].params.costs;
-        let cost = costs.cpu_inv_command + costs.cpu_inv_sync;
+        let mut cost = costs.cpu_inv_command + costs.cpu_inv_sync;
+        let late = self.late_delay(iommu);
+        cost += late;
+        if late == 0 {
+            let inst = &mut self.instances[iommu.index()];
+            inst.iotlb.invalidate_tag(tag);
+            inst.walk_cache.invalidate_tag(tag);
+        } else {
+            let at = self.now + late;
+            self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: None });
+        }
         let inst = &mut self.instances[iommu.index()];
-        inst.iotlb.invalidate_tag(tag);
-        inst.walk_cache.invalidate_tag(tag);
         inst.counters.invalidations_domain += 1;
         self.m.invalidations_domain += 1;
         self.m.cpu_cycles_invalidate += cost;

@@ -136,6 +136,8 @@ metrics! {
     log_lines: Lower,
     /// Faults injected by the scenario (allocation failures, late invalidations, ...).
     injected_faults: Neither,
+    /// DMAs not issued because their device had been surprise-removed.
+    dma_dropped: Neither,
 }
 
 /// Per-IOMMU-instance figures.

@@ -10,6 +10,7 @@ use crate::ids::{ContainerId, DeviceId};
 use crate::strategy::StrategyName;
 use crate::time::Cycle;
 use crate::topology::Platform;
+use crate::workload::{FaultSpec, GenSpec};
 
 /// A container after loading.
 #[derive(Clone, Debug)]
@@ -78,6 +79,10 @@ pub struct Scenario {
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
     pub script: Vec<Line>,
+    /// Workload generators, in file order.
+    pub generators: Vec<GenSpec>,
+    /// Injected faults, in file order.
+    pub faults: Vec<FaultSpec>,
 }
 
 /// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
@@ -221,6 +226,9 @@ impl Scenario {
         }
         script.sort_by_key(|l| l.at); // stable: ties keep file order
 
+        let generators = crate::workload::load::generators(&s.generators, &platform, &containers, &invalid)?;
+        let faults = crate::workload::load::faults(&s.faults, &platform, &invalid)?;
+
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
@@ -231,6 +239,8 @@ impl Scenario {
             soft_errno: s.soft_errno,
             containers,
             script,
+            generators,
+            faults,
         })
     }
 }

@@ -31,6 +31,12 @@ pub struct Scenario {
     /// The timed script.
     #[serde(default)]
     pub events: Vec<ScriptEvent>,
+    /// Workload generators running beside the script.
+    #[serde(default)]
+    pub generators: Vec<crate::workload::schema::Generator>,
+    /// Faults to inject.
+    #[serde(default)]
+    pub faults: Vec<crate::workload::schema::Fault>,
 }
 
 fn default_duration() -> Cycle {

@@ -33,6 +33,8 @@ pub struct DeviceState {
     pub stale: u64,
     /// Creation serial of the domain the device was last attached to (reports colour by it).
     pub last_domain: Option<u64>,
+    /// Surprise-removed (fault injection): it issues no more DMA.
+    pub removed: bool,
 }
 
 /// Run-time state of an IOMMU group.
@@ -42,6 +44,30 @@ pub struct GroupState {
     pub container: Option<ContainerId>,
     /// Devices of the group that asked to be attached.
     pub users: u32,
+}
+
+/// An invalidation whose completion an injected fault delayed: the caches keep the old
+/// entries until `at`.
+#[derive(Clone, Copy, Debug)]
+pub struct DeferredInvalidation {
+    pub at: Cycle,
+    pub iommu: IommuId,
+    pub tag: u32,
+    /// `None`: the whole tag.
+    pub range: Option<(u64, u64)>,
+}
+
+/// Faults currently injected.
+#[derive(Clone, Debug, Default)]
+pub struct Injected {
+    /// Domain allocations fail with ENOMEM until this cycle, every `alloc_fail_every`-th one.
+    pub alloc_fail_until: Option<Cycle>,
+    pub alloc_fail_every: u32,
+    pub alloc_attempts: u64,
+    /// Per instance: invalidations complete late by `.1` cycles until `.0`.
+    pub late: Vec<Option<(Cycle, Cycle)>>,
+    /// Delayed invalidations not yet handed to the engine.
+    pub deferred: Vec<DeferredInvalidation>,
 }
 
 /// Everything a run mutates.
@@ -65,6 +91,7 @@ pub struct Core<'s> {
     pub domains_live: u64,
     pub latency: Histogram,
     pub fault_log: Vec<FaultRecord>,
+    pub injected: Injected,
 }
 
 impl<'s> Core<'s> {
@@ -95,6 +122,7 @@ impl<'s> Core<'s> {
                     faults: 0,
                     stale: 0,
                     last_domain: None,
+                    removed: false,
                 }
             })
             .collect();
@@ -118,6 +146,7 @@ impl<'s> Core<'s> {
             domains_live: 0,
             latency: Histogram::default(),
             fault_log: Vec::new(),
+            injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
         }
     }
 
@@ -165,6 +194,15 @@ impl<'s> Core<'s> {
     /// Allocates a paging domain for the device(s) of group `g` (`iommu_paging_domain_alloc`):
     /// the format and properties come from the group's instance.
     pub fn alloc_domain(&mut self, g: GroupId) -> Result<DomainId, Errno> {
+        if let Some(until) = self.injected.alloc_fail_until {
+            if self.now < until {
+                self.injected.alloc_attempts += 1;
+                if self.injected.alloc_attempts % u64::from(self.injected.alloc_fail_every.max(1)) == 0 {
+                    self.m.injected_faults += 1;
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        }
         let props = self.props_for_group(g)?;
         let iommu = self.group_iommu(g);
         let inst = &self.platform.iommus[iommu.index()];

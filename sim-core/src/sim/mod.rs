@@ -10,8 +10,9 @@ use crate::metrics::{DeviceResult, Histogram, IommuResult, RunResult};
 use crate::scenario::{Action, Invalidation, Scenario};
 use crate::strategy::{self, Strategy, StrategyName};
 use crate::time::Cycle;
+use crate::workload::{FaultSpec, Gen, Steps, TOKEN_START, TOKEN_STOP};
 
-use self::core::Core;
+use self::core::{Core, DeferredInvalidation};
 
 /// What the engine schedules. Small and `Copy`.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +21,12 @@ enum Event {
     Script { line: u32, left: u64 },
     /// Lazy-mode flush timer of a container, valid only for the flush generation it was armed in.
     FlushTimer { container: ContainerId, generation: u32 },
+    /// Wake-up of generator `gen` (`token` says why: start, stop, a packet, a completion...).
+    Gen { generator: u16, token: u32 },
+    /// Injected fault `index` of the scenario starts.
+    Fault { index: u16 },
+    /// A delayed invalidation completes (slot in the pending list).
+    Deferred { slot: u32 },
 }
 
 /// The kind of a processed event, as recorded in digests and traces.
@@ -32,6 +39,10 @@ pub enum EventKind {
     Unmap = 4,
     Dma = 5,
     Flush = 6,
+    /// An injected fault started.
+    Fault = 7,
+    /// A delayed invalidation completed.
+    InvalidationDone = 8,
 }
 
 impl EventKind {
@@ -43,6 +54,8 @@ impl EventKind {
             EventKind::Unmap => "unmap",
             EventKind::Dma => "dma",
             EventKind::Flush => "flush",
+            EventKind::Fault => "fault",
+            EventKind::InvalidationDone => "invalidation-done",
         }
     }
 
@@ -54,6 +67,8 @@ impl EventKind {
             4 => EventKind::Unmap,
             5 => EventKind::Dma,
             6 => EventKind::Flush,
+            7 => EventKind::Fault,
+            8 => EventKind::InvalidationDone,
             _ => return None,
         })
     }
@@ -89,6 +104,9 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         queue: EventQueue::new(),
         digest: Digest::default(),
         observer,
+        gens: scenario.generators.iter().map(|g| Gen::new(g, seed)).collect(),
+        steps: Steps::default(),
+        deferred: Vec::new(),
     };
     sim.run();
     sim.finish(name)
@@ -100,12 +118,26 @@ struct Simulation<'s, 'o> {
     queue: EventQueue<Event>,
     digest: Digest,
     observer: Option<&'o mut dyn Observer>,
+    gens: Vec<Gen>,
+    steps: Steps,
+    /// Delayed invalidations in flight, by slot.
+    deferred: Vec<Option<DeferredInvalidation>>,
 }
 
 impl Simulation<'_, '_> {
     fn run(&mut self) {
         for (i, line) in self.core.scenario.script.iter().enumerate() {
             self.queue.push(line.at, Event::Script { line: i as u32, left: line.count - 1 });
+        }
+        for (i, g) in self.core.scenario.generators.iter().enumerate() {
+            let (start, stop) = g.window();
+            self.queue.push(start, Event::Gen { generator: i as u16, token: TOKEN_START });
+            if let Some(stop) = stop {
+                self.queue.push(stop, Event::Gen { generator: i as u16, token: TOKEN_STOP });
+            }
+        }
+        for (i, f) in self.core.scenario.faults.iter().enumerate() {
+            self.queue.push(f.at(), Event::Fault { index: i as u16 });
         }
         // The digest identifies the run: it starts from the seed, then folds every event.
         self.digest.fold(self.core.seed);
@@ -125,6 +157,25 @@ impl Simulation<'_, '_> {
                     }
                     self.action(l.occurrence(l.count - 1 - left))
                 }
+                Event::Gen { generator, token } => {
+                    self.generator(generator, token);
+                    self.drain_deferred();
+                    continue;
+                }
+                Event::Fault { index } => self.fault(index),
+                Event::Deferred { slot } => {
+                    let inv = self.deferred[slot as usize].take().expect("pending invalidation");
+                    self.core.complete_deferred(inv);
+                    EventRecord {
+                        cycle: at,
+                        kind: EventKind::InvalidationDone,
+                        a: inv.iommu.0 as u64,
+                        b: inv.tag as u64,
+                        c: inv.range.map_or(u64::MAX, |r| r.0),
+                        outcome: 0,
+                        cpu: 0,
+                    }
+                }
                 Event::FlushTimer { container, generation } => {
                     let live = self.core.containers[container.index()].fq_generation == generation;
                     let flushed = live && self.core.containers[container.index()].fq_pending > 0;
@@ -143,11 +194,82 @@ impl Simulation<'_, '_> {
                 }
             };
             rec.cpu = self.core.cpu_cycles() - cpu_before;
-            self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome, rec.cpu]);
-            if let Some(o) = self.observer.as_mut() {
-                o.event(&rec);
-            }
+            self.record(&rec);
+            self.drain_deferred();
         }
+    }
+
+    /// Folds a processed event into the digest and hands it to the observer.
+    #[inline]
+    fn record(&mut self, rec: &EventRecord) {
+        self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome, rec.cpu]);
+        if let Some(o) = self.observer.as_mut() {
+            o.event(rec);
+        }
+    }
+
+    /// Schedules the invalidations an injected fault delayed during the last event.
+    fn drain_deferred(&mut self) {
+        while let Some(inv) = self.core.injected.deferred.pop() {
+            let slot = match self.deferred.iter().position(Option::is_none) {
+                Some(s) => s,
+                None => {
+                    self.deferred.push(None);
+                    self.deferred.len() - 1
+                }
+            };
+            self.deferred[slot] = Some(inv);
+            self.queue.push(inv.at, Event::Deferred { slot: slot as u32 });
+        }
+    }
+
+    /// One wake-up of a generator: its actions run now, each recorded like a script event.
+    fn generator(&mut self, generator: u16, token: u32) {
+        let g = &mut self.gens[generator as usize];
+        let gone = g.device().is_some_and(|d| self.core.devices[d.index()].removed);
+        g.wake(self.core.now, token, gone, &mut self.steps);
+        for i in 0..self.steps.wakes().len() {
+            let (at, token) = self.steps.wakes()[i];
+            self.queue.push(at, Event::Gen { generator, token });
+        }
+        let n = self.steps.actions().count();
+        for i in 0..n {
+            let action = self.steps.actions().nth(i).expect("counted");
+            let cpu_before = self.core.cpu_cycles();
+            let mut rec = self.action(action);
+            rec.cpu = self.core.cpu_cycles() - cpu_before;
+            self.record(&rec);
+        }
+    }
+
+    /// An injected fault starts.
+    fn fault(&mut self, index: u16) -> EventRecord {
+        let f = self.core.scenario.faults[index as usize];
+        let now = self.core.now;
+        let (a, outcome) = match f {
+            FaultSpec::AllocFail { until, every, .. } => {
+                self.core.injected.alloc_fail_until = Some(until);
+                self.core.injected.alloc_fail_every = every;
+                self.core.injected.alloc_attempts = 0;
+                (0, 0)
+            }
+            FaultSpec::ExhaustIds { iommu, leave, .. } => {
+                let taken = self.core.instances[iommu.index()].ids.exhaust(leave);
+                self.core.m.injected_faults += 1;
+                (iommu.0 as u64, taken as u64)
+            }
+            FaultSpec::Unplug { device, .. } => {
+                self.core.m.injected_faults += 1;
+                let was = self.detach(device);
+                self.core.devices[device.index()].removed = true;
+                (device.0 as u64, was)
+            }
+            FaultSpec::LateInvalidation { until, iommu, delay, .. } => {
+                self.core.injected.late[iommu.index()] = Some((until, delay));
+                (iommu.0 as u64, delay)
+            }
+        };
+        EventRecord { cycle: now, kind: EventKind::Fault, a, b: index as u64, c: 0, outcome, cpu: 0 }
     }
 
     fn action(&mut self, action: Action) -> EventRecord {
@@ -169,6 +291,10 @@ impl Simulation<'_, '_> {
             Action::Unmap { container, iova, size } => {
                 let ok = self.unmap(container, iova, size);
                 rec(EventKind::Unmap, container.0 as u64, iova, size, ok as u64)
+            }
+            Action::Dma { device, iova, bytes, write } if self.core.devices[device.index()].removed => {
+                self.core.m.dma_dropped += 1;
+                rec(EventKind::Dma, device.0 as u64 | (write as u64) << 32, iova, bytes, u64::MAX)
             }
             Action::Dma { device, iova, bytes, write } => {
                 let o = self.core.dma(device, iova, bytes, write);

@@ -1,0 +1,98 @@
+//! A GPU-like accelerator: a few large buffers mapped once for the whole run (so 2M/1G pages
+//! are used where the IOMMU allows: each buffer starts 1 GiB aligned) and many translations per
+//! mapping, streaming, strided or random.
+
+use super::arrival::{ArrivalClock, Arrivals};
+use super::schema::Access;
+use super::{Steps, TOKEN_START, TOKEN_STOP};
+use crate::engine::SimRng;
+use crate::ids::{ContainerId, DeviceId};
+use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::time::Cycle;
+
+/// Most buffers one accelerator maps (each start wake-up maps them all at once).
+pub const MAX_BUFFERS: u32 = 6;
+
+#[derive(Clone, Debug)]
+pub struct AccelSpec {
+    pub id: String,
+    pub device: DeviceId,
+    pub container: ContainerId,
+    pub start: Cycle,
+    pub stop: Option<Cycle>,
+    pub buffers: u32,
+    pub buffer_bytes: u64,
+    pub access: Access,
+    pub access_bytes: u64,
+    pub rate: u64,
+    pub arrivals: Arrivals,
+    pub iova_base: u64,
+}
+
+impl AccelSpec {
+    /// Distance between buffer starts: the buffer size rounded up to 1 GiB.
+    pub fn pitch(&self) -> u64 {
+        self.buffer_bytes.div_ceil(1 << 30) << 30
+    }
+}
+
+#[derive(Debug)]
+pub struct Accel {
+    pub spec: AccelSpec,
+    clock: ArrivalClock,
+    offset: u64,
+    mapped: bool,
+}
+
+const ACCESS: u32 = 0;
+
+impl Accel {
+    pub fn new(spec: AccelSpec) -> Accel {
+        Accel { clock: ArrivalClock::new(spec.arrivals, spec.rate), offset: 0, mapped: false, spec }
+    }
+
+    pub fn wake(&mut self, now: Cycle, token: u32, stopping: bool, rng: &mut SimRng, out: &mut Steps) {
+        let s = &self.spec;
+        if token == TOKEN_STOP {
+            if self.mapped {
+                for i in 0..u64::from(s.buffers) {
+                    out.act(Action::Unmap { container: s.container, iova: s.iova_base + i * s.pitch(), size: s.buffer_bytes });
+                }
+                self.mapped = false;
+            }
+            return;
+        }
+        if token == TOKEN_START {
+            for i in 0..u64::from(s.buffers) {
+                out.act(Action::Map { container: s.container, iova: s.iova_base + i * s.pitch(), size: s.buffer_bytes, prot: PROT_READ | PROT_WRITE });
+            }
+            self.mapped = true;
+        } else if token != ACCESS || stopping {
+            return;
+        }
+        if stopping {
+            return;
+        }
+        let total = s.buffer_bytes * u64::from(s.buffers);
+        let span = s.access_bytes.min(s.buffer_bytes);
+        let off = match s.access {
+            Access::Streaming => {
+                let o = self.offset;
+                self.offset = (self.offset + span) % total;
+                o
+            }
+            Access::Strided(stride) => {
+                let o = self.offset;
+                self.offset = (self.offset + stride) % total;
+                o
+            }
+            Access::Random => rng.below((total / span).max(1)) * span,
+        };
+        // Keep the access inside one buffer.
+        let buffer = off / s.buffer_bytes;
+        let within = (off % s.buffer_bytes).min(s.buffer_bytes - span);
+        let iova = s.iova_base + buffer * s.pitch() + within;
+        out.act(Action::Dma { device: s.device, iova, bytes: span, write: rng.below(2) == 0 });
+        out.wake(now + self.clock.next_gap(rng), ACCESS);
+    }
+}

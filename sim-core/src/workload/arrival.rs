@@ -1,0 +1,122 @@
+//! Arrival processes: fixed-rate or Poisson, in integer cycles. Poisson gaps are exponential
+//! samples computed in fixed point (an integer `log2` by repeated squaring), not with the
+//! platform's `ln`, so they are identical on every machine.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimRng;
+use crate::time::{CYCLES_PER_SECOND, Cycle};
+
+/// How arrivals are spaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arrivals {
+    /// Exactly `1 / rate` apart.
+    #[default]
+    Fixed,
+    /// A Poisson process: exponential gaps with mean `1 / rate`.
+    Poisson,
+}
+
+/// The mean gap in cycles for `per_second` arrivals per second, at least 1 cycle.
+pub fn mean_gap(per_second: u64) -> Cycle {
+    (CYCLES_PER_SECOND / per_second.max(1)).max(1)
+}
+
+/// A generator's clock of arrivals.
+#[derive(Clone, Debug)]
+pub struct ArrivalClock {
+    pub kind: Arrivals,
+    /// Mean gap in cycles, as a 32.32 fixed-point number (so rates that do not divide the
+    /// clock still average out exactly over a long run).
+    mean_q32: u128,
+    /// Fractional cycles carried between fixed-rate gaps (32-bit fraction).
+    carry: u64,
+}
+
+impl ArrivalClock {
+    /// Arrivals at `per_second` per second (≥ 1).
+    pub fn new(kind: Arrivals, per_second: u64) -> ArrivalClock {
+        let mean_q32 = (u128::from(CYCLES_PER_SECOND) << 32) / u128::from(per_second.max(1));
+        ArrivalClock { kind, mean_q32, carry: 0 }
+    }
+
+    /// The next gap in cycles (≥ 1).
+    pub fn next_gap(&mut self, rng: &mut SimRng) -> Cycle {
+        let q = match self.kind {
+            Arrivals::Fixed => self.mean_q32,
+            Arrivals::Poisson => {
+                // Exponential: -ln(U) · mean, with U uniform in (0, 1].
+                let u = (rng.next_u64() >> 11) + 1; // 53 bits, never 0
+                let neg_ln_q32 = neg_ln_q32(u, 53);
+                (self.mean_q32 * u128::from(neg_ln_q32)) >> 32
+            }
+        };
+        let total = q + u128::from(self.carry);
+        self.carry = (total & 0xffff_ffff) as u64;
+        ((total >> 32) as u64).max(1)
+    }
+}
+
+/// `-ln(u / 2^bits)` in 32.32 fixed point for `1 <= u <= 2^bits`, integer arithmetic only.
+pub fn neg_ln_q32(u: u64, bits: u32) -> u64 {
+    // ln(x) = log2(x) · ln(2); log2(u / 2^bits) = log2(u) - bits.
+    let log2_u_q32 = log2_q32(u); // ≥ 0
+    let neg_log2_q32 = (u64::from(bits) << 32).saturating_sub(log2_u_q32);
+    // ln 2 in 0.64 fixed point.
+    const LN2_Q64: u128 = 0xb172_17f7_d1cf_79ab;
+    ((u128::from(neg_log2_q32) * LN2_Q64) >> 64) as u64
+}
+
+/// `log2(x)` in 32.32 fixed point for `x >= 1`: the integer part from the leading bit, the
+/// fraction bit by bit by squaring the normalised mantissa (exact to 32 bits).
+pub fn log2_q32(x: u64) -> u64 {
+    debug_assert!(x >= 1);
+    let int = 63 - u64::from(x.leading_zeros());
+    // Mantissa m in [1, 2) as 1.63 fixed point.
+    let mut m: u128 = u128::from(x) << (63 - int);
+    let mut frac: u64 = 0;
+    for i in (0..32).rev() {
+        m = (m * m) >> 63;
+        if m >= 2u128 << 63 {
+            m >>= 1;
+            frac |= 1 << i;
+        }
+    }
+    (int << 32) | frac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log2_is_exact_on_powers_and_close_elsewhere() {
+        assert_eq!(log2_q32(1), 0);
+        assert_eq!(log2_q32(1024), 10 << 32);
+        // log2(3) = 1.5849625007
+        let l = log2_q32(3) as f64 / (1u64 << 32) as f64;
+        assert!((l - 1.584_962_500_7).abs() < 1e-8, "{l}");
+    }
+
+    #[test]
+    fn fixed_rate_averages_exactly() {
+        let mut c = ArrivalClock::new(Arrivals::Fixed, 3); // 333_333_333.33 cycles
+        let mut rng = SimRng::for_source(1, "t");
+        let total: u64 = (0..3).map(|_| c.next_gap(&mut rng)).sum();
+        assert_eq!(total, 999_999_999); // carry keeps the fraction; the last third arrives later
+        let total6: u64 = (0..3).map(|_| c.next_gap(&mut rng)).sum();
+        assert_eq!(total + total6, 2_000_000_000);
+    }
+
+    #[test]
+    fn poisson_mean_is_right_over_a_long_run() {
+        // 1 M arrivals/s => mean gap 1000 cycles; 200k samples: the mean of an exponential has
+        // standard error mean/sqrt(n) ≈ 2.2 cycles, so ±1 % (10 cycles) is > 4 sigma.
+        let mut c = ArrivalClock::new(Arrivals::Poisson, 1_000_000);
+        let mut rng = SimRng::for_source(9, "poisson");
+        let n = 200_000u64;
+        let total: u64 = (0..n).map(|_| c.next_gap(&mut rng)).sum();
+        let mean = total / n;
+        assert!((990..=1010).contains(&mean), "mean gap {mean}");
+    }
+}

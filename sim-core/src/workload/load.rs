@@ -1,0 +1,205 @@
+//! Resolving generator and fault declarations against the platform and containers: names
+//! become ids and every value is range-checked, so a run never meets an impossible request.
+
+use super::accel::{AccelSpec, MAX_BUFFERS};
+use super::nic::NicSpec;
+use super::nvme::NvmeSpec;
+use super::schema::{Churn, Fault, Generator};
+use super::vm::{MAX_DEVICES, VmSpec};
+use super::{FaultSpec, GenSpec};
+use crate::error::InputError;
+use crate::ids::{ContainerId, DeviceId, IommuId};
+use crate::scenario::{ContainerSpec, Invalidation};
+use crate::time::Cycle;
+use crate::topology::Platform;
+
+type Invalid<'a> = dyn Fn(&str, String) -> InputError + 'a;
+
+const PAGE: u64 = 4096;
+
+pub fn generators(gens: &[Generator], platform: &Platform, containers: &[ContainerSpec], invalid: &Invalid<'_>) -> Result<Vec<GenSpec>, InputError> {
+    let mut out: Vec<GenSpec> = Vec::with_capacity(gens.len());
+    for (i, g) in gens.iter().enumerate() {
+        let at = |field: &str| format!("generators[{i}].{field}");
+        let device = |name: &str| -> Result<DeviceId, InputError> {
+            platform.device_by_name(name).ok_or_else(|| {
+                invalid(&format!("\"{name}\""), format!("{}: device \"{name}\" is not in topology \"{}\"", at("device"), platform.name))
+            })
+        };
+        let container = |name: &str| -> Result<ContainerId, InputError> {
+            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+                invalid(&format!("\"{name}\""), format!("{}: container \"{name}\" is not declared in `containers`", at("container")))
+            })
+        };
+        let check = |ok: bool, field: &str, what: &str| -> Result<(), InputError> {
+            if ok { Ok(()) } else { Err(invalid(field, format!("{}: {what}", at(field)))) }
+        };
+        let window = |start: Cycle, stop: Option<Cycle>| check(stop.is_none_or(|s| s > start), "stop", "must be after start");
+        let spec = match g {
+            Generator::Nic { id, device: d, container: c, start, stop, rate, packet_bytes, ring, arrivals, page_pool, iova_base } => {
+                window(*start, *stop)?;
+                check((1..=65536).contains(packet_bytes), "packet_bytes", "must be 1..=65536")?;
+                check(*ring >= 1 && *ring <= 1 << 20, "ring", "must be 1..=1048576")?;
+                check(iova_base % PAGE == 0, "iova_base", "must be 4 KiB aligned")?;
+                let pps = NicSpec::packets_per_sec(*rate, *packet_bytes);
+                check(pps >= 1, "rate", "must be at least 1 packet per second")?;
+                let container = container(c)?;
+                let cs = &containers[container.index()];
+                let window = if cs.invalidation == Invalidation::Lazy { ring + cs.flush_queue } else { *ring };
+                GenSpec::Nic(NicSpec {
+                    id: id.clone(),
+                    device: device(d)?,
+                    container,
+                    start: *start,
+                    stop: *stop,
+                    packets_per_sec: pps,
+                    packet_bytes: *packet_bytes,
+                    ring: *ring,
+                    arrivals: *arrivals,
+                    page_pool: *page_pool,
+                    iova_base: *iova_base,
+                    window,
+                })
+            }
+            Generator::Nvme {
+                id,
+                device: d,
+                container: c,
+                start,
+                stop,
+                iops,
+                queue_depth,
+                block_bytes,
+                pattern,
+                working_set,
+                reads_per_mille,
+                map_per_request,
+                service,
+                arrivals,
+                iova_base,
+            } => {
+                window(*start, *stop)?;
+                check(*iops >= 1, "iops", "must be ≥ 1")?;
+                check((1..=4096).contains(queue_depth), "queue_depth", "must be 1..=4096")?;
+                check(*block_bytes > 0 && block_bytes % PAGE == 0, "block_bytes", "must be a positive multiple of 4 KiB")?;
+                check(
+                    *working_set >= *block_bytes * u64::from(*queue_depth) && working_set % block_bytes == 0,
+                    "working_set",
+                    "must be a multiple of block_bytes holding at least queue_depth blocks",
+                )?;
+                check(*reads_per_mille <= 1000, "reads_per_mille", "must be 0..=1000")?;
+                check(*service >= 1, "service", "must be ≥ 1 cycle")?;
+                check(iova_base % PAGE == 0 && iova_base.checked_add(*working_set).is_some(), "iova_base", "must be 4 KiB aligned and leave room for the working set")?;
+                GenSpec::Nvme(NvmeSpec {
+                    id: id.clone(),
+                    device: device(d)?,
+                    container: container(c)?,
+                    start: *start,
+                    stop: *stop,
+                    iops: *iops,
+                    queue_depth: *queue_depth,
+                    block_bytes: *block_bytes,
+                    pattern: *pattern,
+                    working_set: *working_set,
+                    reads_per_mille: *reads_per_mille,
+                    map_per_request: *map_per_request,
+                    service: *service,
+                    arrivals: *arrivals,
+                    iova_base: *iova_base,
+                })
+            }
+            Generator::Accelerator { id, device: d, container: c, start, stop, buffers, buffer_bytes, access, access_bytes, rate, arrivals, iova_base } => {
+                window(*start, *stop)?;
+                check((1..=MAX_BUFFERS).contains(buffers), "buffers", &format!("must be 1..={MAX_BUFFERS}"))?;
+                check(*buffer_bytes > 0 && buffer_bytes % PAGE == 0, "buffer_bytes", "must be a positive multiple of 4 KiB")?;
+                check(*access_bytes > 0, "access_bytes", "must be ≥ 1")?;
+                check(*rate >= 1, "rate", "must be ≥ 1 access per second")?;
+                check(iova_base % PAGE == 0, "iova_base", "must be 4 KiB aligned")?;
+                let spec = AccelSpec {
+                    id: id.clone(),
+                    device: device(d)?,
+                    container: container(c)?,
+                    start: *start,
+                    stop: *stop,
+                    buffers: *buffers,
+                    buffer_bytes: *buffer_bytes,
+                    access: *access,
+                    access_bytes: *access_bytes,
+                    rate: *rate,
+                    arrivals: *arrivals,
+                    iova_base: *iova_base,
+                };
+                let end = u128::from(*iova_base) + u128::from(spec.pitch()) * u128::from(*buffers);
+                check(end <= u128::from(u64::MAX), "iova_base", "the buffers overflow 64 bits")?;
+                GenSpec::Accel(spec)
+            }
+            Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, churn } => {
+                window(*start, *stop)?;
+                check(!devices.is_empty() && devices.len() <= MAX_DEVICES, "devices", &format!("must list 1..={MAX_DEVICES} devices"))?;
+                check(*ram_bytes > 0 && ram_bytes % PAGE == 0, "ram_bytes", "must be a positive multiple of 4 KiB")?;
+                check(ram_iova % PAGE == 0 && ram_iova.checked_add(*ram_bytes).is_some(), "ram_iova", "must be 4 KiB aligned and leave room for the RAM")?;
+                if let Some(Churn { every, down }) = churn {
+                    check(*every >= 1 && *down >= 1, "churn", "every and down must be ≥ 1")?;
+                }
+                let devices = devices.iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>()?;
+                GenSpec::Vm(VmSpec {
+                    id: id.clone(),
+                    container: container(c)?,
+                    devices,
+                    start: *start,
+                    stop: *stop,
+                    ram_bytes: *ram_bytes,
+                    ram_iova: *ram_iova,
+                    churn: *churn,
+                })
+            }
+        };
+        if spec.id().is_empty() || out.iter().any(|o| o.id() == spec.id()) {
+            return Err(invalid(&format!("\"{}\"", spec.id()), format!("generators[{i}]: id \"{}\" is empty or used twice", spec.id())));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+pub fn faults(faults: &[Fault], platform: &Platform, invalid: &Invalid<'_>) -> Result<Vec<FaultSpec>, InputError> {
+    let iommu = |i: usize, name: &str| -> Result<IommuId, InputError> {
+        platform
+            .iommu_by_name(name)
+            .ok_or_else(|| invalid(&format!("\"{name}\""), format!("faults[{i}].iommu: \"{name}\" is not an IOMMU of topology \"{}\"", platform.name)))
+    };
+    faults
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let until_ok = |at: Cycle, until: Option<Cycle>| {
+                if until.is_some_and(|u| u <= at) {
+                    Err(invalid("until", format!("faults[{i}].until: must be after `at`")))
+                } else {
+                    Ok(until.unwrap_or(Cycle::MAX))
+                }
+            };
+            Ok(match f {
+                Fault::AllocFail { at, until, every } => {
+                    if *every == 0 {
+                        return Err(invalid("every", format!("faults[{i}].every: must be ≥ 1")));
+                    }
+                    FaultSpec::AllocFail { at: *at, until: until_ok(*at, *until)?, every: *every }
+                }
+                Fault::ExhaustIds { at, iommu: name, leave } => FaultSpec::ExhaustIds { at: *at, iommu: iommu(i, name)?, leave: *leave },
+                Fault::Unplug { at, device } => FaultSpec::Unplug {
+                    at: *at,
+                    device: platform.device_by_name(device).ok_or_else(|| {
+                        invalid(&format!("\"{device}\""), format!("faults[{i}].device: \"{device}\" is not in topology \"{}\"", platform.name))
+                    })?,
+                },
+                Fault::LateInvalidation { at, until, iommu: name, delay } => {
+                    if *delay == 0 {
+                        return Err(invalid("delay", format!("faults[{i}].delay: must be ≥ 1 cycle")));
+                    }
+                    FaultSpec::LateInvalidation { at: *at, until: until_ok(*at, *until)?, iommu: iommu(i, name)?, delay: *delay }
+                }
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,212 @@
+//! What scenario files say about generators and injected faults.
+
+use serde::{Deserialize, Serialize};
+
+use super::address::Pattern;
+use super::arrival::Arrivals;
+use crate::time::Cycle;
+
+/// A NIC's traffic rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rate {
+    /// Packets per second.
+    PacketsPerSec(u64),
+    /// Gigabits per second of packet payload (packets/s = Gb/s · 10^9 / (8 · packet_bytes)).
+    Gbps(u64),
+}
+
+/// How an accelerator walks its buffers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Access {
+    /// Each access continues where the last ended, wrapping over all buffers.
+    #[default]
+    Streaming,
+    /// Each access starts `stride` bytes after the last one (modulo the buffers' total size).
+    Strided(u64),
+    /// Each access starts at a uniformly random `access_bytes`-aligned offset.
+    Random,
+}
+
+/// Hot-plug churn of a VM's devices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Churn {
+    /// Cycles between unplugs (one random device of the VM each time).
+    pub every: Cycle,
+    /// Cycles the device stays unplugged before it is attached again.
+    pub down: Cycle,
+}
+
+fn default_ring() -> u32 {
+    256
+}
+fn default_packet() -> u64 {
+    1500
+}
+fn default_qd() -> u32 {
+    32
+}
+fn default_block() -> u64 {
+    4096
+}
+fn default_ws() -> u64 {
+    1 << 30
+}
+fn default_service() -> Cycle {
+    10_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_buffers() -> u32 {
+    1
+}
+fn default_buffer_bytes() -> u64 {
+    1 << 30
+}
+fn default_access_bytes() -> u64 {
+    1 << 16
+}
+fn default_nic_base() -> u64 {
+    0x10_0000_0000
+}
+fn default_nvme_base() -> u64 {
+    0x20_0000_0000
+}
+fn default_accel_base() -> u64 {
+    0x100_0000_0000
+}
+fn default_reads() -> u32 {
+    700
+}
+
+/// A seeded workload process with its own random stream (`gen:<id>`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Generator {
+    /// A NIC doing per-packet DMA-API map → DMA → unmap (or page-pool recycling).
+    Nic {
+        id: String,
+        device: String,
+        container: String,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        rate: Rate,
+        #[serde(default = "default_packet")]
+        packet_bytes: u64,
+        #[serde(default = "default_ring")]
+        ring: u32,
+        #[serde(default)]
+        arrivals: Arrivals,
+        #[serde(default)]
+        page_pool: bool,
+        #[serde(default = "default_nic_base")]
+        iova_base: u64,
+    },
+    /// An NVMe drive: requests of `block_bytes` over a working set, up to `queue_depth`
+    /// outstanding, each completing `service` cycles later.
+    Nvme {
+        id: String,
+        device: String,
+        container: String,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        iops: u64,
+        #[serde(default = "default_qd")]
+        queue_depth: u32,
+        #[serde(default = "default_block")]
+        block_bytes: u64,
+        #[serde(default)]
+        pattern: Pattern,
+        #[serde(default = "default_ws")]
+        working_set: u64,
+        #[serde(default = "default_reads")]
+        reads_per_mille: u32,
+        #[serde(default = "default_true")]
+        map_per_request: bool,
+        #[serde(default = "default_service")]
+        service: Cycle,
+        #[serde(default)]
+        arrivals: Arrivals,
+        #[serde(default = "default_nvme_base")]
+        iova_base: u64,
+    },
+    /// A GPU-like accelerator: large long-lived buffers and many translations per mapping.
+    Accelerator {
+        id: String,
+        device: String,
+        container: String,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        #[serde(default = "default_buffers")]
+        buffers: u32,
+        #[serde(default = "default_buffer_bytes")]
+        buffer_bytes: u64,
+        #[serde(default)]
+        access: Access,
+        #[serde(default = "default_access_bytes")]
+        access_bytes: u64,
+        rate: u64,
+        #[serde(default)]
+        arrivals: Arrivals,
+        #[serde(default = "default_accel_base")]
+        iova_base: u64,
+    },
+    /// A VM's lifecycle: attach its devices and map guest RAM at `start`, optional hot-plug
+    /// churn, unmap and detach at `stop`.
+    Vm {
+        id: String,
+        container: String,
+        devices: Vec<String>,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        ram_bytes: u64,
+        #[serde(default)]
+        ram_iova: u64,
+        #[serde(default)]
+        churn: Option<Churn>,
+    },
+}
+
+/// A fault the scenario injects.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Fault {
+    /// Domain allocations in `[at, until)` fail with `ENOMEM` (every `every`-th one; 1 = all).
+    AllocFail {
+        at: Cycle,
+        #[serde(default)]
+        until: Option<Cycle>,
+        #[serde(default = "one")]
+        every: u32,
+    },
+    /// At `at`, take every free domain id of an instance but `leave` (its ID space runs out).
+    ExhaustIds {
+        at: Cycle,
+        iommu: String,
+        #[serde(default)]
+        leave: u32,
+    },
+    /// At `at`, the device is surprise-removed: its group is detached at once (in-flight
+    /// requests still complete and unmap), and it issues no more DMA.
+    Unplug { at: Cycle, device: String },
+    /// Invalidations sent to an instance in `[at, until)` complete `delay` cycles late: the
+    /// CPU waits longer in the sync, and the IOTLB keeps the old entries until then.
+    LateInvalidation {
+        at: Cycle,
+        #[serde(default)]
+        until: Option<Cycle>,
+        iommu: String,
+        delay: Cycle,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
