@@ -78,6 +78,9 @@ pub struct Scenario {
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
     pub script: Vec<Line>,
+    /// `check --tolerant` tolerances in per-mille, by metric name (sorted; names checked
+    /// against `Metrics::INFO`).
+    pub tolerances: Vec<(&'static str, u32)>,
 }
 
 /// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
@@ -221,6 +224,14 @@ impl Scenario {
         }
         script.sort_by_key(|l| l.at); // stable: ties keep file order
 
+        let mut tolerances = Vec::with_capacity(s.tolerances.len());
+        for (name, &permille) in &s.tolerances {
+            let info = crate::metrics::Metrics::INFO.iter().find(|i| i.name == name).ok_or_else(|| {
+                invalid(&format!("\"{name}\""), format!("tolerances: unknown metric \"{name}\" (see `Metrics::INFO`, docs/expected-format.md)"))
+            })?;
+            tolerances.push((info.name, permille));
+        }
+
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
@@ -231,6 +242,7 @@ impl Scenario {
             soft_errno: s.soft_errno,
             containers,
             script,
+            tolerances,
         })
     }
 }

@@ -31,6 +31,11 @@ pub struct Scenario {
     /// The timed script.
     #[serde(default)]
     pub events: Vec<ScriptEvent>,
+    /// Per-metric tolerances for `iommu-sim check --tolerant`, in per-mille of the expected
+    /// value (`{"dma_latency_p99": 50}` = ±5.0 %). Keys are metric names (`Metrics::INFO`).
+    /// Plain `check` ignores them: it is exact (docs/expected-format.md).
+    #[serde(default)]
+    pub tolerances: std::collections::BTreeMap<String, u32>,
 }
 
 fn default_duration() -> Cycle {
