@@ -12,6 +12,7 @@
 //! for a moved metric and the tolerance test are computed in integer per-mille, never with
 //! floats.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -540,8 +541,12 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
             t.iter().find(|(m, _)| *m == field).map(|&(_, p)| p)
         };
         let mut lines = Vec::new();
+        // Keyed lookups: a large platform has thousands of per-device lines.
+        let new_values: BTreeMap<&str, u64> =
+            n.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let old_keys: BTreeSet<&str> = o.values.iter().map(|(k, _)| k.as_str()).collect();
         for (k, ov) in &o.values {
-            let nv = n.values.iter().find(|(nk, _)| nk == k).map(|&(_, v)| v);
+            let nv = new_values.get(k.as_str()).copied();
             if nv == Some(*ov) {
                 continue;
             }
@@ -556,7 +561,7 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
             });
         }
         for (k, nv) in &n.values {
-            if !o.values.iter().any(|(ok, _)| ok == k) {
+            if !old_keys.contains(k.as_str()) {
                 lines.push(LineDiff {
                     key: k.clone(),
                     old: None,
