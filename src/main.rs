@@ -29,6 +29,10 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the same seeded workload under each strategy and print them side by side.
     Compare(cmd::compare::Args),
+    /// Regression replay: re-run scenarios and compare with their expected results.
+    Check(cmd::check::Args),
+    /// Show the first event at which two traces (from `run --trace`) diverge.
+    TraceDiff(cmd::trace_diff::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
         Some(Command::Compare(args)) => cmd::compare::run(args),
+        Some(Command::Check(args)) => cmd::check::run(args),
+        Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
         None => cmd::run::run_default(),
     };
     match result {

@@ -1,10 +1,12 @@
-//! `iommu-sim run SCENARIO [--strategy NAME] [--seed N] [--json]`: runs one scenario under
-//! every strategy it lists (or the one named) and prints a summary.
+//! `iommu-sim run SCENARIO [--strategy NAME] [--seed N] [--json] [--trace FILE]`: runs one
+//! scenario under every strategy it lists (or the one named) and prints a summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use sim_core::metrics::{Results, RunResult, SCHEMA};
 use sim_core::scenario::Scenario;
 use sim_core::strategy::StrategyName;
+use sim_core::trace::{TraceHeader, TraceWriter};
 
 use super::{CmdResult, table};
 use crate::Outcome;
@@ -22,6 +24,10 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+    /// Stream every processed event to this binary trace file (docs/trace-format.md). With
+    /// several strategies, one file per strategy: `out.trace` → `out.per-group.trace`, ...
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -31,13 +37,66 @@ pub fn run(args: Args) -> CmdResult {
         None => scenario.strategies.clone(),
     };
     let seed = args.seed.unwrap_or(scenario.seed);
-    let results = sim_core::runner::run_all(&scenario, &strategies, seed);
+    let results = match &args.trace {
+        None => sim_core::runner::run_all(&scenario, &strategies, seed),
+        Some(file) => run_traced(&scenario, &strategies, seed, file)?,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
         print!("{}", table::render(&results));
     }
     Ok(Outcome::Success)
+}
+
+/// The trace file of `strategy`: `file` itself when only one strategy runs, else the strategy
+/// name inserted before the extension (`out.trace` → `out.vfio-type1.trace`; no extension:
+/// appended, `out` → `out.vfio-type1`).
+pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf {
+    if !several {
+        return file.to_path_buf();
+    }
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match file.extension() {
+        Some(ext) => format!("{stem}.{strategy}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{strategy}"),
+    };
+    file.with_file_name(name)
+}
+
+/// Like `runner::run_all`, with a trace writer observing each run (strategies still run in
+/// parallel; each writes its own file). Results come back in strategy order.
+fn run_traced(
+    scenario: &Scenario,
+    strategies: &[StrategyName],
+    seed: u64,
+    file: &Path,
+) -> Result<Results, Box<dyn std::error::Error>> {
+    use rayon::prelude::*;
+    let several = strategies.len() > 1;
+    let runs = strategies
+        .par_iter()
+        .map(|&name| -> Result<RunResult, String> {
+            let path = trace_path(file, name, several);
+            let fail = |e: std::io::Error| format!("{}: cannot write trace: {e}", path.display());
+            let mut writer =
+                TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed))
+                    .map_err(fail)?;
+            let run = sim_core::sim::run(scenario, name, seed, Some(&mut writer));
+            writer.finish().map_err(fail)?;
+            Ok(run)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Results {
+        schema: SCHEMA,
+        scenario: scenario.name.clone(),
+        topology: scenario.platform.name.clone(),
+        seed,
+        runs,
+        platform: scenario.platform.summary(),
+    })
 }
 
 pub fn run_default() -> CmdResult {

@@ -83,6 +83,9 @@ pub struct Scenario {
     pub generators: Vec<GenSpec>,
     /// Injected faults, in file order.
     pub faults: Vec<FaultSpec>,
+    /// `check --tolerant` tolerances in per-mille, by metric name (sorted; names checked
+    /// against `Metrics::INFO`).
+    pub tolerances: Vec<(&'static str, u32)>,
 }
 
 /// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
@@ -228,6 +231,13 @@ impl Scenario {
 
         let generators = crate::workload::load::generators(&s.generators, &platform, &containers, &invalid)?;
         let faults = crate::workload::load::faults(&s.faults, &platform, &invalid)?;
+        let mut tolerances = Vec::with_capacity(s.tolerances.len());
+        for (name, &permille) in &s.tolerances {
+            let info = crate::metrics::Metrics::INFO.iter().find(|i| i.name == name).ok_or_else(|| {
+                invalid(&format!("\"{name}\""), format!("tolerances: unknown metric \"{name}\" (see `Metrics::INFO`, docs/expected-format.md)"))
+            })?;
+            tolerances.push((info.name, permille));
+        }
 
         Ok(Scenario {
             name: s.name,
@@ -241,6 +251,7 @@ impl Scenario {
             script,
             generators,
             faults,
+            tolerances,
         })
     }
 }

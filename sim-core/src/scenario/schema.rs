@@ -37,6 +37,11 @@ pub struct Scenario {
     /// Faults to inject.
     #[serde(default)]
     pub faults: Vec<crate::workload::schema::Fault>,
+    /// Per-metric tolerances for `iommu-sim check --tolerant`, in per-mille of the expected
+    /// value (`{"dma_latency_p99": 50}` = ±5.0 %). Keys are metric names (`Metrics::INFO`).
+    /// Plain `check` ignores them: it is exact (docs/expected-format.md).
+    #[serde(default)]
+    pub tolerances: std::collections::BTreeMap<String, u32>,
 }
 
 fn default_duration() -> Cycle {

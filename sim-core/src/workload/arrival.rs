@@ -103,7 +103,8 @@ mod tests {
         let mut c = ArrivalClock::new(Arrivals::Fixed, 3); // 333_333_333.33 cycles
         let mut rng = SimRng::for_source(1, "t");
         let total: u64 = (0..3).map(|_| c.next_gap(&mut rng)).sum();
-        assert_eq!(total, 999_999_999); // carry keeps the fraction; the last third arrives later
+        // 333_333_333.33…: the carried fraction makes every third gap one cycle longer.
+        assert_eq!(total, 1_000_000_000);
         let total6: u64 = (0..3).map(|_| c.next_gap(&mut rng)).sum();
         assert_eq!(total + total6, 2_000_000_000);
     }
