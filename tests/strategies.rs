@@ -67,10 +67,13 @@ fn partition(r: &RunResult) -> Vec<Vec<String>> {
             by.entry(s).or_default().push(d.id.clone());
         }
     }
-    let mut groups: Vec<Vec<String>> = by.into_values().map(|mut g| {
-        g.sort();
-        g
-    }).collect();
+    let mut groups: Vec<Vec<String>> = by
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
     groups.sort();
     groups
 }
