@@ -143,7 +143,9 @@ pub fn compatible(d: &DomainProps, kind: IommuKind, instance: IommuId, caps: &Ca
         IommuKind::AmdVi => Ok(()),
         IommuKind::ArmSmmuV2 | IommuKind::ArmSmmuV3 | IommuKind::VirtioIommu => {
             if d.owner != instance {
-                if !sharing || kind == IommuKind::VirtioIommu {
+                // Only arm-smmu-v3 has a cross-instance proposal; arm-smmu (v2) context banks
+                // and virtio-iommu domains stay bound to their instance even in the what-if.
+                if !sharing || kind != IommuKind::ArmSmmuV3 {
                     return Err(Incompatibility::OtherInstance);
                 }
                 // arm_smmu_domain_can_share() (proposed, not merged): pgsize ⊆, oas ≤,
@@ -167,8 +169,8 @@ pub fn compatible(d: &DomainProps, kind: IommuKind, instance: IommuId, caps: &Ca
 /// Kernel log lines printed for a refused attach: none for a soft incompatibility (the kdoc:
 /// "the driver shouldn't log an error"), one `dev_err` for a hard one (pre-series SMMU:
 /// "cannot attach to SMMU, is it on the same bus?"; VT-d: "Device is ineligible for IOMMU
-/// domain attach due to platform RMRR requirement" class of messages), plus one from VFIO
-/// when the attach fails back to the user.
+/// domain attach due to platform RMRR requirement" class of messages). VFIO's own messages
+/// on the way back to the user are not counted.
 pub fn log_lines_for_refusal(errno: Errno, era: DriverEra) -> u64 {
     match (errno, era) {
         (Errno::EINVAL | Errno::EMEDIUMTYPE, DriverEra::SoftErrno(_)) => 0,
@@ -262,6 +264,20 @@ mod tests {
         assert_eq!(compatible(&d, IommuKind::ArmSmmuV3, IommuId(0), &caps, false), Ok(()));
         assert_eq!(compatible(&d, IommuKind::ArmSmmuV3, IommuId(1), &caps, false), Err(Incompatibility::OtherInstance));
         assert_eq!(compatible(&d, IommuKind::ArmSmmuV3, IommuId(1), &caps, true), Ok(()));
+    }
+
+    #[test]
+    fn only_smmuv3_shares_across_instances_in_the_what_if() {
+        for kind in [IommuKind::ArmSmmuV2, IommuKind::VirtioIommu] {
+            let caps = Caps::defaults(kind);
+            let d = props(kind, 0, &caps);
+            assert_eq!(compatible(&d, kind, IommuId(1), &caps, true), Err(Incompatibility::OtherInstance), "{kind}");
+        }
+        // The share predicate refuses an instance with fewer page sizes.
+        let caps = Caps::defaults(IommuKind::ArmSmmuV3);
+        let small = Caps { page_sizes: PageSizes(PageSizes::SZ_4K | PageSizes::SZ_2M), ..caps.clone() };
+        let d = props(IommuKind::ArmSmmuV3, 0, &caps);
+        assert_eq!(compatible(&d, IommuKind::ArmSmmuV3, IommuId(1), &small, true), Err(Incompatibility::NotShareable));
     }
 
     #[test]

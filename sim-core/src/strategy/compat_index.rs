@@ -1,9 +1,10 @@
 //! `compat-index` (ours): instead of trial attaches, keep an index of each container's domains
 //! by *compatibility key* — the domain properties the driver predicates read, with the owning
 //! instance kept only for drivers whose domains cannot span instances — and evaluate the
-//! driver's predicate on keys. The group goes straight to the earliest-created compatible
-//! domain, which is exactly the domain the first-fit search of `vfio-emediumtype` would end
-//! on, so the outcome is identical with zero failed trial attaches.
+//! driver's predicate on keys. The group goes straight to the most recently created compatible
+//! domain, which is exactly the domain the newest-first search of `vfio-emediumtype` would end
+//! on (VFIO's `domain_list` is head-inserted, `search.rs`), so the outcome is identical with
+//! zero failed trial attaches.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +37,8 @@ impl Strategy for CompatIndex {
             by_key
                 .iter()
                 .filter(|(k, _)| driver::compatible(k, inst.kind, iommu, &inst.params.caps, core.sharing).is_ok())
-                .filter_map(|(_, ds)| ds.first().copied())
-                .min()
+                .filter_map(|(_, ds)| ds.last().copied())
+                .max()
         });
         if let Some((_, d)) = best {
             core.attach(d, g, true)?;

@@ -1,5 +1,9 @@
-//! First-fit search over the container's domains, in the order they joined. Three strategies
-//! share it and differ only in the world they run in (`strategy::setup`):
+//! First-fit search over the container's domains, **newest first**: VFIO keeps
+//! `iommu->domain_list` with `list_add()` (head insertion) both in mainline
+//! `vfio_iommu_type1_attach_group()` and in the series' `vfio_iommu_alloc_attach_domain()`, and
+//! walks it with `list_for_each_entry()` from the head, so the most recently added domain is
+//! tried first. (iommufd, by contrast, appends: see `iommufd_auto.rs`.) Three strategies share
+//! the loop and differ only in the world they run in (`strategy::setup`):
 //!
 //! - `vfio-emediumtype`: the series' `vfio_iommu_alloc_attach_domain` (v3 5/5): a soft errno
 //!   means try the next domain, any other errno fails the attach back to the user; allocate
@@ -18,11 +22,15 @@ pub struct FirstFit;
 
 impl Strategy for FirstFit {
     fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
-        let mut i = 0;
-        while let Some(&d) = core.container_domains(c).get(i) {
+        // A refused attach leaves the container's list unchanged, so indexing from the end is
+        // stable across the loop.
+        let mut i = core.container_domains(c).len();
+        while i > 0 {
+            i -= 1;
+            let d = core.container_domains(c)[i];
             match core.attach(d, g, true) {
                 Ok(()) => return Ok(d),
-                Err(e) if core.is_soft(e) => i += 1,
+                Err(e) if core.is_soft(e) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -3,7 +3,9 @@
 //! for each existing domain with the same driver (ops) and the same enforce-cache-coherency, it
 //! detaches from the new domain and tries the existing one — any error means "try the next"
 //! (VFIO never looks at the errno). On success the new domain is freed (no replay); otherwise
-//! the new domain joins the container and every mapping is replayed into it.
+//! the new domain joins the container and every mapping is replayed into it. The container's
+//! `domain_list` is searched from its head, where `list_add()` puts the newest domain, so the
+//! most recently added domain is tried first.
 
 use super::Strategy;
 use crate::ids::{ContainerId, DomainId, GroupId};
@@ -19,9 +21,12 @@ impl Strategy for VfioType1 {
             core.free_domain(new);
             return Err(e);
         }
-        let mut i = 0;
-        while let Some(&d) = core.container_domains(c).get(i) {
-            i += 1;
+        // Newest first (`list_add` + `list_for_each_entry`); `new` joins only after the loop,
+        // so the list does not change while it runs.
+        let mut i = core.container_domains(c).len();
+        while i > 0 {
+            i -= 1;
+            let d = core.container_domains(c)[i];
             let (a, b) = (core.domain(d).props, core.domain(new).props);
             if a.kind != b.kind || a.enforce_cc != b.enforce_cc {
                 continue;
