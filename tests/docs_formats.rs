@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use sim_core::scenario::schema::{Container, Op, Repeat, Scenario, ScriptEvent};
+use sim_core::workload::schema::{Churn, Fault, Generator};
 use sim_core::schema::{struct_fields, variant_fields};
 
 /// The first-column backticked names of the table under the `### {section}` heading.
@@ -38,4 +39,11 @@ fn scenario_format_page_matches_the_schema() {
     for variant in sim_core::schema::enum_variants::<Op>().1 {
         check(&doc, variant, variant_fields::<Op>(variant));
     }
+    for variant in sim_core::schema::enum_variants::<Generator>().1 {
+        check(&doc, variant, variant_fields::<Generator>(variant));
+    }
+    for variant in sim_core::schema::enum_variants::<Fault>().1 {
+        check(&doc, variant, variant_fields::<Fault>(variant));
+    }
+    check(&doc, "Churn", struct_fields::<Churn>().1);
 }
