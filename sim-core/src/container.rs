@@ -59,11 +59,10 @@ impl Container {
     pub fn take_range(&mut self, iova: u64, size: u64) -> Result<Vec<(u64, Mapping)>, ()> {
         let end = iova + size;
         let inside: Vec<u64> = self.mappings.range(iova..end).map(|(&s, _)| s).collect();
-        if let Some((&s, m)) = self.mappings.range(..iova).next_back() {
-            if s + m.size > iova {
+        if let Some((&s, m)) = self.mappings.range(..iova).next_back()
+            && s + m.size > iova {
                 return Err(());
             }
-        }
         for &s in &inside {
             if s + self.mappings[&s].size > end {
                 return Err(());

@@ -171,7 +171,7 @@ impl Scenario {
             if size == 0 {
                 return Err(invalid(&needle, format!("events[{i}].size: a {what} of 0 bytes")));
             }
-            if iova % MIN_PAGE != 0 || size % MIN_PAGE != 0 {
+            if !iova.is_multiple_of(MIN_PAGE) || !size.is_multiple_of(MIN_PAGE) {
                 return Err(invalid(&needle, format!("events[{i}]: {what} iova {iova:#x} size {size:#x} is not 4 KiB aligned")));
             }
             if iova.checked_add(size).is_none() {

@@ -79,7 +79,7 @@ impl Nic {
             let n = self.packets;
             self.packets += 1;
             // Alternate RX (device writes) and TX (device reads), as a forwarding NIC does.
-            let write = n % 2 == 0;
+            let write = n.is_multiple_of(2);
             if s.page_pool {
                 let iova = s.iova_base + (n % u64::from(s.ring)) * self.buf;
                 out.act(Action::Dma { device: s.device, iova, bytes: s.packet_bytes, write });

@@ -53,8 +53,8 @@ impl Vm {
                     out.wake(now + c.every, CHURN);
                 }
             }
-            TOKEN_STOP => {
-                if self.running {
+            TOKEN_STOP
+                if self.running => {
                     out.act(Action::Unmap { container: s.container, iova: s.ram_iova, size: s.ram_bytes });
                     for (i, &device) in s.devices.iter().enumerate() {
                         if self.attached[i] {
@@ -64,7 +64,6 @@ impl Vm {
                     }
                     self.running = false;
                 }
-            }
             CHURN if !stopped && self.running => {
                 let up: Vec<usize> = (0..s.devices.len()).filter(|&i| self.attached[i]).collect();
                 if let (Some(c), false) = (s.churn, up.is_empty()) {
