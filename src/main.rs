@@ -29,6 +29,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the same seeded workload under each strategy and print them side by side.
     Compare(cmd::compare::Args),
+    /// Write an HTML performance report from saved results (several files: side by side).
+    Report(cmd::report::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
         Some(Command::Compare(args)) => cmd::compare::run(args),
+        Some(Command::Report(args)) => cmd::report::run(args),
         None => cmd::run::run_default(),
     };
     match result {

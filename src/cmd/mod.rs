@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod compare;
+pub mod report;
 pub mod run;
 pub mod table;
 pub mod topology;
