@@ -29,6 +29,35 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", fmt::thousands(n), if n == 1 { one } else { many })
 }
 
+/// Names as the subject of a sentence with its verb: "a has", "a and b have", and for a set
+/// covering most of `all`, "every strategy except c has" (shorter to read than six names).
+fn subject(names: &[&str], all: &[&str], one: &str, many: &str) -> String {
+    if names.len() == all.len() && all.len() > 1 {
+        return format!("every strategy {one}");
+    }
+    let others: Vec<&str> = all.iter().copied().filter(|a| !names.contains(a)).collect();
+    if names.len() >= 3 && others.len() <= 2 && !others.is_empty() {
+        return format!("every strategy except {} {one}", join_names(&others));
+    }
+    format!("{} {}", join_names(names), verb(names.len(), one, many))
+}
+
+/// Names as an object ("for a and b", "for every strategy except c").
+fn object(names: &[&str], all: &[&str]) -> String {
+    if names.len() == all.len() && all.len() > 1 {
+        return "every strategy".to_string();
+    }
+    let others: Vec<&str> = all.iter().copied().filter(|a| !names.contains(a)).collect();
+    if names.len() >= 3 && others.len() <= 2 && !others.is_empty() {
+        return format!("every strategy except {}", join_names(&others));
+    }
+    join_names(names)
+}
+
+fn names_of<'a>(runs: &[&'a RunResult]) -> Vec<&'a str> {
+    runs.iter().map(|r| r.strategy.as_str()).collect()
+}
+
 /// The runs holding the lowest and the highest value of `f`, in run order.
 struct Spread<'a> {
     low: u64,
@@ -74,18 +103,17 @@ fn lower_better(runs: &[&RunResult], what: &str, f: impl Fn(&RunResult) -> u64, 
     if s.low == s.high {
         return Some(finding("info", format!("Every strategy has the same {what}: {}.", show(s.low))));
     }
+    let all = names_of(runs);
     Some(finding(
         "info",
-        format!(
-            "{} {} the least {what}: {} where {} {} {}{}.",
-            join_names(&s.low_names),
-            verb(s.low_names.len(), "has", "have"),
+        capitalise(&format!(
+            "{} the least {what}: {} where {} {}{}.",
+            subject(&s.low_names, &all, "has", "have"),
             show(s.low),
-            join_names(&s.high_names),
-            verb(s.high_names.len(), "has", "have"),
+            subject(&s.high_names, &all, "has", "have"),
             show(s.high),
             change(s.high, s.low)
-        ),
+        )),
     ))
 }
 
@@ -134,19 +162,17 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
     let qualifier = if failed.is_empty() || complete.is_empty() { "" } else { "Of the strategies that attach every group, " };
     if let Some(s) = spread(pool, |x| x.metrics.domains_allocated) {
         if pool.len() > 1 && s.low != s.high {
-            let lead = format!("{qualifier}{}", join_names(&s.low_names));
-            let lead = capitalise(&lead);
+            let pool_names = names_of(pool);
             out.push(finding(
                 "good",
-                format!(
-                    "{lead} {} {} where {} {} {}{}.",
-                    verb(s.low_names.len(), "needs", "need"),
+                capitalise(&format!(
+                    "{qualifier}{} {} where {} {}{}.",
+                    subject(&s.low_names, &pool_names, "needs", "need"),
                     plural(s.low, "domain", "domains"),
-                    join_names(&s.high_names),
-                    verb(s.high_names.len(), "needs", "need"),
+                    subject(&s.high_names, &pool_names, "needs", "need"),
                     fmt::thousands(s.high),
                     change(s.high, s.low)
-                ),
+                )),
             ));
         } else if pool.len() > 1 {
             out.push(finding("info", format!("{}every strategy allocates {}.", qualifier, plural(s.low, "domain", "domains"))).capitalised());
@@ -156,17 +182,17 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
     if let Some(s) = spread(&all, |x| x.metrics.trial_attaches) {
         if s.low != s.high {
             let soft: u64 = all.iter().filter(|x| x.metrics.trial_attaches == s.high).map(|x| x.metrics.soft_failures).max().unwrap_or(0);
+            let names = names_of(&all);
             out.push(finding(
                 "info",
-                format!(
-                    "{} {} {} against existing domains; {} {} ({} refused as incompatible).",
-                    join_names(&s.low_names),
-                    verb(s.low_names.len(), "makes", "make"),
+                capitalise(&format!(
+                    "{} {} against existing domains; {} {} ({} refused as incompatible).",
+                    subject(&s.low_names, &names, "makes", "make"),
                     plural(s.low, "trial attach", "trial attaches"),
-                    join_names(&s.high_names),
+                    subject(&s.high_names, &names, "makes", "make"),
                     fmt::thousands(s.high),
                     fmt::thousands(soft)
-                ),
+                )),
             ));
         }
     }
@@ -196,7 +222,16 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
             let names = |v: u64| known.iter().filter(|k| k.1 == v).map(|k| k.0).collect::<Vec<_>>();
             out.push(finding(
                 "info",
-                format!("IOTLB hit rate: {} for {}, {} for {}.", fmt::percent(hi), join_names(&names(hi)), fmt::percent(lo), join_names(&names(lo))),
+                {
+                    let known_names: Vec<&str> = known.iter().map(|k| k.0).collect();
+                    format!(
+                        "IOTLB hit rate: {} for {}, {} for {}.",
+                        fmt::percent(hi),
+                        object(&names(hi), &known_names),
+                        fmt::percent(lo),
+                        object(&names(lo), &known_names)
+                    )
+                },
             ));
         }
     }
@@ -208,17 +243,16 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
         } else if s.low == s.high {
             out.push(finding("info", format!("Every strategy sees {} (the script's DMA outside its mappings).", plural(s.high, "DMA fault", "DMA faults"))));
         } else {
+            let names = names_of(&all);
             out.push(finding(
                 "bad",
-                format!(
-                    "{} {} {} where {} {} {}.",
-                    join_names(&s.high_names),
-                    verb(s.high_names.len(), "sees", "see"),
+                capitalise(&format!(
+                    "{} {} where {} {}.",
+                    subject(&s.high_names, &names, "sees", "see"),
                     plural(s.high, "DMA fault", "DMA faults"),
-                    join_names(&s.low_names),
-                    verb(s.low_names.len(), "sees", "see"),
+                    subject(&s.low_names, &names, "sees", "see"),
                     fmt::thousands(s.low)
-                ),
+                )),
             ));
         }
     }
@@ -229,10 +263,12 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
             acc.entry(x.metrics.stale_translations).or_insert_with(Vec::new).push(x.strategy.as_str());
             acc
         });
-        let parts: Vec<String> = by_count.iter().rev().map(|(n, names)| format!("{} {} {}", join_names(names), verb(names.len(), "serves", "serve"), plural(*n, "stale translation", "stale translations"))).collect();
-        let mut text = format!("{} (IOTLB entries used after their unmap, before the invalidation landed)", parts.join("; "));
+        let all_names = names_of(&all);
+        let parts: Vec<String> =
+            by_count.iter().rev().map(|(n, names)| format!("{} {}", subject(names, &all_names, "serves", "serve"), plural(*n, "stale translation", "stale translations"))).collect();
+        let mut text = capitalise(&format!("{} (IOTLB entries used after their unmap, before the invalidation landed)", parts.join("; ")));
         if !clean.is_empty() {
-            text.push_str(&format!("; {} {} none", join_names(&clean), verb(clean.len(), "serves", "serve")));
+            text.push_str(&format!("; {} none", subject(&clean, &all_names, "serves", "serve")));
         }
         text.push('.');
         out.push(finding("bad", text));
@@ -251,11 +287,12 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
     out
 }
 
+/// Capitalises a sentence that starts with our own words ("every strategy ..."); strategy
+/// names keep their spelling (`per-group`, not `Per-group`).
 fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
+    match s.strip_prefix("every ") {
+        Some(rest) => format!("Every {rest}"),
+        None => s.to_string(),
     }
 }
 

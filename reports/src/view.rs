@@ -175,9 +175,9 @@ pub struct DeltaCell {
 fn section_of(name: &str) -> usize {
     match name {
         "events" => 0,
+        n if n.starts_with("cpu_cycles") => 3,
         n if n.starts_with("domains_") || n.contains("attach") || n.ends_with("_failures") || n == "detaches" => 1,
         n if n.starts_with("pagetable_") || n.contains("map") => 2,
-        n if n.starts_with("cpu_cycles") => 3,
         n if n.starts_with("invalidations") || n == "flushes" => 4,
         n if n.starts_with("dma_latency") => 6,
         n if n.contains("translation") && n != "stale_translations" || n.contains("tlb") || n.starts_with("walk") => 5,
@@ -537,7 +537,10 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
                 .iter()
                 .zip(&colour_maps)
                 .map(|(run, colours)| match run.devices.iter().find(|d| d.id == device).map(|d| d.domain) {
-                    Some(Some(s)) => DomainCell { text: s.to_string(), colour: colours.get(&s).copied().unwrap_or("#cccccc").to_string() },
+                    Some(Some(s)) => {
+                        let c = colours.get(&s).copied().unwrap_or("#cccccc");
+                        DomainCell { text: s.to_string(), colour: format!("background: {}; border-color: {c}", crate::charts::tint(c, 40)) }
+                    }
                     Some(None) => DomainCell { text: "none".into(), colour: String::new() },
                     None => DomainCell { text: "–".into(), colour: String::new() },
                 })

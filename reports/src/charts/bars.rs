@@ -5,7 +5,7 @@
 use super::{Svg, Unit, text_width};
 
 /// Width of every bar chart's viewBox.
-const W: i64 = 640;
+const W: i64 = 560;
 const FONT: i64 = 12;
 
 /// A series (a component of a stacked bar, or one bar of each group).

@@ -10,7 +10,7 @@ use super::bars::Series;
 use super::{Svg, text_width};
 use crate::fmt;
 
-const W: i64 = 640;
+const W: i64 = 560;
 const PLOT_H: i64 = 230;
 
 /// One curve: a series style and its buckets (ascending upper bounds).
@@ -39,7 +39,8 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
     }
     let (x0, x1) = (58i64, W - 18);
     let log_hi = fmt::log2_fixed(hi).max(1);
-    let x_of = |v: u64| x0 + (u128::from(fmt::log2_fixed(v)) * (x1 - x0) as u128 / u128::from(log_hi)) as i64;
+    // 8 px inside the axis so a jump at 1 cycle does not hide behind it.
+    let x_of = |v: u64| x0 + 8 + (u128::from(fmt::log2_fixed(v)) * (x1 - x0 - 8) as u128 / u128::from(log_hi)) as i64;
 
     let items: Vec<(String, &str)> = curves.iter().map(|c| (c.series.name.clone(), c.series.colour)).collect();
     let mut probe = Svg::new("", 0, 0, "");
@@ -59,10 +60,11 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
     let y99 = y1 - (990 * PLOT_H / 1000);
     svg.line(x0, y99, x1, y99, "gridline p99");
     svg.text(x1 - 2, y99 - 3, "end", "tick", "p99");
+    svg.line(x0, y0, x0, y1, "axis");
     let mut p = 1u64;
     loop {
         let x = x_of(p);
-        svg.line(x, y0, x, y1, if p == 1 { "axis" } else { "gridline" });
+        svg.line(x, y0, x, y1, "gridline");
         svg.text(x, y1 + 15, "middle", "tick", &pow10_label(p));
         if p >= hi {
             break;

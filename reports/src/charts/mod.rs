@@ -113,6 +113,40 @@ pub fn text_width(s: &str, font_px: i64) -> i64 {
     s.chars().count() as i64 * font_px * 6 / 10
 }
 
+/// Breaks `s` into lines no wider than `avail` pixels, after ", " where possible.
+pub fn wrap(s: &str, avail: i64, font_px: i64) -> Vec<String> {
+    if text_width(s, font_px) <= avail {
+        return vec![s.to_string()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split_inclusive(' ') {
+        if !cur.is_empty() && text_width(&cur, font_px) + text_width(word, font_px) > avail {
+            lines.push(cur.trim_end().to_string());
+            cur.clear();
+        }
+        cur.push_str(word);
+    }
+    if !cur.trim_end().is_empty() {
+        lines.push(cur.trim_end().to_string());
+    }
+    lines
+}
+
+/// `colour` (`#rrggbb`) mixed with white, keeping `keep` per-cent of the colour: a light fill
+/// that dark text stays readable on. Anything else is returned unchanged.
+pub fn tint(colour: &str, keep: u32) -> String {
+    let hex = colour.strip_prefix('#').filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    let Some(hex) = hex else { return colour.to_string() };
+    let mut out = String::from("#");
+    for i in 0..3 {
+        let c = u32::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(255);
+        let mixed = 255 - (255 - c) * keep.min(100) / 100;
+        out.push_str(&format!("{mixed:02x}"));
+    }
+    out
+}
+
 /// A small SVG writer: integer coordinates, escaped text.
 pub struct Svg {
     buf: String,
@@ -210,20 +244,31 @@ impl Svg {
     }
 
     /// A horizontal legend of colour swatches at `(x, y)`, wrapping at `max_x`; returns the
-    /// y below the legend.
+    /// y below the legend. A name too long for one line (merged curves) gets lines of its own,
+    /// broken after commas.
     pub fn legend(&mut self, x0: i64, y0: i64, max_x: i64, items: &[(String, &str)]) -> i64 {
         let (mut x, mut y) = (x0, y0);
+        let avail = (max_x - x0 - 20).max(40);
         for (name, colour) in items {
-            let w = 16 + text_width(name, 12) + 18;
-            if x + w > max_x && x > x0 {
+            let lines = wrap(name, avail, 12);
+            let widest = lines.iter().map(|l| text_width(l, 12)).max().unwrap_or(0);
+            let w = 16 + widest + 18;
+            if (x + w > max_x || lines.len() > 1) && x > x0 {
                 x = x0;
                 y += 18;
             }
             self.rect(x, y, 11, 11, colour, "swatch", "");
-            self.text(x + 16, y + 10, "start", "legend", name);
-            x += w;
+            for (k, line) in lines.iter().enumerate() {
+                self.text(x + 16, y + 10 + 15 * k as i64, "start", "legend", line);
+            }
+            if lines.len() > 1 {
+                y += 15 * (lines.len() as i64 - 1) + 18;
+                x = x0;
+            } else {
+                x += w;
+            }
         }
-        y + 18
+        if x == x0 && y > y0 { y } else { y + 18 }
     }
 
     /// Finishes the document.
@@ -254,6 +299,15 @@ mod tests {
         assert_eq!(Unit::Bytes.ticks(53248), (16384, 65536));
         assert_eq!(Unit::Permille.ticks(3), (200, 1000));
         assert_eq!(Unit::Count.ticks(u64::MAX / 2).1 >= u64::MAX / 2, true);
+    }
+
+    #[test]
+    fn tints_and_wraps() {
+        assert_eq!(tint("#000000", 50), "#808080");
+        assert_eq!(tint("#4e79a7", 100), "#4e79a7");
+        assert_eq!(tint("red", 50), "red");
+        assert_eq!(wrap("aaa, bbb, ccc", 60, 10), vec!["aaa, bbb,", "ccc"]);
+        assert_eq!(wrap("short", 600, 12), vec!["short"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sim_core::metrics::results::PlatformSummary;
 
-use super::{Svg, series_colour, text_width};
+use super::{Svg, series_colour, text_width, tint};
 
 const ROW: i64 = 42;
 const NODE_H: i64 = 32;
@@ -179,7 +179,7 @@ pub fn diagram(title: &str, p: &PlatformSummary, domains: &BTreeMap<String, Opti
     let mut col_w = vec![60i64; dev_depth + 1];
     for n in &nodes {
         let (a, b) = label(n.kind);
-        let w = text_width(&a, 12).max(text_width(&b, 10)) + 2 * PAD;
+        let w = text_width(&a, 12).max(text_width(&b, 10)) + 2 * PAD + 4;
         col_w[n.depth] = col_w[n.depth].max(w);
     }
     let mut col_x = vec![8i64; dev_depth + 1];
@@ -279,11 +279,19 @@ pub fn diagram(title: &str, p: &PlatformSummary, domains: &BTreeMap<String, Opti
                 }
             }
         };
-        svg.round_rect(x, y, w, NODE_H, 5, fill, class, &tip);
+        let device_colour = matches!(node.kind, Kind::Device(_)) && fill != "#ffffff";
+        if device_colour {
+            // A light tint keeps the text readable; a stripe of the full colour names the domain.
+            svg.round_rect(x, y, w, NODE_H, 5, &tint(fill, 40), class, &tip);
+            svg.rect(x + 1, y + 1, 6, NODE_H - 2, fill, "stripe", "");
+        } else {
+            svg.round_rect(x, y, w, NODE_H, 5, fill, class, &tip);
+        }
         let text_class = if matches!(node.kind, Kind::Iommu(_)) { "node-name on-dark" } else { "node-name" };
-        svg.text(x + PAD, y + 14, "start", text_class, &name);
+        let tx = if device_colour { x + PAD + 4 } else { x + PAD };
+        svg.text(tx, y + 14, "start", text_class, &name);
         let sub_class = if matches!(node.kind, Kind::Iommu(_)) { "node-sub on-dark" } else { "node-sub" };
-        svg.text(x + PAD, y + 27, "start", sub_class, &sub);
+        svg.text(tx, y + 27, "start", sub_class, &sub);
     }
     svg.finish()
 }
