@@ -7,7 +7,7 @@ pub fn thousands(v: u64) -> String {
     let digits = v.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -19,16 +19,28 @@ pub fn thousands(v: u64) -> String {
 /// A trailing `.0` is dropped (`"52"`, not `"52.0"`), which reads better on axes.
 fn one_decimal(value: u64, div: u64) -> String {
     let tenths = (u128::from(value) * 10 + u128::from(div) / 2) / u128::from(div);
-    if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
+    if tenths % 10 == 0 {
+        format!("{}", tenths / 10)
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
 }
 
 /// Compact count: `999`, `12.3k`, `4.6M`, `7.1G` (one decimal below 100 of a unit).
 pub fn compact(v: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")];
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "G"),
+        (1_000_000, "M"),
+        (1_000, "k"),
+    ];
     for (div, suffix) in UNITS {
         if v >= div {
             return if v / div >= 100 {
-                format!("{}{suffix}", (u128::from(v) + u128::from(div / 2)) / u128::from(div))
+                format!(
+                    "{}{suffix}",
+                    (u128::from(v) + u128::from(div / 2)) / u128::from(div)
+                )
             } else {
                 format!("{}{suffix}", one_decimal(v, div))
             };
@@ -39,7 +51,12 @@ pub fn compact(v: u64) -> String {
 
 /// Bytes in binary units: `512 B`, `52.0 KiB`, `1.5 MiB`.
 pub fn bytes(v: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
     for (div, suffix) in UNITS {
         if v >= div {
             return format!("{} {suffix}", one_decimal(v, div));
@@ -50,12 +67,17 @@ pub fn bytes(v: u64) -> String {
 
 /// `part / whole` in per-mille, rounded down; `None` when `whole` is 0.
 pub fn permille(part: u64, whole: u64) -> Option<u64> {
-    if whole == 0 { None } else { Some((u128::from(part) * 1000 / u128::from(whole)) as u64) }
+    if whole == 0 {
+        None
+    } else {
+        Some((u128::from(part) * 1000 / u128::from(whole)) as u64)
+    }
 }
 
-/// A per-mille value as a percentage with one decimal: `998` → `"99.8 %"`.
+/// A per-mille value as a percentage with one decimal: `998` → `"99.8 %"` (with a no-break
+/// space, so the sign never wraps away from its number).
 pub fn percent(pm: u64) -> String {
-    format!("{}.{} %", pm / 10, pm % 10)
+    format!("{}.{}\u{a0}%", pm / 10, pm % 10)
 }
 
 /// Signed relative change from `old` to `new` in per-mille, truncated toward zero; `None`
@@ -72,9 +94,9 @@ pub fn change_permille(old: u64, new: u64) -> Option<i64> {
 pub fn signed_percent(pm: i64) -> String {
     let a = pm.unsigned_abs();
     match pm.signum() {
-        0 => "±0 %".to_string(),
-        1 => format!("+{}.{} %", a / 10, a % 10),
-        _ => format!("\u{2212}{}.{} %", a / 10, a % 10),
+        0 => "±0\u{a0}%".to_string(),
+        1 => format!("+{}.{}\u{a0}%", a / 10, a % 10),
+        _ => format!("\u{2212}{}.{}\u{a0}%", a / 10, a % 10),
     }
 }
 
@@ -86,7 +108,11 @@ pub fn log2_fixed(v: u64) -> u64 {
     let v = v.max(1);
     let int = 63 - u64::from(v.leading_zeros());
     // Mantissa m in [1, 2) as a 1.62 fixed-point number.
-    let mut m: u128 = if int <= 62 { u128::from(v) << (62 - int) } else { u128::from(v) >> (int - 62) };
+    let mut m: u128 = if int <= 62 {
+        u128::from(v) << (62 - int)
+    } else {
+        u128::from(v) >> (int - 62)
+    };
     let one: u128 = 1 << 62;
     let mut frac = 0u64;
     for bit in (0..FRAC).rev() {
@@ -129,12 +155,12 @@ mod tests {
         assert!(log2_fixed(u64::MAX) >> 16 == 63);
         assert_eq!(permille(1997, 2003), Some(997));
         assert_eq!(permille(1, 0), None);
-        assert_eq!(percent(997), "99.7 %");
+        assert_eq!(percent(997), "99.7\u{a0}%");
         assert_eq!(change_permille(4, 2), Some(-500));
         assert_eq!(change_permille(0, 2), None);
-        assert_eq!(signed_percent(-500), "\u{2212}50.0 %");
-        assert_eq!(signed_percent(125), "+12.5 %");
-        assert_eq!(signed_percent(0), "±0 %");
+        assert_eq!(signed_percent(-500), "\u{2212}50.0\u{a0}%");
+        assert_eq!(signed_percent(125), "+12.5\u{a0}%");
+        assert_eq!(signed_percent(0), "±0\u{a0}%");
         assert_eq!(join_names(&["a", "b", "c"]), "a, b and c");
     }
 
