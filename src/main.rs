@@ -33,6 +33,11 @@ enum Command {
     Check(cmd::check::Args),
     /// Show the first event at which two traces (from `run --trace`) diverge.
     TraceDiff(cmd::trace_diff::Args),
+    /// Write an HTML performance report from saved results (several files: side by side).
+    Report(cmd::report::Args),
+    /// Run the bundled default scenario under every strategy, print the comparison and
+    /// write report.html (what `iommu-sim` with no arguments does).
+    Demo(cmd::demo::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -58,7 +63,9 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => cmd::compare::run(args),
         Some(Command::Check(args)) => cmd::check::run(args),
         Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
-        None => cmd::run::run_default(),
+        Some(Command::Report(args)) => cmd::report::run(args),
+        Some(Command::Demo(args)) => cmd::demo::run(args),
+        None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

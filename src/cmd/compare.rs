@@ -23,6 +23,9 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also write an HTML performance report of the comparison to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -34,6 +37,10 @@ pub fn run(args: Args) -> CmdResult {
     };
     let seed = args.seed.unwrap_or(scenario.seed);
     let results = sim_core::runner::run_all(&scenario, &strategies, seed);
+    if let Some(path) = &args.html {
+        reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
+        eprintln!("wrote {}", path.display());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {

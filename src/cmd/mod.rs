@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod compare;
+pub mod demo;
+pub mod report;
 pub mod run;
 pub mod table;
 pub mod topology;

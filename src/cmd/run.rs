@@ -98,7 +98,3 @@ fn run_traced(
         platform: scenario.platform.summary(),
     })
 }
-
-pub fn run_default() -> CmdResult {
-    Err("demo: not implemented yet".into())
-}
