@@ -53,24 +53,33 @@ impl Container {
         false
     }
 
-    /// Removes every mapping inside `[iova, iova + size)` and returns them. Like
-    /// `vfio_dma_do_unmap`, a mapping straddling either end of the range is not split; the
-    /// caller treats the request as an error then.
-    pub fn take_range(&mut self, iova: u64, size: u64) -> Result<Vec<(u64, Mapping)>, ()> {
+    /// Removes every mapping inside `[iova, iova + size)` into `out` (cleared first; a buffer
+    /// the caller reuses, so the per-unmap path does not allocate). Like `vfio_dma_do_unmap`, a
+    /// mapping straddling either end of the range is not split: the request is refused with
+    /// [`Straddles`] and nothing is removed.
+    pub fn take_range(&mut self, iova: u64, size: u64, out: &mut Vec<(u64, Mapping)>) -> Result<(), Straddles> {
+        out.clear();
         let end = iova + size;
-        let inside: Vec<u64> = self.mappings.range(iova..end).map(|(&s, _)| s).collect();
-        if let Some((&s, m)) = self.mappings.range(..iova).next_back()
-            && s + m.size > iova {
-                return Err(());
-            }
-        for &s in &inside {
-            if s + self.mappings[&s].size > end {
-                return Err(());
+        if let Some((&s, m)) = self.mappings.range(..iova).next_back() {
+            if s + m.size > iova {
+                return Err(Straddles);
             }
         }
-        Ok(inside.into_iter().map(|s| (s, self.mappings.remove(&s).expect("present"))).collect())
+        out.extend(self.mappings.range(iova..end).map(|(&s, &m)| (s, m)));
+        if out.last().is_some_and(|&(s, m)| s + m.size > end) {
+            out.clear();
+            return Err(Straddles);
+        }
+        for (s, _) in out.iter() {
+            self.mappings.remove(s);
+        }
+        Ok(())
     }
 }
+
+/// An unmap range that cuts a mapping in two (VFIO refuses it with -EINVAL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Straddles;
 
 #[cfg(test)]
 mod tests {
@@ -88,8 +97,10 @@ mod tests {
         c.mappings.insert(0x8000, Mapping { size: 0x1000, prot: 3 });
         assert!(c.overlaps(0x2000, 0x1000));
         assert!(!c.overlaps(0x3000, 0x1000));
-        assert!(c.take_range(0x2000, 0x1000).is_err());
-        let taken = c.take_range(0x0, 0x9000).unwrap();
+        let mut taken = Vec::new();
+        assert_eq!(c.take_range(0x2000, 0x1000, &mut taken), Err(Straddles));
+        assert_eq!(c.mappings.len(), 2);
+        c.take_range(0x0, 0x9000, &mut taken).unwrap();
         assert_eq!(taken.len(), 2);
         assert!(c.mappings.is_empty());
     }

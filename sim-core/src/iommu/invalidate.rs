@@ -35,8 +35,9 @@ impl Core<'_> {
     pub fn invalidate_range(&mut self, d: DomainId, iova: u64, size: u64) {
         let granule_shift = self.domain(d).table.format().granule_shift;
         let pages = size.div_ceil(1 << granule_shift).max(1);
-        let attachments: Vec<(IommuId, u32)> = self.domain(d).attachments.iter().map(|a| (a.iommu, a.tag)).collect();
-        for (iommu, tag) in attachments {
+        // Indexed, not collected: this runs on every strict unmap and must not allocate.
+        for i in 0..self.domain(d).attachments.len() {
+            let (iommu, tag) = { let a = &self.domain(d).attachments[i]; (a.iommu, a.tag) };
             let params = &self.platform.iommus[iommu.index()].params;
             let (caps, costs) = (&params.caps, &params.costs);
             let g = granularity(pages, caps.range_invalidation, caps.max_invalidation_pages);
@@ -105,8 +106,8 @@ impl Core<'_> {
 
     /// Domain-wide invalidation on every instance the domain is attached to (lazy flush).
     pub fn invalidate_domain(&mut self, d: DomainId) {
-        let attachments: Vec<(IommuId, u32)> = self.domain(d).attachments.iter().map(|a| (a.iommu, a.tag)).collect();
-        for (iommu, tag) in attachments {
+        for i in 0..self.domain(d).attachments.len() {
+            let (iommu, tag) = { let a = &self.domain(d).attachments[i]; (a.iommu, a.tag) };
             self.flush_tag_on(iommu, tag);
         }
         self.invalidate_devtlbs(d, None);

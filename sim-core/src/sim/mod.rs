@@ -107,6 +107,7 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         gens: scenario.generators.iter().map(|g| Gen::new(g, seed)).collect(),
         steps: Steps::default(),
         deferred: Vec::new(),
+        unmapped: Vec::new(),
     };
     sim.run();
     sim.finish(name)
@@ -122,6 +123,8 @@ struct Simulation<'s, 'o> {
     steps: Steps,
     /// Delayed invalidations in flight, by slot.
     deferred: Vec<Option<DeferredInvalidation>>,
+    /// Scratch for the mappings an unmap removes (reused: unmaps do not allocate).
+    unmapped: Vec<(u64, crate::container::Mapping)>,
 }
 
 impl Simulation<'_, '_> {
@@ -393,10 +396,12 @@ impl Simulation<'_, '_> {
     fn unmap(&mut self, c: ContainerId, iova: u64, size: u64) -> bool {
         let core = &mut self.core;
         core.m.unmaps += 1;
-        let Ok(taken) = core.containers[c.index()].take_range(iova, size) else {
+        let mut taken = std::mem::take(&mut self.unmapped);
+        if core.containers[c.index()].take_range(iova, size, &mut taken).is_err() {
             core.m.map_errors += 1;
+            self.unmapped = taken;
             return false;
-        };
+        }
         let mode = core.containers[c.index()].spec.invalidation;
         let n = core.containers[c.index()].domains.len();
         for i in 0..n {
@@ -408,14 +413,16 @@ impl Simulation<'_, '_> {
                 }
             }
         }
-        if mode == Invalidation::Lazy && !taken.is_empty() && n > 0 {
-            let cont = &mut core.containers[c.index()];
-            cont.fq_pending += taken.len() as u32;
+        let count = taken.len() as u32;
+        self.unmapped = taken;
+        if mode == Invalidation::Lazy && count > 0 && n > 0 {
+            let cont = &mut self.core.containers[c.index()];
+            cont.fq_pending += count;
             if cont.fq_pending >= cont.spec.flush_queue {
                 self.flush(c);
-            } else if cont.fq_pending == taken.len() as u32 {
+            } else if cont.fq_pending == count {
                 // First entry since the last flush arms the timer (fq_flush_timeout).
-                let (at, generation) = (core.now + cont.spec.flush_timeout, cont.fq_generation);
+                let (at, generation) = (self.core.now + cont.spec.flush_timeout, cont.fq_generation);
                 self.queue.push(at, Event::FlushTimer { container: c, generation });
             }
         }

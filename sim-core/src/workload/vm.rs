@@ -65,9 +65,11 @@ impl Vm {
                     self.running = false;
                 }
             CHURN if !stopped && self.running => {
-                let up: Vec<usize> = (0..s.devices.len()).filter(|&i| self.attached[i]).collect();
-                if let (Some(c), false) = (s.churn, up.is_empty()) {
-                    let i = up[rng.below(up.len() as u64) as usize];
+                let up = self.attached.iter().filter(|&&a| a).count();
+                if let (Some(c), true) = (s.churn, up > 0) {
+                    // The k-th attached device, k uniform.
+                    let k = rng.below(up as u64) as usize;
+                    let i = (0..s.devices.len()).filter(|&i| self.attached[i]).nth(k).expect("k < up");
                     out.act(Action::Detach { device: s.devices[i] });
                     self.attached[i] = false;
                     out.wake(now + c.down, 1 + i as u32);
