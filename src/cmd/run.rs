@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sim_core::metrics::{Results, RunResult, SCHEMA};
+use sim_core::metrics::{Results, RunResult};
 use sim_core::scenario::Scenario;
 use sim_core::strategy::StrategyName;
 use sim_core::trace::{TraceHeader, TraceWriter};
@@ -89,12 +89,5 @@ fn run_traced(
             Ok(run)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Results {
-        schema: SCHEMA,
-        scenario: scenario.name.clone(),
-        topology: scenario.platform.name.clone(),
-        seed,
-        runs,
-        platform: scenario.platform.summary(),
-    })
+    Ok(sim_core::runner::results(scenario, seed, runs))
 }

@@ -37,59 +37,69 @@ impl Core<'_> {
         let pages = size.div_ceil(1 << granule_shift).max(1);
         // Indexed, not collected: this runs on every strict unmap and must not allocate.
         for i in 0..self.domain(d).attachments.len() {
-            let (iommu, tag) = { let a = &self.domain(d).attachments[i]; (a.iommu, a.tag) };
-            let params = &self.platform.iommus[iommu.index()].params;
-            let (caps, costs) = (&params.caps, &params.costs);
-            let g = granularity(pages, caps.range_invalidation, caps.max_invalidation_pages);
-            let (cmd, mut sync) = (costs.cpu_inv_command, costs.cpu_inv_sync);
-            let late = self.late_delay(iommu);
-            sync += late;
-            let inst = &mut self.instances[iommu.index()];
-            match g {
+            let (iommu, tag) = {
+                let a = &self.domain(d).attachments[i];
+                (a.iommu, a.tag)
+            };
+            let caps = &self.platform.iommus[iommu.index()].params.caps;
+            match granularity(pages, caps.range_invalidation, caps.max_invalidation_pages) {
                 Granularity::Pages(n) => {
-                    if late == 0 {
-                        inst.iotlb.invalidate_range(tag, iova, size);
-                        inst.walk_cache.invalidate_range(tag, iova, size);
-                    } else {
-                        let at = self.now + late;
-                        self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: Some((iova, size)) });
-                    }
-                    let inst = &mut self.instances[iommu.index()];
-                    inst.counters.invalidations_page += n;
+                    let costs = &self.platform.iommus[iommu.index()].params.costs;
+                    let cost = n * costs.cpu_inv_command + costs.cpu_inv_sync;
+                    let late = self.drop_entries(iommu, tag, Some((iova, size)));
+                    self.instances[iommu.index()].counters.invalidations_page += n;
                     self.m.invalidations_page += n;
-                    self.m.cpu_cycles_invalidate += n * cmd + sync;
+                    self.m.cpu_cycles_invalidate += cost + late;
                 }
-                Granularity::Domain => {
-                    if late == 0 {
-                        inst.iotlb.invalidate_tag(tag);
-                        inst.walk_cache.invalidate_tag(tag);
-                    } else {
-                        let at = self.now + late;
-                        self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: None });
-                    }
-                    let inst = &mut self.instances[iommu.index()];
-                    inst.counters.invalidations_domain += 1;
-                    self.m.invalidations_domain += 1;
-                    self.m.cpu_cycles_invalidate += cmd + sync;
-                }
+                Granularity::Domain => self.flush_tag_on(iommu, tag),
             }
         }
         self.invalidate_devtlbs(d, Some((iova, size)));
     }
 
-    /// Extra completion delay of invalidations on `iommu` now (an injected fault), counting
-    /// each delayed invalidation as an injected fault.
-    fn late_delay(&mut self, iommu: IommuId) -> u64 {
-        match self.injected.late[iommu.index()] {
+    /// Domain-wide invalidation on every instance the domain is attached to (lazy flush).
+    pub fn invalidate_domain(&mut self, d: DomainId) {
+        for i in 0..self.domain(d).attachments.len() {
+            let (iommu, tag) = {
+                let a = &self.domain(d).attachments[i];
+                (a.iommu, a.tag)
+            };
+            self.flush_tag_on(iommu, tag);
+        }
+        self.invalidate_devtlbs(d, None);
+    }
+
+    /// One domain-wide invalidation of `tag` on `iommu` (DSI, TLBI by ASID/VMID), with its sync.
+    pub fn flush_tag_on(&mut self, iommu: IommuId, tag: u32) {
+        let costs = &self.platform.iommus[iommu.index()].params.costs;
+        let cost = costs.cpu_inv_command + costs.cpu_inv_sync;
+        let late = self.drop_entries(iommu, tag, None);
+        self.instances[iommu.index()].counters.invalidations_domain += 1;
+        self.m.invalidations_domain += 1;
+        self.m.cpu_cycles_invalidate += cost + late;
+    }
+
+    /// Drops `tag`'s entries (in `range`, or all) from the instance's IOTLB and walk cache —
+    /// at once, or, while an injected late-invalidation fault is active, only when the
+    /// invalidation completes. Returns the extra cycles the CPU waits in the sync.
+    fn drop_entries(&mut self, iommu: IommuId, tag: u32, range: Option<(u64, u64)>) -> u64 {
+        let late = match self.injected.late[iommu.index()] {
             Some((until, delay)) if self.now < until => {
                 self.m.injected_faults += 1;
                 delay
             }
             _ => 0,
+        };
+        let inv = DeferredInvalidation { at: self.now + late, iommu, tag, range };
+        if late == 0 {
+            self.complete_deferred(inv);
+        } else {
+            self.injected.deferred.push(inv);
         }
+        late
     }
 
-    /// Completes a delayed invalidation: only now do the caches drop the entries.
+    /// Completes an invalidation: the caches drop the entries.
     pub fn complete_deferred(&mut self, inv: DeferredInvalidation) {
         let inst = &mut self.instances[inv.iommu.index()];
         match inv.range {
@@ -102,35 +112,6 @@ impl Core<'_> {
                 inst.walk_cache.invalidate_tag(inv.tag);
             }
         }
-    }
-
-    /// Domain-wide invalidation on every instance the domain is attached to (lazy flush).
-    pub fn invalidate_domain(&mut self, d: DomainId) {
-        for i in 0..self.domain(d).attachments.len() {
-            let (iommu, tag) = { let a = &self.domain(d).attachments[i]; (a.iommu, a.tag) };
-            self.flush_tag_on(iommu, tag);
-        }
-        self.invalidate_devtlbs(d, None);
-    }
-
-    /// One domain-wide invalidation of `tag` on `iommu`, with its sync.
-    pub fn flush_tag_on(&mut self, iommu: IommuId, tag: u32) {
-        let costs = &self.platform.iommus[iommu.index()].params.costs;
-        let mut cost = costs.cpu_inv_command + costs.cpu_inv_sync;
-        let late = self.late_delay(iommu);
-        cost += late;
-        if late == 0 {
-            let inst = &mut self.instances[iommu.index()];
-            inst.iotlb.invalidate_tag(tag);
-            inst.walk_cache.invalidate_tag(tag);
-        } else {
-            let at = self.now + late;
-            self.injected.deferred.push(DeferredInvalidation { at, iommu, tag, range: None });
-        }
-        let inst = &mut self.instances[iommu.index()];
-        inst.counters.invalidations_domain += 1;
-        self.m.invalidations_domain += 1;
-        self.m.cpu_cycles_invalidate += cost;
     }
 
     /// ATC invalidations for every ATS device of the domain (`qi_flush_dev_iotlb`,
