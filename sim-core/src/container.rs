@@ -87,7 +87,10 @@ mod tests {
     use crate::scenario::Invalidation;
 
     fn c() -> Container {
-        Container::new(ContainerSpec { name: "c".into(), invalidation: Invalidation::Strict, flush_queue: 256, flush_timeout: 1 }, 0)
+        Container::new(
+            ContainerSpec { name: "c".into(), invalidation: Invalidation::Strict, flush_queue: 256, flush_timeout: 1, granularity: Default::default() },
+            0,
+        )
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! TLBIVA, SMMUv3 without RIL).
 
 use crate::ids::{DomainId, IommuId};
+use crate::scenario::Scope;
 use crate::sim::core::{Core, DeferredInvalidation};
 
 /// How one instance is told about a range.
@@ -17,6 +18,8 @@ pub enum Granularity {
     Pages(u64),
     /// One domain-wide command (DSI, TLBI by ASID/VMID).
     Domain,
+    /// One global command (all domains on the instance).
+    Global,
 }
 
 /// Chooses the commands for `pages` pages on an instance with these capabilities.
@@ -35,6 +38,7 @@ impl Core<'_> {
     pub fn invalidate_range(&mut self, d: DomainId, iova: u64, size: u64) {
         let granule_shift = self.domain(d).table.format().granule_shift;
         let pages = size.div_ceil(1 << granule_shift).max(1);
+        let scope = self.domain(d).container.map_or(Scope::Auto, |c| self.containers[c.index()].spec.granularity);
         // Indexed, not collected: this runs on every strict unmap and must not allocate.
         for i in 0..self.domain(d).attachments.len() {
             let (iommu, tag) = {
@@ -42,7 +46,12 @@ impl Core<'_> {
                 (a.iommu, a.tag)
             };
             let caps = &self.platform.iommus[iommu.index()].params.caps;
-            match granularity(pages, caps.range_invalidation, caps.max_invalidation_pages) {
+            let g = match scope {
+                Scope::Auto => granularity(pages, caps.range_invalidation, caps.max_invalidation_pages),
+                Scope::Domain => Granularity::Domain,
+                Scope::Global => Granularity::Global,
+            };
+            match g {
                 Granularity::Pages(n) => {
                     let costs = &self.platform.iommus[iommu.index()].params.costs;
                     let cost = n * costs.cpu_inv_command + costs.cpu_inv_sync;
@@ -52,19 +61,36 @@ impl Core<'_> {
                     self.m.cpu_cycles_invalidate += cost + late;
                 }
                 Granularity::Domain => self.flush_tag_on(iommu, tag),
+                Granularity::Global => self.flush_global(iommu),
             }
         }
         self.invalidate_devtlbs(d, Some((iova, size)));
     }
 
-    /// Domain-wide invalidation on every instance the domain is attached to (lazy flush).
+    /// One global invalidation of `iommu`: every entry of every domain goes.
+    pub fn flush_global(&mut self, iommu: IommuId) {
+        let costs = &self.platform.iommus[iommu.index()].params.costs;
+        let cost = costs.cpu_inv_command + costs.cpu_inv_sync;
+        let late = self.drop_entries(iommu, 0, Some((0, 0)));
+        self.instances[iommu.index()].counters.invalidations_global += 1;
+        self.m.invalidations_global += 1;
+        self.m.cpu_cycles_invalidate += cost + late;
+    }
+
+    /// Domain-wide invalidation on every instance the domain is attached to (lazy flush);
+    /// global instead if the container asks for it.
     pub fn invalidate_domain(&mut self, d: DomainId) {
+        let scope = self.domain(d).container.map_or(Scope::Auto, |c| self.containers[c.index()].spec.granularity);
         for i in 0..self.domain(d).attachments.len() {
             let (iommu, tag) = {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
-            self.flush_tag_on(iommu, tag);
+            if scope == Scope::Global {
+                self.flush_global(iommu);
+            } else {
+                self.flush_tag_on(iommu, tag);
+            }
         }
         self.invalidate_devtlbs(d, None);
     }
@@ -103,6 +129,11 @@ impl Core<'_> {
     pub fn complete_deferred(&mut self, inv: DeferredInvalidation) {
         let inst = &mut self.instances[inv.iommu.index()];
         match inv.range {
+            // A global invalidation is encoded as the empty range.
+            Some((_, 0)) => {
+                inst.iotlb.invalidate_all();
+                inst.walk_cache.invalidate_all();
+            }
             Some((iova, size)) => {
                 inst.iotlb.invalidate_range(inv.tag, iova, size);
                 inst.walk_cache.invalidate_range(inv.tag, iova, size);

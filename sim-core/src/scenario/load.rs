@@ -19,6 +19,7 @@ pub struct ContainerSpec {
     pub invalidation: Invalidation,
     pub flush_queue: u32,
     pub flush_timeout: Cycle,
+    pub granularity: schema::Scope,
 }
 
 /// Access bits of a mapping (1 = read, 2 = write).
@@ -147,6 +148,7 @@ impl Scenario {
                 invalidation: c.invalidation,
                 flush_queue: c.flush_queue,
                 flush_timeout: c.flush_timeout,
+                granularity: c.granularity,
             });
         }
         if containers.len() > u16::MAX as usize {

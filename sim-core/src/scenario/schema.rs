@@ -75,6 +75,23 @@ pub struct Container {
     /// (`IOVA_DEFAULT_FQ_TIMEOUT` = 10 ms, dma-iommu.c).
     #[serde(default = "default_fq_timeout")]
     pub flush_timeout: Cycle,
+    /// Force the granularity of this container's invalidations (an experiment): `Auto` lets
+    /// the hardware limits decide (page/range, or domain-wide when too large).
+    #[serde(default)]
+    pub granularity: Scope,
+}
+
+/// Granularity of invalidation commands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Page/range commands, domain-wide beyond the instance's `max_invalidation_pages`.
+    #[default]
+    Auto,
+    /// Always domain-wide (DSI, TLBI by ASID/VMID).
+    Domain,
+    /// Always global (every entry of every domain on the instance, VT-d GLOBAL_FLUSH,
+    /// TLBI_NSNH_ALL): other domains' devices lose their cached translations too.
+    Global,
 }
 
 fn default_fq_size() -> u32 {

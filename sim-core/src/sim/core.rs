@@ -53,7 +53,7 @@ pub struct DeferredInvalidation {
     pub at: Cycle,
     pub iommu: IommuId,
     pub tag: u32,
-    /// `None`: the whole tag.
+    /// `None`: the whole tag; `Some((_, 0))`: global (every tag).
     pub range: Option<(u64, u64)>,
 }
 

@@ -129,6 +129,32 @@ fn a_domain_behind_two_instances_invalidates_on_both() {
 }
 
 #[test]
+fn global_invalidation_reaches_other_domains_entries() {
+    // Two devices behind smmu0 in two containers; c1 invalidates globally, so c2's device
+    // loses its cached translation and walks again.
+    let body = |scope: &str| {
+        format!(
+            r#"containers: [Container(id: "c1", granularity: {scope}), Container(id: "c2")],
+            events: [
+                (at: 0, op: Attach(device: "0000:02:00.0", container: "c1")),
+                (at: 0, op: Attach(device: "0000:03:00.0", container: "c2")),
+                (at: 10, op: Map(container: "c1", iova: 0x0, size: 0x1000)),
+                (at: 10, op: Map(container: "c2", iova: 0x0, size: 0x1000)),
+                (at: 20, op: Dma(device: "0000:03:00.0", iova: 0x0, bytes: 8, dir: Read)),
+                (at: 30, op: Unmap(container: "c1", iova: 0x0, size: 0x1000)),
+                (at: 40, op: Dma(device: "0000:03:00.0", iova: 0x0, bytes: 8, dir: Read)),
+            ]"#
+        )
+    };
+    let auto = go(&scenario(&body("Auto")), StrategyName::PerGroup);
+    let global = go(&scenario(&body("Global")), StrategyName::PerGroup);
+    assert_eq!((auto.metrics.invalidations_page, auto.metrics.invalidations_global), (1, 0));
+    assert_eq!(global.metrics.invalidations_global, 1);
+    assert_eq!(dev(&auto, "0000:03:00.0").iotlb_hits, 1, "a range invalidation of c1 leaves c2's entry");
+    assert_eq!(dev(&global, "0000:03:00.0").iotlb_hits, 0, "a global one drops it");
+}
+
+#[test]
 fn walkers_contend_behind_one_iommu_not_across() {
     // Each instance has one walker. Two devices missing at the same cycle behind one SMMU
     // queue; behind different SMMUs they do not.
