@@ -54,3 +54,19 @@ fn every_bundled_scenario_gives_identical_traces_twice() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compare_in_parallel_equals_each_strategy_run_alone() {
+    let s = root().join("scenarios/vm-four-smmuv3.ron");
+    let out = bin().args(["compare", "--json"]).arg(&s).output().expect("compare");
+    assert!(out.status.success());
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("compare JSON");
+    let runs = all["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 7);
+    for run in runs {
+        let name = run["strategy"].as_str().expect("strategy");
+        let one = bin().args(["run", "--json", "--strategy", name]).arg(&s).output().expect("run");
+        let alone: serde_json::Value = serde_json::from_slice(&one.stdout).expect("run JSON");
+        assert_eq!(&alone["runs"][0], run, "{name}: parallel compare differs from a sequential run");
+    }
+}
