@@ -60,10 +60,10 @@ impl Container {
     pub fn take_range(&mut self, iova: u64, size: u64, out: &mut Vec<(u64, Mapping)>) -> Result<(), Straddles> {
         out.clear();
         let end = iova + size;
-        if let Some((&s, m)) = self.mappings.range(..iova).next_back() {
-            if s + m.size > iova {
-                return Err(Straddles);
-            }
+        if let Some((&s, m)) = self.mappings.range(..iova).next_back()
+            && s + m.size > iova
+        {
+            return Err(Straddles);
         }
         out.extend(self.mappings.range(iova..end).map(|(&s, &m)| (s, m)));
         if out.last().is_some_and(|&(s, m)| s + m.size > end) {
