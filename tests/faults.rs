@@ -332,3 +332,31 @@ fn the_fault_storm_scenario_keeps_its_accounting() {
         assert!(m.stale_translations > 0, "{n:?}");
     }
 }
+
+#[test]
+fn a_generator_whose_device_was_unplugged_before_its_start_never_runs() {
+    // The NVMe is removed at 1 000, its generator starts at 5 000: no request, no map, no
+    // DMA (not even a dropped one). The NIC, removed at 1 000 too, sends no packet either.
+    let s = scenario(&format!(
+        r#"Scenario(name: "f", topology: "unused", duration: 200_000,
+            containers: [Container(id: "vm")],
+            generators: [
+                Vm(id: "vm", container: "vm", stop: 150_000, ram_bytes: 0x10_0000, devices: ["{NIC}", "{NVME}"]),
+                Nvme(id: "nvme", device: "{NVME}", container: "vm", start: 5000, iops: 1_000_000),
+                Nvme(id: "spdk", device: "{NVME}", container: "vm", start: 5000, iops: 1_000_000, map_per_request: false, iova_base: 0x30_0000_0000),
+                Nic(id: "nic", device: "{NIC}", container: "vm", start: 5000, rate: PacketsPerSec(1_000_000), page_pool: true),
+            ],
+            faults: [Unplug(at: 1000, device: "{NVME}"), Unplug(at: 1000, device: "{NIC}")])"#
+    ));
+    for n in StrategyName::ALL {
+        let (r, recs) = run_with(&s, n);
+        assert_eq!(r.metrics.dma_dropped, 0, "{n:?}");
+        assert!(!recs.iter().any(|r| r.kind == EventKind::Dma), "{n:?}");
+        assert_eq!(
+            (r.metrics.maps, r.metrics.unmaps),
+            (1, 1),
+            "{n:?}: only the VM's RAM"
+        );
+        assert_clean_end(&r);
+    }
+}
