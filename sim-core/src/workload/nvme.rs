@@ -72,6 +72,11 @@ impl Nvme {
             return;
         }
         if token == TOKEN_START {
+            // A drive already removed (unplugged before `start`) never starts: no mapping, no
+            // request, no arrivals.
+            if stopping {
+                return;
+            }
             if !self.spec.map_per_request {
                 out.act(Action::Map { container: c, iova: self.spec.iova_base, size: self.spec.working_set, prot: PROT_READ | PROT_WRITE });
                 self.premapped = true;
