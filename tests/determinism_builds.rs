@@ -9,27 +9,14 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_iommu-sim");
 
 fn digests(bin: &Path, scenario: &Path) -> Vec<(String, String)> {
-    let out = Command::new(bin)
-        .args(["run", "--json"])
-        .arg(scenario)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(bin).args(["run", "--json"]).arg(scenario).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["runs"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r["strategy"].as_str().unwrap().to_string(),
-                r["digest"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|r| (r["strategy"].as_str().unwrap().to_string(), r["digest"].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -43,27 +30,17 @@ fn debug_and_release_builds_agree_on_digests() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--bin", "iommu-sim", "--manifest-path"])
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", target);
+    cmd.args(["build", "--bin", "iommu-sim", "--manifest-path"]).arg(&manifest).env("CARGO_TARGET_DIR", target);
     if !release {
         cmd.arg("--release");
     }
     let status = cmd.status().unwrap();
     assert!(status.success(), "cargo build of the other profile failed");
-    let other = target
-        .join(if release { "debug" } else { "release" })
-        .join(this.file_name().unwrap());
+    let other = target.join(if release { "debug" } else { "release" }).join(this.file_name().unwrap());
 
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/check/small.ron");
     let a = digests(&this, &scenario);
     let b = digests(&other, &scenario);
     assert_eq!(a.len(), 2);
-    assert_eq!(
-        a,
-        b,
-        "digests differ between {} and {}",
-        this.display(),
-        other.display()
-    );
+    assert_eq!(a, b, "digests differ between {} and {}", this.display(), other.display());
 }

@@ -5,16 +5,13 @@
 use std::collections::BTreeSet;
 
 use sim_core::scenario::schema::{Container, Op, Repeat, Scenario, ScriptEvent};
-use sim_core::workload::schema::{Churn, Fault, Generator};
 use sim_core::schema::{struct_fields, variant_fields};
+use sim_core::workload::schema::{Churn, Fault, Generator};
 
 /// The first-column backticked names of the table under the `### {section}` heading.
 fn documented(doc: &str, section: &str) -> BTreeSet<String> {
     let heading = format!("### {section}");
-    let start = doc
-        .lines()
-        .position(|l| l.trim() == heading)
-        .unwrap_or_else(|| panic!("docs page has no `{heading}` section"));
+    let start = doc.lines().position(|l| l.trim() == heading).unwrap_or_else(|| panic!("docs page has no `{heading}` section"));
     doc.lines()
         .skip(start + 1)
         .take_while(|l| !l.starts_with('#'))

@@ -27,12 +27,7 @@ fn scenario(text: &str) -> Scenario {
     let topo = root().join("topologies/arm-server.ron");
     let source = std::fs::read_to_string(&topo).expect("bundled topology");
     let platform = Platform::parse(&topo, &source).unwrap_or_else(|e| panic!("{e}"));
-    Scenario::from_parts(
-        &root().join("tests/data/generators/faults.ron"),
-        text,
-        platform,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_parts(&root().join("tests/data/generators/faults.ron"), text, platform).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Keeps every record.
@@ -58,20 +53,13 @@ fn dev(s: &Scenario, name: &str) -> u64 {
 /// Attach outcomes (`errno << 32` on failure) of a device, in order.
 fn attach_outcomes(s: &Scenario, recs: &[EventRecord], name: &str) -> Vec<u64> {
     let d = dev(s, name);
-    recs.iter()
-        .filter(|r| r.kind == EventKind::Attach && r.a == d)
-        .map(|r| r.outcome)
-        .collect()
+    recs.iter().filter(|r| r.kind == EventKind::Attach && r.a == d).map(|r| r.outcome).collect()
 }
 
 fn assert_clean_end(r: &RunResult) {
     let m = &r.metrics;
     assert_eq!(m.domains_final, 0, "{}: domains left", r.strategy);
-    assert_eq!(
-        m.pagetable_bytes_final, 0,
-        "{}: page-table memory left",
-        r.strategy
-    );
+    assert_eq!(m.pagetable_bytes_final, 0, "{}: page-table memory left", r.strategy);
     assert_eq!(m.maps, m.unmaps, "{}: maps and unmaps differ", r.strategy);
     assert_eq!(m.map_errors, 0, "{}", r.strategy);
 }
@@ -96,20 +84,9 @@ fn alloc_fail_gives_enomem_then_recovers() {
         assert_eq!(m.injected_faults, 1, "{n:?}: one failed allocation");
         assert_eq!(m.attaches_failed, 1, "{n:?}");
         let gpu = attach_outcomes(&s, &recs, GPU);
-        assert_eq!(
-            gpu[0],
-            Errno::ENOMEM.code() << 32,
-            "{n:?}: the GPU's first attach is refused with ENOMEM"
-        );
-        assert!(
-            gpu[1..].iter().all(|&o| o >> 32 == 0 && o > 0),
-            "{n:?}: re-plugs after the window succeed: {gpu:?}"
-        );
-        assert!(
-            attach_outcomes(&s, &recs, NVME)
-                .iter()
-                .all(|&o| o >> 32 == 0)
-        );
+        assert_eq!(gpu[0], Errno::ENOMEM.code() << 32, "{n:?}: the GPU's first attach is refused with ENOMEM");
+        assert!(gpu[1..].iter().all(|&o| o >> 32 == 0 && o > 0), "{n:?}: re-plugs after the window succeed: {gpu:?}");
+        assert!(attach_outcomes(&s, &recs, NVME).iter().all(|&o| o >> 32 == 0));
         assert_clean_end(&r);
     }
     // every: 2 fails every second allocation of the window: of four single-group VMs
@@ -126,14 +103,7 @@ fn alloc_fail_gives_enomem_then_recovers() {
             faults: [AllocFail(at: 0, until: 10_000, every: 2)])"#
     ));
     let (r, _) = run_with(&s, StrategyName::PerGroup);
-    assert_eq!(
-        (
-            r.metrics.attaches_failed,
-            r.metrics.injected_faults,
-            r.metrics.attaches_ok
-        ),
-        (2, 2, 2)
-    );
+    assert_eq!((r.metrics.attaches_failed, r.metrics.injected_faults, r.metrics.attaches_ok), (2, 2, 2));
     assert_clean_end(&r);
 }
 
@@ -158,15 +128,8 @@ fn exhausted_ids_give_enospc_hard_failures() {
         assert_eq!(m.attaches_failed, 1, "{n:?}");
         assert_eq!(m.hard_failures, 1, "{n:?}: ENOSPC is a hard failure");
         assert!(m.log_lines >= 1, "{n:?}: the failure is logged");
-        assert!(
-            attach_outcomes(&s, &recs, NVME)[0] >> 32 == 0,
-            "{n:?}: the last id was left for the first VM"
-        );
-        assert_eq!(
-            attach_outcomes(&s, &recs, NVME2)[0],
-            Errno::ENOSPC.code() << 32,
-            "{n:?}"
-        );
+        assert!(attach_outcomes(&s, &recs, NVME)[0] >> 32 == 0, "{n:?}: the last id was left for the first VM");
+        assert_eq!(attach_outcomes(&s, &recs, NVME2)[0], Errno::ENOSPC.code() << 32, "{n:?}");
         assert_clean_end(&r);
     }
 }
@@ -193,52 +156,29 @@ fn unplug_mid_dma_drops_later_dma_and_still_unmaps_in_flight_requests() {
         let (r, recs) = run_with(&s, n);
         let m = &r.metrics;
         assert_eq!(m.injected_faults, 1, "{n:?}");
-        assert_eq!(
-            m.dma_dropped, 20,
-            "{n:?}: the 20 script DMAs from 1.0 ms on are dropped"
-        );
+        assert_eq!(m.dma_dropped, 20, "{n:?}: the 20 script DMAs from 1.0 ms on are dropped");
         let nvme = dev(&s, NVME);
-        let dropped: Vec<&EventRecord> = recs
-            .iter()
-            .filter(|r| {
-                r.kind == EventKind::Dma && r.a & 0xffff_ffff == nvme && r.outcome == u64::MAX
-            })
-            .collect();
+        let dropped: Vec<&EventRecord> =
+            recs.iter().filter(|r| r.kind == EventKind::Dma && r.a & 0xffff_ffff == nvme && r.outcome == u64::MAX).collect();
         assert_eq!(dropped.len(), 20);
         assert!(dropped.iter().all(|r| r.cycle >= unplug));
         // In-flight requests complete and unmap after the removal (their maps are balanced).
         let nvme_base = 0x20_0000_0000u64;
         let late_unmaps = recs
             .iter()
-            .filter(|r| {
-                r.kind == EventKind::Unmap
-                    && r.cycle > unplug
-                    && r.b >= nvme_base
-                    && r.b < nvme_base + 0x100_0000
-            })
+            .filter(|r| r.kind == EventKind::Unmap && r.cycle > unplug && r.b >= nvme_base && r.b < nvme_base + 0x100_0000)
             .count();
-        assert!(
-            late_unmaps > 5,
-            "{n:?}: {late_unmaps} in-flight requests unmapped after the unplug"
-        );
+        assert!(late_unmaps > 5, "{n:?}: {late_unmaps} in-flight requests unmapped after the unplug");
         // The drive issues nothing new; the rest of the system carries on.
-        assert!(!recs.iter().any(|r| r.kind == EventKind::Map
-            && r.cycle > unplug
-            && r.b >= nvme_base
-            && r.b < nvme_base + 0x100_0000));
+        assert!(!recs.iter().any(|r| r.kind == EventKind::Map && r.cycle > unplug && r.b >= nvme_base && r.b < nvme_base + 0x100_0000));
         let nic = dev(&s, NIC);
         assert!(
-            recs.iter().any(|r| r.kind == EventKind::Dma
-                && r.a & 0xffff_ffff == nic
-                && r.cycle > 2_000_000),
+            recs.iter().any(|r| r.kind == EventKind::Dma && r.a & 0xffff_ffff == nic && r.cycle > 2_000_000),
             "{n:?}: the NIC still runs"
         );
         if n != StrategyName::HardFail {
             // (hard-fail refuses the drive behind smmu2 in the NIC's container: its DMA faults.)
-            assert_eq!(
-                m.faults, 0,
-                "{n:?}: nothing faults: dropped DMA is not translated"
-            );
+            assert_eq!(m.faults, 0, "{n:?}: nothing faults: dropped DMA is not translated");
         }
         assert_clean_end(&r);
     }
@@ -265,49 +205,23 @@ fn late_scenario(fault: &str) -> Scenario {
 fn late_invalidation_serves_stale_translations_only_inside_its_window() {
     let (at, until, delay) = (1_000_000u64, 2_000_000u64, 30_000u64);
     let clean = late_scenario("");
-    let late = late_scenario(&format!(
-        r#"LateInvalidation(at: {at}, until: {until}, iommu: "smmu0", delay: {delay})"#
-    ));
+    let late = late_scenario(&format!(r#"LateInvalidation(at: {at}, until: {until}, iommu: "smmu0", delay: {delay})"#));
     for n in StrategyName::ALL {
         let (base, _) = run_with(&clean, n);
-        assert_eq!(
-            base.metrics.stale_translations, 0,
-            "{n:?}: strict never serves stale entries on time"
-        );
+        assert_eq!(base.metrics.stale_translations, 0, "{n:?}: strict never serves stale entries on time");
         let (r, recs) = run_with(&late, n);
         let m = &r.metrics;
-        assert!(
-            m.stale_translations > 0,
-            "{n:?}: late invalidations leave stale entries to hit"
-        );
+        assert!(m.stale_translations > 0, "{n:?}: late invalidations leave stale entries to hit");
         // Every stale hit is a rogue read inside [at, until + delay): an invalidation sent
         // before `until` completes at most `delay` later.
-        for rec in recs
-            .iter()
-            .filter(|r| r.kind == EventKind::Dma && r.outcome != u64::MAX && (r.outcome >> 56) > 0)
-        {
-            assert!(
-                rec.cycle >= at && rec.cycle < until + delay,
-                "{n:?}: stale hit at {} outside the window",
-                rec.cycle
-            );
+        for rec in recs.iter().filter(|r| r.kind == EventKind::Dma && r.outcome != u64::MAX && (r.outcome >> 56) > 0) {
+            assert!(rec.cycle >= at && rec.cycle < until + delay, "{n:?}: stale hit at {} outside the window", rec.cycle);
         }
         // Each delayed invalidation is an injected fault, and its sync waits `delay` longer:
         // nothing else about the CPU work changes.
-        assert!(
-            m.injected_faults > 500,
-            "{n:?}: {} delayed invalidations",
-            m.injected_faults
-        );
-        assert_eq!(
-            m.cpu_cycles_invalidate,
-            base.metrics.cpu_cycles_invalidate + delay * m.injected_faults,
-            "{n:?}"
-        );
-        assert_eq!(
-            m.invalidations_page, base.metrics.invalidations_page,
-            "{n:?}"
-        );
+        assert!(m.injected_faults > 500, "{n:?}: {} delayed invalidations", m.injected_faults);
+        assert_eq!(m.cpu_cycles_invalidate, base.metrics.cpu_cycles_invalidate + delay * m.injected_faults, "{n:?}");
+        assert_eq!(m.invalidations_page, base.metrics.invalidations_page, "{n:?}");
         assert_eq!((m.maps, m.unmaps), (base.metrics.maps, base.metrics.unmaps));
         // The delayed completions are recorded.
         assert!(recs.iter().any(|r| r.kind == EventKind::InvalidationDone));
@@ -319,8 +233,7 @@ fn late_invalidation_serves_stale_translations_only_inside_its_window() {
 fn the_fault_storm_scenario_keeps_its_accounting() {
     // scenarios/fault-storm.ron injects every kind at once: every strategy still ends with no
     // domain and no page-table memory, maps balanced, and each fault visible.
-    let s =
-        Scenario::load(&root().join("scenarios/fault-storm.ron")).unwrap_or_else(|e| panic!("{e}"));
+    let s = Scenario::load(&root().join("scenarios/fault-storm.ron")).unwrap_or_else(|e| panic!("{e}"));
     for n in StrategyName::ALL {
         let r = run(&s, n, s.seed, None);
         assert_clean_end(&r);
@@ -352,11 +265,7 @@ fn a_generator_whose_device_was_unplugged_before_its_start_never_runs() {
         let (r, recs) = run_with(&s, n);
         assert_eq!(r.metrics.dma_dropped, 0, "{n:?}");
         assert!(!recs.iter().any(|r| r.kind == EventKind::Dma), "{n:?}");
-        assert_eq!(
-            (r.metrics.maps, r.metrics.unmaps),
-            (1, 1),
-            "{n:?}: only the VM's RAM"
-        );
+        assert_eq!((r.metrics.maps, r.metrics.unmaps), (1, 1), "{n:?}: only the VM's RAM");
         assert_clean_end(&r);
     }
 }

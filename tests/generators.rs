@@ -34,12 +34,7 @@ fn scenario(text: &str) -> Scenario {
     let topo = root().join("topologies/arm-server.ron");
     let source = std::fs::read_to_string(&topo).expect("bundled topology");
     let platform = Platform::parse(&topo, &source).unwrap_or_else(|e| panic!("{e}"));
-    Scenario::from_parts(
-        &root().join("tests/data/generators/generated.ron"),
-        text,
-        platform,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_parts(&root().join("tests/data/generators/generated.ron"), text, platform).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One DMA as the engine processed it.
@@ -60,26 +55,15 @@ struct DmaLog {
 impl Observer for DmaLog {
     fn event(&mut self, rec: &EventRecord) {
         if rec.kind == EventKind::Dma && rec.a & 0xffff_ffff == self.device {
-            self.dmas.push(Dma {
-                cycle: rec.cycle,
-                iova: rec.b,
-                bytes: rec.c,
-                write: rec.a >> 32 & 1 == 1,
-            });
+            self.dmas.push(Dma { cycle: rec.cycle, iova: rec.b, bytes: rec.c, write: rec.a >> 32 & 1 == 1 });
         }
     }
 }
 
 /// Runs `s` under per-group with `seed` and returns `device`'s DMAs and the run's results.
 fn dmas_of(s: &Scenario, seed: u64, device: &str) -> (Vec<Dma>, RunResult) {
-    let id = s
-        .platform
-        .device_by_name(device)
-        .expect("device in topology");
-    let mut log = DmaLog {
-        device: id.0 as u64,
-        dmas: Vec::new(),
-    };
+    let id = s.platform.device_by_name(device).expect("device in topology");
+    let mut log = DmaLog { device: id.0 as u64, dmas: Vec::new() };
     let r = run(s, StrategyName::PerGroup, seed, Some(&mut log));
     (log.dmas, r)
 }
@@ -102,10 +86,7 @@ fn with_generators(duration: u64, generators: &str) -> Scenario {
 /// `Kind(field: value, ...)` from default fields overridden by `extra` (`"a: 1, b: 2"`; values
 /// hold no top-level comma here).
 fn generator(kind: &str, defaults: &[(&str, String)], extra: &str) -> String {
-    let mut fields: Vec<(String, String)> = defaults
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let mut fields: Vec<(String, String)> = defaults.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     for kv in extra.split(", ").filter(|s| !s.trim().is_empty()) {
         let (k, v) = kv.split_once(':').expect("field: value");
         let (k, v) = (k.trim().to_string(), v.trim().to_string());
@@ -163,11 +144,7 @@ fn accel(id: &str, extra: &str) -> String {
 
 /// The three traffic generators, each with the device whose DMAs it produces.
 fn kinds() -> Vec<(&'static str, String)> {
-    vec![
-        (NIC, nic("nic", "")),
-        (NVME, nvme("nvme", NVME, "")),
-        (GPU, accel("gpu", "")),
-    ]
+    vec![(NIC, nic("nic", "")), (NVME, nvme("nvme", NVME, "")), (GPU, accel("gpu", ""))]
 }
 
 #[test]
@@ -187,38 +164,18 @@ fn adding_a_generator_leaves_the_others_streams_unchanged() {
     // Each kind alone, then beside a second generator with another id (on another device of
     // the same container, so it also adds maps, unmaps and IOTLB traffic): the first
     // generator's (cycle, iova, bytes, dir) records are identical.
-    let others = [
-        (NIC, nvme("other", NVME2, "arrivals: Poisson")),
-        (NVME, nvme("other", NVME2, "pattern: Zipf")),
-        (GPU, nic("other", "")),
-    ];
+    let others = [(NIC, nvme("other", NVME2, "arrivals: Poisson")), (NVME, nvme("other", NVME2, "pattern: Zipf")), (GPU, nic("other", ""))];
     for ((device, g), (d2, other)) in kinds().into_iter().zip(others) {
         assert_eq!(device, d2);
         let alone = dmas_of(&with_generators(2_000_000, &g), 9, device).0;
-        let both = dmas_of(
-            &with_generators(2_000_000, &format!("{g}\n{other}")),
-            9,
-            device,
-        )
-        .0;
+        let both = dmas_of(&with_generators(2_000_000, &format!("{g}\n{other}")), 9, device).0;
         assert!(!alone.is_empty());
-        assert_eq!(
-            alone, both,
-            "{device}: another generator changed this one's stream"
-        );
+        assert_eq!(alone, both, "{device}: another generator changed this one's stream");
     }
     // Also the same kind twice: a second NVMe (different id and device) leaves the first alone.
     let first = nvme("nvme", NVME, "");
     let alone = dmas_of(&with_generators(2_000_000, &first), 3, NVME).0;
-    let both = dmas_of(
-        &with_generators(
-            2_000_000,
-            &format!("{first}\n{}", nvme("nvme-2", NVME2, "")),
-        ),
-        3,
-        NVME,
-    )
-    .0;
+    let both = dmas_of(&with_generators(2_000_000, &format!("{first}\n{}", nvme("nvme-2", NVME2, ""))), 3, NVME).0;
     assert_eq!(alone, both);
 }
 
@@ -229,24 +186,14 @@ fn another_seed_changes_poisson_and_uniform_streams() {
         let a = dmas_of(&s, 1, device).0;
         let b = dmas_of(&s, 2, device).0;
         let cycles = |v: &[Dma]| v.iter().map(|d| d.cycle).collect::<Vec<_>>();
-        assert_ne!(
-            cycles(&a),
-            cycles(&b),
-            "{device}: Poisson arrival times did not change with the seed"
-        );
+        assert_ne!(cycles(&a), cycles(&b), "{device}: Poisson arrival times did not change with the seed");
     }
     // Uniform addresses alone (fixed arrivals): the times stay, the addresses move.
     let g = nvme("nvme", NVME, "arrivals: Fixed");
     let s = with_generators(1_000_000, &g);
     let (a, b) = (dmas_of(&s, 1, NVME).0, dmas_of(&s, 2, NVME).0);
-    assert_eq!(
-        a.iter().map(|d| d.cycle).collect::<Vec<_>>(),
-        b.iter().map(|d| d.cycle).collect::<Vec<_>>()
-    );
-    assert_ne!(
-        a.iter().map(|d| d.iova).collect::<Vec<_>>(),
-        b.iter().map(|d| d.iova).collect::<Vec<_>>()
-    );
+    assert_eq!(a.iter().map(|d| d.cycle).collect::<Vec<_>>(), b.iter().map(|d| d.cycle).collect::<Vec<_>>());
+    assert_ne!(a.iter().map(|d| d.iova).collect::<Vec<_>>(), b.iter().map(|d| d.iova).collect::<Vec<_>>());
 }
 
 #[test]
@@ -254,16 +201,10 @@ fn nic_poisson_rate_over_a_long_run() {
     // 1 M packets/s Poisson for 100 ms: the count is Poisson(100 000), standard deviation
     // sqrt(100 000) ≈ 316, so ±2 % (2 000) is > 6 sigma: a correct generator never fails it,
     // a rate off by 2 % always does. Page-pool mode (DMA only) keeps the test fast.
-    let s = with_generators(
-        100_002_000,
-        &nic("nic", "page_pool: true, stop: 100_001_000"),
-    );
+    let s = with_generators(100_002_000, &nic("nic", "page_pool: true, stop: 100_001_000"));
     let (d, r) = dmas_of(&s, 17, NIC);
     assert!((98_000..=102_000).contains(&d.len()), "{} packets", d.len());
-    assert!(
-        d.iter().all(|x| (1000..=100_001_000).contains(&x.cycle)),
-        "packets only inside start..=stop"
-    );
+    assert!(d.iter().all(|x| (1000..=100_001_000).contains(&x.cycle)), "packets only inside start..=stop");
     // RX and TX alternate.
     assert!(d.windows(2).all(|w| w[0].write != w[1].write));
     assert_eq!(r.metrics.maps, r.metrics.unmaps);
@@ -280,9 +221,7 @@ fn gbps_converts_as_documented() {
     // the stop was queued first).
     let s = with_generators(
         10_003_000,
-        &format!(
-            r#"Nic(id: "nic", device: "{NIC}", container: "c", start: 1000, stop: 10_001_000, rate: Gbps(10), packet_bytes: 1250),"#
-        ),
+        &format!(r#"Nic(id: "nic", device: "{NIC}", container: "c", start: 1000, stop: 10_001_000, rate: Gbps(10), packet_bytes: 1250),"#),
     );
     let (d, r) = dmas_of(&s, 1, NIC);
     assert_eq!(d.len(), 10_000);
@@ -298,37 +237,17 @@ fn gbps_converts_as_documented() {
 fn nvme_iops_and_queue_depth() {
     // 1 M IOPS Poisson, queue_depth 256, service 10 000 cycles: ~10 requests in flight, so
     // the queue never limits. 20 ms: Poisson(20 000), sd ≈ 141; ±3 % (600) is > 4 sigma.
-    let s = with_generators(
-        21_100_000,
-        &nvme(
-            "nvme",
-            NVME,
-            "iops: 1_000_000, queue_depth: 256, stop: 20_001_000",
-        ),
-    );
+    let s = with_generators(21_100_000, &nvme("nvme", NVME, "iops: 1_000_000, queue_depth: 256, stop: 20_001_000"));
     let (d, r) = dmas_of(&s, 4, NVME);
     assert!((19_400..=20_600).contains(&d.len()), "{} requests", d.len());
-    assert_eq!(
-        r.metrics.maps, r.metrics.unmaps,
-        "every request's map is unmapped at completion"
-    );
+    assert_eq!(r.metrics.maps, r.metrics.unmaps, "every request's map is unmapped at completion");
     assert_eq!(r.metrics.pagetable_bytes_final, 0);
     // queue_depth 1 and service 10 000 cycles cap the drive at 100 k IOPS whatever arrives:
     // each completion submits a waiting request at once, so in 10 ms exactly 1 000 are
     // submitted, 10 000 cycles apart.
-    let s = with_generators(
-        11_100_000,
-        &nvme(
-            "nvme",
-            NVME,
-            "iops: 1_000_000, arrivals: Fixed, queue_depth: 1, stop: 10_001_000",
-        ),
-    );
+    let s = with_generators(11_100_000, &nvme("nvme", NVME, "iops: 1_000_000, arrivals: Fixed, queue_depth: 1, stop: 10_001_000"));
     let (d, _) = dmas_of(&s, 4, NVME);
-    assert!(
-        d.windows(2).all(|w| w[1].cycle - w[0].cycle == 10_000),
-        "one request per service time"
-    );
+    assert!(d.windows(2).all(|w| w[1].cycle - w[0].cycle == 10_000), "one request per service time");
     assert_eq!(d.len(), 1000);
 }
 
@@ -346,11 +265,7 @@ fn accelerator_rate_and_buffers() {
         assert_eq!(x.bytes, 0x1_0000);
         let off = x.iova - base;
         let (buffer, within) = (off >> 30, off & ((1 << 30) - 1));
-        assert!(
-            buffer < 2 && within + x.bytes <= 0x100_0000,
-            "{:#x} outside the buffers",
-            x.iova
-        );
+        assert!(buffer < 2 && within + x.bytes <= 0x100_0000, "{:#x} outside the buffers", x.iova);
     }
     assert_eq!(r.metrics.faults, 0);
     assert_eq!(r.metrics.maps, r.metrics.unmaps);
@@ -362,30 +277,20 @@ fn sequential_patterns_increase_modulo_the_wrap() {
     let block = 0x4000u64;
     let ws = 64 * block;
     let base = 0x20_0000_0000u64;
-    let g = nvme(
-        "nvme",
-        NVME,
-        &format!("pattern: Sequential, block_bytes: {block}, working_set: {ws}, queue_depth: 4"),
-    );
+    let g = nvme("nvme", NVME, &format!("pattern: Sequential, block_bytes: {block}, working_set: {ws}, queue_depth: 4"));
     let (d, _) = dmas_of(&with_generators(2_000_000, &g), 1, NVME);
     assert!(d.len() > 3 * 64, "wraps several times");
     assert_eq!(d[0].iova, base);
     for w in d.windows(2) {
         let (a, b) = (w[0].iova, w[1].iova);
-        assert!(
-            b == a + block || (a == base + ws - block && b == base),
-            "{a:#x} -> {b:#x}"
-        );
+        assert!(b == a + block || (a == base + ws - block && b == base), "{a:#x} -> {b:#x}");
     }
     // NIC slots: strict cycles through `ring` buffers...
     let (d, _) = dmas_of(&with_generators(1_000_000, &nic("nic", "ring: 16")), 1, NIC);
     let nic_base = 0x10_0000_0000u64;
     for w in d.windows(2) {
         let (a, b) = (w[0].iova, w[1].iova);
-        assert!(
-            b == a + 4096 || (a == nic_base + 15 * 4096 && b == nic_base),
-            "{a:#x} -> {b:#x}"
-        );
+        assert!(b == a + 4096 || (a == nic_base + 15 * 4096 && b == nic_base), "{a:#x} -> {b:#x}");
     }
     // ...lazy through ring + flush_queue, since Linux does not reuse an IOVA before its flush.
     let lazy = scenario(&format!(
@@ -398,10 +303,7 @@ fn sequential_patterns_increase_modulo_the_wrap() {
     let (d, r) = dmas_of(&lazy, 1, NIC);
     let max = d.iter().map(|x| x.iova).max().expect("packets");
     assert_eq!(max, nic_base + (16 + 8 - 1) * 4096);
-    assert_eq!(
-        r.metrics.stale_translations, 0,
-        "no IOVA is reused before its flush"
-    );
+    assert_eq!(r.metrics.stale_translations, 0, "no IOVA is reused before its flush");
     // Accelerator Streaming: access after access, wrapping over the buffer.
     let g = format!(
         r#"Accelerator(id: "gpu", device: "{GPU}", container: "c", start: 1000, rate: 1_000_000, buffer_bytes: 0x10_0000, access_bytes: 0x1_0000),"#
@@ -471,10 +373,7 @@ fn vm_generator_attaches_maps_and_releases() {
                             devices: ["{NIC}", "0000:01:00.1", "{GPU}", "{NVME}"],
                             churn: (every: 100_000, down: 30_000))])"#
     ));
-    let results: BTreeMap<StrategyName, RunResult> = StrategyName::ALL
-        .into_iter()
-        .map(|n| (n, run(&s, n, 1, None)))
-        .collect();
+    let results: BTreeMap<StrategyName, RunResult> = StrategyName::ALL.into_iter().map(|n| (n, run(&s, n, 1, None))).collect();
     for (n, r) in &results {
         let m = &r.metrics;
         assert_eq!((m.domains_final, m.pagetable_bytes_final), (0, 0), "{n:?}");
@@ -487,8 +386,5 @@ fn vm_generator_attaches_maps_and_releases() {
     // which device the churn drew: between 3 and 3 + 9.
     assert_eq!(pg.attaches_ok, 4 + 9);
     assert!((3..=12).contains(&pg.detaches), "{}", pg.detaches);
-    assert_eq!(
-        pg.domains_allocated, pg.detaches,
-        "per-group: every group that left had its own domain"
-    );
+    assert_eq!(pg.domains_allocated, pg.detaches, "per-group: every group that left had its own domain");
 }

@@ -37,13 +37,9 @@ fn chromium_available() -> bool {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!(
-            "{CHROMIUM} is missing: install it (apt-get install -y chromium) so the report browser test can run in CI"
-        );
+        panic!("{CHROMIUM} is missing: install it (apt-get install -y chromium) so the report browser test can run in CI");
     }
-    eprintln!(
-        "notice: {CHROMIUM} not found; skipping the report browser test (apt-get install -y chromium)"
-    );
+    eprintln!("notice: {CHROMIUM} not found; skipping the report browser test (apt-get install -y chromium)");
     false
 }
 
@@ -63,15 +59,8 @@ fn screenshot_dir() -> PathBuf {
 }
 
 fn iommu_sim(args: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run iommu-sim");
-    assert!(
-        out.status.success(),
-        "iommu-sim {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(BIN).args(args).output().expect("run iommu-sim");
+    assert!(out.status.success(), "iommu-sim {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -118,22 +107,14 @@ fn chromium(work: &Path, tag: &str, args: &[String]) -> (String, String) {
         }
     }
     let _ = std::fs::remove_dir_all(&profile);
-    (
-        std::fs::read_to_string(&stdout_path).unwrap_or_default(),
-        std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-    )
+    (std::fs::read_to_string(&stdout_path).unwrap_or_default(), std::fs::read_to_string(&stderr_path).unwrap_or_default())
 }
 
 /// Console errors, uncaught exceptions and refused loads that Chromium logs on stderr.
 fn logged_page_errors(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
-        .filter(|l| {
-            l.contains(":CONSOLE")
-                || l.contains("Uncaught")
-                || l.contains("net::ERR_")
-                || l.contains("Refused to")
-        })
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught") || l.contains("net::ERR_") || l.contains("Refused to"))
         .collect()
 }
 
@@ -145,17 +126,9 @@ fn report_renders_in_chromium_without_errors() {
     let work = work_dir();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/reports/sample.ron");
     let json = work.join("sample.json");
-    std::fs::write(
-        &json,
-        iommu_sim(&["compare", sample.to_str().unwrap(), "--json"]).stdout,
-    )
-    .expect("results");
+    std::fs::write(&json, iommu_sim(&["compare", sample.to_str().unwrap(), "--json"]).stdout).expect("results");
     let json8 = work.join("seed8.json");
-    std::fs::write(
-        &json8,
-        iommu_sim(&["compare", sample.to_str().unwrap(), "--json", "--seed", "8"]).stdout,
-    )
-    .expect("results");
+    std::fs::write(&json8, iommu_sim(&["compare", sample.to_str().unwrap(), "--json", "--seed", "8"]).stdout).expect("results");
 
     let shots = screenshot_dir();
     for (tag, inputs) in [("single", vec![&json]), ("multi", vec![&json, &json8])] {
@@ -166,76 +139,30 @@ fn report_renders_in_chromium_without_errors() {
         iommu_sim(&args);
         let html = std::fs::read_to_string(&page).expect("page");
         let expected_charts = html.matches("<svg class=\"chart").count();
-        assert!(
-            expected_charts >= 9,
-            "{tag}: too few charts ({expected_charts})"
-        );
+        assert!(expected_charts >= 9, "{tag}: too few charts ({expected_charts})");
 
         // DOM check on an instrumented copy.
         let probe_page = work.join(format!("{tag}-probe.html"));
-        std::fs::write(
-            &probe_page,
-            html.replacen("<head>", &format!("<head>\n{PROBE}"), 1),
-        )
-        .expect("probe page");
-        let (dom, stderr) = chromium(
-            &work,
-            &format!("{tag}-dom"),
-            &[
-                "--dump-dom".into(),
-                format!("file://{}", probe_page.display()),
-            ],
-        );
+        std::fs::write(&probe_page, html.replacen("<head>", &format!("<head>\n{PROBE}"), 1)).expect("probe page");
+        let (dom, stderr) = chromium(&work, &format!("{tag}-dom"), &["--dump-dom".into(), format!("file://{}", probe_page.display())]);
         let errors = logged_page_errors(&stderr);
-        assert!(
-            errors.is_empty(),
-            "{tag}: chromium logged page errors:\n{}",
-            errors.join("\n")
-        );
-        let start = dom
-            .find("<pre id=\"__report_probe\">")
-            .unwrap_or_else(|| panic!("{tag}: probe output missing from the DOM:\n{stderr}"));
+        assert!(errors.is_empty(), "{tag}: chromium logged page errors:\n{}", errors.join("\n"));
+        let start =
+            dom.find("<pre id=\"__report_probe\">").unwrap_or_else(|| panic!("{tag}: probe output missing from the DOM:\n{stderr}"));
         let rest = &dom[start + "<pre id=\"__report_probe\">".len()..];
         let text = &rest[..rest.find("</pre>").expect("end of probe")];
-        let text = text
-            .replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&");
+        let text = text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
         let probe: serde_json::Value = serde_json::from_str(&text).expect("probe JSON");
-        assert_eq!(
-            probe["errors"].as_array().map(Vec::len),
-            Some(0),
-            "{tag}: page errors: {}",
-            probe["errors"]
-        );
+        assert_eq!(probe["errors"].as_array().map(Vec::len), Some(0), "{tag}: page errors: {}", probe["errors"]);
         let charts = probe["charts"].as_array().expect("charts");
-        assert_eq!(
-            charts.len(),
-            expected_charts,
-            "{tag}: every chart is in the DOM"
-        );
+        assert_eq!(charts.len(), expected_charts, "{tag}: every chart is in the DOM");
         for c in charts {
-            assert!(
-                c["drawn"].as_u64().unwrap_or(0) > 0,
-                "{tag}: chart drew nothing: {c}"
-            );
+            assert!(c["drawn"].as_u64().unwrap_or(0) > 0, "{tag}: chart drew nothing: {c}");
         }
         // Charts are laid out (hidden strategy tabs of the platform selector are 0 × 0).
-        let visible = charts
-            .iter()
-            .filter(|c| c["w"].as_u64().unwrap_or(0) > 0 && c["h"].as_u64().unwrap_or(0) > 0)
-            .count();
-        let tabs_hidden = charts
-            .iter()
-            .filter(|c| c["cls"].as_str().is_some_and(|s| s.contains("platform")))
-            .count()
-            - inputs.len();
-        assert_eq!(
-            visible,
-            expected_charts - tabs_hidden,
-            "{tag}: every visible chart has a size: {charts:?}"
-        );
+        let visible = charts.iter().filter(|c| c["w"].as_u64().unwrap_or(0) > 0 && c["h"].as_u64().unwrap_or(0) > 0).count();
+        let tabs_hidden = charts.iter().filter(|c| c["cls"].as_str().is_some_and(|s| s.contains("platform"))).count() - inputs.len();
+        assert_eq!(visible, expected_charts - tabs_hidden, "{tag}: every visible chart has a size: {charts:?}");
 
         // Screenshots for people (desktop and phone width).
         for (width, height) in [(1280, 2000), (390, 2000)] {
@@ -251,11 +178,7 @@ fn report_renders_in_chromium_without_errors() {
                 ],
             );
             let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-            assert!(
-                size > 10_000,
-                "{tag}: screenshot {} missing or blank ({size} bytes):\n{stderr}",
-                shot.display()
-            );
+            assert!(size > 10_000, "{tag}: screenshot {} missing or blank ({size} bytes):\n{stderr}", shot.display());
         }
     }
     eprintln!("screenshots in {}", shots.display());

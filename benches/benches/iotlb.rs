@@ -12,14 +12,7 @@ use sim_core::iommu::iotlb::{Iotlb, TlbEntry};
 const BATCH: u64 = 1000;
 
 fn entry(tag: u32, page: u64) -> TlbEntry {
-    TlbEntry {
-        tag,
-        iova: page << 12,
-        page_shift: 12,
-        phys: 0x1_0000_0000 + (page << 12),
-        prot: 3,
-        epoch: 0,
-    }
+    TlbEntry { tag, iova: page << 12, page_shift: 12, phys: 0x1_0000_0000 + (page << 12), prot: 3, epoch: 0 }
 }
 
 fn tlb(entries: u32, ways: u32, p: Replacement) -> Iotlb {
@@ -60,14 +53,7 @@ fn lookups(c: &mut Criterion) {
         let mut t = tlb(2048, 4, Replacement::Lru);
         t.fill(entry(1, 1 << 30)); // one far-away 4 KiB entry keeps the 4 KiB size present
         for i in 0..BATCH {
-            t.fill(TlbEntry {
-                tag: 1,
-                iova: i << 21,
-                page_shift: 21,
-                phys: i << 21,
-                prot: 3,
-                epoch: 0,
-            });
+            t.fill(TlbEntry { tag: 1, iova: i << 21, page_shift: 21, phys: i << 21, prot: 3, epoch: 0 });
         }
         let addrs: Vec<u64> = (0..BATCH).map(|i| (i << 21) | 0x1234).collect();
         g.bench_function("hit_2m_with_4k_present", |b| {
@@ -92,11 +78,7 @@ fn lookups(c: &mut Criterion) {
             b.iter(|| {
                 let mut acc = 0u64;
                 for _ in 0..BATCH {
-                    next = if next + 1 >= 2 << 20 {
-                        1 << 20
-                    } else {
-                        next + 1
-                    };
+                    next = if next + 1 >= 2 << 20 { 1 << 20 } else { next + 1 };
                     acc += t.lookup(black_box(1), black_box(next << 12)).is_some() as u64;
                 }
                 black_box(acc)
@@ -106,10 +88,7 @@ fn lookups(c: &mut Criterion) {
 
     // Fill on miss: a 100 k-page round robin through a 2048-entry cache always misses, so
     // every lookup is followed by a fill that evicts.
-    for (name, p) in [
-        ("fill_on_miss_lru", Replacement::Lru),
-        ("fill_on_miss_random", Replacement::Random),
-    ] {
+    for (name, p) in [("fill_on_miss_lru", Replacement::Lru), ("fill_on_miss_random", Replacement::Random)] {
         let mut t = tlb(2048, 4, p);
         let mut next = 0u64;
         g.bench_function(name, |b| {

@@ -13,12 +13,10 @@ const M2: u64 = 1 << 21;
 const POPULATED_PAGES: u64 = 64 * 1024;
 
 fn vtd_table() -> PageTable {
-    let format = Format::for_instance(IommuKind::IntelVtd, &Caps::defaults(IommuKind::IntelVtd))
-        .expect("default VT-d caps are valid");
+    let format = Format::for_instance(IommuKind::IntelVtd, &Caps::defaults(IommuKind::IntelVtd)).expect("default VT-d caps are valid");
     let mut pt = PageTable::new(format);
     // Physical address 4K-offset from the IOVA: no superpages, a full 4-level tree.
-    pt.map(0, K4, POPULATED_PAGES * K4, Prot::RW)
-        .expect("fresh table");
+    pt.map(0, K4, POPULATED_PAGES * K4, Prot::RW).expect("fresh table");
     pt
 }
 

@@ -19,28 +19,16 @@ pub fn thousands(v: u64) -> String {
 /// A trailing `.0` is dropped (`"52"`, not `"52.0"`), which reads better on axes.
 fn one_decimal(value: u64, div: u64) -> String {
     let tenths = (u128::from(value) * 10 + u128::from(div) / 2) / u128::from(div);
-    if tenths % 10 == 0 {
-        format!("{}", tenths / 10)
-    } else {
-        format!("{}.{}", tenths / 10, tenths % 10)
-    }
+    if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
 }
 
 /// Compact count: `999`, `12.3k`, `4.6M`, `7.1G` (one decimal below 100 of a unit).
 pub fn compact(v: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [
-        (1_000_000_000_000, "T"),
-        (1_000_000_000, "G"),
-        (1_000_000, "M"),
-        (1_000, "k"),
-    ];
+    const UNITS: [(u64, &str); 4] = [(1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")];
     for (div, suffix) in UNITS {
         if v >= div {
             return if v / div >= 100 {
-                format!(
-                    "{}{suffix}",
-                    (u128::from(v) + u128::from(div / 2)) / u128::from(div)
-                )
+                format!("{}{suffix}", (u128::from(v) + u128::from(div / 2)) / u128::from(div))
             } else {
                 format!("{}{suffix}", one_decimal(v, div))
             };
@@ -51,12 +39,7 @@ pub fn compact(v: u64) -> String {
 
 /// Bytes in binary units: `512 B`, `52.0 KiB`, `1.5 MiB`.
 pub fn bytes(v: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [
-        (1 << 40, "TiB"),
-        (1 << 30, "GiB"),
-        (1 << 20, "MiB"),
-        (1 << 10, "KiB"),
-    ];
+    const UNITS: [(u64, &str); 4] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (div, suffix) in UNITS {
         if v >= div {
             return format!("{} {suffix}", one_decimal(v, div));
@@ -67,11 +50,7 @@ pub fn bytes(v: u64) -> String {
 
 /// `part / whole` in per-mille, rounded down; `None` when `whole` is 0.
 pub fn permille(part: u64, whole: u64) -> Option<u64> {
-    if whole == 0 {
-        None
-    } else {
-        Some((u128::from(part) * 1000 / u128::from(whole)) as u64)
-    }
+    if whole == 0 { None } else { Some((u128::from(part) * 1000 / u128::from(whole)) as u64) }
 }
 
 /// A per-mille value as a percentage with one decimal: `998` → `"99.8 %"` (with a no-break
@@ -108,11 +87,7 @@ pub fn log2_fixed(v: u64) -> u64 {
     let v = v.max(1);
     let int = 63 - u64::from(v.leading_zeros());
     // Mantissa m in [1, 2) as a 1.62 fixed-point number.
-    let mut m: u128 = if int <= 62 {
-        u128::from(v) << (62 - int)
-    } else {
-        u128::from(v) >> (int - 62)
-    };
+    let mut m: u128 = if int <= 62 { u128::from(v) << (62 - int) } else { u128::from(v) >> (int - 62) };
     let one: u128 = 1 << 62;
     let mut frac = 0u64;
     for bit in (0..FRAC).rev() {

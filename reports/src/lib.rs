@@ -39,13 +39,8 @@ pub enum ReportError {
     },
 }
 
-const TEMPLATES: [(&str, &str); 2] = [
-    ("report.html", include_str!("../templates/report.html")),
-    (
-        "style.css.html",
-        include_str!("../templates/style.css.html"),
-    ),
-];
+const TEMPLATES: [(&str, &str); 2] =
+    [("report.html", include_str!("../templates/report.html")), ("style.css.html", include_str!("../templates/style.css.html"))];
 
 fn environment() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
@@ -92,15 +87,9 @@ pub fn render<L: AsRef<str>>(inputs: &[(L, Results)]) -> String {
 }
 
 /// Renders `inputs` and writes the page to `path` (created or replaced).
-pub fn write_report<L: AsRef<str>>(
-    path: &Path,
-    inputs: &[(L, Results)],
-) -> Result<(), ReportError> {
+pub fn write_report<L: AsRef<str>>(path: &Path, inputs: &[(L, Results)]) -> Result<(), ReportError> {
     let html = try_render(inputs)?;
-    std::fs::write(path, html).map_err(|source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::write(path, html).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

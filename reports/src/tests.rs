@@ -9,23 +9,11 @@ use super::*;
 fn platform() -> PlatformSummary {
     PlatformSummary {
         iommus: vec![
-            PlatformIommu {
-                id: "dmar0".into(),
-                kind: "intel-vtd".into(),
-            },
-            PlatformIommu {
-                id: "smmu0".into(),
-                kind: "arm-smmu-v3".into(),
-            },
+            PlatformIommu { id: "dmar0".into(), kind: "intel-vtd".into() },
+            PlatformIommu { id: "smmu0".into(), kind: "arm-smmu-v3".into() },
         ],
         buses: vec![
-            PlatformBus {
-                id: "pci0000:00".into(),
-                kind: "RootComplex".into(),
-                parent: None,
-                iommu: Some("dmar0".into()),
-                acs: false,
-            },
+            PlatformBus { id: "pci0000:00".into(), kind: "RootComplex".into(), parent: None, iommu: Some("dmar0".into()), acs: false },
             PlatformBus {
                 id: "0000:00:01.0".into(),
                 kind: "RootPort".into(),
@@ -33,50 +21,19 @@ fn platform() -> PlatformSummary {
                 iommu: Some("dmar0".into()),
                 acs: true,
             },
-            PlatformBus {
-                id: "soc".into(),
-                kind: "PlatformBus".into(),
-                parent: None,
-                iommu: Some("smmu0".into()),
-                acs: false,
-            },
+            PlatformBus { id: "soc".into(), kind: "PlatformBus".into(), parent: None, iommu: Some("smmu0".into()), acs: false },
         ],
         devices: vec![
-            PlatformDevice {
-                id: "0000:01:00.0".into(),
-                parent: "0000:00:01.0".into(),
-                iommu: "dmar0".into(),
-                group: 0,
-                ats: true,
-            },
-            PlatformDevice {
-                id: "0000:01:00.1".into(),
-                parent: "0000:00:01.0".into(),
-                iommu: "dmar0".into(),
-                group: 0,
-                ats: false,
-            },
-            PlatformDevice {
-                id: "gpu".into(),
-                parent: "soc".into(),
-                iommu: "smmu0".into(),
-                group: 1,
-                ats: false,
-            },
+            PlatformDevice { id: "0000:01:00.0".into(), parent: "0000:00:01.0".into(), iommu: "dmar0".into(), group: 0, ats: true },
+            PlatformDevice { id: "0000:01:00.1".into(), parent: "0000:00:01.0".into(), iommu: "dmar0".into(), group: 0, ats: false },
+            PlatformDevice { id: "gpu".into(), parent: "soc".into(), iommu: "smmu0".into(), group: 1, ats: false },
         ],
-        groups: vec![
-            vec!["0000:01:00.0".into(), "0000:01:00.1".into()],
-            vec!["gpu".into()],
-        ],
+        groups: vec![vec!["0000:01:00.0".into(), "0000:01:00.1".into()], vec!["gpu".into()]],
     }
 }
 
 fn run(strategy: &str, domains: u64, failed: u64, scale: u64) -> RunResult {
-    let mut r = RunResult {
-        strategy: strategy.into(),
-        digest: format!("{:016x}", domains * 7919 + scale),
-        ..Default::default()
-    };
+    let mut r = RunResult { strategy: strategy.into(), digest: format!("{:016x}", domains * 7919 + scale), ..Default::default() };
     let m = &mut r.metrics;
     m.domains_allocated = domains;
     m.domains_peak = domains;
@@ -109,28 +66,11 @@ fn run(strategy: &str, domains: u64, failed: u64, scale: u64) -> RunResult {
             invalidations: 2,
             ..Default::default()
         },
-        IommuResult {
-            id: "smmu0".into(),
-            kind: "arm-smmu-v3".into(),
-            invalidations: domains,
-            ..Default::default()
-        },
+        IommuResult { id: "smmu0".into(), kind: "arm-smmu-v3".into(), invalidations: domains, ..Default::default() },
     ];
     r.devices = vec![
-        DeviceResult {
-            id: "0000:01:00.0".into(),
-            iommu: "dmar0".into(),
-            group: 0,
-            domain: Some(0),
-            ..Default::default()
-        },
-        DeviceResult {
-            id: "0000:01:00.1".into(),
-            iommu: "dmar0".into(),
-            group: 0,
-            domain: Some(0),
-            ..Default::default()
-        },
+        DeviceResult { id: "0000:01:00.0".into(), iommu: "dmar0".into(), group: 0, domain: Some(0), ..Default::default() },
+        DeviceResult { id: "0000:01:00.1".into(), iommu: "dmar0".into(), group: 0, domain: Some(0), ..Default::default() },
         DeviceResult {
             id: "gpu".into(),
             iommu: "smmu0".into(),
@@ -140,12 +80,7 @@ fn run(strategy: &str, domains: u64, failed: u64, scale: u64) -> RunResult {
         },
     ];
     r.latency_buckets = vec![(1, 16000), (3, 3990 * scale), (223, 8), (720, 2)];
-    r.fault_log = vec![FaultRecord {
-        cycle: 500000,
-        device: "gpu".into(),
-        iova: 0x8000_0000,
-        reason: "not mapped".into(),
-    }];
+    r.fault_log = vec![FaultRecord { cycle: 500000, device: "gpu".into(), iova: 0x8000_0000, reason: "not mapped".into() }];
     r
 }
 
@@ -155,12 +90,7 @@ pub(crate) fn sample() -> Results {
         scenario: "tiny-vm".into(),
         topology: "tiny".into(),
         seed: 42,
-        runs: vec![
-            run("per-group", 2, 0, 1),
-            run("vfio-type1", 1, 0, 1),
-            run("hard-fail", 1, 1, 1),
-            run("compat-index", 1, 0, 2),
-        ],
+        runs: vec![run("per-group", 2, 0, 1), run("vfio-type1", 1, 0, 1), run("hard-fail", 1, 1, 1), run("compat-index", 1, 0, 2)],
         platform: platform(),
     }
 }
@@ -168,29 +98,19 @@ pub(crate) fn sample() -> Results {
 /// The page's text outside SVG/HTML tags is not needed here: these checks look at the markup.
 fn assert_no_external_reference(html: &str) {
     let lower = html.to_ascii_lowercase();
-    for bad in [
-        "http://", "https://", "@import", "<script", "<link", "<iframe", "<img",
-    ] {
+    for bad in ["http://", "https://", "@import", "<script", "<link", "<iframe", "<img"] {
         assert!(!lower.contains(bad), "page contains {bad:?}");
     }
     for attr in ["src=", "href="] {
         for (i, _) in lower.match_indices(attr) {
             let rest = &lower[i + attr.len()..];
             let value = rest.trim_start_matches(['"', '\'']);
-            assert!(
-                value.starts_with('#'),
-                "{attr} must point inside the page: {}",
-                &rest[..rest.len().min(60)]
-            );
+            assert!(value.starts_with('#'), "{attr} must point inside the page: {}", &rest[..rest.len().min(60)]);
         }
     }
     for (i, _) in lower.match_indices("url(") {
         let rest = &lower[i + 4..];
-        assert!(
-            rest.trim_start_matches(['"', '\'']).starts_with('#'),
-            "url( must be local: {}",
-            &rest[..rest.len().min(60)]
-        );
+        assert!(rest.trim_start_matches(['"', '\'']).starts_with('#'), "url( must be local: {}", &rest[..rest.len().min(60)]);
     }
 }
 
@@ -204,18 +124,10 @@ fn renders_every_part_for_one_input() {
     assert_eq!(html.matches("<svg class=\"chart platform").count(), 4);
     assert!(html.contains("class=\"chart cdf\""));
     // Table: a column per strategy, metric docs as tooltips, the best value marked.
-    assert!(
-        html.contains(
-            "<abbr title=\"Domains ever allocated. (lower is better)\">domains_allocated</abbr>"
-        ),
-        "{html}"
-    );
+    assert!(html.contains("<abbr title=\"Domains ever allocated. (lower is better)\">domains_allocated</abbr>"), "{html}");
     assert!(html.contains("<span class=\"star\" aria-label=\"best\">★</span>"));
     // Findings in plain words.
-    assert!(
-        html.contains("hard-fail failed 1 of 2 group attaches"),
-        "{html}"
-    );
+    assert!(html.contains("hard-fail failed 1 of 2 group attaches"), "{html}");
     assert!(html.contains("vfio-type1 and compat-index need 1 domain where per-group needs 2 (\u{2212}50.0\u{a0}%)"), "{html}");
     assert!(html.contains("gpu ends with no domain"));
     // Platform selector is CSS-only.
@@ -243,21 +155,12 @@ fn several_inputs_side_by_side_with_deltas() {
     other.runs[0].digest = "ffffffffffffffff".into();
     other.runs.pop();
     let html = try_render(&[("model v1", base), ("model v2", other)]).expect("renders");
-    assert!(
-        html.contains("<th colspan=\"4\" class=\"input-head\">model v1</th>"),
-        "{html}"
-    );
+    assert!(html.contains("<th colspan=\"4\" class=\"input-head\">model v1</th>"), "{html}");
     assert!(html.contains("<th colspan=\"3\" class=\"input-head sep\">model v2</th>"));
     assert!(html.contains("id=\"changes\""));
-    assert!(
-        html.contains("model v2 vs model v1: metrics differ for 1 of 3 strategies (per-group)"),
-        "{html}"
-    );
+    assert!(html.contains("model v2 vs model v1: metrics differ for 1 of 3 strategies (per-group)"), "{html}");
     assert!(html.contains("Only in model v1: compat-index."));
-    assert!(
-        html.contains("8,400 → 16,800<span class=\"chg\">+100.0\u{a0}%</span>"),
-        "{html}"
-    );
+    assert!(html.contains("8,400 → 16,800<span class=\"chg\">+100.0\u{a0}%</span>"), "{html}");
     assert!(html.contains("id=\"in1-platform\""));
     assert_eq!(html.matches("<svg class=\"chart").count(), 8 + 4 + 8 + 3);
     assert_no_external_reference(&html);
@@ -280,11 +183,7 @@ fn labels_and_names_are_escaped() {
 #[test]
 fn degenerate_inputs_render() {
     let empty: &[(&str, Results)] = &[];
-    assert!(
-        try_render(empty)
-            .expect("no inputs")
-            .contains("No results were given.")
-    );
+    assert!(try_render(empty).expect("no inputs").contains("No results were given."));
     let html = try_render(&[("empty", Results::default())]).expect("empty results");
     assert!(html.contains("These results hold no runs."));
     assert_no_external_reference(&html);
@@ -297,10 +196,6 @@ fn degenerate_inputs_render() {
 
 #[test]
 fn write_report_names_the_path_on_failure() {
-    let err = write_report(
-        Path::new("/nonexistent-dir/x/report.html"),
-        &[("x", sample())],
-    )
-    .unwrap_err();
+    let err = write_report(Path::new("/nonexistent-dir/x/report.html"), &[("x", sample())]).unwrap_err();
     assert!(err.to_string().contains("/nonexistent-dir/x/report.html"));
 }

@@ -176,22 +176,11 @@ fn section_of(name: &str) -> usize {
     match name {
         "events" => 0,
         n if n.starts_with("cpu_cycles") => 3,
-        n if n.starts_with("domains_")
-            || n.contains("attach")
-            || n.ends_with("_failures")
-            || n == "detaches" =>
-        {
-            1
-        }
+        n if n.starts_with("domains_") || n.contains("attach") || n.ends_with("_failures") || n == "detaches" => 1,
         n if n.starts_with("pagetable_") || n.contains("map") => 2,
         n if n.starts_with("invalidations") || n == "flushes" => 4,
         n if n.starts_with("dma_latency") => 6,
-        n if n.contains("translation") && n != "stale_translations"
-            || n.contains("tlb")
-            || n.starts_with("walk") =>
-        {
-            5
-        }
+        n if n.contains("translation") && n != "stale_translations" || n.contains("tlb") || n.starts_with("walk") => 5,
         n if n.contains("fault") || n.contains("stale") || n.contains("log") => 7,
         _ => 8,
     }
@@ -238,17 +227,7 @@ struct RowSpec {
 fn row_specs() -> Vec<(usize, RowSpec)> {
     let mut specs: Vec<(usize, RowSpec)> = Metrics::INFO
         .iter()
-        .map(|i| {
-            (
-                section_of(i.name),
-                RowSpec {
-                    name: i.name,
-                    doc: i.doc,
-                    better: i.better,
-                    derived: false,
-                },
-            )
-        })
+        .map(|i| (section_of(i.name), RowSpec { name: i.name, doc: i.doc, better: i.better, derived: false }))
         .collect();
     specs.push((
         3,
@@ -278,10 +257,7 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
     let mut columns = Vec::new();
     let mut input_headers = Vec::new();
     for (i, (label, r)) in inputs.iter().enumerate() {
-        input_headers.push(Span {
-            label: (*label).to_string(),
-            span: r.runs.len(),
-        });
+        input_headers.push(Span { label: (*label).to_string(), span: r.runs.len() });
         for (k, run) in r.runs.iter().enumerate() {
             columns.push(Column {
                 strategy: run.strategy.clone(),
@@ -304,15 +280,8 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
                 Better::Neither => None,
             };
             for (k, v) in values.iter().enumerate() {
-                let (text, exact) = v
-                    .map(|v| show(spec.name, v))
-                    .unwrap_or_else(|| ("n/a".into(), "not applicable".into()));
-                cells.push(Cell {
-                    text,
-                    exact,
-                    best: !all_equal && v.is_some() && *v == best,
-                    first_of_input: multi && k == 0 && i > 0,
-                });
+                let (text, exact) = v.map(|v| show(spec.name, v)).unwrap_or_else(|| ("n/a".into(), "not applicable".into()));
+                cells.push(Cell { text, exact, best: !all_equal && v.is_some() && *v == best, first_of_input: multi && k == 0 && i > 0 });
             }
         }
         let (better, arrow) = match spec.better {
@@ -320,72 +289,38 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
             Better::Higher => ("higher is better", "↑"),
             Better::Neither => ("informational", ""),
         };
-        let row = Row {
-            name: spec.name.to_string(),
-            doc: spec.doc.trim().to_string(),
-            better,
-            arrow,
-            derived: spec.derived,
-            cells,
-        };
+        let row = Row { name: spec.name.to_string(), doc: spec.doc.trim().to_string(), better, arrow, derived: spec.derived, cells };
         match sections.last_mut() {
             Some(s) if s.title == SECTIONS[sec] => s.rows.push(row),
-            _ => sections.push(Section {
-                title: SECTIONS[sec].to_string(),
-                rows: vec![row],
-            }),
+            _ => sections.push(Section { title: SECTIONS[sec].to_string(), rows: vec![row] }),
         }
     }
-    Table {
-        input_headers,
-        columns,
-        sections,
-    }
+    Table { input_headers, columns, sections }
 }
 
 fn delta(base_label: &str, base: &Results, label: &str, new: &Results) -> Delta {
-    let pairs: Vec<(&RunResult, &RunResult)> = new
-        .runs
-        .iter()
-        .filter_map(|n| {
-            base.runs
-                .iter()
-                .find(|b| b.strategy == n.strategy)
-                .map(|b| (b, n))
-        })
-        .collect();
+    let pairs: Vec<(&RunResult, &RunResult)> =
+        new.runs.iter().filter_map(|n| base.runs.iter().find(|b| b.strategy == n.strategy).map(|b| (b, n))).collect();
     let mut rows = Vec::new();
     for (_, spec) in row_specs() {
-        let vals: Vec<(Option<u64>, Option<u64>)> = pairs
-            .iter()
-            .map(|(b, n)| (value(b, spec.name), value(n, spec.name)))
-            .collect();
+        let vals: Vec<(Option<u64>, Option<u64>)> = pairs.iter().map(|(b, n)| (value(b, spec.name), value(n, spec.name))).collect();
         if vals.iter().all(|(a, b)| a == b) {
             continue;
         }
         let cells = vals
             .iter()
             .map(|&(a, b)| match (a, b) {
-                (Some(a), Some(b)) if a == b => DeltaCell {
-                    text: show(spec.name, b).0,
-                    change: "=".into(),
-                    tone: "same",
-                },
+                (Some(a), Some(b)) if a == b => DeltaCell { text: show(spec.name, b).0, change: "=".into(), tone: "same" },
                 (Some(a), Some(b)) => {
-                    let change = fmt::change_permille(a, b)
-                        .map(fmt::signed_percent)
-                        .unwrap_or_else(|| format!("was {}", show(spec.name, a).0));
+                    let change =
+                        fmt::change_permille(a, b).map(fmt::signed_percent).unwrap_or_else(|| format!("was {}", show(spec.name, a).0));
                     let tone = match spec.better {
                         Better::Lower if b < a => "better",
                         Better::Higher if b > a => "better",
                         Better::Neither => "neutral",
                         _ => "worse",
                     };
-                    DeltaCell {
-                        text: format!("{} → {}", show(spec.name, a).0, show(spec.name, b).0),
-                        change,
-                        tone,
-                    }
+                    DeltaCell { text: format!("{} → {}", show(spec.name, a).0, show(spec.name, b).0), change, tone }
                 }
                 (a, b) => DeltaCell {
                     text: format!(
@@ -398,11 +333,7 @@ fn delta(base_label: &str, base: &Results, label: &str, new: &Results) -> Delta 
                 },
             })
             .collect();
-        rows.push(DeltaRow {
-            name: spec.name.to_string(),
-            doc: spec.doc.trim().to_string(),
-            cells,
-        });
+        rows.push(DeltaRow { name: spec.name.to_string(), doc: spec.doc.trim().to_string(), cells });
     }
     Delta {
         label: label.to_string(),
@@ -413,15 +344,7 @@ fn delta(base_label: &str, base: &Results, label: &str, new: &Results) -> Delta 
 }
 
 fn series(names: &[&str], colours: &[&'static str]) -> Vec<Series> {
-    names
-        .iter()
-        .zip(colours)
-        .map(|(n, c)| Series {
-            name: (*n).to_string(),
-            colour: c,
-            dash: "",
-        })
-        .collect()
+    names.iter().zip(colours).map(|(n, c)| Series { name: (*n).to_string(), colour: c, dash: "" }).collect()
 }
 
 /// Strategy series coloured by position (the same colour for a strategy in every chart).
@@ -429,11 +352,7 @@ fn strategy_series(r: &Results) -> Vec<Series> {
     r.runs
         .iter()
         .enumerate()
-        .map(|(i, run)| Series {
-            name: run.strategy.clone(),
-            colour: series_colour(i),
-            dash: series_dash(i),
-        })
+        .map(|(i, run)| Series { name: run.strategy.clone(), colour: series_colour(i), dash: series_dash(i) })
         .collect()
 }
 
@@ -445,19 +364,13 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     let cpu: Vec<Vec<u64>> = r
         .runs
         .iter()
-        .map(|x| {
-            vec![
-                x.metrics.cpu_cycles_attach,
-                x.metrics.cpu_cycles_map,
-                x.metrics.cpu_cycles_unmap,
-                x.metrics.cpu_cycles_invalidate,
-            ]
-        })
+        .map(|x| vec![x.metrics.cpu_cycles_attach, x.metrics.cpu_cycles_map, x.metrics.cpu_cycles_unmap, x.metrics.cpu_cycles_invalidate])
         .collect();
     out.push(Chart {
         id: id("cpu"),
         title: "CPU cost by path".into(),
-        caption: "Cycles the modelled kernel spends attaching, mapping, unmapping and invalidating, per strategy. Shorter is cheaper.".into(),
+        caption: "Cycles the modelled kernel spends attaching, mapping, unmapping and invalidating, per strategy. Shorter is cheaper."
+            .into(),
         svg: bars::stacked(
             "CPU cycles per strategy, stacked by path",
             &rows,
@@ -470,18 +383,13 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     let doms: Vec<Vec<Option<u64>>> = r
         .runs
         .iter()
-        .map(|x| {
-            vec![
-                Some(x.metrics.domains_allocated),
-                Some(x.metrics.domains_peak),
-                Some(x.metrics.domains_final),
-            ]
-        })
+        .map(|x| vec![Some(x.metrics.domains_allocated), Some(x.metrics.domains_peak), Some(x.metrics.domains_final)])
         .collect();
     out.push(Chart {
         id: id("domains"),
         title: "Domains".into(),
-        caption: "Domains ever allocated, alive at the peak, and alive at the end. Fewer domains means fewer page tables to keep in sync.".into(),
+        caption: "Domains ever allocated, alive at the peak, and alive at the end. Fewer domains means fewer page tables to keep in sync."
+            .into(),
         svg: bars::grouped(
             "Domains per strategy",
             &rows,
@@ -491,21 +399,19 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
         ),
     });
 
-    let mem: Vec<Vec<Option<u64>>> = r
-        .runs
-        .iter()
-        .map(|x| {
-            vec![
-                Some(x.metrics.pagetable_bytes_peak),
-                Some(x.metrics.pagetable_bytes_final),
-            ]
-        })
-        .collect();
+    let mem: Vec<Vec<Option<u64>>> =
+        r.runs.iter().map(|x| vec![Some(x.metrics.pagetable_bytes_peak), Some(x.metrics.pagetable_bytes_final)]).collect();
     out.push(Chart {
         id: id("memory"),
         title: "Page-table memory".into(),
         caption: "Bytes of IOMMU page tables, all domains together: the peak and what is left at the end.".into(),
-        svg: bars::grouped("Page-table memory per strategy", &rows, &series(&["peak", "final"], &["#b07aa1", "#ff9da7"]), &mem, Unit::Bytes),
+        svg: bars::grouped(
+            "Page-table memory per strategy",
+            &rows,
+            &series(&["peak", "final"], &["#b07aa1", "#ff9da7"]),
+            &mem,
+            Unit::Bytes,
+        ),
     });
 
     // IOTLB hit rate: a band per IOMMU instance, a bar per strategy.
@@ -523,9 +429,10 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
             r.runs
                 .iter()
                 .map(|run| {
-                    run.iommus.iter().find(|m| &m.id == id).and_then(|m| {
-                        fmt::permille(m.iotlb_hits, m.iotlb_hits.saturating_add(m.iotlb_misses))
-                    })
+                    run.iommus
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .and_then(|m| fmt::permille(m.iotlb_hits, m.iotlb_hits.saturating_add(m.iotlb_misses)))
                 })
                 .collect()
         })
@@ -533,7 +440,8 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     out.push(Chart {
         id: id("iotlb"),
         title: "IOTLB hit rate per IOMMU".into(),
-        caption: "Hits over IOTLB lookups on each IOMMU instance (translations served by a device TLB never reach it). n/a: no lookups.".into(),
+        caption: "Hits over IOTLB lookups on each IOMMU instance (translations served by a device TLB never reach it). n/a: no lookups."
+            .into(),
         svg: bars::grouped("IOTLB hit rate per IOMMU instance and strategy", &iommu_ids, &strategy_series(r), &hit, Unit::Permille),
     });
 
@@ -542,26 +450,15 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     type Shared<'a> = (Vec<&'a str>, usize, &'a [(u64, u64)]);
     let mut curves: Vec<Shared<'_>> = Vec::new();
     for (i, run) in r.runs.iter().enumerate() {
-        match curves
-            .iter_mut()
-            .find(|c| c.2 == run.latency_buckets.as_slice())
-        {
+        match curves.iter_mut().find(|c| c.2 == run.latency_buckets.as_slice()) {
             Some(c) => c.0.push(run.strategy.as_str()),
-            None => curves.push((
-                vec![run.strategy.as_str()],
-                i,
-                run.latency_buckets.as_slice(),
-            )),
+            None => curves.push((vec![run.strategy.as_str()], i, run.latency_buckets.as_slice())),
         }
     }
     let cdf_curves: Vec<cdf::Curve<'_>> = curves
         .iter()
         .map(|(names, i, b)| cdf::Curve {
-            series: Series {
-                name: fmt::join_names(names),
-                colour: series_colour(*i),
-                dash: series_dash(*i),
-            },
+            series: Series { name: fmt::join_names(names), colour: series_colour(*i), dash: series_dash(*i) },
             buckets: b,
         })
         .collect();
@@ -581,12 +478,7 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
         .iter()
         .map(|x| {
             let m = &x.metrics;
-            vec![
-                Some(m.invalidations_page),
-                Some(m.invalidations_domain),
-                Some(m.invalidations_global),
-                Some(m.invalidations_devtlb),
-            ]
+            vec![Some(m.invalidations_page), Some(m.invalidations_domain), Some(m.invalidations_global), Some(m.invalidations_devtlb)]
         })
         .collect();
     out.push(Chart {
@@ -603,52 +495,29 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     });
 
     // Fan-out: which IOMMU instances received the commands.
-    let fan_series: Vec<Series> = iommu_ids
-        .iter()
-        .enumerate()
-        .map(|(i, n)| Series {
-            name: n.clone(),
-            colour: series_colour(i + 3),
-            dash: "",
-        })
-        .collect();
+    let fan_series: Vec<Series> =
+        iommu_ids.iter().enumerate().map(|(i, n)| Series { name: n.clone(), colour: series_colour(i + 3), dash: "" }).collect();
     let fan: Vec<Vec<u64>> = r
         .runs
         .iter()
-        .map(|run| {
-            iommu_ids
-                .iter()
-                .map(|id| {
-                    run.iommus
-                        .iter()
-                        .find(|m| &m.id == id)
-                        .map_or(0, |m| m.invalidations)
-                })
-                .collect()
-        })
+        .map(|run| iommu_ids.iter().map(|id| run.iommus.iter().find(|m| &m.id == id).map_or(0, |m| m.invalidations)).collect())
         .collect();
     out.push(Chart {
         id: id("fanout"),
         title: "Invalidation fan-out".into(),
-        caption: "Invalidation commands received by each IOMMU instance: a domain shared across instances must invalidate on every one of them.".into(),
+        caption:
+            "Invalidation commands received by each IOMMU instance: a domain shared across instances must invalidate on every one of them."
+                .into(),
         svg: bars::stacked("Invalidation commands per IOMMU instance", &rows, &fan_series, &fan, Unit::Count),
     });
 
-    let faults: Vec<Vec<Option<u64>>> = r
-        .runs
-        .iter()
-        .map(|x| {
-            vec![
-                Some(x.metrics.faults),
-                Some(x.metrics.stale_translations),
-                Some(x.metrics.attaches_failed),
-            ]
-        })
-        .collect();
+    let faults: Vec<Vec<Option<u64>>> =
+        r.runs.iter().map(|x| vec![Some(x.metrics.faults), Some(x.metrics.stale_translations), Some(x.metrics.attaches_failed)]).collect();
     out.push(Chart {
         id: id("faults"),
         title: "Faults and stale translations".into(),
-        caption: "DMA faults, translations served from an IOTLB entry already unmapped (a correctness hazard), and failed group attaches.".into(),
+        caption: "DMA faults, translations served from an IOTLB entry already unmapped (a correctness hazard), and failed group attaches."
+            .into(),
         svg: bars::grouped(
             "Faults, stale translations and failed attaches",
             &rows,
@@ -670,26 +539,12 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
             let mut groups: Vec<u64> = devs.iter().map(|d| d.group).collect();
             groups.sort_unstable();
             groups.dedup();
-            IommuRow {
-                id: m.id.clone(),
-                kind: m.kind.clone(),
-                devices: devs.len(),
-                groups: groups.len(),
-            }
+            IommuRow { id: m.id.clone(), kind: m.kind.clone(), devices: devs.len(), groups: groups.len() }
         })
         .collect();
-    let domains_of = |run: &RunResult| -> BTreeMap<String, Option<u64>> {
-        run.devices
-            .iter()
-            .map(|d| (d.id.clone(), d.domain))
-            .collect()
-    };
+    let domains_of = |run: &RunResult| -> BTreeMap<String, Option<u64>> { run.devices.iter().map(|d| (d.id.clone(), d.domain)).collect() };
     let platform_tabs: Vec<Tab> = if r.runs.is_empty() {
-        vec![Tab {
-            id: format!("in{idx}-plat-0"),
-            strategy: "platform".into(),
-            svg: platform::diagram("Platform", p, &BTreeMap::new()),
-        }]
+        vec![Tab { id: format!("in{idx}-plat-0"), strategy: "platform".into(), svg: platform::diagram("Platform", p, &BTreeMap::new()) }]
     } else {
         r.runs
             .iter()
@@ -698,10 +553,7 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
                 id: format!("in{idx}-plat-{k}"),
                 strategy: run.strategy.clone(),
                 svg: platform::diagram(
-                    &format!(
-                        "Platform with the domains each device ended in under {}",
-                        run.strategy
-                    ),
+                    &format!("Platform with the domains each device ended in under {}", run.strategy),
                     p,
                     &domains_of(run),
                 ),
@@ -709,11 +561,7 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
             .collect()
     };
     // Devices × strategies matrix of final domains, coloured like the diagrams.
-    let mut dev_ids: Vec<(String, u64, String)> = p
-        .devices
-        .iter()
-        .map(|d| (d.id.clone(), d.group, d.iommu.clone()))
-        .collect();
+    let mut dev_ids: Vec<(String, u64, String)> = p.devices.iter().map(|d| (d.id.clone(), d.group, d.iommu.clone())).collect();
     for run in &r.runs {
         for d in &run.devices {
             if !dev_ids.iter().any(|x| x.0 == d.id) {
@@ -721,11 +569,7 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
             }
         }
     }
-    let colour_maps: Vec<BTreeMap<u64, &str>> = r
-        .runs
-        .iter()
-        .map(|run| platform::domain_colours(&domains_of(run)))
-        .collect();
+    let colour_maps: Vec<BTreeMap<u64, &str>> = r.runs.iter().map(|run| platform::domain_colours(&domains_of(run))).collect();
     let rows = dev_ids
         .into_iter()
         .map(|(device, group, iommu)| {
@@ -733,40 +577,16 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
                 .runs
                 .iter()
                 .zip(&colour_maps)
-                .map(|(run, colours)| {
-                    match run
-                        .devices
-                        .iter()
-                        .find(|d| d.id == device)
-                        .map(|d| d.domain)
-                    {
-                        Some(Some(s)) => {
-                            let c = colours.get(&s).copied().unwrap_or("#cccccc");
-                            DomainCell {
-                                text: s.to_string(),
-                                colour: format!(
-                                    "background: {}; border-color: {c}",
-                                    crate::charts::tint(c, 40)
-                                ),
-                            }
-                        }
-                        Some(None) => DomainCell {
-                            text: "none".into(),
-                            colour: String::new(),
-                        },
-                        None => DomainCell {
-                            text: "–".into(),
-                            colour: String::new(),
-                        },
+                .map(|(run, colours)| match run.devices.iter().find(|d| d.id == device).map(|d| d.domain) {
+                    Some(Some(s)) => {
+                        let c = colours.get(&s).copied().unwrap_or("#cccccc");
+                        DomainCell { text: s.to_string(), colour: format!("background: {}; border-color: {c}", crate::charts::tint(c, 40)) }
                     }
+                    Some(None) => DomainCell { text: "none".into(), colour: String::new() },
+                    None => DomainCell { text: "–".into(), colour: String::new() },
                 })
                 .collect();
-            DomainRow {
-                device,
-                group,
-                iommu,
-                cells,
-            }
+            DomainRow { device, group, iommu, cells }
         })
         .collect();
     let fault_logs = r
@@ -807,10 +627,7 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
         iommus,
         findings: findings::for_results(r),
         platform_tabs,
-        domain_matrix: DomainMatrix {
-            strategies: r.runs.iter().map(|x| x.strategy.clone()).collect(),
-            rows,
-        },
+        domain_matrix: DomainMatrix { strategies: r.runs.iter().map(|x| x.strategy.clone()).collect(), rows },
         charts: charts(idx, r),
         fault_logs,
     }
@@ -819,18 +636,11 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
 /// Builds the page context.
 pub fn page(inputs: &[(&str, &Results)]) -> Page {
     let multi = inputs.len() > 1;
-    let mut views: Vec<InputView> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, (l, r))| input_view(i, l, r))
-        .collect();
+    let mut views: Vec<InputView> = inputs.iter().enumerate().map(|(i, (l, r))| input_view(i, l, r)).collect();
     // A later input whose summary says exactly what the baseline's does gets one line instead.
     if let Some((first, rest)) = views.split_first_mut() {
         for v in rest.iter_mut().filter(|v| v.findings == first.findings) {
-            v.findings = vec![Finding {
-                text: format!("The same findings as {}.", first.label),
-                tone: "info",
-            }];
+            v.findings = vec![Finding { text: format!("The same findings as {}.", first.label), tone: "info" }];
         }
     }
     let mut deltas = Vec::new();
@@ -860,21 +670,8 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
             fmt::join_names(&inputs.iter().map(|x| x.0).collect::<Vec<_>>())
         ),
     };
-    let max_tabs = views
-        .iter()
-        .map(|v| v.platform_tabs.len())
-        .max()
-        .unwrap_or(0);
-    Page {
-        title,
-        subtitle,
-        multi,
-        table: table(inputs),
-        inputs: views,
-        deltas,
-        cross_findings: cross,
-        max_tabs,
-    }
+    let max_tabs = views.iter().map(|v| v.platform_tabs.len()).max().unwrap_or(0);
+    Page { title, subtitle, multi, table: table(inputs), inputs: views, deltas, cross_findings: cross, max_tabs }
 }
 
 fn plural_s(n: usize, one: &str, many: &str) -> String {

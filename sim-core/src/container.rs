@@ -88,7 +88,13 @@ mod tests {
 
     fn c() -> Container {
         Container::new(
-            ContainerSpec { name: "c".into(), invalidation: Invalidation::Strict, flush_queue: 256, flush_timeout: 1, granularity: Default::default() },
+            ContainerSpec {
+                name: "c".into(),
+                invalidation: Invalidation::Strict,
+                flush_queue: 256,
+                flush_timeout: 1,
+                granularity: Default::default(),
+            },
             0,
         )
     }

@@ -63,8 +63,7 @@ pub enum InputError {
 impl InputError {
     /// Reads a user's file, turning I/O errors (and non-UTF-8 content) into `InputError`.
     pub fn read(path: &Path) -> Result<String, InputError> {
-        let bytes = std::fs::read(path)
-            .map_err(|source| InputError::Io { path: path.display().to_string(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.display().to_string(), source })?;
         String::from_utf8(bytes).map_err(|e| InputError::Parse {
             at: Location::file(path),
             message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
@@ -84,9 +83,7 @@ impl InputError {
 /// fields are written plainly), with a recursion limit so that deeply nested junk is an error,
 /// not a stack overflow.
 pub fn parse_ron<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> Result<T, InputError> {
-    let options = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .with_recursion_limit(64);
+    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME).with_recursion_limit(64);
     options.from_str(source).map_err(|e| InputError::from_ron(path, e))
 }
 

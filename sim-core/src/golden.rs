@@ -129,12 +129,7 @@ pub struct ExpectedRun {
 impl ExpectedRun {
     /// The expected lines of one run.
     pub fn from_run(run: &RunResult) -> ExpectedRun {
-        let mut values: Vec<(String, u64)> = run
-            .metrics
-            .values()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let mut values: Vec<(String, u64)> = run.metrics.values().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         for i in &run.iommus {
             for (f, v) in IOMMU_FIELDS.iter().zip(iommu_values(i)) {
                 values.push((format!("iommu[{}].{f}", escape(&i.id)), v));
@@ -145,11 +140,7 @@ impl ExpectedRun {
                 values.push((format!("device[{}].{f}", escape(&d.id)), v));
             }
         }
-        ExpectedRun {
-            strategy: run.strategy.clone(),
-            digest: run.digest.clone(),
-            values,
-        }
+        ExpectedRun { strategy: run.strategy.clone(), digest: run.digest.clone(), values }
     }
 }
 
@@ -193,14 +184,8 @@ impl Expected {
     /// Parses expected-file text; `path` is used in messages. Any malformed line is an
     /// `InputError::Parse` naming `path:line:col`.
     pub fn parse(path: &Path, text: &str) -> Result<Expected, InputError> {
-        let err = |line: usize, col: usize, message: String| InputError::Parse {
-            at: Location {
-                path: path.to_path_buf(),
-                line,
-                col,
-            },
-            message,
-        };
+        let err =
+            |line: usize, col: usize, message: String| InputError::Parse { at: Location { path: path.to_path_buf(), line, col }, message };
         let mut e = Expected::default();
         let mut seen_header: Vec<&str> = Vec::new();
         let mut last_line = 0;
@@ -215,62 +200,33 @@ impl Expected {
             }
             if let Some(rest) = line.strip_prefix('[') {
                 let Some(name) = rest.strip_suffix(']') else {
-                    return Err(err(
-                        ln,
-                        col0,
-                        format!("section header `{line}` lacks its closing `]`"),
-                    ));
+                    return Err(err(ln, col0, format!("section header `{line}` lacks its closing `]`")));
                 };
                 let name = name.trim();
                 if name.is_empty() || name.contains(['[', ']']) {
-                    return Err(err(
-                        ln,
-                        col0,
-                        format!("bad section name `{line}` (expected `[strategy-name]`)"),
-                    ));
+                    return Err(err(ln, col0, format!("bad section name `{line}` (expected `[strategy-name]`)")));
                 }
                 if e.runs.iter().any(|r| r.strategy == name) {
                     return Err(err(ln, col0, format!("section [{name}] appears twice")));
                 }
                 for k in HEADER_KEYS {
                     if !seen_header.contains(k) {
-                        return Err(err(
-                            ln,
-                            col0,
-                            format!("header line `{k} = ...` missing before the first section"),
-                        ));
+                        return Err(err(ln, col0, format!("header line `{k} = ...` missing before the first section")));
                     }
                 }
-                e.runs.push(ExpectedRun {
-                    strategy: name.to_string(),
-                    ..ExpectedRun::default()
-                });
+                e.runs.push(ExpectedRun { strategy: name.to_string(), ..ExpectedRun::default() });
                 continue;
             }
             let entity = line.starts_with("iommu[") || line.starts_with("device[");
-            let split = if entity {
-                line.rsplit_once('=')
-            } else {
-                line.split_once('=')
-            };
+            let split = if entity { line.rsplit_once('=') } else { line.split_once('=') };
             let Some((key, value)) = split else {
-                return Err(err(
-                    ln,
-                    col0,
-                    format!("expected `key = value` or `[strategy]`, found `{line}`"),
-                ));
+                return Err(err(ln, col0, format!("expected `key = value` or `[strategy]`, found `{line}`")));
             };
             let (key, value) = (key.trim(), value.trim());
             // `line` is trimmed, so the value is its tail.
             let value_col = col0 + line[..line.len() - value.len()].chars().count();
             let parse_u64 = |what: &str| -> Result<u64, InputError> {
-                value.parse::<u64>().map_err(|_| {
-                    err(
-                        ln,
-                        value_col,
-                        format!("{what}: `{value}` is not an unsigned integer"),
-                    )
-                })
+                value.parse::<u64>().map_err(|_| err(ln, value_col, format!("{what}: `{value}` is not an unsigned integer")))
             };
             match e.runs.last_mut() {
                 None => {
@@ -278,18 +234,11 @@ impl Expected {
                         return Err(err(
                             ln,
                             col0,
-                            format!(
-                                "unknown header key `{key}` (known: {}; sections start with `[strategy]`)",
-                                HEADER_KEYS.join(", ")
-                            ),
+                            format!("unknown header key `{key}` (known: {}; sections start with `[strategy]`)", HEADER_KEYS.join(", ")),
                         ));
                     };
                     if key != "format" && !seen_header.contains(&"format") {
-                        return Err(err(
-                            ln,
-                            col0,
-                            format!("the first line must be `format = {FORMAT}`"),
-                        ));
+                        return Err(err(ln, col0, format!("the first line must be `format = {FORMAT}`")));
                     }
                     if seen_header.contains(&key) {
                         return Err(err(ln, col0, format!("header key `{key}` appears twice")));
@@ -298,13 +247,7 @@ impl Expected {
                         "format" => {
                             let v = parse_u64("format")?;
                             if v != u64::from(FORMAT) {
-                                return Err(err(
-                                    ln,
-                                    value_col,
-                                    format!(
-                                        "format {v} is not supported (this build reads format {FORMAT})"
-                                    ),
-                                ));
+                                return Err(err(ln, value_col, format!("format {v} is not supported (this build reads format {FORMAT})")));
                             }
                         }
                         "scenario" => e.scenario = unescape(value),
@@ -317,35 +260,17 @@ impl Expected {
                 Some(run) => {
                     if key == "digest" {
                         if !run.digest.is_empty() {
-                            return Err(err(
-                                ln,
-                                col0,
-                                "digest appears twice in this section".to_string(),
-                            ));
+                            return Err(err(ln, col0, "digest appears twice in this section".to_string()));
                         }
-                        if value.len() != 16
-                            || !value
-                                .bytes()
-                                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-                        {
-                            return Err(err(
-                                ln,
-                                value_col,
-                                format!("digest `{value}` is not 16 lowercase hex digits"),
-                            ));
+                        if value.len() != 16 || !value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                            return Err(err(ln, value_col, format!("digest `{value}` is not 16 lowercase hex digits")));
                         }
                         run.digest = value.to_string();
                         continue;
                     }
                     let known = if entity {
-                        let fields = if key.starts_with("iommu[") {
-                            IOMMU_FIELDS
-                        } else {
-                            DEVICE_FIELDS
-                        };
-                        key.rsplit_once("].").is_some_and(|(name, f)| {
-                            name.len() > key.find('[').unwrap_or(0) + 1 && fields.contains(&f)
-                        })
+                        let fields = if key.starts_with("iommu[") { IOMMU_FIELDS } else { DEVICE_FIELDS };
+                        key.rsplit_once("].").is_some_and(|(name, f)| name.len() > key.find('[').unwrap_or(0) + 1 && fields.contains(&f))
                     } else {
                         Metrics::INFO.iter().any(|m| m.name == key)
                     };
@@ -353,36 +278,22 @@ impl Expected {
                         return Err(err(
                             ln,
                             col0,
-                            format!(
-                                "unknown key `{key}` (not a metric of Metrics::INFO nor an iommu[..]/device[..] field)"
-                            ),
+                            format!("unknown key `{key}` (not a metric of Metrics::INFO nor an iommu[..]/device[..] field)"),
                         ));
                     }
                     let v = parse_u64(key)?;
                     if run.values.iter().any(|(k, _)| k == key) {
-                        return Err(err(
-                            ln,
-                            col0,
-                            format!("`{key}` appears twice in section [{}]", run.strategy),
-                        ));
+                        return Err(err(ln, col0, format!("`{key}` appears twice in section [{}]", run.strategy)));
                     }
                     run.values.push((key.to_string(), v));
                 }
             }
         }
         if let Some(run) = e.runs.iter().find(|r| r.digest.is_empty()) {
-            return Err(err(
-                last_line.max(1),
-                1,
-                format!("section [{}] has no `digest = ...` line", run.strategy),
-            ));
+            return Err(err(last_line.max(1), 1, format!("section [{}] has no `digest = ...` line", run.strategy)));
         }
         if e.runs.is_empty() {
-            return Err(err(
-                last_line.max(1),
-                1,
-                "no `[strategy]` section".to_string(),
-            ));
+            return Err(err(last_line.max(1), 1, "no `[strategy]` section".to_string()));
         }
         Ok(e)
     }
@@ -390,9 +301,7 @@ impl Expected {
 
 /// Names are written raw except for `\` and line breaks, so any id survives a round trip.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+    s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
 }
 
 fn unescape(s: &str) -> String {
@@ -425,12 +334,7 @@ pub fn format_change(old: u64, new: u64) -> String {
         None => "(from 0)".to_string(),
         Some(0) if new > old => "+<0.1%".to_string(),
         Some(0) if new < old => "-<0.1%".to_string(),
-        Some(p) => format!(
-            "{}{}.{}%",
-            if p < 0 { '-' } else { '+' },
-            p.abs() / 10,
-            p.abs() % 10
-        ),
+        Some(p) => format!("{}{}.{}%", if p < 0 { '-' } else { '+' }, p.abs() / 10, p.abs() % 10),
     }
 }
 
@@ -469,12 +373,7 @@ pub struct LineDiff {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunDiff {
     /// In both; `digest` is `Some((old, new))` if it changed.
-    Changed {
-        strategy: String,
-        digest: Option<(String, String)>,
-        digest_excused: bool,
-        lines: Vec<LineDiff>,
-    },
+    Changed { strategy: String, digest: Option<(String, String)>, digest_excused: bool, lines: Vec<LineDiff> },
     /// In the expected file but not run any more.
     NotRun { strategy: String },
     /// Run but absent from the expected file.
@@ -484,12 +383,7 @@ pub enum RunDiff {
 impl RunDiff {
     pub fn failed(&self) -> bool {
         match self {
-            RunDiff::Changed {
-                digest,
-                digest_excused,
-                lines,
-                ..
-            } => (digest.is_some() && !digest_excused) || lines.iter().any(|l| !l.ok),
+            RunDiff::Changed { digest, digest_excused, lines, .. } => (digest.is_some() && !digest_excused) || lines.iter().any(|l| !l.ok),
             RunDiff::NotRun { .. } | RunDiff::NotExpected { .. } => true,
         }
     }
@@ -530,9 +424,7 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
     }
     for o in &old.runs {
         let Some(n) = new.runs.iter().find(|r| r.strategy == o.strategy) else {
-            c.runs.push(RunDiff::NotRun {
-                strategy: o.strategy.clone(),
-            });
+            c.runs.push(RunDiff::NotRun { strategy: o.strategy.clone() });
             continue;
         };
         let tolerance_of = |key: &str| -> Option<u32> {
@@ -542,8 +434,7 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
         };
         let mut lines = Vec::new();
         // Keyed lookups: a large platform has thousands of per-device lines.
-        let new_values: BTreeMap<&str, u64> =
-            n.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let new_values: BTreeMap<&str, u64> = n.values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         let old_keys: BTreeSet<&str> = o.values.iter().map(|(k, _)| k.as_str()).collect();
         for (k, ov) in &o.values {
             let nv = new_values.get(k.as_str()).copied();
@@ -552,42 +443,22 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
             }
             let tolerance = tolerance_of(k);
             let ok = matches!((tolerance, nv), (Some(t), Some(nv)) if within(*ov, nv, t));
-            lines.push(LineDiff {
-                key: k.clone(),
-                old: Some(*ov),
-                new: nv,
-                tolerance,
-                ok,
-            });
+            lines.push(LineDiff { key: k.clone(), old: Some(*ov), new: nv, tolerance, ok });
         }
         for (k, nv) in &n.values {
             if !old_keys.contains(k.as_str()) {
-                lines.push(LineDiff {
-                    key: k.clone(),
-                    old: None,
-                    new: Some(*nv),
-                    tolerance: None,
-                    ok: false,
-                });
+                lines.push(LineDiff { key: k.clone(), old: None, new: Some(*nv), tolerance: None, ok: false });
             }
         }
         let digest = (o.digest != n.digest).then(|| (o.digest.clone(), n.digest.clone()));
-        let digest_excused =
-            matches!(mode, Mode::Tolerant(_)) && !lines.is_empty() && lines.iter().all(|l| l.ok);
+        let digest_excused = matches!(mode, Mode::Tolerant(_)) && !lines.is_empty() && lines.iter().all(|l| l.ok);
         if digest.is_some() || !lines.is_empty() {
-            c.runs.push(RunDiff::Changed {
-                strategy: o.strategy.clone(),
-                digest,
-                digest_excused,
-                lines,
-            });
+            c.runs.push(RunDiff::Changed { strategy: o.strategy.clone(), digest, digest_excused, lines });
         }
     }
     for n in &new.runs {
         if !old.runs.iter().any(|o| o.strategy == n.strategy) {
-            c.runs.push(RunDiff::NotExpected {
-                strategy: n.strategy.clone(),
-            });
+            c.runs.push(RunDiff::NotExpected { strategy: n.strategy.clone() });
         }
     }
     c
@@ -598,39 +469,20 @@ mod tests {
     use super::*;
 
     fn sample() -> Expected {
-        let m = Metrics {
-            events: 10,
-            dma_latency_p99: 200,
-            cpu_cycles_attach: 8,
-            ..Metrics::default()
-        };
+        let m = Metrics { events: 10, dma_latency_p99: 200, cpu_cycles_attach: 8, ..Metrics::default() };
         let run = RunResult {
             strategy: "per-group".into(),
             digest: "0123456789abcdef".into(),
             metrics: m,
-            iommus: vec![IommuResult {
-                id: "smmu0".into(),
-                translations: 5,
-                ..Default::default()
-            }],
-            devices: vec![DeviceResult {
-                id: "0000:01:00.0 = x]. y".into(),
-                faults: 1,
-                ..Default::default()
-            }],
+            iommus: vec![IommuResult { id: "smmu0".into(), translations: 5, ..Default::default() }],
+            devices: vec![DeviceResult { id: "0000:01:00.0 = x]. y".into(), faults: 1, ..Default::default() }],
             ..Default::default()
         };
         Expected::from_results(&Results {
             scenario: "tiny vm".into(),
             topology: "tiny".into(),
             seed: 42,
-            runs: vec![
-                run.clone(),
-                RunResult {
-                    strategy: "vfio-type1".into(),
-                    ..run
-                },
-            ],
+            runs: vec![run.clone(), RunResult { strategy: "vfio-type1".into(), ..run }],
             ..Default::default()
         })
     }
@@ -639,10 +491,7 @@ mod tests {
     fn render_parse_round_trip() {
         let e = sample();
         let text = e.render();
-        assert!(
-            text.contains("\n[per-group]\ndigest = 0123456789abcdef\nevents = 10\n"),
-            "{text}"
-        );
+        assert!(text.contains("\n[per-group]\ndigest = 0123456789abcdef\nevents = 10\n"), "{text}");
         assert!(text.contains("iommu[smmu0].translations = 5\n"));
         let back = Expected::parse(Path::new("x.expected"), &text).unwrap();
         assert_eq!(back, e);
@@ -652,12 +501,7 @@ mod tests {
     #[test]
     fn metric_lines_follow_metrics_info_order() {
         let e = sample();
-        let keys: Vec<&str> = e.runs[0]
-            .values
-            .iter()
-            .take(Metrics::INFO.len())
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let keys: Vec<&str> = e.runs[0].values.iter().take(Metrics::INFO.len()).map(|(k, _)| k.as_str()).collect();
         let info: Vec<&str> = Metrics::INFO.iter().map(|i| i.name).collect();
         assert_eq!(keys, info);
     }
@@ -683,36 +527,12 @@ mod tests {
         assert_eq!(line, want - 1);
         assert!(parse_err("format = 2\n").2.contains("format 2"));
         assert!(parse_err("scenario = a\n").2.contains("format = 1"));
-        assert!(
-            parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x\n")
-                .2
-                .contains("closing")
-        );
-        assert!(
-            parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n")
-                .2
-                .contains("no `[strategy]`")
-        );
-        assert!(
-            parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x]\nevents = 1\n")
-                .2
-                .contains("no `digest")
-        );
-        assert!(
-            parse_err("format = 1\nscenario = a\n[x]\n")
-                .2
-                .contains("topology")
-        );
-        assert!(
-            parse_err(&good.replace("iommu[smmu0].translations", "iommu[smmu0].nope"))
-                .2
-                .contains("nope")
-        );
-        assert!(
-            parse_err(&good.replace("[vfio-type1]", "[per-group]"))
-                .2
-                .contains("twice")
-        );
+        assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x\n").2.contains("closing"));
+        assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n").2.contains("no `[strategy]`"));
+        assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x]\nevents = 1\n").2.contains("no `digest"));
+        assert!(parse_err("format = 1\nscenario = a\n[x]\n").2.contains("topology"));
+        assert!(parse_err(&good.replace("iommu[smmu0].translations", "iommu[smmu0].nope")).2.contains("nope"));
+        assert!(parse_err(&good.replace("[vfio-type1]", "[per-group]")).2.contains("twice"));
     }
 
     #[test]
@@ -722,10 +542,7 @@ mod tests {
         assert_eq!(format_change(100_000, 100_001), "+<0.1%");
         assert_eq!(format_change(0, 5), "(from 0)");
         assert_eq!(format_change(u64::MAX, 0), "-100.0%");
-        assert_eq!(
-            format_change(1, u64::MAX),
-            format!("+{}.{}%", (u64::MAX as i128 - 1) * 1000 / 10, 0)
-        );
+        assert_eq!(format_change(1, u64::MAX), format!("+{}.{}%", (u64::MAX as i128 - 1) * 1000 / 10, 0));
         assert!(within(1000, 1050, 50));
         assert!(!within(1000, 1051, 50));
         assert!(within(0, 0, 0));
@@ -766,11 +583,7 @@ mod tests {
         // Per-device lines use the tolerance of the same-named metric.
         let tol: &[(&'static str, u32)] = &[("faults", 1000)];
         let mut dev = old.clone();
-        let key = dev.runs[0]
-            .values
-            .iter()
-            .position(|(k, _)| k.starts_with("device[") && k.ends_with(".faults"))
-            .unwrap();
+        let key = dev.runs[0].values.iter().position(|(k, _)| k.starts_with("device[") && k.ends_with(".faults")).unwrap();
         dev.runs[0].values[key].1 = 2;
         dev.runs[0].digest = "fedcba9876543210".into();
         assert!(compare(&old, &dev, Mode::Tolerant(tol)).passed());
@@ -782,19 +595,9 @@ mod tests {
         let mut new = old.clone();
         new.runs.pop();
         let c = compare(&old, &new, Mode::Exact);
-        assert_eq!(
-            c.runs,
-            vec![RunDiff::NotRun {
-                strategy: "vfio-type1".into()
-            }]
-        );
+        assert_eq!(c.runs, vec![RunDiff::NotRun { strategy: "vfio-type1".into() }]);
         let c = compare(&new, &old, Mode::Exact);
-        assert_eq!(
-            c.runs,
-            vec![RunDiff::NotExpected {
-                strategy: "vfio-type1".into()
-            }]
-        );
+        assert_eq!(c.runs, vec![RunDiff::NotExpected { strategy: "vfio-type1".into() }]);
         let mut seeded = old.clone();
         seeded.seed = 7;
         assert!(!compare(&old, &seeded, Mode::Exact).passed());
@@ -803,21 +606,10 @@ mod tests {
     #[test]
     fn the_doc_lists_every_non_metric_key() {
         let doc = include_str!("../../docs/expected-format.md");
-        for k in HEADER_KEYS
-            .iter()
-            .chain(SECTION_KEYS)
-            .chain(IOMMU_FIELDS)
-            .chain(DEVICE_FIELDS)
-        {
-            assert!(
-                doc.contains(&format!("`{k}")),
-                "docs/expected-format.md does not mention `{k}`"
-            );
+        for k in HEADER_KEYS.iter().chain(SECTION_KEYS).chain(IOMMU_FIELDS).chain(DEVICE_FIELDS) {
+            assert!(doc.contains(&format!("`{k}")), "docs/expected-format.md does not mention `{k}`");
         }
-        assert!(
-            doc.contains("tolerances"),
-            "the doc must describe tolerances"
-        );
+        assert!(doc.contains("tolerances"), "the doc must describe tolerances");
         assert!(doc.contains("--tolerant"));
     }
 
@@ -833,8 +625,7 @@ mod tests {
             }
             other => panic!("expected an error, got {other:?}"),
         }
-        let sc =
-            "Scenario(name: \"s\", topology: \"t.ron\", tolerances: {\"dma_latency_p99\": 50})";
+        let sc = "Scenario(name: \"s\", topology: \"t.ron\", tolerances: {\"dma_latency_p99\": 50})";
         let s = crate::scenario::Scenario::from_parts(Path::new("s.ron"), sc, platform).unwrap();
         assert_eq!(s.tolerances, vec![("dma_latency_p99", 50)]);
     }

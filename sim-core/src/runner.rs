@@ -17,5 +17,12 @@ pub fn run_all(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> R
 
 /// Wraps the runs of `scenario` with `seed` into the results document (contracts.md).
 pub fn results(scenario: &Scenario, seed: u64, runs: Vec<crate::metrics::RunResult>) -> Results {
-    Results { schema: SCHEMA, scenario: scenario.name.clone(), topology: scenario.platform.name.clone(), seed, runs, platform: scenario.platform.summary() }
+    Results {
+        schema: SCHEMA,
+        scenario: scenario.name.clone(),
+        topology: scenario.platform.name.clone(),
+        seed,
+        runs,
+        platform: scenario.platform.summary(),
+    }
 }

@@ -51,31 +51,18 @@ impl<'de> de::Deserializer<'de> for Capture<'_> {
         Err(Stop)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        _v: V,
-    ) -> Result<V::Value, Stop> {
+    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], _v: V) -> Result<V::Value, Stop> {
         self.out.name = name;
         self.out.names = fields;
         Err(Stop)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        v: V,
-    ) -> Result<V::Value, Stop> {
+    fn deserialize_enum<V: Visitor<'de>>(self, name: &'static str, variants: &'static [&'static str], v: V) -> Result<V::Value, Stop> {
         self.out.name = name;
         self.out.names = variants;
         match self.mode {
             Mode::Top => Err(Stop),
-            Mode::Variant(variant) => v.visit_enum(VariantCapture {
-                out: self.out,
-                variant,
-            }),
+            Mode::Variant(variant) => v.visit_enum(VariantCapture { out: self.out, variant }),
         }
     }
 
@@ -97,8 +84,7 @@ impl<'de, 'a> de::EnumAccess<'de> for VariantCapture<'a> {
     type Variant = Self;
 
     fn variant_seed<S: de::DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Stop> {
-        let de: de::value::StrDeserializer<'_, Stop> =
-            de::IntoDeserializer::into_deserializer(self.variant);
+        let de: de::value::StrDeserializer<'_, Stop> = de::IntoDeserializer::into_deserializer(self.variant);
         let value = seed.deserialize(de)?;
         Ok((value, self))
     }
@@ -119,11 +105,7 @@ impl<'de> de::VariantAccess<'de> for VariantCapture<'_> {
         self.out.names = &[];
         Err(Stop)
     }
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        _v: V,
-    ) -> Result<V::Value, Stop> {
+    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], _v: V) -> Result<V::Value, Stop> {
         self.out.name = self.variant;
         self.out.names = fields;
         Err(Stop)
@@ -133,10 +115,7 @@ impl<'de> de::VariantAccess<'de> for VariantCapture<'_> {
 fn capture<T: DeserializeOwned>(mode: Mode) -> Captured {
     let mut out = Captured::default();
     // The result is always the `Stop` error by construction; only `out` matters.
-    let _ = T::deserialize(Capture {
-        out: &mut out,
-        mode,
-    });
+    let _ = T::deserialize(Capture { out: &mut out, mode });
     out
 }
 
@@ -194,10 +173,7 @@ mod tests {
 
     #[test]
     fn captures_enum_variants_and_their_fields() {
-        assert_eq!(
-            enum_variants::<Shape>(),
-            ("Shape", &["Dot", "Circle", "Pair"][..])
-        );
+        assert_eq!(enum_variants::<Shape>(), ("Shape", &["Dot", "Circle", "Pair"][..]));
         assert_eq!(variant_fields::<Shape>("Circle"), &["radius", "filled"]);
         assert!(variant_fields::<Shape>("Dot").is_empty());
         assert!(variant_fields::<Shape>("Pair").is_empty());

@@ -57,12 +57,7 @@ impl TraceHeader {
             topology: scenario.platform.name.clone(),
             strategy: strategy.as_str().to_string(),
             seed,
-            devices: scenario
-                .platform
-                .devices
-                .iter()
-                .map(|d| d.name.clone())
-                .collect(),
+            devices: scenario.platform.devices.iter().map(|d| d.name.clone()).collect(),
             containers: scenario.containers.iter().map(|c| c.name.clone()).collect(),
         }
     }
@@ -75,10 +70,7 @@ impl TraceHeader {
     }
 
     fn container(&self, id: u64) -> String {
-        match usize::try_from(id)
-            .ok()
-            .and_then(|i| self.containers.get(i))
-        {
+        match usize::try_from(id).ok().and_then(|i| self.containers.get(i)) {
             Some(n) => n.clone(),
             None => format!("container#{id}"),
         }
@@ -116,10 +108,7 @@ pub struct TraceWriter<W: Write> {
 impl TraceWriter<BufWriter<File>> {
     /// Creates (truncates) `path` and writes the header.
     pub fn create(path: &Path, header: &TraceHeader) -> io::Result<Self> {
-        TraceWriter::new(
-            BufWriter::with_capacity(1 << 16, File::create(path)?),
-            header,
-        )
+        TraceWriter::new(BufWriter::with_capacity(1 << 16, File::create(path)?), header)
     }
 }
 
@@ -138,13 +127,7 @@ impl<W: Write> TraceWriter<W> {
                 write_str(&mut out, s)?;
             }
         }
-        Ok(TraceWriter {
-            out,
-            last_cycle: 0,
-            count: 0,
-            error: None,
-            buf: [0; 64],
-        })
+        Ok(TraceWriter { out, last_cycle: 0, count: 0, error: None, buf: [0; 64] })
     }
 
     /// Writes the end marker and flushes; returns the number of events written.
@@ -172,14 +155,7 @@ impl<W: Write> Observer for TraceWriter<W> {
         let b = &mut self.buf;
         b[0] = rec.kind as u8;
         let mut n = 1;
-        for v in [
-            rec.cycle.wrapping_sub(self.last_cycle),
-            rec.a,
-            rec.b,
-            rec.c,
-            rec.outcome,
-            rec.cpu,
-        ] {
+        for v in [rec.cycle.wrapping_sub(self.last_cycle), rec.a, rec.b, rec.c, rec.outcome, rec.cpu] {
             n += put_varint(&mut b[n..], v);
         }
         self.last_cycle = rec.cycle;
@@ -191,8 +167,7 @@ impl<W: Write> Observer for TraceWriter<W> {
 }
 
 fn len_u32(n: usize) -> io::Result<u32> {
-    u32::try_from(n)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "trace: name or table too long"))
+    u32::try_from(n).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "trace: name or table too long"))
 }
 
 fn write_str<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
@@ -235,14 +210,7 @@ impl TraceReader<BufReader<File>> {
 impl<R: Read> TraceReader<R> {
     /// Reads the header from `input`.
     pub fn new(input: R) -> Result<Self, TraceError> {
-        let mut r = TraceReader {
-            input,
-            header: TraceHeader::default(),
-            last_cycle: 0,
-            count: 0,
-            offset: 0,
-            done: false,
-        };
+        let mut r = TraceReader { input, header: TraceHeader::default(), last_cycle: 0, count: 0, offset: 0, done: false };
         let mut magic = [0u8; 8];
         match r.exact(&mut magic) {
             Ok(()) if &magic == MAGIC => {}
@@ -286,25 +254,17 @@ impl<R: Read> TraceReader<R> {
         if k[0] == END {
             let n = self.varint()?;
             if n != self.count {
-                return Err(TraceError::Corrupt {
-                    offset: at,
-                    message: format!("end marker counts {n} events, {} were read", self.count),
-                });
+                return Err(TraceError::Corrupt { offset: at, message: format!("end marker counts {n} events, {} were read", self.count) });
             }
             let mut extra = [0u8; 1];
             if self.input.read(&mut extra)? != 0 {
-                return Err(TraceError::Corrupt {
-                    offset: self.offset,
-                    message: "bytes after the end marker".into(),
-                });
+                return Err(TraceError::Corrupt { offset: self.offset, message: "bytes after the end marker".into() });
             }
             self.done = true;
             return Ok(None);
         }
-        let kind = EventKind::from_u8(k[0]).ok_or_else(|| TraceError::Corrupt {
-            offset: at,
-            message: format!("unknown event kind {}", k[0]),
-        })?;
+        let kind =
+            EventKind::from_u8(k[0]).ok_or_else(|| TraceError::Corrupt { offset: at, message: format!("unknown event kind {}", k[0]) })?;
         let delta = self.varint()?;
         let cycle = self.last_cycle.wrapping_add(delta);
         let rec = EventRecord {
@@ -327,9 +287,7 @@ impl<R: Read> TraceReader<R> {
                 self.offset += buf.len() as u64;
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(TraceError::Truncated {
-                offset: self.offset,
-            }),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(TraceError::Truncated { offset: self.offset }),
             Err(e) => Err(e.into()),
         }
     }
@@ -349,10 +307,7 @@ impl<R: Read> TraceReader<R> {
                 return Ok(v);
             }
         }
-        Err(TraceError::Corrupt {
-            offset: start,
-            message: "varint longer than 64 bits".into(),
-        })
+        Err(TraceError::Corrupt { offset: start, message: "varint longer than 64 bits".into() })
     }
 
     fn u32(&mut self) -> Result<u32, TraceError> {
@@ -365,47 +320,27 @@ impl<R: Read> TraceReader<R> {
         let at = self.offset;
         let len = self.u32()?;
         if len > MAX_STRING {
-            return Err(TraceError::Corrupt {
-                offset: at,
-                message: format!("string of {len} bytes"),
-            });
+            return Err(TraceError::Corrupt { offset: at, message: format!("string of {len} bytes") });
         }
         let mut bytes = vec![0u8; len as usize];
         self.exact(&mut bytes)?;
-        String::from_utf8(bytes).map_err(|_| TraceError::Corrupt {
-            offset: at,
-            message: "string is not UTF-8".into(),
-        })
+        String::from_utf8(bytes).map_err(|_| TraceError::Corrupt { offset: at, message: "string is not UTF-8".into() })
     }
 
     fn table(&mut self) -> Result<Vec<String>, TraceError> {
         let at = self.offset;
         let n = self.u32()?;
         if n > MAX_NAMES {
-            return Err(TraceError::Corrupt {
-                offset: at,
-                message: format!("name table of {n} entries"),
-            });
+            return Err(TraceError::Corrupt { offset: at, message: format!("name table of {n} entries") });
         }
         (0..n).map(|_| self.string()).collect()
     }
 }
 
-const ERRNOS: [Errno; 7] = [
-    Errno::EINVAL,
-    Errno::EMEDIUMTYPE,
-    Errno::ENXIO,
-    Errno::ENODEV,
-    Errno::ENOMEM,
-    Errno::ENOSPC,
-    Errno::EBUSY,
-];
+const ERRNOS: [Errno; 7] = [Errno::EINVAL, Errno::EMEDIUMTYPE, Errno::ENXIO, Errno::ENODEV, Errno::ENOMEM, Errno::ENOSPC, Errno::EBUSY];
 
 fn errno_name(code: u64) -> String {
-    ERRNOS
-        .iter()
-        .find(|e| e.code() == code)
-        .map_or_else(|| format!("errno {code}"), |e| e.as_str().to_string())
+    ERRNOS.iter().find(|e| e.code() == code).map_or_else(|| format!("errno {code}"), |e| e.as_str().to_string())
 }
 
 /// One event, readably: kind, names from the header's tables, operands and decoded outcome
@@ -418,11 +353,7 @@ pub fn describe(rec: &EventRecord, h: &TraceHeader) -> String {
             } else {
                 format!("domain {}", rec.outcome.wrapping_sub(1))
             };
-            format!(
-                "attach {} to {}: {outcome}",
-                h.device(rec.a),
-                h.container(rec.b)
-            )
+            format!("attach {} to {}: {outcome}", h.device(rec.a), h.container(rec.b))
         }
         EventKind::Detach => {
             let outcome = match rec.outcome {
@@ -444,11 +375,7 @@ pub fn describe(rec: &EventRecord, h: &TraceHeader) -> String {
         EventKind::Dma => format!(
             "dma {} {} iova {:#x} bytes {}: latency {} faults {} stale {}",
             h.device(rec.a & 0xffff_ffff),
-            if rec.a >> 32 & 1 == 1 {
-                "write"
-            } else {
-                "read"
-            },
+            if rec.a >> 32 & 1 == 1 { "write" } else { "read" },
             rec.b,
             rec.c,
             rec.outcome & ((1 << 48) - 1),
@@ -459,11 +386,7 @@ pub fn describe(rec: &EventRecord, h: &TraceHeader) -> String {
             "flush timer {} generation {}: {}",
             h.container(rec.a),
             rec.b,
-            if rec.outcome == 1 {
-                "flushed"
-            } else {
-                "nothing to flush"
-            }
+            if rec.outcome == 1 { "flushed" } else { "nothing to flush" }
         ),
         EventKind::Fault => format!("injected fault #{} starts (operand {}, outcome {})", rec.b, rec.a, rec.outcome),
         EventKind::InvalidationDone => {
@@ -523,27 +446,11 @@ mod tests {
     }
 
     fn records() -> Vec<EventRecord> {
-        let r = |cycle, kind, a, b, c, outcome, cpu| EventRecord {
-            cycle,
-            kind,
-            a,
-            b,
-            c,
-            outcome,
-            cpu,
-        };
+        let r = |cycle, kind, a, b, c, outcome, cpu| EventRecord { cycle, kind, a, b, c, outcome, cpu };
         vec![
             r(0, EventKind::Attach, 0, 0, 0, 1, 7750),
             r(1000, EventKind::Map, 0, 0, 0x4000_0000, 1, 2100),
-            r(
-                1000,
-                EventKind::Dma,
-                1 << 32,
-                0x1000,
-                65536,
-                17 | 1 << 48,
-                0,
-            ),
+            r(1000, EventKind::Dma, 1 << 32, 0x1000, 65536, 17 | 1 << 48, 0),
             r(u64::MAX, EventKind::Flush, 0, u64::MAX, 0, 0, u64::MAX),
             r(5, EventKind::Attach, 0, 0, 0, 16 << 32, 0),
         ]
@@ -574,14 +481,8 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error_never_a_panic() {
-        assert!(matches!(
-            TraceReader::new(&b"Scenario("[..]),
-            Err(TraceError::NotATrace)
-        ));
-        assert!(matches!(
-            TraceReader::new(&b""[..]),
-            Err(TraceError::NotATrace)
-        ));
+        assert!(matches!(TraceReader::new(&b"Scenario("[..]), Err(TraceError::NotATrace)));
+        assert!(matches!(TraceReader::new(&b""[..]), Err(TraceError::NotATrace)));
         let bytes = encode();
         // Every truncation is an error, not a panic or a silent success.
         for cut in 0..bytes.len() {
@@ -596,10 +497,7 @@ mod tests {
         }
         let mut v = bytes.clone();
         v[8] = 9;
-        assert!(matches!(
-            TraceReader::new(&v[..]),
-            Err(TraceError::Version(9))
-        ));
+        assert!(matches!(TraceReader::new(&v[..]), Err(TraceError::Version(9))));
     }
 
     fn while_some<R: Read>(r: &mut TraceReader<R>) -> Result<(), TraceError> {
@@ -611,18 +509,9 @@ mod tests {
     fn describe_uses_names() {
         let h = header();
         let recs = records();
-        assert_eq!(
-            describe(&recs[0], &h),
-            "cycle 0 attach 0000:01:00.0 to vm0: domain 0 (cpu 7750)"
-        );
-        assert!(
-            describe(&recs[2], &h)
-                .contains("dma 0000:01:00.0 write iova 0x1000 bytes 65536: latency 17 faults 1")
-        );
+        assert_eq!(describe(&recs[0], &h), "cycle 0 attach 0000:01:00.0 to vm0: domain 0 (cpu 7750)");
+        assert!(describe(&recs[2], &h).contains("dma 0000:01:00.0 write iova 0x1000 bytes 65536: latency 17 faults 1"));
         assert!(describe(&recs[4], &h).contains("refused EBUSY"));
-        assert_eq!(
-            differing_fields(&recs[0], &recs[4]),
-            vec!["cycle", "outcome", "cpu"]
-        );
+        assert_eq!(differing_fields(&recs[0], &recs[4]), vec!["cycle", "outcome", "cpu"]);
     }
 }

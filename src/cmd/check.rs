@@ -51,11 +51,7 @@ enum Verdict {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("scenarios")]
-    } else {
-        args.paths.clone()
-    };
+    let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let scenarios = collect(&paths)?;
     if scenarios.is_empty() {
         return Err(format!("check: no scenario files found in {}", list(&paths)).into());
@@ -84,23 +80,13 @@ pub fn run(args: Args) -> CmdResult {
         let expected = golden::expected_path(path);
         let e = expected.display();
         match verdict {
-            Verdict::Pass {
-                runs,
-                tolerated: None,
-            } => {
+            Verdict::Pass { runs, tolerated: None } => {
                 ok += 1;
                 let _ = writeln!(out, "ok       {p} ({runs} {})", plural(runs));
             }
-            Verdict::Pass {
-                runs,
-                tolerated: Some(c),
-            } => {
+            Verdict::Pass { runs, tolerated: Some(c) } => {
                 ok += 1;
-                let _ = writeln!(
-                    out,
-                    "ok       {p} ({runs} {}; changes within tolerances)",
-                    plural(runs)
-                );
+                let _ = writeln!(out, "ok       {p} ({runs} {}; changes within tolerances)", plural(runs));
                 render_comparison(&mut out, &c);
             }
             Verdict::Fail(c) => {
@@ -110,24 +96,15 @@ pub fn run(args: Args) -> CmdResult {
             }
             Verdict::Missing => {
                 missing += 1;
-                let _ = writeln!(
-                    out,
-                    "MISSING  {p}: no expected file {e}; run `iommu-sim check --bless {p}` to create it"
-                );
+                let _ = writeln!(out, "MISSING  {p}: no expected file {e}; run `iommu-sim check --bless {p}` to create it");
             }
             Verdict::Blessed { created: true, .. } => {
                 let _ = writeln!(out, "created  {e}");
             }
-            Verdict::Blessed {
-                created: false,
-                changed: None,
-            } => {
+            Verdict::Blessed { created: false, changed: None } => {
                 let _ = writeln!(out, "same     {e}");
             }
-            Verdict::Blessed {
-                created: false,
-                changed: Some(what),
-            } => {
+            Verdict::Blessed { created: false, changed: Some(what) } => {
                 let _ = writeln!(out, "updated  {e}: {}", what.join("; "));
             }
             Verdict::Error(msg) => errors.push(msg),
@@ -136,15 +113,9 @@ pub fn run(args: Args) -> CmdResult {
     print!("{out}");
     let total = scenarios.len();
     if args.bless {
-        println!(
-            "check --bless: {total} scenario(s), {} not blessed (errors)",
-            errors.len()
-        );
+        println!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len());
     } else {
-        println!(
-            "check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)",
-            errors.len()
-        );
+        println!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len());
     }
     if !errors.is_empty() {
         // Exit 2 takes precedence: every unreadable input is listed, the last by `main`.
@@ -154,11 +125,7 @@ pub fn run(args: Args) -> CmdResult {
         }
         return Err(last.into());
     }
-    Ok(if failed + missing == 0 {
-        Outcome::Success
-    } else {
-        Outcome::Mismatch
-    })
+    Ok(if failed + missing == 0 { Outcome::Success } else { Outcome::Mismatch })
 }
 
 fn plural(n: usize) -> &'static str {
@@ -166,11 +133,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn list(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// Files as given, folders expanded to their `*.ron` scenarios; sorted, without duplicates.
@@ -178,16 +141,10 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let entries = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?;
+            let entries = std::fs::read_dir(p).map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?;
             for entry in entries {
-                let path = entry
-                    .map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?
-                    .path();
-                if path.is_file()
-                    && path.extension().is_some_and(|x| x == "ron")
-                    && !is_topology(&path)
-                {
+                let path = entry.map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?.path();
+                if path.is_file() && path.extension().is_some_and(|x| x == "ron") && !is_topology(&path) {
                     out.push(path);
                 }
             }
@@ -222,8 +179,7 @@ fn is_topology(path: &Path) -> bool {
             break;
         }
     }
-    s.strip_prefix("Topology")
-        .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
@@ -238,10 +194,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
         let text = actual.render();
         let old = std::fs::read_to_string(&exp_path).ok();
         if old.as_deref() == Some(text.as_str()) {
-            return Verdict::Blessed {
-                created: false,
-                changed: None,
-            };
+            return Verdict::Blessed { created: false, changed: None };
         }
         if let Err(e) = std::fs::write(&exp_path, &text) {
             return Verdict::Error(format!("{}: cannot write: {e}", exp_path.display()));
@@ -250,10 +203,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
             Ok(prev) => describe_changes(&golden::compare(&prev, &actual, Mode::Exact)),
             Err(_) => vec!["the old file did not parse".to_string()],
         });
-        return Verdict::Blessed {
-            created: changed.is_none(),
-            changed,
-        };
+        return Verdict::Blessed { created: changed.is_none(), changed };
     }
     if !exp_path.exists() {
         return Verdict::Missing;
@@ -262,42 +212,23 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
         Ok(e) => e,
         Err(e) => return Verdict::Error(e.to_string()),
     };
-    let mode = if tolerant {
-        Mode::Tolerant(&scenario.tolerances)
-    } else {
-        Mode::Exact
-    };
+    let mode = if tolerant { Mode::Tolerant(&scenario.tolerances) } else { Mode::Exact };
     let c = golden::compare(&expected, &actual, mode);
     if !c.passed() {
         Verdict::Fail(c)
     } else if c.identical() {
-        Verdict::Pass {
-            runs: results.runs.len(),
-            tolerated: None,
-        }
+        Verdict::Pass { runs: results.runs.len(), tolerated: None }
     } else {
-        Verdict::Pass {
-            runs: results.runs.len(),
-            tolerated: Some(c),
-        }
+        Verdict::Pass { runs: results.runs.len(), tolerated: Some(c) }
     }
 }
 
 /// One phrase per changed strategy, for `--bless` ("per-group: digest, 3 lines").
 fn describe_changes(c: &Comparison) -> Vec<String> {
-    let mut out: Vec<String> = c
-        .header
-        .iter()
-        .map(|(k, a, b)| format!("{k} {a} → {b}"))
-        .collect();
+    let mut out: Vec<String> = c.header.iter().map(|(k, a, b)| format!("{k} {a} → {b}")).collect();
     for r in &c.runs {
         out.push(match r {
-            RunDiff::Changed {
-                strategy,
-                digest,
-                lines,
-                ..
-            } => {
+            RunDiff::Changed { strategy, digest, lines, .. } => {
                 let d = if digest.is_some() { "digest, " } else { "" };
                 format!("{strategy}: {d}{} line(s)", lines.len())
             }
@@ -322,20 +253,9 @@ fn render_line(out: &mut String, width: usize, l: &LineDiff) {
         _ => "line added or removed".to_string(),
     };
     if let Some(t) = l.tolerance {
-        let _ = write!(
-            note,
-            ", {} {}",
-            if l.ok { "within" } else { "outside" },
-            permille(t)
-        );
+        let _ = write!(note, ", {} {}", if l.ok { "within" } else { "outside" }, permille(t));
     }
-    let _ = writeln!(
-        out,
-        "    {:<width$}  {} → {} ({note})",
-        l.key,
-        value(l.old),
-        value(l.new)
-    );
+    let _ = writeln!(out, "    {:<width$}  {} → {} ({note})", l.key, value(l.old), value(l.new));
 }
 
 fn render_comparison(out: &mut String, c: &Comparison) {
@@ -344,25 +264,11 @@ fn render_comparison(out: &mut String, c: &Comparison) {
     }
     for r in &c.runs {
         match r {
-            RunDiff::Changed {
-                strategy,
-                digest,
-                digest_excused,
-                lines,
-            } => {
+            RunDiff::Changed { strategy, digest, digest_excused, lines } => {
                 let _ = writeln!(out, "  [{strategy}]");
-                let width = lines
-                    .iter()
-                    .map(|l| l.key.len())
-                    .max()
-                    .unwrap_or(0)
-                    .max("digest".len());
+                let width = lines.iter().map(|l| l.key.len()).max().unwrap_or(0).max("digest".len());
                 if let Some((a, b)) = digest {
-                    let note = if *digest_excused {
-                        " (excused: every moved line is within tolerance)"
-                    } else {
-                        ""
-                    };
+                    let note = if *digest_excused { " (excused: every moved line is within tolerance)" } else { "" };
                     let _ = writeln!(out, "    {:<width$}  {a} → {b}{note}", "digest");
                 }
                 for l in lines {
@@ -370,10 +276,7 @@ fn render_comparison(out: &mut String, c: &Comparison) {
                 }
             }
             RunDiff::NotRun { strategy } => {
-                let _ = writeln!(
-                    out,
-                    "  [{strategy}] is in the expected file but the scenario no longer runs it"
-                );
+                let _ = writeln!(out, "  [{strategy}] is in the expected file but the scenario no longer runs it");
             }
             RunDiff::NotExpected { strategy } => {
                 let _ = writeln!(out, "  [{strategy}] runs but is not in the expected file");
@@ -391,11 +294,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("iommu-sim-check-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cases = [
-            (
-                "a.ron",
-                "// c\n#![enable(implicit_some)]\n/* x */ Topology(name: \"t\")",
-                true,
-            ),
+            ("a.ron", "// c\n#![enable(implicit_some)]\n/* x */ Topology(name: \"t\")", true),
             ("b.ron", "Scenario(name: \"s\")", false),
             ("c.ron", "TopologyX()", false),
             ("d.ron", "(name: \"s\", topology: \"t.ron\")", false),

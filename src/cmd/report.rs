@@ -22,38 +22,19 @@ pub struct Args {
 /// Reads one results file, naming the file in any error (exit 2).
 pub fn load(path: &Path) -> Result<Results, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let results: Results = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}: not valid results JSON (line {}, column {}): {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let results: Results = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not valid results JSON (line {}, column {}): {e}", path.display(), e.line(), e.column()))?;
     Ok(results)
 }
 
 /// The label of an input: its file name, made unique by the full path when two collide.
 fn labels(paths: &[PathBuf]) -> Vec<String> {
-    let short: Vec<String> = paths
-        .iter()
-        .map(|p| {
-            p.file_name().map_or_else(
-                || p.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
+    let short: Vec<String> =
+        paths.iter().map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())).collect();
     short
         .iter()
         .zip(paths)
-        .map(|(s, p)| {
-            if short.iter().filter(|x| *x == s).count() > 1 {
-                p.display().to_string()
-            } else {
-                s.clone()
-            }
-        })
+        .map(|(s, p)| if short.iter().filter(|x| *x == s).count() > 1 { p.display().to_string() } else { s.clone() })
         .collect()
 }
 

@@ -56,9 +56,7 @@ pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf
     if !several {
         return file.to_path_buf();
     }
-    let stem = file
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let name = match file.extension() {
         Some(ext) => format!("{stem}.{strategy}.{}", ext.to_string_lossy()),
         None => format!("{stem}.{strategy}"),
@@ -68,12 +66,7 @@ pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf
 
 /// Like `runner::run_all`, with a trace writer observing each run (strategies still run in
 /// parallel; each writes its own file). Results come back in strategy order.
-fn run_traced(
-    scenario: &Scenario,
-    strategies: &[StrategyName],
-    seed: u64,
-    file: &Path,
-) -> Result<Results, Box<dyn std::error::Error>> {
+fn run_traced(scenario: &Scenario, strategies: &[StrategyName], seed: u64, file: &Path) -> Result<Results, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let several = strategies.len() > 1;
     let runs = strategies
@@ -81,9 +74,7 @@ fn run_traced(
         .map(|&name| -> Result<RunResult, String> {
             let path = trace_path(file, name, several);
             let fail = |e: std::io::Error| format!("{}: cannot write trace: {e}", path.display());
-            let mut writer =
-                TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed))
-                    .map_err(fail)?;
+            let mut writer = TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed)).map_err(fail)?;
             let run = sim_core::sim::run(scenario, name, seed, Some(&mut writer));
             writer.finish().map_err(fail)?;
             Ok(run)

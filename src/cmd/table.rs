@@ -21,16 +21,10 @@ pub fn render(results: &Results) -> String {
             Better::Neither => None,
         };
         let all_equal = values.windows(2).all(|w| w[0] == w[1]);
-        cells.push(
-            values
-                .iter()
-                .map(|&v| if !all_equal && best == Some(v) { format!("*{v}") } else { v.to_string() })
-                .collect(),
-        );
+        cells.push(values.iter().map(|&v| if !all_equal && best == Some(v) { format!("*{v}") } else { v.to_string() }).collect());
     }
-    let widths: Vec<usize> = (0..names.len())
-        .map(|c| cells.iter().map(|row| row[c].len()).max().unwrap_or(0).max(names[c].len()))
-        .collect();
+    let widths: Vec<usize> =
+        (0..names.len()).map(|c| cells.iter().map(|row| row[c].len()).max().unwrap_or(0).max(names[c].len())).collect();
     let _ = write!(out, "{:<metric_w$}", "metric");
     for (n, w) in names.iter().zip(&widths) {
         let _ = write!(out, "  {n:>w$}");

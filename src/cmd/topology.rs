@@ -20,11 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CmdResult {
     let platform = Platform::load(&args.file)?;
-    let out = if args.json {
-        report::json_pretty(&platform) + "\n"
-    } else {
-        report::text(&platform)
-    };
+    let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
     // `print!` would panic on a closed pipe (`iommu-sim topology f | head`); a reader that
     // stopped early is not an error.
     match std::io::stdout().lock().write_all(out.as_bytes()) {

@@ -27,19 +27,12 @@ fn open(path: &Path) -> Result<TraceReader<std::io::BufReader<std::fs::File>>, S
     TraceReader::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn next<R: std::io::Read>(
-    r: &mut TraceReader<R>,
-    path: &Path,
-) -> Result<Option<EventRecord>, String> {
-    r.next_event()
-        .map_err(|e: TraceError| format!("{}: {e}", path.display()))
+fn next<R: std::io::Read>(r: &mut TraceReader<R>, path: &Path) -> Result<Option<EventRecord>, String> {
+    r.next_event().map_err(|e: TraceError| format!("{}: {e}", path.display()))
 }
 
 fn summary(h: &TraceHeader) -> String {
-    format!(
-        "scenario {}, topology {}, strategy {}, seed {}",
-        h.scenario, h.topology, h.strategy, h.seed
-    )
+    format!("scenario {}, topology {}, strategy {}, seed {}", h.scenario, h.topology, h.strategy, h.seed)
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -61,9 +54,7 @@ pub fn run(args: Args) -> CmdResult {
         }
     }
     if ha.devices != hb.devices || ha.containers != hb.containers {
-        println!(
-            "header: device or container name tables differ (each side is decoded with its own)"
-        );
+        println!("header: device or container name tables differ (each side is decoded with its own)");
         differs = true;
     }
 
@@ -83,9 +74,7 @@ pub fn run(args: Args) -> CmdResult {
             index += 1;
             continue;
         }
-        println!(
-            "first difference at event #{index} (events are numbered from 0; {index} identical before it):"
-        );
+        println!("first difference at event #{index} (events are numbered from 0; {index} identical before it):");
         for (i, e) in &context {
             println!("    #{i} {}", describe(e, &ha));
         }

@@ -29,13 +29,7 @@ impl Frame {
     /// the charts legible when a phone scales the viewBox down).
     fn new(max: u64, unit: Unit) -> Frame {
         let (step, top) = unit.ticks(max);
-        Frame {
-            x0: 10,
-            x1: W - 58,
-            top,
-            step,
-            unit,
-        }
+        Frame { x0: 10, x1: W - 58, top, step, unit }
     }
 
     /// x of value `v`.
@@ -64,17 +58,8 @@ impl Frame {
 
 /// One bar per row, split into `series.len()` stacked components (`values[row][series]`);
 /// the row total is written at the bar's end.
-pub fn stacked(
-    title: &str,
-    rows: &[String],
-    series: &[Series],
-    values: &[Vec<u64>],
-    unit: Unit,
-) -> String {
-    let totals: Vec<u64> = values
-        .iter()
-        .map(|r| r.iter().fold(0u64, |a, &b| a.saturating_add(b)))
-        .collect();
+pub fn stacked(title: &str, rows: &[String], series: &[Series], values: &[Vec<u64>], unit: Unit) -> String {
+    let totals: Vec<u64> = values.iter().map(|r| r.iter().fold(0u64, |a, &b| a.saturating_add(b))).collect();
     let frame = Frame::new(totals.iter().copied().max().unwrap_or(0), unit);
     const LABEL: i64 = 15;
     const BAR: i64 = 16;
@@ -101,33 +86,15 @@ pub fn stacked(
                 svg.rect(a, y, (b - a).max(1), BAR, ser.colour, "bar", &tip);
             }
         }
-        svg.text(
-            frame.x(cum) + 5,
-            y + BAR / 2 + 4,
-            "start",
-            "value",
-            &unit.label(cum),
-        );
+        svg.text(frame.x(cum) + 5, y + BAR / 2 + 4, "start", "value", &unit.label(cum));
     }
     svg.finish()
 }
 
 /// A band per group with one bar per series (`values[group][series]`, `None` = not
 /// applicable, written as "n/a").
-pub fn grouped(
-    title: &str,
-    groups: &[String],
-    series: &[Series],
-    values: &[Vec<Option<u64>>],
-    unit: Unit,
-) -> String {
-    let max = values
-        .iter()
-        .flatten()
-        .flatten()
-        .copied()
-        .max()
-        .unwrap_or(0);
+pub fn grouped(title: &str, groups: &[String], series: &[Series], values: &[Vec<Option<u64>>], unit: Unit) -> String {
+    let max = values.iter().flatten().flatten().copied().max().unwrap_or(0);
     let frame = Frame::new(max, unit);
     let bar: i64 = if series.len() > 4 { 12 } else { 14 };
     const GAP: i64 = 2;
@@ -145,13 +112,7 @@ pub fn grouped(
     for (g, group) in groups.iter().enumerate() {
         let gy = plot_top + band * g as i64 + GROUP_GAP / 2;
         if g > 0 {
-            svg.line(
-                frame.x0,
-                gy - GROUP_GAP / 2,
-                frame.x1,
-                gy - GROUP_GAP / 2,
-                "separator",
-            );
+            svg.line(frame.x0, gy - GROUP_GAP / 2, frame.x1, gy - GROUP_GAP / 2, "separator");
         }
         svg.text(frame.x0, gy + LABEL - 5, "start", "label", group);
         for (s, ser) in series.iter().enumerate() {
@@ -160,15 +121,7 @@ pub fn grouped(
                 Some(v) => {
                     let tip = format!("{group} · {}: {}", ser.name, unit.exact(v));
                     let x = frame.x(v);
-                    svg.rect(
-                        frame.x0,
-                        y,
-                        (x - frame.x0).max(1),
-                        bar,
-                        ser.colour,
-                        "bar",
-                        &tip,
-                    );
+                    svg.rect(frame.x0, y, (x - frame.x0).max(1), bar, ser.colour, "bar", &tip);
                     svg.text(x + 4, y + bar - 3, "start", "value small", &unit.label(v));
                 }
                 None => svg.text(frame.x0 + 4, y + bar - 3, "start", "value small na", "n/a"),
@@ -183,25 +136,13 @@ mod tests {
     use super::*;
 
     fn series(n: usize) -> Vec<Series> {
-        (0..n)
-            .map(|i| Series {
-                name: format!("s{i}"),
-                colour: super::super::series_colour(i),
-                dash: "",
-            })
-            .collect()
+        (0..n).map(|i| Series { name: format!("s{i}"), colour: super::super::series_colour(i), dash: "" }).collect()
     }
 
     #[test]
     fn stacked_draws_a_rect_per_nonzero_component() {
         let rows = vec!["a".to_string(), "b".to_string()];
-        let svg = stacked(
-            "t",
-            &rows,
-            &series(3),
-            &[vec![1, 2, 3], vec![0, 5, 0]],
-            Unit::Cycles,
-        );
+        let svg = stacked("t", &rows, &series(3), &[vec![1, 2, 3], vec![0, 5, 0]], Unit::Cycles);
         assert_eq!(svg.matches("class=\"bar\"").count(), 4);
         assert!(svg.starts_with("<svg class=\"chart bars stacked\""));
         assert!(svg.contains(">6<"), "axis reaches the largest total: {svg}");
@@ -210,38 +151,17 @@ mod tests {
     #[test]
     fn grouped_marks_missing_values() {
         let groups = vec!["g".to_string()];
-        let svg = grouped(
-            "t",
-            &groups,
-            &series(2),
-            &[vec![Some(500), None]],
-            Unit::Permille,
-        );
+        let svg = grouped("t", &groups, &series(2), &[vec![Some(500), None]], Unit::Permille);
         assert!(svg.contains("n/a"));
         assert!(svg.contains("50.0\u{a0}%"));
-        assert_eq!(
-            svg,
-            grouped(
-                "t",
-                &groups,
-                &series(2),
-                &[vec![Some(500), None]],
-                Unit::Permille
-            )
-        );
+        assert_eq!(svg, grouped("t", &groups, &series(2), &[vec![Some(500), None]], Unit::Permille));
     }
 
     #[test]
     fn empty_and_huge_inputs_do_not_panic() {
         let _ = stacked("t", &[], &[], &[], Unit::Count);
         let rows = vec!["x".to_string()];
-        let _ = stacked(
-            "t",
-            &rows,
-            &series(2),
-            &[vec![u64::MAX, u64::MAX]],
-            Unit::Count,
-        );
+        let _ = stacked("t", &rows, &series(2), &[vec![u64::MAX, u64::MAX]], Unit::Count);
         let _ = grouped("t", &rows, &series(1), &[vec![Some(u64::MAX)]], Unit::Bytes);
     }
 }

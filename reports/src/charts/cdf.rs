@@ -26,12 +26,7 @@ fn pow10_label(v: u64) -> String {
 
 /// Renders the CDF chart. Curves with no samples are listed in the legend only.
 pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
-    let max_ub = curves
-        .iter()
-        .flat_map(|c| c.buckets.iter().map(|b| b.0))
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let max_ub = curves.iter().flat_map(|c| c.buckets.iter().map(|b| b.0)).max().unwrap_or(1).max(1);
     let mut hi = 10u64;
     while hi < max_ub {
         match hi.checked_mul(10) {
@@ -45,21 +40,13 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
     let (x0, x1) = (44i64, W - 14);
     let log_hi = fmt::log2_fixed(hi).max(1);
     // 8 px inside the axis so a jump at 1 cycle does not hide behind it.
-    let x_of = |v: u64| {
-        x0 + 8
-            + (u128::from(fmt::log2_fixed(v)) * (x1 - x0 - 8) as u128 / u128::from(log_hi)) as i64
-    };
+    let x_of = |v: u64| x0 + 8 + (u128::from(fmt::log2_fixed(v)) * (x1 - x0 - 8) as u128 / u128::from(log_hi)) as i64;
 
-    let items: Vec<(String, &str)> = curves
-        .iter()
-        .map(|c| (c.series.name.clone(), c.series.colour))
-        .collect();
+    let items: Vec<(String, &str)> = curves.iter().map(|c| (c.series.name.clone(), c.series.colour)).collect();
     let mut probe = Svg::new("", 0, 0, "");
     let y0 = probe.legend(10, 6, W, &items) + 8;
     let y1 = y0 + PLOT_H;
-    let y_of = |cum: u64, total: u64| {
-        y1 - (u128::from(cum) * PLOT_H as u128 / u128::from(total.max(1))) as i64
-    };
+    let y_of = |cum: u64, total: u64| y1 - (u128::from(cum) * PLOT_H as u128 / u128::from(total.max(1))) as i64;
     let h = y1 + 40;
 
     let mut svg = Svg::new("cdf", W, h, title);
@@ -79,13 +66,7 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
         let x = x_of(p);
         svg.line(x, y0, x, y1, "gridline");
         let anchor = if p >= hi { "end" } else { "middle" };
-        svg.text(
-            if p >= hi { x + 4 } else { x },
-            y1 + 15,
-            anchor,
-            "tick",
-            &pow10_label(p),
-        );
+        svg.text(if p >= hi { x + 4 } else { x }, y1 + 15, anchor, "tick", &pow10_label(p));
         if p >= hi {
             break;
         }
@@ -95,13 +76,7 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
         }
     }
     let caption = "cycles per translation (log scale)";
-    svg.text(
-        (x0 + x1) / 2 - text_width(caption, 12) / 2,
-        y1 + 32,
-        "start",
-        "axis-title",
-        caption,
-    );
+    svg.text((x0 + x1) / 2 - text_width(caption, 12) / 2, y1 + 32, "start", "axis-title", caption);
     svg.end_group();
 
     for c in curves {
@@ -119,13 +94,7 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
         let _ = write!(d, "H{x1}");
         let p50 = percentile(c.buckets, total, 500);
         let p99 = percentile(c.buckets, total, 990);
-        let tip = format!(
-            "{}: {} translations, p50 ≤ {} cycles, p99 ≤ {} cycles",
-            c.series.name,
-            fmt::thousands(total),
-            p50,
-            p99
-        );
+        let tip = format!("{}: {} translations, p50 ≤ {} cycles, p99 ≤ {} cycles", c.series.name, fmt::thousands(total), p50, p99);
         svg.path(&d, c.series.colour, c.series.dash, "line", &tip);
     }
     svg.finish()
@@ -152,43 +121,19 @@ mod tests {
     fn draws_one_path_per_nonempty_curve() {
         let a = [(1, 90), (100, 9), (5000, 1)];
         let curves = [
-            Curve {
-                series: Series {
-                    name: "a".into(),
-                    colour: "#000",
-                    dash: "",
-                },
-                buckets: &a,
-            },
-            Curve {
-                series: Series {
-                    name: "b".into(),
-                    colour: "#111",
-                    dash: "",
-                },
-                buckets: &[],
-            },
+            Curve { series: Series { name: "a".into(), colour: "#000", dash: "" }, buckets: &a },
+            Curve { series: Series { name: "b".into(), colour: "#111", dash: "" }, buckets: &[] },
         ];
         let svg = chart("t", &curves);
         assert_eq!(svg.matches("class=\"line\"").count(), 1);
-        assert!(
-            svg.contains(">10k<"),
-            "axis reaches the next power of ten: {svg}"
-        );
+        assert!(svg.contains(">10k<"), "axis reaches the next power of ten: {svg}");
         assert!(svg.contains("p50 ≤ 1 cycles, p99 ≤ 100 cycles"));
     }
 
     #[test]
     fn extreme_buckets_do_not_panic() {
         let a = [(0, 1), (u64::MAX, u64::MAX)];
-        let curves = [Curve {
-            series: Series {
-                name: "a".into(),
-                colour: "#000",
-                dash: "",
-            },
-            buckets: &a,
-        }];
+        let curves = [Curve { series: Series { name: "a".into(), colour: "#000", dash: "" }, buckets: &a }];
         let _ = chart("t", &curves);
         let _ = chart("t", &[]);
     }

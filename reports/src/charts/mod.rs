@@ -15,10 +15,8 @@ use crate::fmt;
 
 /// Colours of series keyed by strategy (or input × strategy) position: Tableau 10, chosen for
 /// being distinguishable with the common colour-vision deficiencies.
-pub const SERIES: [&str; 10] = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
-];
+pub const SERIES: [&str; 10] =
+    ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /// The colour of series `i` (cycles through [`SERIES`]).
 pub fn series_colour(i: usize) -> &'static str {
@@ -80,11 +78,7 @@ impl Unit {
         } else {
             let mut pow = 1u64;
             loop {
-                if let Some(s) = [1u64, 2, 5]
-                    .iter()
-                    .filter_map(|m| m.checked_mul(pow))
-                    .find(|&s| s >= target)
-                {
+                if let Some(s) = [1u64, 2, 5].iter().filter_map(|m| m.checked_mul(pow)).find(|&s| s >= target) {
                     break s;
                 }
                 match pow.checked_mul(10) {
@@ -142,9 +136,7 @@ pub fn wrap(s: &str, avail: i64, font_px: i64) -> Vec<String> {
 /// `colour` (`#rrggbb`) mixed with white, keeping `keep` per-cent of the colour: a light fill
 /// that dark text stays readable on. Anything else is returned unchanged.
 pub fn tint(colour: &str, keep: u32) -> String {
-    let hex = colour
-        .strip_prefix('#')
-        .filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    let hex = colour.strip_prefix('#').filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
     let Some(hex) = hex else {
         return colour.to_string();
     };
@@ -179,12 +171,7 @@ impl Svg {
     /// hover tooltip (`<title>` child) when not empty.
     #[allow(clippy::too_many_arguments)]
     pub fn rect(&mut self, x: i64, y: i64, w: i64, h: i64, fill: &str, class: &str, tip: &str) {
-        let _ = write!(
-            self.buf,
-            "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\"",
-            w.max(0),
-            h.max(0)
-        );
+        let _ = write!(self.buf, "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\"", w.max(0), h.max(0));
         if !fill.is_empty() {
             let _ = write!(self.buf, " fill=\"{}\"", esc(fill));
         }
@@ -200,17 +187,7 @@ impl Svg {
 
     /// A rounded rectangle with a radius (nodes of the platform diagram).
     #[allow(clippy::too_many_arguments)]
-    pub fn round_rect(
-        &mut self,
-        x: i64,
-        y: i64,
-        w: i64,
-        h: i64,
-        r: i64,
-        fill: &str,
-        class: &str,
-        tip: &str,
-    ) {
+    pub fn round_rect(&mut self, x: i64, y: i64, w: i64, h: i64, r: i64, fill: &str, class: &str, tip: &str) {
         let _ = write!(
             self.buf,
             "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"{r}\" fill=\"{}\" class=\"{}\"",
@@ -228,11 +205,7 @@ impl Svg {
 
     /// A line segment with a CSS class.
     pub fn line(&mut self, x1: i64, y1: i64, x2: i64, y2: i64, class: &str) {
-        let _ = write!(
-            self.buf,
-            "<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" class=\"{}\"/>",
-            esc(class)
-        );
+        let _ = write!(self.buf, "<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" class=\"{}\"/>", esc(class));
     }
 
     /// A path (`d` built by the caller from integers) with stroke colour, dash and class.
@@ -253,13 +226,7 @@ impl Svg {
 
     /// Text at `(x, y)` (baseline) with anchor `start|middle|end` and a CSS class.
     pub fn text(&mut self, x: i64, y: i64, anchor: &str, class: &str, s: &str) {
-        let _ = write!(
-            self.buf,
-            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"{}\" class=\"{}\">{}</text>",
-            esc(anchor),
-            esc(class),
-            esc(s)
-        );
+        let _ = write!(self.buf, "<text x=\"{x}\" y=\"{y}\" text-anchor=\"{}\" class=\"{}\">{}</text>", esc(anchor), esc(class), esc(s));
     }
 
     /// Opens a `<g>` with a class (closed with [`Svg::end_group`]).
@@ -341,9 +308,6 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     }
 }

@@ -54,45 +54,23 @@ fn acs_applies(kind: &str) -> bool {
 /// The colour of a domain: its rank among the serials of this run picks the palette entry.
 pub fn domain_colours(domains: &BTreeMap<String, Option<u64>>) -> BTreeMap<u64, &'static str> {
     let serials: std::collections::BTreeSet<u64> = domains.values().flatten().copied().collect();
-    serials
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| (s, series_colour(i)))
-        .collect()
+    serials.into_iter().enumerate().map(|(i, s)| (s, series_colour(i))).collect()
 }
 
 /// Draws the platform. `domains` maps device id → the domain serial it ended in (`None` = no
 /// domain); devices missing from the map are drawn neutral. `title` is the accessible name.
-pub fn diagram(
-    title: &str,
-    p: &PlatformSummary,
-    domains: &BTreeMap<String, Option<u64>>,
-) -> String {
+pub fn diagram(title: &str, p: &PlatformSummary, domains: &BTreeMap<String, Option<u64>>) -> String {
     let mut nodes: Vec<Node> = Vec::new();
     let new_node = |nodes: &mut Vec<Node>, kind, depth| {
-        nodes.push(Node {
-            kind,
-            depth,
-            children: Vec::new(),
-            y: 0,
-        });
+        nodes.push(Node { kind, depth, children: Vec::new(), y: 0 });
         nodes.len() - 1
     };
     // Children lists in input order.
-    let bus_index: BTreeMap<&str, usize> = p
-        .buses
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.id.as_str(), i))
-        .collect();
+    let bus_index: BTreeMap<&str, usize> = p.buses.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
     let mut child_buses: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut roots: Vec<usize> = Vec::new();
     for (i, b) in p.buses.iter().enumerate() {
-        match b
-            .parent
-            .as_deref()
-            .filter(|par| bus_index.contains_key(par))
-        {
+        match b.parent.as_deref().filter(|par| bus_index.contains_key(par)) {
             Some(par) => child_buses.entry(par).or_default().push(i),
             None => roots.push(i),
         }
@@ -101,12 +79,7 @@ pub fn diagram(
     for (i, d) in p.devices.iter().enumerate() {
         bus_devices.entry(d.parent.as_str()).or_default().push(i);
     }
-    let iommu_index: BTreeMap<&str, usize> = p
-        .iommus
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.id.as_str(), i))
-        .collect();
+    let iommu_index: BTreeMap<&str, usize> = p.iommus.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
 
     let mut top: Vec<usize> = Vec::new();
     let mut iommu_nodes: Vec<usize> = Vec::new();
@@ -145,13 +118,7 @@ pub fn diagram(
                 nodes[n].children.push(dn);
             }
             // Push in reverse so children come out in input order.
-            for &c in child_buses
-                .get(id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .iter()
-                .rev()
-            {
+            for &c in child_buses.get(id).map(Vec::as_slice).unwrap_or(&[]).iter().rev() {
                 stack.push((n, c));
             }
         }
@@ -174,12 +141,7 @@ pub fn diagram(
     // Bus children were pushed before the devices of deeper buses; order each node's children
     // as: devices first (in input order), then buses (in input order) - the stack gives the
     // latter in input order already.
-    let max_bus_depth = nodes
-        .iter()
-        .filter(|n| matches!(n.kind, Kind::Bus(_)))
-        .map(|n| n.depth)
-        .max()
-        .unwrap_or(0);
+    let max_bus_depth = nodes.iter().filter(|n| matches!(n.kind, Kind::Bus(_))).map(|n| n.depth).max().unwrap_or(0);
     let dev_depth = max_bus_depth + 1;
     for n in nodes.iter_mut() {
         if matches!(n.kind, Kind::Device(_)) {
@@ -227,32 +189,19 @@ pub fn diagram(
 
     // Legend (domain colours, no domain, group outline) on top.
     let colours = domain_colours(domains);
-    let mut items: Vec<(String, &str)> = colours
-        .iter()
-        .map(|(s, c)| (format!("domain {s}"), *c))
-        .collect();
+    let mut items: Vec<(String, &str)> = colours.iter().map(|(s, c)| (format!("domain {s}"), *c)).collect();
     if domains.values().any(Option::is_none) {
         items.push(("no domain".to_string(), "#ffffff"));
     }
     let width = col_x[dev_depth] + col_w[dev_depth] + GROUP_LABEL_W + 8;
     let mut probe = Svg::new("", 0, 0, "");
-    let legend_bottom = if items.is_empty() {
-        6
-    } else {
-        probe.legend(8, 6, width, &items)
-    };
+    let legend_bottom = if items.is_empty() { 6 } else { probe.legend(8, 6, width, &items) };
     let y_start = legend_bottom + 10;
 
     // Rows: one per leaf, in depth-first order.
     let mut next_row = 0i64;
     let mut order: Vec<usize> = Vec::new();
-    fn assign(
-        nodes: &mut Vec<Node>,
-        n: usize,
-        next_row: &mut i64,
-        order: &mut Vec<usize>,
-        y_start: i64,
-    ) {
+    fn assign(nodes: &mut Vec<Node>, n: usize, next_row: &mut i64, order: &mut Vec<usize>, y_start: i64) {
         order.push(n);
         let children = nodes[n].children.clone();
         if children.is_empty() {
@@ -293,28 +242,9 @@ pub fn diagram(
             j += 1;
         }
         let (ya, yb) = (dev_rows[i].0 - 4, dev_rows[j].0 + NODE_H + 4);
-        let members = p
-            .groups
-            .get(dev_rows[i].1 as usize)
-            .map(|g| g.join(", "))
-            .unwrap_or_default();
-        svg.round_rect(
-            gx,
-            ya,
-            gw,
-            yb - ya,
-            6,
-            "none",
-            "group-outline",
-            &format!("IOMMU group {}: {members}", dev_rows[i].1),
-        );
-        svg.text(
-            gx + gw - 6,
-            (ya + yb) / 2 + 4,
-            "end",
-            "group-label",
-            &format!("group {}", dev_rows[i].1),
-        );
+        let members = p.groups.get(dev_rows[i].1 as usize).map(|g| g.join(", ")).unwrap_or_default();
+        svg.round_rect(gx, ya, gw, yb - ya, 6, "none", "group-outline", &format!("IOMMU group {}: {members}", dev_rows[i].1));
+        svg.text(gx + gw - 6, (ya + yb) / 2 + 4, "end", "group-label", &format!("group {}", dev_rows[i].1));
         i = j + 1;
     }
     svg.end_group();
@@ -326,11 +256,7 @@ pub fn diagram(
             let cx = col_x[nodes[c].depth];
             let cy = nodes[c].y + NODE_H / 2;
             let mid = cx - COL_GAP / 2;
-            let d = if py == cy {
-                format!("M{px} {py}H{cx}")
-            } else {
-                format!("M{px} {py}H{mid}V{cy}H{cx}")
-            };
+            let d = if py == cy { format!("M{px} {py}H{cx}") } else { format!("M{px} {py}H{mid}V{cy}H{cx}") };
             svg.path(&d, "", "", "edge", "");
         }
     }
@@ -341,43 +267,21 @@ pub fn diagram(
         let (x, y, w) = (col_x[node.depth], node.y, col_w[node.depth]);
         let (name, sub) = label(node.kind);
         let (fill, class, tip) = match node.kind {
-            Kind::Iommu(i) => (
-                "#37474f",
-                "node iommu",
-                format!("IOMMU {} ({})", p.iommus[i].id, p.iommus[i].kind),
-            ),
-            Kind::NoIommu => (
-                "#ffffff",
-                "node none",
-                "buses with no IOMMU: DMA is untranslated".to_string(),
-            ),
+            Kind::Iommu(i) => ("#37474f", "node iommu", format!("IOMMU {} ({})", p.iommus[i].id, p.iommus[i].kind)),
+            Kind::NoIommu => ("#ffffff", "node none", "buses with no IOMMU: DMA is untranslated".to_string()),
             Kind::Bus(b) => (
                 "#eceff1",
-                if acs_applies(&p.buses[b].kind) && !p.buses[b].acs {
-                    "node bus no-acs"
-                } else {
-                    "node bus"
-                },
+                if acs_applies(&p.buses[b].kind) && !p.buses[b].acs { "node bus no-acs" } else { "node bus" },
                 format!("{name}: {sub}"),
             ),
             Kind::Device(d) => {
                 let dev = &p.devices[d];
                 match domains.get(&dev.id) {
-                    Some(Some(s)) => (
-                        colours.get(s).copied().unwrap_or("#cccccc"),
-                        "node device",
-                        format!("{name}: {sub}, IOMMU group {}", dev.group),
-                    ),
-                    Some(None) => (
-                        "#ffffff",
-                        "node device nodomain",
-                        format!("{name}: ended with no domain, IOMMU group {}", dev.group),
-                    ),
-                    None => (
-                        "#ffffff",
-                        "node device",
-                        format!("{name}: IOMMU group {}", dev.group),
-                    ),
+                    Some(Some(s)) => {
+                        (colours.get(s).copied().unwrap_or("#cccccc"), "node device", format!("{name}: {sub}, IOMMU group {}", dev.group))
+                    }
+                    Some(None) => ("#ffffff", "node device nodomain", format!("{name}: ended with no domain, IOMMU group {}", dev.group)),
+                    None => ("#ffffff", "node device", format!("{name}: IOMMU group {}", dev.group)),
                 }
             }
         };
@@ -389,18 +293,10 @@ pub fn diagram(
         } else {
             svg.round_rect(x, y, w, NODE_H, 5, fill, class, &tip);
         }
-        let text_class = if matches!(node.kind, Kind::Iommu(_)) {
-            "node-name on-dark"
-        } else {
-            "node-name"
-        };
+        let text_class = if matches!(node.kind, Kind::Iommu(_)) { "node-name on-dark" } else { "node-name" };
         let tx = if device_colour { x + PAD + 4 } else { x + PAD };
         svg.text(tx, y + 14, "start", text_class, &name);
-        let sub_class = if matches!(node.kind, Kind::Iommu(_)) {
-            "node-sub on-dark"
-        } else {
-            "node-sub"
-        };
+        let sub_class = if matches!(node.kind, Kind::Iommu(_)) { "node-sub on-dark" } else { "node-sub" };
         svg.text(tx, y + 27, "start", sub_class, &sub);
     }
     svg.finish()
@@ -412,14 +308,13 @@ mod tests {
     use sim_core::metrics::results::{PlatformBus, PlatformDevice, PlatformIommu};
 
     fn platform() -> PlatformSummary {
-        let bus =
-            |id: &str, kind: &str, parent: Option<&str>, iommu: Option<&str>, acs| PlatformBus {
-                id: id.into(),
-                kind: kind.into(),
-                parent: parent.map(Into::into),
-                iommu: iommu.map(Into::into),
-                acs,
-            };
+        let bus = |id: &str, kind: &str, parent: Option<&str>, iommu: Option<&str>, acs| PlatformBus {
+            id: id.into(),
+            kind: kind.into(),
+            parent: parent.map(Into::into),
+            iommu: iommu.map(Into::into),
+            acs,
+        };
         let dev = |id: &str, parent: &str, iommu: &str, group, ats| PlatformDevice {
             id: id.into(),
             parent: parent.into(),
@@ -428,19 +323,10 @@ mod tests {
             ats,
         };
         PlatformSummary {
-            iommus: vec![PlatformIommu {
-                id: "dmar0".into(),
-                kind: "intel-vtd".into(),
-            }],
+            iommus: vec![PlatformIommu { id: "dmar0".into(), kind: "intel-vtd".into() }],
             buses: vec![
                 bus("pci0000:00", "RootComplex", None, Some("dmar0"), false),
-                bus(
-                    "0000:00:01.0",
-                    "RootPort",
-                    Some("pci0000:00"),
-                    Some("dmar0"),
-                    false,
-                ),
+                bus("0000:00:01.0", "RootPort", Some("pci0000:00"), Some("dmar0"), false),
                 bus("loop-a", "RootPort", Some("loop-b"), None, true),
                 bus("loop-b", "RootPort", Some("loop-a"), None, true),
                 bus("bare", "PlatformBus", None, None, false),
@@ -451,11 +337,7 @@ mod tests {
                 dev("orphan", "nowhere", "dmar0", 1, false),
                 dev("<script>", "bare", "", 2, false),
             ],
-            groups: vec![
-                vec!["0000:01:00.0".into(), "0000:01:00.1".into()],
-                vec!["orphan".into()],
-                vec!["<script>".into()],
-            ],
+            groups: vec![vec!["0000:01:00.0".into(), "0000:01:00.1".into()], vec!["orphan".into()], vec!["<script>".into()]],
         }
     }
 

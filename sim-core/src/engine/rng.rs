@@ -67,18 +67,24 @@ mod tests {
 
     #[test]
     fn sources_and_seeds_are_independent() {
-        let x: Vec<u64> = (0..4).map({
-            let mut r = SimRng::for_source(7, "a");
-            move |_| r.next_u64()
-        }).collect();
-        let y: Vec<u64> = (0..4).map({
-            let mut r = SimRng::for_source(7, "b");
-            move |_| r.next_u64()
-        }).collect();
-        let z: Vec<u64> = (0..4).map({
-            let mut r = SimRng::for_source(8, "a");
-            move |_| r.next_u64()
-        }).collect();
+        let x: Vec<u64> = (0..4)
+            .map({
+                let mut r = SimRng::for_source(7, "a");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let y: Vec<u64> = (0..4)
+            .map({
+                let mut r = SimRng::for_source(7, "b");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let z: Vec<u64> = (0..4)
+            .map({
+                let mut r = SimRng::for_source(8, "a");
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_ne!(x, y);
         assert_ne!(x, z);
     }

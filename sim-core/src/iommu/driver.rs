@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn vtd_checks_width_snoop_coherency_superpages() {
         let wide = Caps::defaults(IommuKind::IntelVtd);
-        let narrow = Caps { address_width: 39, snoop_control: false, page_sizes: PageSizes(PageSizes::SZ_4K | PageSizes::SZ_2M), ..wide.clone() };
+        let narrow =
+            Caps { address_width: 39, snoop_control: false, page_sizes: PageSizes(PageSizes::SZ_4K | PageSizes::SZ_2M), ..wide.clone() };
         let d_wide = props(IommuKind::IntelVtd, 0, &wide);
         let d_narrow = props(IommuKind::IntelVtd, 1, &narrow);
         // A 48-bit, snooping, 1G domain cannot go behind the narrow unit...

@@ -2,10 +2,10 @@
 //! and counters. Built from the platform's immutable [`IommuParams`].
 
 use crate::engine::SimRng;
+use crate::iommu::IommuParams;
 use crate::iommu::driver::IdSpace;
 use crate::iommu::iotlb::Iotlb;
 use crate::iommu::walk_cache::WalkCache;
-use crate::iommu::IommuParams;
 use crate::time::Cycle;
 
 /// Counters of one instance (streamed; become `IommuResult`).

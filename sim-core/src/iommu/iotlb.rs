@@ -55,14 +55,7 @@ struct Payload {
 impl Payload {
     #[inline(always)]
     fn entry(self, tag: u32, shift: u32, vpn: u64) -> TlbEntry {
-        TlbEntry {
-            tag,
-            iova: vpn << shift,
-            page_shift: shift as u8,
-            phys: self.phys,
-            prot: self.prot,
-            epoch: self.epoch,
-        }
+        TlbEntry { tag, iova: vpn << shift, page_shift: shift as u8, phys: self.phys, prot: self.prot, epoch: self.epoch }
     }
 
     #[inline(always)]
@@ -86,12 +79,7 @@ impl Iotlb {
     /// `ways >= 1`; see [`super::set_assoc::SetAssoc::new`] for what happens otherwise). `rng`
     /// is the cache's own stream, drawn from only by Random replacement.
     pub fn new(entries: u32, ways: u32, policy: Replacement, rng: SimRng) -> Iotlb {
-        Iotlb {
-            cache: PageCache::new(entries, ways, policy),
-            rng,
-            lookups: 0,
-            hits: 0,
-        }
+        Iotlb { cache: PageCache::new(entries, ways, policy), rng, lookups: 0, hits: 0 }
     }
 
     /// The translation of `iova` in domain `tag`, if cached. A hit refreshes LRU state.
@@ -107,15 +95,8 @@ impl Iotlb {
     /// the valid entry evicted to make room, if any. An entry with `page_shift >= 64` is not a
     /// page and is not stored.
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
-        let p = Payload {
-            phys: e.phys,
-            epoch: e.epoch,
-            prot: e.prot,
-        };
-        match self
-            .cache
-            .fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng)
-        {
+        let p = Payload { phys: e.phys, epoch: e.epoch, prot: e.prot };
+        match self.cache.fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng) {
             FillOutcome::Evicted(k, old) => Some(Payload::from_key(k, old)),
             _ => None,
         }
@@ -129,8 +110,7 @@ impl Iotlb {
         if size == 0 {
             return 0;
         }
-        self.cache
-            .invalidate_range(tag, iova, iova.saturating_add(size - 1))
+        self.cache.invalidate_range(tag, iova, iova.saturating_add(size - 1))
     }
 
     /// Drops every entry of `tag` (domain-selective: VT-d DSI, SMMU TLBI by ASID/VMID).
@@ -169,10 +149,7 @@ impl Iotlb {
 
     /// The entry in `(set, way)`, if valid (inspection and tests).
     pub fn slot(&self, set: usize, way: usize) -> Option<TlbEntry> {
-        self.cache
-            .core
-            .slot(set, way)
-            .map(|(k, p)| Payload::from_key(k, p))
+        self.cache.core.slot(set, way).map(|(k, p)| Payload::from_key(k, p))
     }
 }
 
@@ -188,14 +165,7 @@ mod tests {
     }
 
     fn e4k(tag: u32, page: u64) -> TlbEntry {
-        TlbEntry {
-            tag,
-            iova: page << 12,
-            page_shift: K4,
-            phys: 0x8000_0000u64.wrapping_add(page << 12),
-            prot: 3,
-            epoch: 0,
-        }
+        TlbEntry { tag, iova: page << 12, page_shift: K4, phys: 0x8000_0000u64.wrapping_add(page << 12), prot: 3, epoch: 0 }
     }
 
     /// Accesses `page` (tag 0, 4 KiB); fills on a miss. Returns (hit, evicted page).
@@ -227,10 +197,7 @@ mod tests {
         //  8    A       {C,B}         miss, evict B (filled 6, C touched 7)
         //  9    X       set 1         hit (set 1 untouched by set-0 traffic)
         let mut t = tlb(4, 2, Replacement::Lru);
-        let got: Vec<_> = [A, B, X, A, C, B, C, A, X]
-            .iter()
-            .map(|p| access(&mut t, *p))
-            .collect();
+        let got: Vec<_> = [A, B, X, A, C, B, C, A, X].iter().map(|p| access(&mut t, *p)).collect();
         let want = vec![
             (false, None),
             (false, None),
@@ -244,10 +211,7 @@ mod tests {
         ];
         assert_eq!(got, want);
         let s = t.stats();
-        assert_eq!(
-            (s.lookups, s.hits, s.misses, s.fills, s.evictions),
-            (9, 3, 6, 6, 3)
-        );
+        assert_eq!((s.lookups, s.hits, s.misses, s.fills, s.evictions), (9, 3, 6, 6, 3));
     }
 
     #[test]
@@ -264,10 +228,7 @@ mod tests {
         //  8    A       [B,C]                 miss, evict B
         //  9    X       set 1                 hit
         let mut t = tlb(4, 2, Replacement::Fifo);
-        let got: Vec<_> = [A, B, X, A, C, B, C, A, X]
-            .iter()
-            .map(|p| access(&mut t, *p))
-            .collect();
+        let got: Vec<_> = [A, B, X, A, C, B, C, A, X].iter().map(|p| access(&mut t, *p)).collect();
         let want = vec![
             (false, None),
             (false, None),
@@ -303,21 +264,11 @@ mod tests {
 
         let run = || {
             let mut t = tlb(4, 2, Replacement::Random);
-            [A, B, C, 6, 8, 10, 12]
-                .iter()
-                .map(|p| access(&mut t, *p))
-                .collect::<Vec<_>>()
+            [A, B, C, 6, 8, 10, 12].iter().map(|p| access(&mut t, *p)).collect::<Vec<_>>()
         };
         let got = run();
-        let want = vec![
-            (false, None),
-            (false, None),
-            (false, Some(A)),
-            (false, Some(B)),
-            (false, Some(C)),
-            (false, Some(6)),
-            (false, Some(8)),
-        ];
+        let want =
+            vec![(false, None), (false, None), (false, Some(A)), (false, Some(B)), (false, Some(C)), (false, Some(6)), (false, Some(8))];
         assert_eq!(got, want);
         assert_eq!(run(), got, "same seed, same victims");
     }
@@ -344,14 +295,7 @@ mod tests {
     #[test]
     fn page_sizes() {
         let mut t = tlb(64, 4, Replacement::Lru);
-        let big = TlbEntry {
-            tag: 1,
-            iova: 0x4000_0000,
-            page_shift: M2,
-            phys: 0x1_0000_0000,
-            prot: 3,
-            epoch: 0,
-        };
+        let big = TlbEntry { tag: 1, iova: 0x4000_0000, page_shift: M2, phys: 0x1_0000_0000, prot: 3, epoch: 0 };
         t.fill(big);
         // Any 4 KiB inside the 2 MiB page hits it.
         for off in [0u64, 0x1000, 0x1f_f000, 0x1f_ffff] {

@@ -20,13 +20,8 @@ pub enum IommuKind {
 
 impl IommuKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [IommuKind; 5] = [
-        IommuKind::IntelVtd,
-        IommuKind::AmdVi,
-        IommuKind::ArmSmmuV2,
-        IommuKind::ArmSmmuV3,
-        IommuKind::VirtioIommu,
-    ];
+    pub const ALL: [IommuKind; 5] =
+        [IommuKind::IntelVtd, IommuKind::AmdVi, IommuKind::ArmSmmuV2, IommuKind::ArmSmmuV3, IommuKind::VirtioIommu];
 
     /// The name used in JSON output and reports (contracts.md).
     pub const fn as_str(self) -> &'static str {

@@ -319,12 +319,7 @@ impl Costs {
             IommuKind::ArmSmmuV2 => Costs { iotlb_hit: 2, cpu_map_call: 1_500, ..base },
             // virtio-iommu: every map/unmap/attach is a virtqueue request with a VM exit, ~10 µs
             // round trip (assumed), and the invalidation is implied by the unmap request.
-            IommuKind::VirtioIommu => Costs {
-                cpu_map_call: 10_000,
-                cpu_attach: 10_000,
-                cpu_inv_sync: 0,
-                ..base
-            },
+            IommuKind::VirtioIommu => Costs { cpu_map_call: 10_000, cpu_attach: 10_000, cpu_inv_sync: 0, ..base },
             _ => base,
         }
     }
@@ -333,10 +328,6 @@ impl Costs {
 impl IommuParams {
     /// The defaults of `kind`, before any override.
     pub fn defaults(kind: IommuKind) -> IommuParams {
-        IommuParams {
-            caps: Caps::defaults(kind),
-            geometry: Geometry::defaults(kind),
-            costs: Costs::defaults(kind),
-        }
+        IommuParams { caps: Caps::defaults(kind), geometry: Geometry::defaults(kind), costs: Costs::defaults(kind) }
     }
 }

@@ -101,10 +101,7 @@ impl HashIndex {
 
     fn new(slots: usize) -> Self {
         let n = (slots * 2).next_power_of_two().max(2);
-        HashIndex {
-            buckets: vec![Self::EMPTY; n],
-            bits: n.trailing_zeros(),
-        }
+        HashIndex { buckets: vec![Self::EMPTY; n], bits: n.trailing_zeros() }
     }
 
     #[inline(always)]
@@ -162,11 +159,7 @@ impl HashIndex {
                 break;
             }
             let h = self.home(keys[s as usize]);
-            let stays = if i <= j {
-                i < h && h <= j
-            } else {
-                i < h || h <= j
-            };
+            let stays = if i <= j { i < h && h <= j } else { i < h || h <= j };
             if !stays {
                 self.buckets[i] = s;
                 i = j;
@@ -208,11 +201,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// gives a cache that stores nothing. `invalid` is a key no real entry ever uses.
     pub fn new(entries: u32, ways: u32, policy: Replacement, invalid: K) -> Self {
         let entries = entries as usize;
-        let ways = if ways == 0 {
-            entries
-        } else {
-            (ways as usize).min(entries)
-        };
+        let ways = if ways == 0 { entries } else { (ways as usize).min(entries) };
         // ways == 0 only when entries == 0: one empty set.
         let sets = entries.checked_div(ways).unwrap_or(1).max(1);
         let n = sets * ways;
@@ -271,11 +260,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// The set an index hash falls in: a mask when `sets` is a power of two, else a modulo.
     #[inline(always)]
     pub fn set_of(&self, hash: u64) -> usize {
-        if self.pow2 {
-            (hash as usize) & self.mask
-        } else {
-            (hash % self.sets as u64) as usize
-        }
+        if self.pow2 { (hash as usize) & self.mask } else { (hash % self.sets as u64) as usize }
     }
 
     /// Looks `key` up in `set` without counting it (for caches that probe several times per
@@ -351,10 +336,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             }
             return FillOutcome::Replaced(old);
         }
-        let (i, outcome) = match self.keys[base..base + self.ways]
-            .iter()
-            .position(|k| *k == self.invalid)
-        {
+        let (i, outcome) = match self.keys[base..base + self.ways].iter().position(|k| *k == self.invalid) {
             Some(w) => {
                 self.valid += 1;
                 (base + w, FillOutcome::Inserted)
@@ -501,10 +483,7 @@ pub(crate) struct ShiftCounts {
 
 impl ShiftCounts {
     pub(crate) fn new() -> Self {
-        ShiftCounts {
-            counts: [0; 64],
-            mask: 0,
-        }
+        ShiftCounts { counts: [0; 64], mask: 0 }
     }
 
     #[inline]
@@ -558,10 +537,7 @@ pub(crate) struct PageCache<V> {
 
 impl<V: Copy + Default> PageCache<V> {
     pub(crate) fn new(entries: u32, ways: u32, policy: Replacement) -> Self {
-        PageCache {
-            core: SetAssoc::new(entries, ways, policy, INVALID_KEY),
-            sizes: ShiftCounts::new(),
-        }
+        PageCache { core: SetAssoc::new(entries, ways, policy, INVALID_KEY), sizes: ShiftCounts::new() }
     }
 
     #[inline(always)]
@@ -593,14 +569,7 @@ impl<V: Copy + Default> PageCache<V> {
     }
 
     /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
-    pub(crate) fn fill(
-        &mut self,
-        tag: u32,
-        shift: u32,
-        addr: u64,
-        v: V,
-        rng: &mut SimRng,
-    ) -> FillOutcome<u128, V> {
+    pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
         if shift >= 64 {
             return FillOutcome::Dropped;
         }
@@ -632,11 +601,7 @@ impl<V: Copy + Default> PageCache<V> {
                 m &= m - 1;
                 for vpn in (first >> s)..=(last >> s) {
                     let set = self.core.set_of(vpn ^ tag as u64);
-                    if self
-                        .core
-                        .invalidate_key(set, page_key(tag, s, vpn))
-                        .is_some()
-                    {
+                    if self.core.invalidate_key(set, page_key(tag, s, vpn)).is_some() {
                         sizes.dec(s);
                         n += 1;
                     }
@@ -792,11 +757,7 @@ mod tests {
         }
 
         fn policy() -> impl Strategy<Value = Replacement> {
-            prop_oneof![
-                Just(Replacement::Lru),
-                Just(Replacement::Fifo),
-                Just(Replacement::Random)
-            ]
+            prop_oneof![Just(Replacement::Lru), Just(Replacement::Fifo), Just(Replacement::Random)]
         }
 
         proptest! {

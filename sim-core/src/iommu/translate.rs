@@ -114,7 +114,11 @@ impl Core<'_> {
                 out.faults += 1;
             }
             Some(t) if t.prot.0 & need == 0 => {
-                self.record_fault(dev, iova, if need == PROT_WRITE { "write to a read-only mapping" } else { "read of a write-only mapping" });
+                self.record_fault(
+                    dev,
+                    iova,
+                    if need == PROT_WRITE { "write to a read-only mapping" } else { "read of a write-only mapping" },
+                );
                 out.faults += 1;
             }
             Some(t) => {
@@ -147,7 +151,16 @@ impl Core<'_> {
     /// serves it anyway, which is lazy invalidation's exposure).
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    fn finish_hit(&mut self, dev: DeviceId, d: crate::ids::DomainId, e: TlbEntry, iova: u64, need: ProtBits, latency: Cycle, out: &mut DmaOutcome) {
+    fn finish_hit(
+        &mut self,
+        dev: DeviceId,
+        d: crate::ids::DomainId,
+        e: TlbEntry,
+        iova: u64,
+        need: ProtBits,
+        latency: Cycle,
+        out: &mut DmaOutcome,
+    ) {
         if e.prot & need == 0 {
             self.record_fault(dev, iova, "permission (cached entry)");
             out.faults += 1;

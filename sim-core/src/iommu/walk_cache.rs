@@ -53,23 +53,10 @@ impl WalkCache {
     /// of `entries_per_level` entries in sets of `ways`, replacement `policy`. `rng` is the
     /// cache's own stream (shared by its depth arrays; drawn from only by Random replacement).
     /// `entries_per_level == 0` disables the cache (every lookup returns 1).
-    pub fn new(
-        max_levels: u8,
-        entries_per_level: u32,
-        ways: u32,
-        policy: Replacement,
-        rng: SimRng,
-    ) -> WalkCache {
+    pub fn new(max_levels: u8, entries_per_level: u32, ways: u32, policy: Replacement, rng: SimRng) -> WalkCache {
         let n = max_levels.saturating_sub(1) as usize;
-        let levels = (0..n)
-            .map(|_| PageCache::new(entries_per_level, ways, policy))
-            .collect();
-        WalkCache {
-            levels,
-            rng,
-            lookups: 0,
-            hits: 0,
-        }
+        let levels = (0..n).map(|_| PageCache::new(entries_per_level, ways, policy)).collect();
+        WalkCache { levels, rng, lookups: 0, hits: 0 }
     }
 
     /// The deepest depth in `2..=leaf_depth` whose table for `iova` is cached, or 1 when none
@@ -116,10 +103,7 @@ impl WalkCache {
             return 0;
         }
         let last = iova.saturating_add(size - 1);
-        self.levels
-            .iter_mut()
-            .map(|l| l.invalidate_range(tag, iova, last))
-            .sum()
+        self.levels.iter_mut().map(|l| l.invalidate_range(tag, iova, last)).sum()
     }
 
     /// Drops every entry of `tag` (domain-selective invalidation).
@@ -165,13 +149,7 @@ mod tests {
     const S4: [u32; 4] = [39, 30, 21, 12];
 
     fn wc(entries: u32, ways: u32) -> WalkCache {
-        WalkCache::new(
-            4,
-            entries,
-            ways,
-            Replacement::Lru,
-            SimRng::for_source(3, "walk-test"),
-        )
+        WalkCache::new(4, entries, ways, Replacement::Lru, SimRng::for_source(3, "walk-test"))
     }
 
     #[test]
@@ -247,10 +225,6 @@ mod tests {
         assert_eq!(w.lookup(1, 0, 9, &[39, 30]), 3);
         w.fill(1, 0, 4, &[64, 70, 80]);
         assert_eq!(w.lookup(1, 0, 0, &S4), 1);
-        assert_eq!(
-            WalkCache::new(1, 16, 4, Replacement::Fifo, SimRng::for_source(1, "x"))
-                .lookup(1, 0, 4, &S4),
-            1
-        );
+        assert_eq!(WalkCache::new(1, 16, 4, Replacement::Fifo, SimRng::for_source(1, "x")).lookup(1, 0, 4, &S4), 1);
     }
 }

@@ -123,11 +123,7 @@ impl Histogram {
 
     /// Non-empty buckets as `(upper bound, count)`, ascending: for CDF charts.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(b, &c)| (bucket_high(b).min(self.max), c))
+        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, &c)| (bucket_high(b).min(self.max), c))
     }
 }
 

@@ -45,32 +45,14 @@ impl std::fmt::Display for FormatKind {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
     /// The input (IOVA) width is outside what the format can translate.
-    #[error(
-        "{format} page tables cannot use a {width}-bit input address width (supported: {supported})"
-    )]
-    AddressWidth {
-        format: FormatKind,
-        width: u32,
-        supported: &'static str,
-    },
+    #[error("{format} page tables cannot use a {width}-bit input address width (supported: {supported})")]
+    AddressWidth { format: FormatKind, width: u32, supported: &'static str },
     /// The output (physical) width is outside what the format can encode.
-    #[error(
-        "{format} page tables cannot use a {width}-bit output address width (supported: {supported})"
-    )]
-    OutputWidth {
-        format: FormatKind,
-        width: u32,
-        supported: &'static str,
-    },
+    #[error("{format} page tables cannot use a {width}-bit output address width (supported: {supported})")]
+    OutputWidth { format: FormatKind, width: u32, supported: &'static str },
     /// The smallest page size is not a granule of the format.
-    #[error(
-        "{format} page tables need {needed} as the smallest page size, but the page sizes are {sizes}"
-    )]
-    Granule {
-        format: FormatKind,
-        sizes: String,
-        needed: &'static str,
-    },
+    #[error("{format} page tables need {needed} as the smallest page size, but the page sizes are {sizes}")]
+    Granule { format: FormatKind, sizes: String, needed: &'static str },
     /// None of the instance's page sizes is a leaf size of the format.
     #[error("none of the page sizes {sizes} is a leaf size of {format} page tables")]
     NoLeafSize { format: FormatKind, sizes: String },
@@ -130,11 +112,7 @@ impl Format {
             IommuKind::IntelVtd => {
                 let format = FormatKind::VtdSecondStage;
                 if !(30..=57).contains(&width) {
-                    return Err(FormatError::AddressWidth {
-                        format,
-                        width,
-                        supported: "30..=57 (39/48/57 for 3/4/5 levels)",
-                    });
+                    return Err(FormatError::AddressWidth { format, width, supported: "30..=57 (39/48/57 for 3/4/5 levels)" });
                 }
                 check_oas(format, oas)?;
                 // width_to_agaw = ceil((w - 30) / 9), at least 1; agaw_to_level = agaw + 2.
@@ -145,36 +123,19 @@ impl Format {
             IommuKind::AmdVi => {
                 let format = FormatKind::AmdV1;
                 if !(32..=64).contains(&width) {
-                    return Err(FormatError::AddressWidth {
-                        format,
-                        width,
-                        supported: "32..=64",
-                    });
+                    return Err(FormatError::AddressWidth { format, width, supported: "32..=64" });
                 }
                 check_oas(format, oas)?;
                 Self::fixed_4k(format, caps, 3, 6, width, oas)
             }
-            IommuKind::ArmSmmuV2 | IommuKind::ArmSmmuV3 | IommuKind::VirtioIommu => {
-                Self::arm_lpae(caps, width, oas)
-            }
+            IommuKind::ArmSmmuV2 | IommuKind::ArmSmmuV3 | IommuKind::VirtioIommu => Self::arm_lpae(caps, width, oas),
         }
     }
 
     /// VT-d and AMD v1: the 4K granule is mandatory.
-    fn fixed_4k(
-        kind: FormatKind,
-        caps: &Caps,
-        levels: u8,
-        max_levels: u8,
-        width: u32,
-        oas: u32,
-    ) -> Result<Format, FormatError> {
+    fn fixed_4k(kind: FormatKind, caps: &Caps, levels: u8, max_levels: u8, width: u32, oas: u32) -> Result<Format, FormatError> {
         if !caps.page_sizes.contains(PageSizes::SZ_4K) {
-            return Err(FormatError::Granule {
-                format: kind,
-                sizes: sizes_text(caps.page_sizes),
-                needed: "4K",
-            });
+            return Err(FormatError::Granule { format: kind, sizes: sizes_text(caps.page_sizes), needed: "4K" });
         }
         Self::finish(kind, caps, 12, levels, max_levels, width, oas, SIZES_4K)
     }
@@ -182,26 +143,16 @@ impl Format {
     fn arm_lpae(caps: &Caps, width: u32, oas: u32) -> Result<Format, FormatError> {
         let format = FormatKind::ArmLpae;
         if !(32..=52).contains(&width) {
-            return Err(FormatError::AddressWidth {
-                format,
-                width,
-                supported: "32..=52",
-            });
+            return Err(FormatError::AddressWidth { format, width, supported: "32..=52" });
         }
         check_oas(format, oas)?;
         let natural = match caps.page_sizes.min() {
             Some(PageSizes::SZ_4K) => SIZES_4K,
             Some(PageSizes::SZ_16K) => PageSizes::SZ_16K | PageSizes::SZ_32M,
-            Some(PageSizes::SZ_64K) if oas >= 52 => {
-                PageSizes::SZ_64K | PageSizes::SZ_512M | (1 << 42)
-            }
+            Some(PageSizes::SZ_64K) if oas >= 52 => PageSizes::SZ_64K | PageSizes::SZ_512M | (1 << 42),
             Some(PageSizes::SZ_64K) => PageSizes::SZ_64K | PageSizes::SZ_512M,
             _ => {
-                return Err(FormatError::Granule {
-                    format,
-                    sizes: sizes_text(caps.page_sizes),
-                    needed: "4K, 16K or 64K",
-                });
+                return Err(FormatError::Granule { format, sizes: sizes_text(caps.page_sizes), needed: "4K, 16K or 64K" });
             }
         };
         let granule_shift = caps.page_sizes.0.trailing_zeros();
@@ -215,16 +166,7 @@ impl Format {
             });
         }
         let levels = levels as u8;
-        Self::finish(
-            format,
-            caps,
-            granule_shift,
-            levels,
-            levels,
-            width,
-            oas,
-            natural,
-        )
+        Self::finish(format, caps, granule_shift, levels, levels, width, oas, natural)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -241,27 +183,13 @@ impl Format {
         let bits_per_level = granule_shift - 3;
         // A leaf must be the entry size of some level of the tallest tree: shift = granule +
         // k·bits, k < max_levels.
-        let level_sizes = (0..u32::from(max_levels))
-            .map(|k| granule_shift + k * bits_per_level)
-            .filter(|&s| s < 64)
-            .fold(0u64, |acc, s| acc | (1 << s));
+        let level_sizes =
+            (0..u32::from(max_levels)).map(|k| granule_shift + k * bits_per_level).filter(|&s| s < 64).fold(0u64, |acc, s| acc | (1 << s));
         let page_sizes = PageSizes(natural & caps.page_sizes.0 & level_sizes);
         if page_sizes.0 == 0 {
-            return Err(FormatError::NoLeafSize {
-                format: kind,
-                sizes: sizes_text(caps.page_sizes),
-            });
+            return Err(FormatError::NoLeafSize { format: kind, sizes: sizes_text(caps.page_sizes) });
         }
-        Ok(Format {
-            kind,
-            granule_shift,
-            bits_per_level,
-            levels,
-            max_levels,
-            address_width,
-            output_width,
-            page_sizes,
-        })
+        Ok(Format { kind, granule_shift, bits_per_level, levels, max_levels, address_width, output_width, page_sizes })
     }
 
     /// The granule in bytes (one table page, the smallest leaf).
@@ -294,15 +222,7 @@ impl Format {
 fn check_oas(format: FormatKind, oas: u32) -> Result<(), FormatError> {
     // io-pgtable-arm: `ARM_LPAE_MAX_ADDR_BITS` 52; AMD `IOMMU_OUT_ADDR_BIT_SIZE` 52; VT-d
     // MGAW/host address width at most 52 as well (`cap_mgaw`, 5-level paging's 52-bit PA).
-    if (32..=52).contains(&oas) {
-        Ok(())
-    } else {
-        Err(FormatError::OutputWidth {
-            format,
-            width: oas,
-            supported: "32..=52",
-        })
-    }
+    if (32..=52).contains(&oas) { Ok(()) } else { Err(FormatError::OutputWidth { format, width: oas, supported: "32..=52" }) }
 }
 
 fn sizes_text(sizes: PageSizes) -> String {
@@ -320,11 +240,7 @@ mod tests {
     use PageSizes as P;
 
     fn caps(kind: IommuKind, width: u8, sizes: u64) -> Caps {
-        Caps {
-            address_width: width,
-            page_sizes: PageSizes(sizes),
-            ..Caps::defaults(kind)
-        }
+        Caps { address_width: width, page_sizes: PageSizes(sizes), ..Caps::defaults(kind) }
     }
 
     fn fmt(kind: IommuKind, width: u8, sizes: u64) -> Format {
@@ -336,46 +252,27 @@ mod tests {
         for (w, l) in [(39, 3), (48, 4), (57, 5), (46, 4), (32, 3)] {
             let f = fmt(IommuKind::IntelVtd, w, SIZES_4K);
             assert_eq!(
-                (
-                    f.kind,
-                    f.levels,
-                    f.max_levels,
-                    f.granule_shift,
-                    f.bits_per_level
-                ),
+                (f.kind, f.levels, f.max_levels, f.granule_shift, f.bits_per_level),
                 (FormatKind::VtdSecondStage, l, l, 12, 9),
                 "width {w}"
             );
             assert_eq!(f.address_width, u32::from(w));
         }
         // 1G not advertised (SLLPS bit 1 clear): only 4K|2M.
-        assert_eq!(
-            fmt(IommuKind::IntelVtd, 48, P::SZ_4K | P::SZ_2M).page_sizes,
-            PageSizes(P::SZ_4K | P::SZ_2M)
-        );
+        assert_eq!(fmt(IommuKind::IntelVtd, 48, P::SZ_4K | P::SZ_2M).page_sizes, PageSizes(P::SZ_4K | P::SZ_2M));
         // Extra sizes the format cannot build are dropped.
-        assert_eq!(
-            fmt(IommuKind::IntelVtd, 48, SIZES_4K | P::SZ_64K).page_sizes,
-            PageSizes(SIZES_4K)
-        );
+        assert_eq!(fmt(IommuKind::IntelVtd, 48, SIZES_4K | P::SZ_64K).page_sizes, PageSizes(SIZES_4K));
     }
 
     #[test]
     fn amd_v1_starts_at_three_levels_and_may_grow_to_six() {
-        let f = fmt(
-            IommuKind::AmdVi,
-            64,
-            Caps::defaults(IommuKind::AmdVi).page_sizes.0,
-        );
+        let f = fmt(IommuKind::AmdVi, 64, Caps::defaults(IommuKind::AmdVi).page_sizes.0);
         assert_eq!((f.kind, f.levels, f.max_levels), (FormatKind::AmdV1, 3, 6));
         // The default AMD bitmap (every power of two but 512G) reduces to the level sizes.
         assert_eq!(f.page_sizes, PageSizes(SIZES_4K));
         assert_eq!(f.reach_bits(3), 39);
         assert_eq!(f.reach_bits(6), 66);
-        assert_eq!(
-            fmt(IommuKind::AmdVi, 64, P::SZ_4K).page_sizes,
-            PageSizes(P::SZ_4K)
-        );
+        assert_eq!(fmt(IommuKind::AmdVi, 64, P::SZ_4K).page_sizes, PageSizes(P::SZ_4K));
     }
 
     #[test]
@@ -387,13 +284,7 @@ mod tests {
             (P::SZ_64K | P::SZ_512M, 48, 16, 3, P::SZ_64K | P::SZ_512M),
             (P::SZ_64K | P::SZ_512M, 52, 16, 3, P::SZ_64K | P::SZ_512M),
             // 16K granule ignores a 2M size it cannot build.
-            (
-                P::SZ_16K | P::SZ_2M | P::SZ_32M,
-                48,
-                14,
-                4,
-                P::SZ_16K | P::SZ_32M,
-            ),
+            (P::SZ_16K | P::SZ_2M | P::SZ_32M, 48, 14, 4, P::SZ_16K | P::SZ_32M),
         ];
         for kind in [IommuKind::ArmSmmuV2, IommuKind::ArmSmmuV3] {
             for (sizes, ias, shift, levels, leaves) in cases {
@@ -412,102 +303,41 @@ mod tests {
         // 64K granule with a 52-bit output adds the 4T level-1 block.
         let mut c = caps(IommuKind::ArmSmmuV3, 52, P::SZ_64K | P::SZ_512M | (1 << 42));
         c.output_width = 52;
-        assert_eq!(
-            Format::for_instance(IommuKind::ArmSmmuV3, &c)
-                .unwrap()
-                .page_sizes,
-            PageSizes(P::SZ_64K | P::SZ_512M | (1 << 42))
-        );
+        assert_eq!(Format::for_instance(IommuKind::ArmSmmuV3, &c).unwrap().page_sizes, PageSizes(P::SZ_64K | P::SZ_512M | (1 << 42)));
     }
 
     #[test]
     fn virtio_is_modelled_as_lpae_4k() {
-        let f = Format::for_instance(
-            IommuKind::VirtioIommu,
-            &Caps::defaults(IommuKind::VirtioIommu),
-        )
-        .unwrap();
-        assert_eq!(
-            (f.kind, f.granule_shift, f.levels),
-            (FormatKind::ArmLpae, 12, 4)
-        );
+        let f = Format::for_instance(IommuKind::VirtioIommu, &Caps::defaults(IommuKind::VirtioIommu)).unwrap();
+        assert_eq!((f.kind, f.granule_shift, f.levels), (FormatKind::ArmLpae, 12, 4));
         assert_eq!(f.page_sizes, PageSizes(P::SZ_4K));
     }
 
     #[test]
     fn defaults_of_every_kind_are_valid() {
         for kind in IommuKind::ALL {
-            assert!(
-                Format::for_instance(kind, &Caps::defaults(kind)).is_ok(),
-                "{kind}"
-            );
+            assert!(Format::for_instance(kind, &Caps::defaults(kind)).is_ok(), "{kind}");
         }
     }
 
     #[test]
     fn impossible_combinations_are_refused() {
         let err = |kind, c: Caps| Format::for_instance(kind, &c).unwrap_err();
-        assert!(matches!(
-            err(IommuKind::IntelVtd, caps(IommuKind::IntelVtd, 64, SIZES_4K)),
-            FormatError::AddressWidth { width: 64, .. }
-        ));
-        assert!(matches!(
-            err(IommuKind::IntelVtd, caps(IommuKind::IntelVtd, 48, P::SZ_2M)),
-            FormatError::Granule { .. }
-        ));
-        assert!(matches!(
-            err(IommuKind::AmdVi, caps(IommuKind::AmdVi, 16, SIZES_4K)),
-            FormatError::AddressWidth { .. }
-        ));
-        assert!(matches!(
-            err(
-                IommuKind::ArmSmmuV3,
-                caps(IommuKind::ArmSmmuV3, 56, SIZES_4K)
-            ),
-            FormatError::AddressWidth { .. }
-        ));
+        assert!(matches!(err(IommuKind::IntelVtd, caps(IommuKind::IntelVtd, 64, SIZES_4K)), FormatError::AddressWidth { width: 64, .. }));
+        assert!(matches!(err(IommuKind::IntelVtd, caps(IommuKind::IntelVtd, 48, P::SZ_2M)), FormatError::Granule { .. }));
+        assert!(matches!(err(IommuKind::AmdVi, caps(IommuKind::AmdVi, 16, SIZES_4K)), FormatError::AddressWidth { .. }));
+        assert!(matches!(err(IommuKind::ArmSmmuV3, caps(IommuKind::ArmSmmuV3, 56, SIZES_4K)), FormatError::AddressWidth { .. }));
         // 4K granule at 52 bits would need 5 levels (LPA2), not supported.
-        assert!(matches!(
-            err(
-                IommuKind::ArmSmmuV3,
-                caps(IommuKind::ArmSmmuV3, 52, SIZES_4K)
-            ),
-            FormatError::AddressWidth { .. }
-        ));
+        assert!(matches!(err(IommuKind::ArmSmmuV3, caps(IommuKind::ArmSmmuV3, 52, SIZES_4K)), FormatError::AddressWidth { .. }));
         // 8K is not an LPAE granule; 2M alone has no granule.
-        assert!(matches!(
-            err(
-                IommuKind::ArmSmmuV2,
-                caps(IommuKind::ArmSmmuV2, 48, 1 << 13)
-            ),
-            FormatError::Granule { .. }
-        ));
-        assert!(matches!(
-            err(
-                IommuKind::ArmSmmuV2,
-                caps(IommuKind::ArmSmmuV2, 48, P::SZ_2M)
-            ),
-            FormatError::Granule { .. }
-        ));
-        assert!(matches!(
-            err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, 0)),
-            FormatError::Granule { .. }
-        ));
+        assert!(matches!(err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, 1 << 13)), FormatError::Granule { .. }));
+        assert!(matches!(err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, P::SZ_2M)), FormatError::Granule { .. }));
+        assert!(matches!(err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, 0)), FormatError::Granule { .. }));
         let mut c = caps(IommuKind::ArmSmmuV3, 48, SIZES_4K);
         c.output_width = 60;
-        assert!(matches!(
-            err(IommuKind::ArmSmmuV3, c),
-            FormatError::OutputWidth { width: 60, .. }
-        ));
+        assert!(matches!(err(IommuKind::ArmSmmuV3, c), FormatError::OutputWidth { width: 60, .. }));
         // Messages name the problem for the user.
-        let msg = err(
-            IommuKind::ArmSmmuV2,
-            caps(IommuKind::ArmSmmuV2, 48, P::SZ_2M),
-        )
-        .to_string();
-        assert!(
-            msg.contains("2M") && msg.contains("4K, 16K or 64K"),
-            "{msg}"
-        );
+        let msg = err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, P::SZ_2M)).to_string();
+        assert!(msg.contains("2M") && msg.contains("4K, 16K or 64K"), "{msg}");
     }
 }

@@ -140,11 +140,7 @@ const fn child(pte: u64) -> u32 {
 
 #[inline]
 const fn low_mask(bits: u32) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1 << bits) - 1
-    }
+    if bits >= 64 { u64::MAX } else { (1 << bits) - 1 }
 }
 
 /// One domain's I/O page table.
@@ -219,17 +215,12 @@ impl PageTable {
     fn set_levels(&mut self, levels: u8) {
         self.levels = levels;
         self.top_shift = self.format.level_shift(levels, 1);
-        self.va_mask = low_mask(
-            self.format
-                .address_width
-                .min(self.format.reach_bits(levels)),
-        );
+        self.va_mask = low_mask(self.format.address_width.min(self.format.reach_bits(levels)));
     }
 
     #[inline]
     fn slot(&self, table: u32, iova: u64, shift: u32) -> usize {
-        ((table as usize) << self.format.bits_per_level)
-            | ((iova >> shift) & self.idx_mask) as usize
+        ((table as usize) << self.format.bits_per_level) | ((iova >> shift) & self.idx_mask) as usize
     }
 
     fn alloc_table(&mut self) -> u32 {
@@ -238,8 +229,7 @@ impl PageTable {
             return t;
         }
         let n = self.entries.len() >> self.format.bits_per_level;
-        self.entries
-            .resize(self.entries.len() + (1 << self.format.bits_per_level), 0);
+        self.entries.resize(self.entries.len() + (1 << self.format.bits_per_level), 0);
         n as u32
     }
 
@@ -265,10 +255,7 @@ impl PageTable {
     #[inline]
     pub fn walk(&self, iova: u64) -> Walk {
         if iova & !self.va_mask != 0 || self.root == NO_ROOT {
-            return Walk {
-                depth: 0,
-                leaf: None,
-            };
+            return Walk { depth: 0, leaf: None };
         }
         let mut table = self.root;
         let mut shift = self.top_shift;
@@ -285,10 +272,7 @@ impl PageTable {
                     prot: Prot(((pte >> PROT_SHIFT) & PROT_MASK) as u8),
                     page_size,
                 };
-                return Walk {
-                    depth,
-                    leaf: Some(leaf),
-                };
+                return Walk { depth, leaf: Some(leaf) };
             }
             table = child(pte);
             shift -= self.format.bits_per_level;
@@ -297,13 +281,7 @@ impl PageTable {
     }
 
     /// Maps `[iova, iova + size)` to `[phys, phys + size)` with `prot`. All or nothing.
-    pub fn map(
-        &mut self,
-        iova: u64,
-        phys: u64,
-        size: u64,
-        prot: Prot,
-    ) -> Result<MapStats, MapError> {
+    pub fn map(&mut self, iova: u64, phys: u64, size: u64, prot: Prot) -> Result<MapStats, MapError> {
         if size == 0 {
             return Err(MapError::ZeroSize);
         }
@@ -312,9 +290,7 @@ impl PageTable {
         }
         let last = iova.checked_add(size - 1).ok_or(MapError::OutOfRange)?;
         let phys_last = phys.checked_add(size - 1).ok_or(MapError::OutOfRange)?;
-        if last & !low_mask(self.format.address_width) != 0
-            || phys_last & !low_mask(self.format.output_width) != 0
-        {
+        if last & !low_mask(self.format.address_width) != 0 || phys_last & !low_mask(self.format.output_width) != 0 {
             return Err(MapError::OutOfRange);
         }
         // Check before writing anything. Above the current reach nothing is mapped.
@@ -345,14 +321,7 @@ impl PageTable {
     }
 
     /// Writes a range already checked to be valid and free.
-    fn map_range(
-        &mut self,
-        mut iova: u64,
-        mut phys: u64,
-        size: u64,
-        prot: Prot,
-        stats: &mut MapStats,
-    ) {
+    fn map_range(&mut self, mut iova: u64, mut phys: u64, size: u64, prot: Prot, stats: &mut MapStats) {
         let sizes = self.format.page_sizes.0;
         let mut remaining = size;
         while remaining != 0 {
@@ -422,13 +391,7 @@ impl PageTable {
             }
             let ebase = base + (i << shift);
             let eend = ebase + low_mask(shift);
-            if self.any_leaf(
-                child(pte),
-                shift - self.format.bits_per_level,
-                ebase,
-                lo.max(ebase),
-                hi.min(eend),
-            ) {
+            if self.any_leaf(child(pte), shift - self.format.bits_per_level, ebase, lo.max(ebase), hi.min(eend)) {
                 return true;
             }
         }
@@ -466,11 +429,7 @@ impl PageTable {
     /// tables whose whole region is covered freed. An unaligned or empty range unmaps nothing.
     pub fn unmap(&mut self, iova: u64, size: u64) -> UnmapStats {
         let mut stats = UnmapStats::default();
-        if size == 0
-            || (iova | size) & (self.format.granule() - 1) != 0
-            || self.root == NO_ROOT
-            || iova > self.va_mask
-        {
+        if size == 0 || (iova | size) & (self.format.granule() - 1) != 0 || self.root == NO_ROOT || iova > self.va_mask {
             return stats;
         }
         let last = iova.saturating_add(size - 1).min(self.va_mask);
@@ -479,15 +438,7 @@ impl PageTable {
         stats
     }
 
-    fn unmap_rec(
-        &mut self,
-        table: u32,
-        shift: u32,
-        base: u64,
-        lo: u64,
-        hi: u64,
-        stats: &mut UnmapStats,
-    ) {
+    fn unmap_rec(&mut self, table: u32, shift: u32, base: u64, lo: u64, hi: u64, stats: &mut UnmapStats) {
         let bpl = self.format.bits_per_level;
         let first = (lo >> shift) & self.idx_mask;
         let last = (hi >> shift) & self.idx_mask;
@@ -509,14 +460,7 @@ impl PageTable {
                     stats.tables_freed += tables;
                     stats.bytes_unmapped += bytes;
                 } else {
-                    self.unmap_rec(
-                        child(pte),
-                        shift - bpl,
-                        ebase,
-                        lo.max(ebase),
-                        hi.min(eend),
-                        stats,
-                    );
+                    self.unmap_rec(child(pte), shift - bpl, ebase, lo.max(ebase), hi.min(eend), stats);
                 }
                 continue;
             }

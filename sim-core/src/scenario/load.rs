@@ -157,10 +157,7 @@ impl Scenario {
 
         let device = |i: usize, field: &str, name: &str| -> Result<DeviceId, InputError> {
             platform.device_by_name(name).ok_or_else(|| {
-                invalid(
-                    &format!("\"{name}\""),
-                    format!("events[{i}].{field}: device \"{name}\" is not in topology \"{}\"", platform.name),
-                )
+                invalid(&format!("\"{name}\""), format!("events[{i}].{field}: device \"{name}\" is not in topology \"{}\"", platform.name))
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
@@ -236,7 +233,10 @@ impl Scenario {
         let mut tolerances = Vec::with_capacity(s.tolerances.len());
         for (name, &permille) in &s.tolerances {
             let info = crate::metrics::Metrics::INFO.iter().find(|i| i.name == name).ok_or_else(|| {
-                invalid(&format!("\"{name}\""), format!("tolerances: unknown metric \"{name}\" (see `Metrics::INFO`, docs/expected-format.md)"))
+                invalid(
+                    &format!("\"{name}\""),
+                    format!("tolerances: unknown metric \"{name}\" (see `Metrics::INFO`, docs/expected-format.md)"),
+                )
             })?;
             tolerances.push((info.name, permille));
         }

@@ -195,13 +195,14 @@ impl<'s> Core<'s> {
     /// the format and properties come from the group's instance.
     pub fn alloc_domain(&mut self, g: GroupId) -> Result<DomainId, Errno> {
         if let Some(until) = self.injected.alloc_fail_until
-            && self.now < until {
-                self.injected.alloc_attempts += 1;
-                if self.injected.alloc_attempts.is_multiple_of(u64::from(self.injected.alloc_fail_every.max(1))) {
-                    self.m.injected_faults += 1;
-                    return Err(Errno::ENOMEM);
-                }
+            && self.now < until
+        {
+            self.injected.alloc_attempts += 1;
+            if self.injected.alloc_attempts.is_multiple_of(u64::from(self.injected.alloc_fail_every.max(1))) {
+                self.m.injected_faults += 1;
+                return Err(Errno::ENOMEM);
             }
+        }
         let props = self.props_for_group(g)?;
         let iommu = self.group_iommu(g);
         let inst = &self.platform.iommus[iommu.index()];

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use super::{Strategy, allocate_and_join};
 use crate::ids::{ContainerId, DomainId, GroupId, IommuId};
-use crate::iommu::driver::{self, DomainProps, Errno};
 use crate::iommu::IommuKind;
+use crate::iommu::driver::{self, DomainProps, Errno};
 use crate::sim::core::Core;
 
 /// The compatibility key of a domain.

@@ -31,35 +31,21 @@ impl Locator<'_> {
         let before = &self.source[..offset];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Location {
-            path: self.path.to_path_buf(),
-            line,
-            col,
-        }
+        Location { path: self.path.to_path_buf(), line, col }
     }
 
     /// Byte offset of the `nth` (0-based) `id: "name"` in the file, falling back to the first.
     fn decl(&self, name: &str, nth: usize) -> Option<usize> {
         let quoted = format!("\"{name}\"");
-        let mut found = self
-            .source
-            .match_indices(&quoted)
-            .map(|(o, _)| o)
-            .filter(|&o| {
-                let before = self.source[..o].trim_end();
-                before.strip_suffix(':').is_some_and(|b| {
-                    let b = b.trim_end();
-                    b.strip_suffix("id").is_some_and(|rest| {
-                        !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_')
-                    })
-                })
-            });
+        let mut found = self.source.match_indices(&quoted).map(|(o, _)| o).filter(|&o| {
+            let before = self.source[..o].trim_end();
+            before.strip_suffix(':').is_some_and(|b| {
+                let b = b.trim_end();
+                b.strip_suffix("id").is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+            })
+        });
         let first = found.next()?;
-        Some(if nth == 0 {
-            first
-        } else {
-            found.nth(nth - 1).unwrap_or(first)
-        })
+        Some(if nth == 0 { first } else { found.nth(nth - 1).unwrap_or(first) })
     }
 
     /// The first `field:` after `from` (the entry's declaration), or the declaration itself.
@@ -104,19 +90,10 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
     let invalid = |at: Location, message: String| InputError::Invalid { at, message };
 
     if file.iommus.len() > MAX_IOMMUS {
-        return Err(invalid(
-            Location::file(path),
-            format!(
-                "{} IOMMUs: at most {MAX_IOMMUS} fit a 16-bit IOMMU id",
-                file.iommus.len()
-            ),
-        ));
+        return Err(invalid(Location::file(path), format!("{} IOMMUs: at most {MAX_IOMMUS} fit a 16-bit IOMMU id", file.iommus.len())));
     }
     if file.buses.len() > MAX_NODES || file.devices.len() > MAX_NODES {
-        return Err(invalid(
-            Location::file(path),
-            format!("more than {MAX_NODES} buses or devices"),
-        ));
+        return Err(invalid(Location::file(path), format!("more than {MAX_NODES} buses or devices")));
     }
 
     // Names: declared once, non-empty, unique across all three lists.
@@ -133,18 +110,8 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
         .iter()
         .enumerate()
         .map(|(i, s)| (Entity::Iommu(i), s.id.as_str()))
-        .chain(
-            file.buses
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (Entity::Bus(i), s.id())),
-        )
-        .chain(
-            file.devices
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (Entity::Device(i), s.id.as_str())),
-        );
+        .chain(file.buses.iter().enumerate().map(|(i, s)| (Entity::Bus(i), s.id())))
+        .chain(file.devices.iter().enumerate().map(|(i, s)| (Entity::Device(i), s.id.as_str())));
     for (entity, name) in entities {
         let me = label(&file, entity);
         let nth = seen.entry(name).or_insert(0);
@@ -156,19 +123,12 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             Entity::Device(_) => dev_nth.push(k),
         }
         // Only on error look for where it is written.
-        let at = if name.trim().is_empty() || names.contains_key(name) {
-            loc.decl(name, k)
-        } else {
-            None
-        };
+        let at = if name.trim().is_empty() || names.contains_key(name) { loc.decl(name, k) } else { None };
         if name.trim().is_empty() {
             return Err(invalid(loc.decl_location(at), format!("{me}: id is empty")));
         }
         if let Some(prev) = names.insert(name, entity) {
-            return Err(invalid(
-                loc.decl_location(at),
-                format!("{me}: id is already used by {}", label(&file, prev)),
-            ));
+            return Err(invalid(loc.decl_location(at), format!("{me}: id is already used by {}", label(&file, prev))));
         }
     }
 
@@ -185,16 +145,9 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
         params.costs.apply(&spec.costs);
         if let Err((field, why)) = check_params(spec.kind, &params) {
             let leaf = field.rsplit('.').next().unwrap_or(field);
-            return Err(invalid(
-                loc.field(iommu_at(i), leaf),
-                format!("{}: {field}: {why}", label(&file, Entity::Iommu(i))),
-            ));
+            return Err(invalid(loc.field(iommu_at(i), leaf), format!("{}: {field}: {why}", label(&file, Entity::Iommu(i)))));
         }
-        iommus.push(super::IommuInstance {
-            name: spec.id.clone(),
-            kind: spec.kind,
-            params,
-        });
+        iommus.push(super::IommuInstance { name: spec.id.clone(), kind: spec.kind, params });
     }
 
     // Bus references.
@@ -232,12 +185,9 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
         };
         parents.push(parent);
         root_iommu.push(match spec {
-            BusSpec::RootComplex {
-                iommu: Some(name), ..
+            BusSpec::RootComplex { iommu: Some(name), .. } | BusSpec::PlatformBus { iommu: Some(name), .. } => {
+                Some(resolve_iommu(i, name)?)
             }
-            | BusSpec::PlatformBus {
-                iommu: Some(name), ..
-            } => Some(resolve_iommu(i, name)?),
             _ => None,
         });
     }
@@ -253,11 +203,7 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
                 2 => break,
                 1 => {
                     let from = path.iter().position(|&x| x == b).unwrap_or(0);
-                    let cycle: Vec<&str> = path[from..]
-                        .iter()
-                        .chain(std::iter::once(&b))
-                        .map(|&x| file.buses[x].id())
-                        .collect();
+                    let cycle: Vec<&str> = path[from..].iter().chain(std::iter::once(&b)).map(|&x| file.buses[x].id()).collect();
                     return Err(invalid(
                         loc.field(bus_at(b), "parent"),
                         format!(
@@ -287,11 +233,7 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             BusKind::RootPort => &[BusKind::RootComplex],
             BusKind::SwitchUpstream => &[BusKind::RootPort, BusKind::SwitchDownstream],
             BusKind::SwitchDownstream => &[BusKind::SwitchUpstream],
-            BusKind::PcieToPciBridge => &[
-                BusKind::RootComplex,
-                BusKind::RootPort,
-                BusKind::SwitchDownstream,
-            ],
+            BusKind::PcieToPciBridge => &[BusKind::RootComplex, BusKind::RootPort, BusKind::SwitchDownstream],
             BusKind::RootComplex | BusKind::PlatformBus => &[],
         };
         if !allowed.contains(&kinds[p]) {
@@ -317,10 +259,7 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             child_buses[*p].push(BusId::from_index(i));
         }
     }
-    let mut order: Vec<BusId> = (0..file.buses.len())
-        .filter(|&i| parents[i].is_none())
-        .map(BusId::from_index)
-        .collect();
+    let mut order: Vec<BusId> = (0..file.buses.len()).filter(|&i| parents[i].is_none()).map(BusId::from_index).collect();
     let mut next = 0;
     while next < order.len() {
         let b = order[next].index();
@@ -343,24 +282,13 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             other => {
                 return Err(invalid(
                     loc.field(dev_at(i), "parent"),
-                    format!(
-                        "{me}: parent \"{}\" is not a bus in this topology{}",
-                        spec.parent,
-                        what_it_is(&file, other.copied())
-                    ),
+                    format!("{me}: parent \"{}\" is not a bus in this topology{}", spec.parent, what_it_is(&file, other.copied())),
                 ));
             }
         };
         let pkind = kinds[parent];
         check_device_placement(spec, pkind, file.buses[parent].id()).map_err(|(field, why)| {
-            invalid(
-                if field == "id" {
-                    loc.decl_location(dev_at(i))
-                } else {
-                    loc.field(dev_at(i), field)
-                },
-                format!("{me}: {why}"),
-            )
+            invalid(if field == "id" { loc.decl_location(dev_at(i)) } else { loc.field(dev_at(i), field) }, format!("{me}: {why}"))
         })?;
         let Some(iommu) = root_iommu[parent] else {
             let mut root = parent;
@@ -387,16 +315,11 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             if x86 && sid > u32::from(u16::MAX) {
                 return Err(invalid(
                     loc.field(dev_at(i), "stream_ids"),
-                    format!(
-                        "{me}: stream_ids[{k}] {sid:#x} does not fit the 16-bit source id of {kind}"
-                    ),
+                    format!("{me}: stream_ids[{k}] {sid:#x} does not fit the 16-bit source id of {kind}"),
                 ));
             }
             if spec.stream_ids[..k].contains(&sid) {
-                return Err(invalid(
-                    loc.field(dev_at(i), "stream_ids"),
-                    format!("{me}: stream_ids[{k}] {sid:#x} is listed twice"),
-                ));
+                return Err(invalid(loc.field(dev_at(i), "stream_ids"), format!("{me}: stream_ids[{k}] {sid:#x} is listed twice")));
             }
             let first = *streams.entry((iommu, sid)).or_insert(i);
             if first != i && kind == IommuKind::ArmSmmuV3 {
@@ -447,16 +370,9 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
 
     let groups = super::groups::derive(&buses, &order, &mut devices);
 
-    let mut graph = petgraph::Graph::with_capacity(
-        iommus.len() + buses.len() + devices.len(),
-        buses.len() + devices.len(),
-    );
-    let iommu_nodes: Vec<_> = (0..iommus.len())
-        .map(|i| graph.add_node(Node::Iommu(IommuId::from_index(i))))
-        .collect();
-    let bus_nodes: Vec<_> = (0..buses.len())
-        .map(|i| graph.add_node(Node::Bus(BusId::from_index(i))))
-        .collect();
+    let mut graph = petgraph::Graph::with_capacity(iommus.len() + buses.len() + devices.len(), buses.len() + devices.len());
+    let iommu_nodes: Vec<_> = (0..iommus.len()).map(|i| graph.add_node(Node::Iommu(IommuId::from_index(i)))).collect();
+    let bus_nodes: Vec<_> = (0..buses.len()).map(|i| graph.add_node(Node::Bus(BusId::from_index(i)))).collect();
     for (i, bus) in buses.iter().enumerate() {
         match (bus.parent, bus.iommu) {
             (Some(p), _) => graph.add_edge(bus_nodes[p.index()], bus_nodes[i], ()),
@@ -471,21 +387,9 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
 
     Ok(Platform {
         name: file.name.clone(),
-        iommu_names: iommus
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.name.clone(), IommuId::from_index(i)))
-            .collect(),
-        bus_names: buses
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.name.clone(), BusId::from_index(i)))
-            .collect(),
-        device_names: devices
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.name.clone(), DeviceId::from_index(i)))
-            .collect(),
+        iommu_names: iommus.iter().enumerate().map(|(i, m)| (m.name.clone(), IommuId::from_index(i))).collect(),
+        bus_names: buses.iter().enumerate().map(|(i, b)| (b.name.clone(), BusId::from_index(i))).collect(),
+        device_names: devices.iter().enumerate().map(|(i, d)| (d.name.clone(), DeviceId::from_index(i))).collect(),
         iommus,
         buses,
         devices,
@@ -525,36 +429,17 @@ fn what_it_is(file: &TopologyFile, e: Option<Entity>) -> String {
 }
 
 /// PCI devices on PCI buses, platform devices on platform buses. Returns (field, why).
-fn check_device_placement(
-    spec: &DeviceSpec,
-    parent: BusKind,
-    parent_name: &str,
-) -> Result<(), (&'static str, String)> {
+fn check_device_placement(spec: &DeviceSpec, parent: BusKind, parent_name: &str) -> Result<(), (&'static str, String)> {
     if parent == BusKind::PlatformBus {
         if spec.stream_ids.is_empty() {
-            return Err((
-                "parent",
-                format!(
-                    "a platform device on \"{parent_name}\" needs stream_ids (its StreamIDs / source ids)"
-                ),
-            ));
+            return Err(("parent", format!("a platform device on \"{parent_name}\" needs stream_ids (its StreamIDs / source ids)")));
         }
         if spec.multifunction || spec.acs {
-            let field = if spec.multifunction {
-                "multifunction"
-            } else {
-                "acs"
-            };
-            return Err((
-                field,
-                format!("{field} applies only to PCI functions, not to a platform device"),
-            ));
+            let field = if spec.multifunction { "multifunction" } else { "acs" };
+            return Err((field, format!("{field} applies only to PCI functions, not to a platform device")));
         }
         if spec.ats {
-            return Err((
-                "ats",
-                "ats (PCIe Address Translation Services) applies only to PCI devices".into(),
-            ));
+            return Err(("ats", "ats (PCIe Address Translation Services) applies only to PCI devices".into()));
         }
         return Ok(());
     }
@@ -596,23 +481,12 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
             IommuKind::ArmSmmuV2 | IommuKind::ArmSmmuV3 => "32..=52",
             _ => "32..=64",
         };
-        return Err((
-            "caps.address_width",
-            format!("{aw} bits is impossible for {kind} (allowed: {allowed})"),
-        ));
+        return Err(("caps.address_width", format!("{aw} bits is impossible for {kind} (allowed: {allowed})")));
     }
     if !(32..=52).contains(&c.output_width) {
-        return Err((
-            "caps.output_width",
-            format!("{} bits is impossible (allowed: 32..=52)", c.output_width),
-        ));
+        return Err(("caps.output_width", format!("{} bits is impossible (allowed: 32..=52)", c.output_width)));
     }
-    let names = |s: PageSizes| {
-        s.iter()
-            .map(PageSizes::size_name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |s: PageSizes| s.iter().map(PageSizes::size_name).collect::<Vec<_>>().join(", ");
     let sizes = c.page_sizes;
     match kind {
         IommuKind::IntelVtd => {
@@ -620,10 +494,7 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
             if !sizes.contains(P::SZ_4K) || !sizes.is_subset_of(allowed) {
                 return Err((
                     "caps.page_sizes",
-                    format!(
-                        "[{}] is impossible for intel-vtd: it must contain 4K and only 4K, 2M, 1G (SLLPS)",
-                        names(sizes)
-                    ),
+                    format!("[{}] is impossible for intel-vtd: it must contain 4K and only 4K, 2M, 1G (SLLPS)", names(sizes)),
                 ));
             }
         }
@@ -651,10 +522,7 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
             if !sizes.contains(P::SZ_4K) || !sizes.is_subset_of(allowed) {
                 return Err((
                     "caps.page_sizes",
-                    format!(
-                        "[{}] is impossible for amd-vi: it must contain 4K and only powers of two 4K..2^51 except 512G",
-                        names(sizes)
-                    ),
+                    format!("[{}] is impossible for amd-vi: it must contain 4K and only powers of two 4K..2^51 except 512G", names(sizes)),
                 ));
             }
         }
@@ -668,37 +536,16 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
         IommuKind::VirtioIommu => u32::MAX,
     };
     if c.domain_ids == 0 || c.domain_ids > max_ids {
-        return Err((
-            "caps.domain_ids",
-            format!(
-                "{} is impossible for {kind} (allowed: 1..={max_ids})",
-                c.domain_ids
-            ),
-        ));
+        return Err(("caps.domain_ids", format!("{} is impossible for {kind} (allowed: 1..={max_ids})", c.domain_ids)));
     }
     if c.max_invalidation_pages == 0 {
         return Err(("caps.max_invalidation_pages", "must be at least 1".into()));
     }
     let g = &p.geometry;
     for (entries, ways, e_name, w_name) in [
-        (
-            g.iotlb_entries,
-            g.iotlb_ways,
-            "geometry.iotlb_entries",
-            "geometry.iotlb_ways",
-        ),
-        (
-            g.walk_cache_entries,
-            g.walk_cache_ways,
-            "geometry.walk_cache_entries",
-            "geometry.walk_cache_ways",
-        ),
-        (
-            g.devtlb_entries,
-            g.devtlb_ways,
-            "geometry.devtlb_entries",
-            "geometry.devtlb_ways",
-        ),
+        (g.iotlb_entries, g.iotlb_ways, "geometry.iotlb_entries", "geometry.iotlb_ways"),
+        (g.walk_cache_entries, g.walk_cache_ways, "geometry.walk_cache_entries", "geometry.walk_cache_ways"),
+        (g.devtlb_entries, g.devtlb_ways, "geometry.devtlb_entries", "geometry.devtlb_ways"),
     ] {
         if entries == 0 {
             return Err((e_name, "must be at least 1".into()));
@@ -707,17 +554,11 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
             return Err((w_name, "must be at least 1".into()));
         }
         if entries % ways != 0 {
-            return Err((
-                e_name,
-                format!("{entries} is not a multiple of the {ways} ways ({w_name})"),
-            ));
+            return Err((e_name, format!("{entries} is not a multiple of the {ways} ways ({w_name})")));
         }
     }
     if g.walkers == 0 {
-        return Err((
-            "geometry.walkers",
-            "must be at least 1 (no walker means no translation)".into(),
-        ));
+        return Err(("geometry.walkers", "must be at least 1 (no walker means no translation)".into()));
     }
     Ok(())
 }
@@ -751,9 +592,7 @@ Topology(
     fn err(src: &str) -> (String, usize, usize) {
         match Platform::parse(Path::new("t.ron"), src) {
             Ok(_) => panic!("accepted:\n{src}"),
-            Err(InputError::Invalid { at, message }) | Err(InputError::Parse { at, message }) => {
-                (message, at.line, at.col)
-            }
+            Err(InputError::Invalid { at, message }) | Err(InputError::Parse { at, message }) => (message, at.line, at.col),
             Err(e) => panic!("unexpected {e}"),
         }
     }
@@ -790,48 +629,28 @@ Topology(
     #[test]
     fn duplicate_id_points_at_the_second_declaration() {
         let (m, line, col) = err(&with("id: \"gpu\"", "id: \"smmu0\""));
-        assert!(
-            m.contains("devices[1] \"smmu0\": id is already used by iommus[1] \"smmu0\""),
-            "{m}"
-        );
+        assert!(m.contains("devices[1] \"smmu0\": id is already used by iommus[1] \"smmu0\""), "{m}");
         assert_eq!((line, col), (15, 20));
     }
 
     #[test]
     fn unknown_parent() {
-        let (m, line, _) = err(&with(
-            "parent: \"0000:00:01.0\")",
-            "parent: \"0000:09:00.0\")",
-        ));
-        assert!(
-            m.contains(
-                "devices[0] \"0000:01:00.0\": parent \"0000:09:00.0\" is not a bus in this topology"
-            ),
-            "{m}"
-        );
+        let (m, line, _) = err(&with("parent: \"0000:00:01.0\")", "parent: \"0000:09:00.0\")"));
+        assert!(m.contains("devices[0] \"0000:01:00.0\": parent \"0000:09:00.0\" is not a bus in this topology"), "{m}");
         assert_eq!(line, 14);
     }
 
     #[test]
     fn parent_that_is_a_device() {
-        let (m, _, _) = err(&with(
-            "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")",
-            "RootPort(id: \"0000:00:01.0\", parent: \"gpu\")",
-        ));
-        assert!(
-            m.contains("buses[1] \"0000:00:01.0\": parent \"gpu\" is not a bus")
-                && m.contains("a device"),
-            "{m}"
-        );
+        let (m, _, _) =
+            err(&with("RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")", "RootPort(id: \"0000:00:01.0\", parent: \"gpu\")"));
+        assert!(m.contains("buses[1] \"0000:00:01.0\": parent \"gpu\" is not a bus") && m.contains("a device"), "{m}");
     }
 
     #[test]
     fn unknown_iommu() {
         let (m, line, col) = err(&with("iommu: \"dmar0\"", "iommu: \"dmar9\""));
-        assert!(
-            m.contains("buses[0] \"pci0000:00\": iommu \"dmar9\" is not an IOMMU"),
-            "{m}"
-        );
+        assert!(m.contains("buses[0] \"pci0000:00\": iommu \"dmar9\" is not an IOMMU"), "{m}");
         assert_eq!((line, col), (9, 39));
     }
 
@@ -844,20 +663,14 @@ Topology(
         SwitchDownstream(id: \"0000:03:01.0\", parent: \"0000:02:00.0\"),",
         );
         let (m, line, _) = err(&src);
-        assert!(
-            m.contains("cycle (0000:02:00.0 -> 0000:03:01.0 -> 0000:02:00.0)"),
-            "{m}"
-        );
+        assert!(m.contains("cycle (0000:02:00.0 -> 0000:03:01.0 -> 0000:02:00.0)"), "{m}");
         assert!(m.starts_with("buses[3] \"0000:02:00.0\""), "{m}");
         assert_eq!(line, 12);
     }
 
     #[test]
     fn no_iommu_upstream() {
-        let (m, line, _) = err(&with(
-            "RootComplex(id: \"pci0000:00\", iommu: \"dmar0\")",
-            "RootComplex(id: \"pci0000:00\")",
-        ));
+        let (m, line, _) = err(&with("RootComplex(id: \"pci0000:00\", iommu: \"dmar0\")", "RootComplex(id: \"pci0000:00\")"));
         assert!(m.contains("devices[0] \"0000:01:00.0\": no IOMMU upstream: its root RootComplex \"pci0000:00\""), "{m}");
         assert_eq!(line, 14);
     }
@@ -865,39 +678,28 @@ Topology(
     #[test]
     fn bus_below_a_platform_bus() {
         let (m, _, _) = err(&with("parent: \"pci0000:00\")", "parent: \"soc\")"));
-        assert!(m.contains("buses[1] \"0000:00:01.0\": parent \"soc\" is a PlatformBus, but a RootPort must sit below a RootComplex"), "{m}");
+        assert!(
+            m.contains("buses[1] \"0000:00:01.0\": parent \"soc\" is a PlatformBus, but a RootPort must sit below a RootComplex"),
+            "{m}"
+        );
     }
 
     #[test]
     fn pci_device_on_a_platform_bus_needs_stream_ids() {
         let (m, _, _) = err(&with("parent: \"0000:00:01.0\")", "parent: \"soc\")"));
-        assert!(
-            m.contains(
-                "devices[0] \"0000:01:00.0\": a platform device on \"soc\" needs stream_ids"
-            ),
-            "{m}"
-        );
+        assert!(m.contains("devices[0] \"0000:01:00.0\": a platform device on \"soc\" needs stream_ids"), "{m}");
     }
 
     #[test]
     fn platform_device_on_a_pci_bus() {
         let (m, _, _) = err(&with("parent: \"soc\"", "parent: \"0000:00:01.0\""));
-        assert!(
-            m.contains("devices[1] \"gpu\": a PCI device's id must be its address"),
-            "{m}"
-        );
+        assert!(m.contains("devices[1] \"gpu\": a PCI device's id must be its address"), "{m}");
     }
 
     #[test]
     fn stream_ids_on_a_pci_device() {
-        let (m, _, _) = err(&with(
-            "parent: \"0000:00:01.0\")",
-            "parent: \"0000:00:01.0\", stream_ids: [1])",
-        ));
-        assert!(
-            m.contains("devices[0] \"0000:01:00.0\": a PCI device uses its requester id"),
-            "{m}"
-        );
+        let (m, _, _) = err(&with("parent: \"0000:00:01.0\")", "parent: \"0000:00:01.0\", stream_ids: [1])"));
+        assert!(m.contains("devices[0] \"0000:01:00.0\": a PCI device uses its requester id"), "{m}");
     }
 
     #[test]
@@ -924,16 +726,8 @@ Topology(
             assert_eq!(r.is_ok(), ok, "{kind} {width}");
             if !ok {
                 let (m, line, col) = err(&src);
-                assert!(
-                    m.contains("iommus[0] \"dmar0\": caps.address_width:"),
-                    "{m}"
-                );
-                let want = src
-                    .lines()
-                    .nth(4)
-                    .and_then(|l| l.find("address_width"))
-                    .unwrap()
-                    + 1;
+                assert!(m.contains("iommus[0] \"dmar0\": caps.address_width:"), "{m}");
+                let want = src.lines().nth(4).and_then(|l| l.find("address_width")).unwrap() + 1;
                 assert_eq!((line, col), (5, want));
             }
         }
@@ -953,10 +747,8 @@ Topology(
             ("AmdVi", "[\"4K\", \"512G\"]", false),
             ("AmdVi", "[\"4K\", \"8K\", \"1G\"]", true),
         ] {
-            let src = with(
-                "Iommu(id: \"smmu0\", kind: ArmSmmuV3)",
-                &format!("Iommu(id: \"smmu0\", kind: {kind}, caps: (page_sizes: {sizes}))"),
-            );
+            let src =
+                with("Iommu(id: \"smmu0\", kind: ArmSmmuV3)", &format!("Iommu(id: \"smmu0\", kind: {kind}, caps: (page_sizes: {sizes}))"));
             let r = Platform::parse(Path::new("t.ron"), &src);
             assert_eq!(r.is_ok(), ok, "{kind} {sizes}");
             if !ok {
@@ -970,73 +762,31 @@ Topology(
     #[test]
     fn geometry_and_domain_id_limits() {
         for (over, field) in [
-            (
-                "geometry: (iotlb_entries: 0)",
-                "geometry.iotlb_entries: must be at least 1",
-            ),
-            (
-                "geometry: (iotlb_ways: 0)",
-                "geometry.iotlb_ways: must be at least 1",
-            ),
-            (
-                "geometry: (iotlb_entries: 100, iotlb_ways: 8)",
-                "geometry.iotlb_entries: 100 is not a multiple",
-            ),
+            ("geometry: (iotlb_entries: 0)", "geometry.iotlb_entries: must be at least 1"),
+            ("geometry: (iotlb_ways: 0)", "geometry.iotlb_ways: must be at least 1"),
+            ("geometry: (iotlb_entries: 100, iotlb_ways: 8)", "geometry.iotlb_entries: 100 is not a multiple"),
             ("geometry: (walk_cache_ways: 0)", "geometry.walk_cache_ways"),
-            (
-                "geometry: (devtlb_entries: 6)",
-                "geometry.devtlb_entries: 6 is not a multiple",
-            ),
-            (
-                "geometry: (walkers: 0)",
-                "geometry.walkers: must be at least 1",
-            ),
+            ("geometry: (devtlb_entries: 6)", "geometry.devtlb_entries: 6 is not a multiple"),
+            ("geometry: (walkers: 0)", "geometry.walkers: must be at least 1"),
             ("caps: (domain_ids: 0)", "caps.domain_ids: 0 is impossible"),
-            (
-                "caps: (domain_ids: 70000)",
-                "caps.domain_ids: 70000 is impossible",
-            ),
+            ("caps: (domain_ids: 70000)", "caps.domain_ids: 70000 is impossible"),
             ("caps: (output_width: 60)", "caps.output_width"),
-            (
-                "caps: (max_invalidation_pages: 0)",
-                "caps.max_invalidation_pages",
-            ),
+            ("caps: (max_invalidation_pages: 0)", "caps.max_invalidation_pages"),
         ] {
-            let src = with(
-                "Iommu(id: \"dmar0\", kind: IntelVtd)",
-                &format!("Iommu(id: \"dmar0\", kind: IntelVtd, {over})"),
-            );
+            let src = with("Iommu(id: \"dmar0\", kind: IntelVtd)", &format!("Iommu(id: \"dmar0\", kind: IntelVtd, {over})"));
             let (m, line, _) = err(&src);
-            assert!(
-                m.contains(&format!("iommus[0] \"dmar0\": {field}")),
-                "{over}: {m}"
-            );
+            assert!(m.contains(&format!("iommus[0] \"dmar0\": {field}")), "{over}: {m}");
             assert_eq!(line, 5);
         }
     }
 
     #[test]
     fn smmu_v2_has_at_most_128_context_banks() {
-        let src = with(
-            "Iommu(id: \"smmu0\", kind: ArmSmmuV3)",
-            "Iommu(id: \"smmu0\", kind: ArmSmmuV2, caps: (domain_ids: 129))",
-        );
+        let src = with("Iommu(id: \"smmu0\", kind: ArmSmmuV3)", "Iommu(id: \"smmu0\", kind: ArmSmmuV2, caps: (domain_ids: 129))");
         let (m, _, _) = err(&src);
-        assert!(
-            m.contains("caps.domain_ids: 129 is impossible for arm-smmu-v2 (allowed: 1..=128)"),
-            "{m}"
-        );
-        let ok = with(
-            "Iommu(id: \"smmu0\", kind: ArmSmmuV3)",
-            "Iommu(id: \"smmu0\", kind: ArmSmmuV2, caps: (domain_ids: 4))",
-        );
-        assert_eq!(
-            Platform::parse(Path::new("t.ron"), &ok).unwrap().iommus[1]
-                .params
-                .caps
-                .domain_ids,
-            4
-        );
+        assert!(m.contains("caps.domain_ids: 129 is impossible for arm-smmu-v2 (allowed: 1..=128)"), "{m}");
+        let ok = with("Iommu(id: \"smmu0\", kind: ArmSmmuV3)", "Iommu(id: \"smmu0\", kind: ArmSmmuV2, caps: (domain_ids: 4))");
+        assert_eq!(Platform::parse(Path::new("t.ron"), &ok).unwrap().iommus[1].params.caps.domain_ids, 4);
     }
 
     #[test]
@@ -1047,22 +797,8 @@ Topology(
         );
         let p = Platform::parse(Path::new("t.ron"), &src).unwrap();
         let m = &p.iommus[0].params;
-        assert_eq!(
-            (
-                m.caps.address_width,
-                m.caps.snoop_control,
-                m.caps.coherent_walk
-            ),
-            (39, false, true)
-        );
-        assert_eq!(
-            (
-                m.geometry.iotlb_entries,
-                m.costs.pte_read,
-                m.costs.iotlb_hit
-            ),
-            (32, 120, 3)
-        );
+        assert_eq!((m.caps.address_width, m.caps.snoop_control, m.caps.coherent_walk), (39, false, true));
+        assert_eq!((m.geometry.iotlb_entries, m.costs.pte_read, m.costs.iotlb_hit), (32, 120, 3));
     }
 
     #[test]
@@ -1073,12 +809,7 @@ Topology(
             "Device(id: \"gpu\", parent: \"soc\", stream_ids: [0x10]), Device(id: \"dpu\", parent: \"soc\", stream_ids: [0x10]),",
         );
         let (m, _, _) = err(&shared);
-        assert!(
-            m.contains(
-                "devices[2] \"dpu\": stream_ids[0] 0x10 is already used by devices[1] \"gpu\""
-            ),
-            "{m}"
-        );
+        assert!(m.contains("devices[2] \"dpu\": stream_ids[0] 0x10 is already used by devices[1] \"gpu\""), "{m}");
         let v2 = shared.replace("kind: ArmSmmuV3", "kind: ArmSmmuV2");
         let p = Platform::parse(Path::new("t.ron"), &v2).unwrap();
         assert_eq!(p.devices[1].group, p.devices[2].group);
@@ -1101,23 +832,16 @@ Topology(
             &format!("Topology(name: \"x\", iommus: {})", "[".repeat(10_000)),
             "\u{0}\u{1}\u{ff}garbage",
         ] {
-            assert!(
-                Platform::parse(Path::new("t.ron"), src).is_err(),
-                "{src:.40}"
-            );
+            assert!(Platform::parse(Path::new("t.ron"), src).is_err(), "{src:.40}");
         }
     }
 
     #[test]
     fn deep_chains_do_not_overflow() {
-        let mut buses = String::from(
-            "RootComplex(id: \"rc\", iommu: \"m\"), RootPort(id: \"rp\", parent: \"rc\", acs: false),",
-        );
+        let mut buses = String::from("RootComplex(id: \"rc\", iommu: \"m\"), RootPort(id: \"rp\", parent: \"rc\", acs: false),");
         let mut parent = "rp".to_string();
         for i in 0..20_000 {
-            buses += &format!(
-                "SwitchUpstream(id: \"u{i}\", parent: \"{parent}\"), SwitchDownstream(id: \"d{i}\", parent: \"u{i}\"),"
-            );
+            buses += &format!("SwitchUpstream(id: \"u{i}\", parent: \"{parent}\"), SwitchDownstream(id: \"d{i}\", parent: \"u{i}\"),");
             parent = format!("d{i}");
         }
         let src = format!(

@@ -70,11 +70,7 @@ pub fn derive(buses: &[Bus], order: &[BusId], devices: &mut [Device]) -> Vec<Gro
                 let parent = &buses[p.index()];
                 let parent_is_root = parent.kind.is_root();
                 acs_path[b.index()] = acs_enabled(bus) && (parent_is_root || acs_path[p.index()]);
-                up[b.index()] = if parent_is_root || acs_path[p.index()] {
-                    b
-                } else {
-                    up[p.index()]
-                };
+                up[b.index()] = if parent_is_root || acs_path[p.index()] { b } else { up[p.index()] };
             }
         }
     }
@@ -105,9 +101,7 @@ pub fn derive(buses: &[Bus], order: &[BusId], devices: &mut [Device]) -> Vec<Gro
         uf.union(first, i);
         // Rule 3: non-ACS functions of one multifunction slot.
         if let Some(bdf) = dev.bdf.filter(|_| dev.multifunction && !dev.acs) {
-            let first = *by_slot
-                .entry((p, bdf.segment, bdf.bus, bdf.device))
-                .or_insert(i);
+            let first = *by_slot.entry((p, bdf.segment, bdf.bus, bdf.device)).or_insert(i);
             uf.union(first, i);
         }
     }
@@ -130,10 +124,7 @@ pub fn derive(buses: &[Bus], order: &[BusId], devices: &mut [Device]) -> Vec<Gro
             devices[i].group = gid;
         }
         ids.sort_by(|a, b| devices[a.index()].name.cmp(&devices[b.index()].name));
-        groups.push(Group {
-            iommu,
-            devices: ids,
-        });
+        groups.push(Group { iommu, devices: ids });
     }
     groups
 }
@@ -146,10 +137,7 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
+        UnionFind { parent: (0..n).collect(), size: vec![1; n] }
     }
 
     fn find(&mut self, mut x: usize) -> usize {
@@ -192,15 +180,7 @@ mod tests {
 
     /// The groups as sorted name lists, in group order.
     fn groups(p: &Platform) -> Vec<Vec<&str>> {
-        p.groups
-            .iter()
-            .map(|g| {
-                g.devices
-                    .iter()
-                    .map(|d| p.devices[d.index()].name.as_str())
-                    .collect()
-            })
-            .collect()
+        p.groups.iter().map(|g| g.devices.iter().map(|d| p.devices[d.index()].name.as_str()).collect()).collect()
     }
 
     const SWITCH: &str = "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\", acs: true),
@@ -213,43 +193,21 @@ mod tests {
 
     #[test]
     fn downstream_port_with_acs_isolates_each_device() {
-        let p = platform(
-            &SWITCH.replace("ACS1", "true").replace("ACS2", "true"),
-            SWITCH_DEVS,
-        );
-        assert_eq!(
-            groups(&p),
-            vec![
-                vec!["0000:03:00.0"],
-                vec!["0000:03:00.1"],
-                vec!["0000:04:00.0"]
-            ]
-        );
+        let p = platform(&SWITCH.replace("ACS1", "true").replace("ACS2", "true"), SWITCH_DEVS);
+        assert_eq!(groups(&p), vec![vec!["0000:03:00.0"], vec!["0000:03:00.1"], vec!["0000:04:00.0"]]);
     }
 
     #[test]
     fn downstream_port_without_acs_puts_everything_below_it_in_one_group() {
-        let p = platform(
-            &SWITCH.replace("ACS1", "false").replace("ACS2", "true"),
-            SWITCH_DEVS,
-        );
-        assert_eq!(
-            groups(&p),
-            vec![vec!["0000:03:00.0", "0000:03:00.1"], vec!["0000:04:00.0"]]
-        );
+        let p = platform(&SWITCH.replace("ACS1", "false").replace("ACS2", "true"), SWITCH_DEVS);
+        assert_eq!(groups(&p), vec![vec!["0000:03:00.0", "0000:03:00.1"], vec!["0000:04:00.0"]]);
     }
 
     #[test]
     fn root_port_without_acs_merges_the_whole_switch_below_it() {
-        let buses = SWITCH
-            .replace("acs: true),", "acs: false),")
-            .replace("ACS1", "true")
-            .replace("ACS2", "true");
+        let buses = SWITCH.replace("acs: true),", "acs: false),").replace("ACS1", "true").replace("ACS2", "true");
         let p = platform(&buses, SWITCH_DEVS);
-        assert_eq!(
-            groups(&p),
-            vec![vec!["0000:03:00.0", "0000:03:00.1", "0000:04:00.0"]]
-        );
+        assert_eq!(groups(&p), vec![vec!["0000:03:00.0", "0000:03:00.1", "0000:04:00.0"]]);
     }
 
     #[test]
@@ -261,14 +219,7 @@ mod tests {
         let devs = "Device(id: \"0000:01:00.0\", parent: \"0000:00:01.0\"), Device(id: \"0000:01:00.1\", parent: \"0000:00:01.0\"),
             Device(id: \"0000:04:00.0\", parent: \"0000:03:01.0\"), Device(id: \"0000:04:00.1\", parent: \"0000:03:01.0\")";
         let p = platform(buses, devs);
-        assert_eq!(
-            groups(&p),
-            vec![
-                vec!["0000:01:00.0"],
-                vec!["0000:01:00.1"],
-                vec!["0000:04:00.0", "0000:04:00.1"]
-            ]
-        );
+        assert_eq!(groups(&p), vec![vec!["0000:01:00.0"], vec!["0000:01:00.1"], vec!["0000:04:00.0", "0000:04:00.1"]]);
     }
 
     #[test]
@@ -280,14 +231,7 @@ mod tests {
             Device(id: \"0000:05:00.0\", parent: \"0000:00:1e.0\"), Device(id: \"0000:05:01.0\", parent: \"0000:00:1e.0\"),
             Device(id: \"0000:00:1f.3\", parent: \"pci0000:00\")";
         let p = platform(buses, devs);
-        assert_eq!(
-            groups(&p),
-            vec![
-                vec!["0000:02:00.0", "0000:02:01.0"],
-                vec!["0000:05:00.0", "0000:05:01.0"],
-                vec!["0000:00:1f.3"]
-            ]
-        );
+        assert_eq!(groups(&p), vec![vec!["0000:02:00.0", "0000:02:01.0"], vec!["0000:05:00.0", "0000:05:01.0"], vec!["0000:00:1f.3"]]);
     }
 
     #[test]
@@ -297,18 +241,10 @@ mod tests {
             Device(id: \"0000:00:1f.4\", parent: \"pci0000:00\", multifunction: true, acs: true),
             Device(id: \"0000:00:1e.0\", parent: \"pci0000:00\", multifunction: true),
             Device(id: \"0000:00:02.0\", parent: \"pci0000:00\")";
-        let p = platform(
-            "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")",
-            devs,
-        );
+        let p = platform("RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")", devs);
         assert_eq!(
             groups(&p),
-            vec![
-                vec!["0000:00:1f.0", "0000:00:1f.3"],
-                vec!["0000:00:1f.4"],
-                vec!["0000:00:1e.0"],
-                vec!["0000:00:02.0"]
-            ]
+            vec![vec!["0000:00:1f.0", "0000:00:1f.3"], vec!["0000:00:1f.4"], vec!["0000:00:1e.0"], vec!["0000:00:02.0"]]
         );
     }
 
@@ -327,19 +263,9 @@ mod tests {
             Device(id: \"vpu\", parent: \"soc\", stream_ids: [0x20]),
             Device(id: \"dsp\", parent: \"soc\", stream_ids: [0x30, 0x11]),
             Device(id: \"usb\", parent: \"soc\", stream_ids: [0x40])";
-        let p = platform(
-            "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")",
-            devs,
-        );
-        assert_eq!(
-            groups(&p),
-            vec![vec!["dsp", "gpu"], vec!["vpu"], vec!["usb"]]
-        );
-        assert!(
-            p.groups
-                .iter()
-                .all(|g| g.iommu == p.iommu_by_name("smmu").unwrap())
-        );
+        let p = platform("RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")", devs);
+        assert_eq!(groups(&p), vec![vec!["dsp", "gpu"], vec!["vpu"], vec!["usb"]]);
+        assert!(p.groups.iter().all(|g| g.iommu == p.iommu_by_name("smmu").unwrap()));
     }
 
     #[test]
@@ -347,14 +273,8 @@ mod tests {
         let devs = "Device(id: \"npu\", parent: \"soc\", stream_ids: [1]),
             Device(id: \"0000:00:03.0\", parent: \"pci0000:00\"),
             Device(id: \"0000:00:02.0\", parent: \"pci0000:00\")";
-        let p = platform(
-            "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")",
-            devs,
-        );
-        assert_eq!(
-            groups(&p),
-            vec![vec!["0000:00:03.0"], vec!["0000:00:02.0"], vec!["npu"]]
-        );
+        let p = platform("RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\")", devs);
+        assert_eq!(groups(&p), vec![vec!["0000:00:03.0"], vec!["0000:00:02.0"], vec!["npu"]]);
         for (g, group) in p.groups.iter().enumerate() {
             for d in &group.devices {
                 assert_eq!(p.devices[d.index()].iommu, group.iommu);

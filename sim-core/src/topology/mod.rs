@@ -113,12 +113,9 @@ impl Bdf {
         let (bus, rest) = rest.split_once(':')?;
         let (dev, func) = rest.split_once('.')?;
         let hex = |s: &str, len: usize| {
-            (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| u32::from_str_radix(s, 16).ok())
-                .flatten()
+            (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| u32::from_str_radix(s, 16).ok()).flatten()
         };
-        let (segment, bus, device, function) =
-            (hex(seg, 4)?, hex(bus, 2)?, hex(dev, 2)?, hex(func, 1)?);
+        let (segment, bus, device, function) = (hex(seg, 4)?, hex(bus, 2)?, hex(dev, 2)?, hex(func, 1)?);
         if device > 0x1f || function > 7 {
             return None;
         }
@@ -180,10 +177,7 @@ impl Platform {
     }
 
     /// Parses and validates topology text; `path` is used only in messages.
-    pub fn parse(
-        path: &std::path::Path,
-        source: &str,
-    ) -> Result<Platform, crate::error::InputError> {
+    pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
         build::build(path, source)
     }
 
@@ -206,15 +200,9 @@ impl Platform {
 
     /// Devices behind IOMMU `i`, sorted by name.
     pub fn devices_of_iommu(&self, i: IommuId) -> Vec<DeviceId> {
-        let mut v: Vec<DeviceId> = (0..self.devices.len())
-            .map(DeviceId::from_index)
-            .filter(|d| self.devices[d.index()].iommu == i)
-            .collect();
-        v.sort_by(|a, b| {
-            self.devices[a.index()]
-                .name
-                .cmp(&self.devices[b.index()].name)
-        });
+        let mut v: Vec<DeviceId> =
+            (0..self.devices.len()).map(DeviceId::from_index).filter(|d| self.devices[d.index()].iommu == i).collect();
+        v.sort_by(|a, b| self.devices[a.index()].name.cmp(&self.devices[b.index()].name));
         v
     }
 
@@ -288,29 +276,19 @@ mod docs_tests {
     use crate::iommu::{Caps, Costs, Geometry, IommuKind, IommuParams};
     use crate::schema::{enum_variants, struct_fields, variant_fields};
 
-    const DOC: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../docs/topology-format.md"
-    ));
+    const DOC: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/topology-format.md"));
 
     /// Section (first word of a `##`/`###` heading) → table rows (cells, first row = header).
     fn sections() -> BTreeMap<String, Vec<Vec<String>>> {
         let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
         let mut current = String::new();
         for line in DOC.lines() {
-            if let Some(h) = line
-                .strip_prefix("### ")
-                .or_else(|| line.strip_prefix("## "))
-            {
+            if let Some(h) = line.strip_prefix("### ").or_else(|| line.strip_prefix("## ")) {
                 current = h.split_whitespace().next().unwrap_or("").to_string();
                 out.entry(current.clone()).or_default();
             } else if line.starts_with('|') && !line.starts_with("| ---") {
-                let cells: Vec<String> = line
-                    .trim()
-                    .trim_matches('|')
-                    .split(" | ")
-                    .map(|c| c.trim().trim_matches('`').to_string())
-                    .collect();
+                let cells: Vec<String> =
+                    line.trim().trim_matches('|').split(" | ").map(|c| c.trim().trim_matches('`').to_string()).collect();
                 out.entry(current.clone()).or_default().push(cells);
             }
         }
@@ -319,35 +297,23 @@ mod docs_tests {
 
     /// The names in the first column of a section's table (header row skipped).
     fn listed(secs: &BTreeMap<String, Vec<Vec<String>>>, section: &str) -> Vec<String> {
-        let rows = secs
-            .get(section)
-            .unwrap_or_else(|| panic!("docs: no section `{section}`"));
+        let rows = secs.get(section).unwrap_or_else(|| panic!("docs: no section `{section}`"));
         rows.iter().skip(1).map(|r| r[0].clone()).collect()
     }
 
     fn assert_same(section: &str, doc: &[String], schema: &[&str]) {
         for f in schema {
-            assert!(
-                doc.iter().any(|d| d == f),
-                "docs section `{section}` lacks `{f}`"
-            );
+            assert!(doc.iter().any(|d| d == f), "docs section `{section}` lacks `{f}`");
         }
         for d in doc {
-            assert!(
-                schema.contains(&d.as_str()),
-                "docs section `{section}` lists `{d}`, which the schema lacks"
-            );
+            assert!(schema.contains(&d.as_str()), "docs section `{section}` lists `{d}`, which the schema lacks");
         }
     }
 
     #[test]
     fn every_struct_and_variant_field_is_documented() {
         let secs = sections();
-        for (name, fields) in [
-            struct_fields::<TopologyFile>(),
-            struct_fields::<IommuSpec>(),
-            struct_fields::<DeviceSpec>(),
-        ] {
+        for (name, fields) in [struct_fields::<TopologyFile>(), struct_fields::<IommuSpec>(), struct_fields::<DeviceSpec>()] {
             assert!(!name.is_empty());
             assert_same(name, &listed(&secs, name), fields);
         }
@@ -359,11 +325,7 @@ mod docs_tests {
             assert!(fields.contains(&"id"), "{v}");
             assert_same(v, &listed(&secs, v), fields);
         }
-        assert_same(
-            "kind",
-            &listed(&secs, "kind"),
-            enum_variants::<IommuKind>().1,
-        );
+        assert_same("kind", &listed(&secs, "kind"), enum_variants::<IommuKind>().1);
     }
 
     /// The override structs mirror the parameter structs, and the page lists every field with
@@ -373,31 +335,18 @@ mod docs_tests {
         let secs = sections();
         for (section, fields, over) in [
             ("caps", Caps::FIELDS, struct_fields::<CapsOverrides>().1),
-            (
-                "geometry",
-                Geometry::FIELDS,
-                struct_fields::<GeometryOverrides>().1,
-            ),
+            ("geometry", Geometry::FIELDS, struct_fields::<GeometryOverrides>().1),
             ("costs", Costs::FIELDS, struct_fields::<CostsOverrides>().1),
         ] {
-            assert_eq!(
-                fields, over,
-                "{section}: overrides differ from the parameter struct"
-            );
+            assert_eq!(fields, over, "{section}: overrides differ from the parameter struct");
             assert_same(section, &listed(&secs, section), fields);
             let rows = &secs[section];
             let header = &rows[0];
             for row in rows.iter().skip(1) {
-                for (col, kind_name) in header.iter().enumerate().skip(2).take(IommuKind::ALL.len())
-                {
-                    let kind: IommuKind =
-                        ron::from_str(kind_name).unwrap_or_else(|_| panic!("header `{kind_name}`"));
+                for (col, kind_name) in header.iter().enumerate().skip(2).take(IommuKind::ALL.len()) {
+                    let kind: IommuKind = ron::from_str(kind_name).unwrap_or_else(|_| panic!("header `{kind_name}`"));
                     let want = default_cell(kind, section, &row[0]);
-                    assert_eq!(
-                        row[col], want,
-                        "docs {section}.{} default for {kind_name}",
-                        row[0]
-                    );
+                    assert_eq!(row[col], want, "docs {section}.{} default for {kind_name}", row[0]);
                 }
             }
         }

@@ -69,11 +69,7 @@ fn device_line(p: &Platform, d: DeviceId) -> String {
         let _ = write!(s, " sid {}", sids.join(","));
     }
     if dev.multifunction {
-        s += if dev.acs {
-            " multifunction+acs"
-        } else {
-            " multifunction"
-        };
+        s += if dev.acs { " multifunction+acs" } else { " multifunction" };
     }
     if dev.ats {
         s += " ats";
@@ -91,9 +87,7 @@ fn bus_line(p: &Platform, b: BusId) -> String {
             }
             None => s += " (no IOMMU)",
         },
-        BusKind::RootPort | BusKind::SwitchDownstream => {
-            s += if bus.acs { " acs" } else { " no-acs" }
-        }
+        BusKind::RootPort | BusKind::SwitchDownstream => s += if bus.acs { " acs" } else { " no-acs" },
         BusKind::SwitchUpstream | BusKind::PcieToPciBridge => {}
     }
     s
@@ -130,14 +124,8 @@ pub fn text(p: &Platform) -> String {
         Bus(BusId),
         Device(DeviceId),
     }
-    let mut stack: Vec<(Item, usize)> = p
-        .buses
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, b)| b.parent.is_none())
-        .map(|(i, _)| (Item::Bus(BusId::from_index(i)), 1))
-        .collect();
+    let mut stack: Vec<(Item, usize)> =
+        p.buses.iter().enumerate().rev().filter(|(_, b)| b.parent.is_none()).map(|(i, _)| (Item::Bus(BusId::from_index(i)), 1)).collect();
     while let Some((item, depth)) = stack.pop() {
         let indent = "  ".repeat(depth);
         match item {
@@ -158,17 +146,8 @@ pub fn text(p: &Platform) -> String {
     }
     out += "\nGroups\n";
     for (g, group) in p.groups.iter().enumerate() {
-        let names: Vec<&str> = group
-            .devices
-            .iter()
-            .map(|d| p.device(*d).name.as_str())
-            .collect();
-        let _ = writeln!(
-            out,
-            "  group {g:<3} {:width$}  {}",
-            p.iommu(group.iommu).name,
-            names.join(" ")
-        );
+        let names: Vec<&str> = group.devices.iter().map(|d| p.device(*d).name.as_str()).collect();
+        let _ = writeln!(out, "  group {g:<3} {:width$}  {}", p.iommu(group.iommu).name, names.join(" "));
     }
     out
 }
@@ -232,11 +211,7 @@ fn json_doc(p: &Platform) -> JsonTopology<'_> {
             .map(|(i, m)| JsonIommu {
                 id: &m.name,
                 kind: m.kind.as_str(),
-                devices: p
-                    .devices_of_iommu(IommuId::from_index(i))
-                    .iter()
-                    .map(name)
-                    .collect(),
+                devices: p.devices_of_iommu(IommuId::from_index(i)).iter().map(name).collect(),
                 address_width: m.params.caps.address_width,
                 page_sizes: m.params.caps.page_sizes,
                 domain_ids: m.params.caps.domain_ids,
@@ -249,23 +224,13 @@ fn json_doc(p: &Platform) -> JsonTopology<'_> {
             .map(|(g, group)| JsonGroup {
                 id: g,
                 iommu: &p.iommu(group.iommu).name,
-                devices: p
-                    .devices_of_group(GroupId::from_index(g))
-                    .iter()
-                    .map(name)
-                    .collect(),
+                devices: p.devices_of_group(GroupId::from_index(g)).iter().map(name).collect(),
             })
             .collect(),
         devices: p
             .devices
             .iter()
-            .map(|d| JsonDevice {
-                id: &d.name,
-                iommu: &p.iommu(d.iommu).name,
-                group: d.group.0,
-                ats: d.ats,
-                stream_ids: &d.stream_ids,
-            })
+            .map(|d| JsonDevice { id: &d.name, iommu: &p.iommu(d.iommu).name, group: d.group.0, ats: d.ats, stream_ids: &d.stream_ids })
             .collect(),
     }
 }
@@ -283,18 +248,9 @@ mod tests {
     #[test]
     fn page_size_runs_are_shortened() {
         use crate::iommu::{Caps, IommuKind};
-        assert_eq!(
-            page_runs(Caps::defaults(IommuKind::IntelVtd).page_sizes),
-            "4K/2M/1G"
-        );
-        assert_eq!(
-            page_runs(Caps::defaults(IommuKind::AmdVi).page_sizes),
-            "4K..256G/1T..2048T"
-        );
-        assert_eq!(
-            page_runs(PageSizes(PageSizes::SZ_16K | PageSizes::SZ_32M)),
-            "16K/32M"
-        );
+        assert_eq!(page_runs(Caps::defaults(IommuKind::IntelVtd).page_sizes), "4K/2M/1G");
+        assert_eq!(page_runs(Caps::defaults(IommuKind::AmdVi).page_sizes), "4K..256G/1T..2048T");
+        assert_eq!(page_runs(PageSizes(PageSizes::SZ_16K | PageSizes::SZ_32M)), "16K/32M");
     }
 
     #[test]
@@ -304,29 +260,17 @@ mod tests {
         assert_eq!(v["topology"], "r");
         assert_eq!(v["iommus"][0]["id"], "smmu0");
         assert_eq!(v["iommus"][0]["kind"], "arm-smmu-v3");
-        assert_eq!(
-            v["iommus"][0]["devices"],
-            json!(["0000:01:00.0", "0000:01:00.1"])
-        );
-        assert_eq!(
-            v["groups"],
-            json!([{ "id": 0, "iommu": "smmu0", "devices": ["0000:01:00.0", "0000:01:00.1"] }])
-        );
+        assert_eq!(v["iommus"][0]["devices"], json!(["0000:01:00.0", "0000:01:00.1"]));
+        assert_eq!(v["groups"], json!([{ "id": 0, "iommu": "smmu0", "devices": ["0000:01:00.0", "0000:01:00.1"] }]));
     }
 
     #[test]
     fn text_lists_iommus_tree_and_groups() {
         let p = Platform::parse(Path::new("r.ron"), SRC).unwrap();
         let t = text(&p);
-        assert!(
-            t.contains("smmu0  arm-smmu-v3     2 devices  48-bit IOVA"),
-            "{t}"
-        );
+        assert!(t.contains("smmu0  arm-smmu-v3     2 devices  48-bit IOVA"), "{t}");
         assert!(t.contains("IOTLB 2048 entries 4-way"), "{t}");
         assert!(t.contains("  pci0000:00  RootComplex -> smmu0\n    0000:00:01.0  RootPort no-acs\n      0000:01:00.1  [group 0]"), "{t}");
-        assert!(
-            t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1"),
-            "{t}"
-        );
+        assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1"), "{t}");
     }
 }

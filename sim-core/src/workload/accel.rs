@@ -64,7 +64,12 @@ impl Accel {
         }
         if token == TOKEN_START {
             for i in 0..u64::from(s.buffers) {
-                out.act(Action::Map { container: s.container, iova: s.iova_base + i * s.pitch(), size: s.buffer_bytes, prot: PROT_READ | PROT_WRITE });
+                out.act(Action::Map {
+                    container: s.container,
+                    iova: s.iova_base + i * s.pitch(),
+                    size: s.buffer_bytes,
+                    prot: PROT_READ | PROT_WRITE,
+                });
             }
             self.mapped = true;
         } else if token != ACCESS || stopping {

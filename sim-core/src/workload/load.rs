@@ -17,7 +17,12 @@ type Invalid<'a> = dyn Fn(&str, String) -> InputError + 'a;
 
 const PAGE: u64 = 4096;
 
-pub fn generators(gens: &[Generator], platform: &Platform, containers: &[ContainerSpec], invalid: &Invalid<'_>) -> Result<Vec<GenSpec>, InputError> {
+pub fn generators(
+    gens: &[Generator],
+    platform: &Platform,
+    containers: &[ContainerSpec],
+    invalid: &Invalid<'_>,
+) -> Result<Vec<GenSpec>, InputError> {
     let mut out: Vec<GenSpec> = Vec::with_capacity(gens.len());
     for (i, g) in gens.iter().enumerate() {
         let at = |field: &str| format!("generators[{i}].{field}");
@@ -89,7 +94,11 @@ pub fn generators(gens: &[Generator], platform: &Platform, containers: &[Contain
                 )?;
                 check(*reads_per_mille <= 1000, "reads_per_mille", "must be 0..=1000")?;
                 check(*service >= 1, "service", "must be ≥ 1 cycle")?;
-                check(iova_base % PAGE == 0 && iova_base.checked_add(*working_set).is_some(), "iova_base", "must be 4 KiB aligned and leave room for the working set")?;
+                check(
+                    iova_base % PAGE == 0 && iova_base.checked_add(*working_set).is_some(),
+                    "iova_base",
+                    "must be 4 KiB aligned and leave room for the working set",
+                )?;
                 GenSpec::Nvme(NvmeSpec {
                     id: id.clone(),
                     device: device(d)?,
@@ -108,7 +117,20 @@ pub fn generators(gens: &[Generator], platform: &Platform, containers: &[Contain
                     iova_base: *iova_base,
                 })
             }
-            Generator::Accelerator { id, device: d, container: c, start, stop, buffers, buffer_bytes, access, access_bytes, rate, arrivals, iova_base } => {
+            Generator::Accelerator {
+                id,
+                device: d,
+                container: c,
+                start,
+                stop,
+                buffers,
+                buffer_bytes,
+                access,
+                access_bytes,
+                rate,
+                arrivals,
+                iova_base,
+            } => {
                 window(*start, *stop)?;
                 check((1..=MAX_BUFFERS).contains(buffers), "buffers", &format!("must be 1..={MAX_BUFFERS}"))?;
                 check(*buffer_bytes > 0 && buffer_bytes % PAGE == 0, "buffer_bytes", "must be a positive multiple of 4 KiB")?;
@@ -137,7 +159,11 @@ pub fn generators(gens: &[Generator], platform: &Platform, containers: &[Contain
                 window(*start, *stop)?;
                 check(!devices.is_empty() && devices.len() <= MAX_DEVICES, "devices", &format!("must list 1..={MAX_DEVICES} devices"))?;
                 check(*ram_bytes > 0 && ram_bytes % PAGE == 0, "ram_bytes", "must be a positive multiple of 4 KiB")?;
-                check(ram_iova % PAGE == 0 && ram_iova.checked_add(*ram_bytes).is_some(), "ram_iova", "must be 4 KiB aligned and leave room for the RAM")?;
+                check(
+                    ram_iova % PAGE == 0 && ram_iova.checked_add(*ram_bytes).is_some(),
+                    "ram_iova",
+                    "must be 4 KiB aligned and leave room for the RAM",
+                )?;
                 if let Some(Churn { every, down }) = churn {
                     check(*every >= 1 && *down >= 1, "churn", "every and down must be ≥ 1")?;
                 }
@@ -164,9 +190,9 @@ pub fn generators(gens: &[Generator], platform: &Platform, containers: &[Contain
 
 pub fn faults(faults: &[Fault], platform: &Platform, invalid: &Invalid<'_>) -> Result<Vec<FaultSpec>, InputError> {
     let iommu = |i: usize, name: &str| -> Result<IommuId, InputError> {
-        platform
-            .iommu_by_name(name)
-            .ok_or_else(|| invalid(&format!("\"{name}\""), format!("faults[{i}].iommu: \"{name}\" is not an IOMMU of topology \"{}\"", platform.name)))
+        platform.iommu_by_name(name).ok_or_else(|| {
+            invalid(&format!("\"{name}\""), format!("faults[{i}].iommu: \"{name}\" is not an IOMMU of topology \"{}\"", platform.name))
+        })
     };
     faults
         .iter()
@@ -190,7 +216,10 @@ pub fn faults(faults: &[Fault], platform: &Platform, invalid: &Invalid<'_>) -> R
                 Fault::Unplug { at, device } => FaultSpec::Unplug {
                     at: *at,
                     device: platform.device_by_name(device).ok_or_else(|| {
-                        invalid(&format!("\"{device}\""), format!("faults[{i}].device: \"{device}\" is not in topology \"{}\"", platform.name))
+                        invalid(
+                            &format!("\"{device}\""),
+                            format!("faults[{i}].device: \"{device}\" is not in topology \"{}\"", platform.name),
+                        )
                     })?,
                 },
                 Fault::LateInvalidation { at, until, iommu: name, delay } => {

@@ -100,9 +100,10 @@ impl Nvme {
         // A completion: token = 1 + slot.
         let slot = (token - 1) as usize;
         if let Some(iova) = self.slots.get_mut(slot).and_then(Option::take)
-            && self.spec.map_per_request {
-                out.act(Action::Unmap { container: c, iova, size: self.spec.block_bytes });
-            }
+            && self.spec.map_per_request
+        {
+            out.act(Action::Unmap { container: c, iova, size: self.spec.block_bytes });
+        }
         if self.waiting > 0 && !stopping {
             self.waiting -= 1;
             self.submit(now, rng, out);

@@ -53,17 +53,16 @@ impl Vm {
                     out.wake(now + c.every, CHURN);
                 }
             }
-            TOKEN_STOP
-                if self.running => {
-                    out.act(Action::Unmap { container: s.container, iova: s.ram_iova, size: s.ram_bytes });
-                    for (i, &device) in s.devices.iter().enumerate() {
-                        if self.attached[i] {
-                            out.act(Action::Detach { device });
-                            self.attached[i] = false;
-                        }
+            TOKEN_STOP if self.running => {
+                out.act(Action::Unmap { container: s.container, iova: s.ram_iova, size: s.ram_bytes });
+                for (i, &device) in s.devices.iter().enumerate() {
+                    if self.attached[i] {
+                        out.act(Action::Detach { device });
+                        self.attached[i] = false;
                     }
-                    self.running = false;
                 }
+                self.running = false;
+            }
             CHURN if !stopped && self.running => {
                 let up = self.attached.iter().filter(|&&a| a).count();
                 if let (Some(c), true) = (s.churn, up > 0) {

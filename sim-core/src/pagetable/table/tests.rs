@@ -8,11 +8,7 @@ const M2: u64 = 1 << 21;
 const G1: u64 = 1 << 30;
 
 fn format(kind: IommuKind, width: u8, sizes: u64) -> Format {
-    let caps = Caps {
-        address_width: width,
-        page_sizes: P(sizes),
-        ..Caps::defaults(kind)
-    };
+    let caps = Caps { address_width: width, page_sizes: P(sizes), ..Caps::defaults(kind) };
     Format::for_instance(kind, &caps).expect("valid format")
 }
 
@@ -31,32 +27,10 @@ fn arm(sizes: u64, ias: u8) -> Format {
 #[test]
 fn new_table_holds_only_the_root() {
     let pt = PageTable::new(vtd48());
-    assert_eq!(
-        (
-            pt.tables(),
-            pt.table_bytes(),
-            pt.mapped_bytes(),
-            pt.levels()
-        ),
-        (1, 4096, 0, 4)
-    );
+    assert_eq!((pt.tables(), pt.table_bytes(), pt.mapped_bytes(), pt.levels()), (1, 4096, 0, 4));
     assert_eq!(pt.translate(0), None);
-    assert_eq!(
-        pt.walk(0),
-        Walk {
-            depth: 1,
-            leaf: None
-        }
-    );
-    assert_eq!(
-        (
-            pt.level_shift(1),
-            pt.level_shift(2),
-            pt.level_shift(3),
-            pt.level_shift(4)
-        ),
-        (39, 30, 21, 12)
-    );
+    assert_eq!(pt.walk(0), Walk { depth: 1, leaf: None });
+    assert_eq!((pt.level_shift(1), pt.level_shift(2), pt.level_shift(3), pt.level_shift(4)), (39, 30, 21, 12));
 }
 
 #[test]
@@ -64,24 +38,10 @@ fn aligned_2m_map_is_one_superpage_pte() {
     let mut pt = PageTable::new(vtd48());
     let s = pt.map(3 * M2, 7 * M2, M2, Prot::RW).unwrap();
     // Two intermediate tables (pointer PTEs) and one 2M leaf.
-    assert_eq!(
-        s,
-        MapStats {
-            ptes_written: 3,
-            tables_allocated: 2,
-            tables_freed: 0
-        }
-    );
+    assert_eq!(s, MapStats { ptes_written: 3, tables_allocated: 2, tables_freed: 0 });
     let w = pt.walk(3 * M2 + 0x1234);
     assert_eq!(w.depth, pt.levels() - 1);
-    assert_eq!(
-        w.leaf,
-        Some(Translation {
-            phys: 7 * M2 + 0x1234,
-            prot: Prot::RW,
-            page_size: M2
-        })
-    );
+    assert_eq!(w.leaf, Some(Translation { phys: 7 * M2 + 0x1234, prot: Prot::RW, page_size: M2 }));
     assert_eq!(pt.mapped_bytes(), M2);
 }
 
@@ -94,14 +54,7 @@ fn unaligned_map_uses_4k_pages() {
     assert_eq!(s.tables_allocated, 3);
     let w = pt.walk(M2 + 5 * K4 + 8);
     assert_eq!(w.depth, pt.levels());
-    assert_eq!(
-        w.leaf,
-        Some(Translation {
-            phys: 5 * M2 + 6 * K4 + 8,
-            prot: Prot::READ,
-            page_size: K4
-        })
-    );
+    assert_eq!(w.leaf, Some(Translation { phys: 5 * M2 + 6 * K4 + 8, prot: Prot::READ, page_size: K4 }));
     // A 2M+4K map at a 2M-aligned IOVA/phys: one 2M page then one 4K page (`iommu_pgsize`).
     let mut pt = PageTable::new(vtd48());
     let s = pt.map(4 * M2, 8 * M2, M2 + K4, Prot::RW).unwrap();
@@ -122,14 +75,7 @@ fn one_gigabyte_pages_and_cap_restrictions() {
     let mut pt = PageTable::new(format(IommuKind::IntelVtd, 48, P::SZ_4K | P::SZ_2M));
     let s = pt.map(2 * G1, G1, G1, Prot::RW).unwrap();
     assert_eq!(s.ptes_written, 512 + 2);
-    assert_eq!(
-        pt.translate(2 * G1 + 3 * M2 + 5).unwrap(),
-        Translation {
-            phys: G1 + 3 * M2 + 5,
-            prot: Prot::RW,
-            page_size: M2
-        }
-    );
+    assert_eq!(pt.translate(2 * G1 + 3 * M2 + 5).unwrap(), Translation { phys: G1 + 3 * M2 + 5, prot: Prot::RW, page_size: M2 });
     // 4K only: 2M map is 512 4K pages.
     let mut pt = PageTable::new(format(IommuKind::IntelVtd, 48, P::SZ_4K));
     assert_eq!(pt.map(0, 0, M2, Prot::RW).unwrap().ptes_written, 512 + 3);
@@ -141,13 +87,9 @@ fn arm_16k_and_64k_granule_blocks() {
     let f16 = arm(P::SZ_16K | P::SZ_32M, 48);
     let mut pt = PageTable::new(f16);
     assert_eq!(pt.table_bytes(), 16 << 10);
-    pt.map(5 * P::SZ_32M, 9 * P::SZ_32M, P::SZ_32M, Prot::RW)
-        .unwrap();
+    pt.map(5 * P::SZ_32M, 9 * P::SZ_32M, P::SZ_32M, Prot::RW).unwrap();
     let w = pt.walk(5 * P::SZ_32M + 77);
-    assert_eq!(
-        (w.depth, w.leaf.unwrap().page_size, w.leaf.unwrap().phys),
-        (3, P::SZ_32M, 9 * P::SZ_32M + 77)
-    );
+    assert_eq!((w.depth, w.leaf.unwrap().page_size, w.leaf.unwrap().phys), (3, P::SZ_32M, 9 * P::SZ_32M + 77));
     assert_eq!(pt.tables(), 3);
     assert_eq!(pt.table_bytes(), 3 * (16 << 10));
     // Unaligned: 16K pages at depth 4.
@@ -157,9 +99,7 @@ fn arm_16k_and_64k_granule_blocks() {
 
     let f64 = arm(P::SZ_64K | P::SZ_512M, 48);
     let mut pt = PageTable::new(f64);
-    let s = pt
-        .map(P::SZ_512M, 3 * P::SZ_512M, P::SZ_512M, Prot::RW)
-        .unwrap();
+    let s = pt.map(P::SZ_512M, 3 * P::SZ_512M, P::SZ_512M, Prot::RW).unwrap();
     assert_eq!(s.ptes_written, 2);
     let w = pt.walk(P::SZ_512M + P::SZ_64K);
     assert_eq!((w.depth, w.leaf.unwrap().page_size), (2, P::SZ_512M));
@@ -169,25 +109,14 @@ fn arm_16k_and_64k_granule_blocks() {
 
 #[test]
 fn walk_depth_for_4k_and_2m_leaves() {
-    for f in [
-        vtd48(),
-        arm(P::SZ_4K | P::SZ_2M | P::SZ_1G, 39),
-        amd(),
-        format(IommuKind::IntelVtd, 57, P::SZ_4K | P::SZ_2M),
-    ] {
+    for f in [vtd48(), arm(P::SZ_4K | P::SZ_2M | P::SZ_1G, 39), amd(), format(IommuKind::IntelVtd, 57, P::SZ_4K | P::SZ_2M)] {
         let mut pt = PageTable::new(f);
         pt.map(0, 0, K4, Prot::RW).unwrap();
         pt.map(M2, M2, M2, Prot::RW).unwrap();
         assert_eq!(pt.walk(0).depth, pt.levels(), "{f:?}");
         assert_eq!(pt.walk(M2).depth, pt.levels() - 1, "{f:?}");
         // Empty entry in the leaf table ends the walk there.
-        assert_eq!(
-            pt.walk(K4),
-            Walk {
-                depth: pt.levels(),
-                leaf: None
-            }
-        );
+        assert_eq!(pt.walk(K4), Walk { depth: pt.levels(), leaf: None });
         // Empty root entry: one read.
         assert_eq!(pt.walk(1 << pt.level_shift(1)).depth, 1);
     }
@@ -210,14 +139,7 @@ fn partial_unmap_splits_a_superpage() {
     assert_eq!(pt.mapped_bytes(), M2 - K4);
     for i in (0..512).filter(|&i| i != 100) {
         let t = pt.translate(M2 + i * K4 + 3).unwrap();
-        assert_eq!(
-            t,
-            Translation {
-                phys: 4 * M2 + i * K4 + 3,
-                prot: Prot::RW,
-                page_size: K4
-            }
-        );
+        assert_eq!(t, Translation { phys: 4 * M2 + i * K4 + 3, prot: Prot::RW, page_size: K4 });
     }
     // Unmapping the rest frees the split table (its whole 2M region is covered).
     let s = pt.unmap(M2, M2);
@@ -236,19 +158,9 @@ fn splitting_a_1g_page_keeps_2m_pages_where_possible() {
     assert_eq!(s.tables_allocated, 2);
     assert_eq!(pt.tables(), before + 2);
     assert_eq!(pt.translate(G1).unwrap().page_size, M2);
-    assert_eq!(
-        pt.translate(G1 + 3 * M2).unwrap(),
-        Translation {
-            phys: 3 * M2,
-            prot: Prot::READ,
-            page_size: K4
-        }
-    );
+    assert_eq!(pt.translate(G1 + 3 * M2).unwrap(), Translation { phys: 3 * M2, prot: Prot::READ, page_size: K4 });
     assert_eq!(pt.translate(G1 + 3 * M2 + K4), None);
-    assert_eq!(
-        pt.translate(G1 + 3 * M2 + 2 * K4).unwrap().phys,
-        3 * M2 + 2 * K4
-    );
+    assert_eq!(pt.translate(G1 + 3 * M2 + 2 * K4).unwrap().phys, 3 * M2 + 2 * K4);
     assert_eq!(pt.mapped_bytes(), G1 - K4);
     // Only 4K|1G available: the split re-maps with 4K pages.
     let mut pt = PageTable::new(format(IommuKind::IntelVtd, 48, P::SZ_4K | P::SZ_1G));
@@ -268,10 +180,7 @@ fn overlap_is_refused_and_changes_nothing() {
     assert_eq!((pt.tables(), pt.mapped_bytes()), (tables, bytes));
     assert_eq!(pt.translate(0), None);
     pt.map(4 * M2, 4 * M2, M2, Prot::RW).unwrap();
-    assert_eq!(
-        pt.map(4 * M2 + 8 * K4, 0, K4, Prot::RW),
-        Err(MapError::Overlap)
-    );
+    assert_eq!(pt.map(4 * M2 + 8 * K4, 0, K4, Prot::RW), Err(MapError::Overlap));
 }
 
 #[test]
@@ -294,10 +203,7 @@ fn covering_unmap_frees_tables_but_not_the_root() {
     pt.map(5 * G1, 0, K4, Prot::RW).unwrap();
     assert_eq!(pt.tables(), 6);
     let s = pt.unmap(0, G1);
-    assert_eq!(
-        (s.tables_freed, s.ptes_cleared, s.bytes_unmapped),
-        (2, 1, K4)
-    );
+    assert_eq!((s.tables_freed, s.ptes_cleared, s.bytes_unmapped), (2, 1, K4));
     assert_eq!(pt.tables(), 4);
     let s = pt.unmap(0, 1 << 48);
     assert_eq!(s.tables_freed, 3);
@@ -317,12 +223,7 @@ fn amd_v1_grows_one_level_at_a_time() {
     assert_eq!(pt.walk(0x1000).depth, 3);
     assert_eq!(pt.translate(1 << 39), None);
     assert_eq!(pt.walk(1 << 39).depth, 0);
-    for (addr, levels) in [
-        (1u64 << 39, 4u8),
-        (1 << 48, 5),
-        (1 << 57, 6),
-        (u64::MAX - K4 + 1, 6),
-    ] {
+    for (addr, levels) in [(1u64 << 39, 4u8), (1 << 48, 5), (1 << 57, 6), (u64::MAX - K4 + 1, 6)] {
         let tables = pt.tables();
         let s = pt.map(addr, 0x8000, K4, Prot::READ).unwrap();
         assert_eq!(pt.levels(), levels);
@@ -353,14 +254,8 @@ fn invalid_maps() {
     assert_eq!(pt.map(0, 0x800, K4, Prot::RW), Err(MapError::Unaligned));
     assert_eq!(pt.map(0, 0, 100, Prot::RW), Err(MapError::Unaligned));
     assert_eq!(pt.map(1 << 48, 0, K4, Prot::RW), Err(MapError::OutOfRange));
-    assert_eq!(
-        pt.map((1 << 48) - K4, 0, 2 * K4, Prot::RW),
-        Err(MapError::OutOfRange)
-    );
-    assert_eq!(
-        pt.map(u64::MAX - K4 + 1, 0, 2 * K4, Prot::RW),
-        Err(MapError::OutOfRange)
-    );
+    assert_eq!(pt.map((1 << 48) - K4, 0, 2 * K4, Prot::RW), Err(MapError::OutOfRange));
+    assert_eq!(pt.map(u64::MAX - K4 + 1, 0, 2 * K4, Prot::RW), Err(MapError::OutOfRange));
     // Output width 46 (VT-d default).
     assert_eq!(pt.map(0, 1 << 46, K4, Prot::RW), Err(MapError::OutOfRange));
     assert_eq!((pt.tables(), pt.mapped_bytes()), (1, 0));
@@ -391,17 +286,8 @@ fn destroy_frees_everything_and_the_table_can_be_rebuilt() {
     let s = pt.destroy();
     assert_eq!(s.tables_freed, tables);
     assert_eq!(s.bytes_unmapped, 3 * M2 + K4 + G1);
-    assert_eq!(
-        (pt.table_bytes(), pt.tables(), pt.mapped_bytes()),
-        (0, 0, 0)
-    );
-    assert_eq!(
-        pt.walk(0),
-        Walk {
-            depth: 0,
-            leaf: None
-        }
-    );
+    assert_eq!((pt.table_bytes(), pt.tables(), pt.mapped_bytes()), (0, 0, 0));
+    assert_eq!(pt.walk(0), Walk { depth: 0, leaf: None });
     assert_eq!(pt.unmap(0, M2), UnmapStats::default());
     assert_eq!(pt.destroy(), UnmapStats::default());
     let s = pt.map(0, 0, K4, Prot::RW).unwrap();
@@ -430,25 +316,14 @@ fn steady_map_unmap_allocates_nothing_after_warm_up() {
             pt.map(i * M2, i * M2, M2, Prot::RW).unwrap();
             pt.unmap(i * M2, M2);
         }
-        assert_eq!(
-            cap,
-            (pt.entries.len(), pt.entries.capacity(), pt.free.capacity())
-        );
+        assert_eq!(cap, (pt.entries.len(), pt.entries.capacity(), pt.free.capacity()));
     }
 }
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map {
-        page: u64,
-        pages: u64,
-        phys_page: u64,
-        prot: u8,
-    },
-    Unmap {
-        page: u64,
-        pages: u64,
-    },
+    Map { page: u64, pages: u64, phys_page: u64, prot: u8 },
+    Unmap { page: u64, pages: u64 },
 }
 
 /// Pages of the model's window.
@@ -457,22 +332,9 @@ const WINDOW: u64 = 6 * 512;
 fn op() -> impl Strategy<Value = Op> {
     let page = prop_oneof![0..WINDOW - 1, (0..5u64).prop_map(|k| k * 512)];
     let pages = prop_oneof![1..8u64, Just(512u64), 500..1100u64];
-    let map = (
-        page.clone(),
-        pages.clone(),
-        prop_oneof![Just(0u64), Just(3 * 512), 1..50u64],
-        0..4u8,
-    )
-        .prop_map(|(page, pages, delta, prot)| Op::Map {
-            page,
-            pages: pages.min(WINDOW - page),
-            phys_page: page + delta,
-            prot,
-        });
-    let unmap = (page, pages).prop_map(|(page, pages)| Op::Unmap {
-        page,
-        pages: pages.min(WINDOW - page),
-    });
+    let map = (page.clone(), pages.clone(), prop_oneof![Just(0u64), Just(3 * 512), 1..50u64], 0..4u8)
+        .prop_map(|(page, pages, delta, prot)| Op::Map { page, pages: pages.min(WINDOW - page), phys_page: page + delta, prot });
+    let unmap = (page, pages).prop_map(|(page, pages)| Op::Unmap { page, pages: pages.min(WINDOW - page) });
     prop_oneof![3 => map, 2 => unmap]
 }
 
@@ -482,12 +344,7 @@ fn run_model(f: Format, base: u64, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut model: std::collections::BTreeMap<u64, (u64, Prot)> = Default::default();
     for op in ops {
         match *op {
-            Op::Map {
-                page,
-                pages,
-                phys_page,
-                prot,
-            } => {
+            Op::Map { page, pages, phys_page, prot } => {
                 let before = (pt.tables(), pt.mapped_bytes(), pt.levels());
                 let r = pt.map(base + page * K4, phys_page * K4, pages * K4, Prot(prot));
                 if model.range(page..page + pages).next().is_some() {
