@@ -37,7 +37,7 @@ impl NicSpec {
     pub fn packets_per_sec(rate: Rate, packet_bytes: u64) -> u64 {
         match rate {
             Rate::PacketsPerSec(p) => p,
-            Rate::Gbps(g) => (g.saturating_mul(1_000_000_000) / (8 * packet_bytes.max(1))).max(1),
+            Rate::Gbps(g) => g.saturating_mul(1_000_000_000) / (8 * packet_bytes.max(1)),
         }
     }
 }
