@@ -2,11 +2,13 @@
 //! and counters. Built from the platform's immutable [`IommuParams`].
 
 use crate::engine::SimRng;
+use crate::iommu::IommuKind;
 use crate::iommu::IommuParams;
 use crate::iommu::driver::IdSpace;
 use crate::iommu::iotlb::Iotlb;
 use crate::iommu::walk_cache::WalkCache;
 use crate::time::Cycle;
+use crate::topology::IommuInstance;
 
 /// Counters of one instance (streamed; become `IommuResult`).
 #[derive(Clone, Debug, Default)]
@@ -32,7 +34,9 @@ pub struct Instance {
     pub walk_cache: WalkCache,
     /// When each walker is next free; a miss takes the earliest.
     pub walkers: Vec<Cycle>,
-    pub ids: IdSpace,
+    /// Index of the domain-ID pool this instance allocates tags from (`Core::id_pools`):
+    /// its own, except SMMUv3 instances, which share one (see [`id_pools`]).
+    pub pool: usize,
     pub counters: InstanceCounters,
 }
 
@@ -50,7 +54,7 @@ impl Instance {
                 SimRng::for_source(seed, &format!("walk-cache:{name}")),
             ),
             walkers: vec![0; g.walkers.max(1) as usize],
-            ids: IdSpace::new(params.caps.domain_ids),
+            pool: usize::MAX,
             counters: InstanceCounters::default(),
         }
     }
@@ -69,4 +73,34 @@ impl Instance {
         self.walkers[best] = start + service;
         start - arrival
     }
+}
+
+/// Builds the domain-ID pools of a platform and points each instance at its pool.
+///
+/// - Id 0 is reserved wherever Linux reserves it: VT-d DID 0 (`IDA_START_DID`), AMD domain id 0,
+///   SMMUv3 ASID 0 (the ASID xarray allocates from 1); so `domain_ids` = N gives N − 1 usable
+///   tags. SMMUv2 context banks are all usable, and so is a virtio-iommu domain range.
+/// - SMMUv3 ASIDs come from one global xarray shared by every SMMUv3 (`arm_smmu_asid_xa`),
+///   so all SMMUv3 instances share one pool, sized by the smallest ASID space among them.
+pub fn id_pools(infos: &[IommuInstance], instances: &mut [Instance]) -> Vec<IdSpace> {
+    let usable = |i: &IommuInstance| match i.kind {
+        IommuKind::ArmSmmuV2 | IommuKind::VirtioIommu => i.params.caps.domain_ids,
+        _ => i.params.caps.domain_ids.saturating_sub(1),
+    };
+    let mut pools = Vec::new();
+    let smmuv3 = infos.iter().filter(|i| i.kind == IommuKind::ArmSmmuV3).map(usable).min();
+    let shared = smmuv3.map(|size| {
+        pools.push(IdSpace::new(size));
+        0
+    });
+    for (info, inst) in infos.iter().zip(instances.iter_mut()) {
+        inst.pool = match (info.kind, shared) {
+            (IommuKind::ArmSmmuV3, Some(p)) => p,
+            _ => {
+                pools.push(IdSpace::new(usable(info)));
+                pools.len() - 1
+            }
+        };
+    }
+    pools
 }

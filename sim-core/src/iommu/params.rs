@@ -67,7 +67,9 @@ overridable! {
         /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY`).
         pub snoop_control: bool,
         /// Size of the domain-ID space: VT-d `cap_ndoms`, SMMUv2 context banks (≤ 128),
-        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range.
+        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Id 0 is reserved on
+        /// VT-d, AMD and SMMUv3 (N − 1 usable); SMMUv3 ASIDs are one pool shared by every
+        /// SMMUv3 (`arm_smmu_asid_xa`), see `iommu/instance.rs::id_pools`.
         pub domain_ids: u32,
         /// Range (or page-selective mask) invalidation: VT-d PSI, SMMUv3 RIL.
         pub range_invalidation: bool,

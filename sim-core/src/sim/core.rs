@@ -80,6 +80,8 @@ pub struct Core<'s> {
     /// Cross-instance sharing what-if (shared-across-instances).
     pub sharing: bool,
     pub instances: Vec<Instance>,
+    /// Domain-ID pools (DIDs, ASIDs, context banks...); `Instance::pool` indexes them.
+    pub id_pools: Vec<crate::iommu::driver::IdSpace>,
     pub devices: Vec<DeviceState>,
     pub groups: Vec<GroupState>,
     pub domains: Vec<Option<Domain>>,
@@ -97,7 +99,8 @@ pub struct Core<'s> {
 impl<'s> Core<'s> {
     pub fn new(scenario: &'s Scenario, seed: u64, era: DriverEra, sharing: bool) -> Core<'s> {
         let platform = &scenario.platform;
-        let instances = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
+        let mut instances: Vec<Instance> = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
+        let id_pools = crate::iommu::instance::id_pools(&platform.iommus, &mut instances);
         let devices = platform
             .devices
             .iter()
@@ -135,6 +138,7 @@ impl<'s> Core<'s> {
             era,
             sharing,
             instances,
+            id_pools,
             devices,
             groups: vec![GroupState::default(); platform.groups.len()],
             domains: Vec::new(),
@@ -276,9 +280,13 @@ impl<'s> Core<'s> {
             }),
             Ok(()) => {
                 // A domain's first group on an instance takes a tag from that instance's ID space
-                // (VT-d `domain_attach_iommu`, SMMUv2 context bank, SMMUv3 ASID).
+                // (VT-d `domain_attach_iommu`, SMMUv2 context bank, AMD domain id) — unless the
+                // domain already holds a tag of the same pool: SMMUv3 ASIDs are global, one per
+                // domain, valid on every SMMUv3 it reaches.
                 if self.domain(d).tag_on(iommu).is_none() {
-                    match self.instances[iommu.index()].ids.alloc() {
+                    let pool = self.instances[iommu.index()].pool;
+                    let same_pool = self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag);
+                    match same_pool.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
                         Ok(tag) => {
                             self.domain_mut(d).attachments.push(Attachment { iommu, tag, groups: 0 });
                             Ok(())
@@ -348,7 +356,12 @@ impl<'s> Core<'s> {
         }
         if let Some(tag) = released {
             self.flush_tag_on(iommu, tag);
-            self.instances[iommu.index()].ids.free(tag);
+            // The tag goes back to its pool when no other attachment of the domain shares it.
+            let pool = self.instances[iommu.index()].pool;
+            let still_used = self.domain(d).attachments.iter().any(|a| self.instances[a.iommu.index()].pool == pool);
+            if !still_used {
+                self.id_pools[pool].free(tag);
+            }
         }
         self.groups[g.index()].domain = None;
     }

@@ -257,7 +257,8 @@ impl Simulation<'_, '_> {
                 (0, 0)
             }
             FaultSpec::ExhaustIds { iommu, leave, .. } => {
-                let taken = self.core.instances[iommu.index()].ids.exhaust(leave);
+                let pool = self.core.instances[iommu.index()].pool;
+                let taken = self.core.id_pools[pool].exhaust(leave);
                 self.core.m.injected_faults += 1;
                 (iommu.0 as u64, taken as u64)
             }
@@ -480,7 +481,7 @@ impl Simulation<'_, '_> {
                     invalidations_page: c.invalidations_page,
                     invalidations_domain: c.invalidations_domain,
                     invalidations_global: c.invalidations_global,
-                    domain_ids_peak: u64::from(inst.ids.peak()),
+                    domain_ids_peak: u64::from(core.id_pools[inst.pool].peak()),
                     faults: c.faults,
                 }
             })
