@@ -5,29 +5,18 @@
 //! Scenarios run on the bundled arm-server topology: NIC 0000:01:00.0/.1 (smmu0, one group,
 //! ATS), GPU 0001:01:00.0 (smmu1), NVMe 0002:03:00.0 / 0002:04:00.0 (smmu2).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::*;
 
 use sim_core::iommu::driver::Errno;
 use sim_core::metrics::RunResult;
 use sim_core::scenario::Scenario;
 use sim_core::sim::{EventKind, EventRecord, Observer, run};
 use sim_core::strategy::StrategyName;
-use sim_core::topology::Platform;
-
-const NIC: &str = "0000:01:00.0";
-const GPU: &str = "0001:01:00.0";
-const NVME: &str = "0002:03:00.0";
-const NVME2: &str = "0002:04:00.0";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
 
 fn scenario(text: &str) -> Scenario {
-    let topo = root().join("topologies/arm-server.ron");
-    let source = std::fs::read_to_string(&topo).expect("bundled topology");
-    let platform = Platform::parse(&topo, &source).unwrap_or_else(|e| panic!("{e}"));
-    Scenario::from_parts(&root().join("tests/data/generators/faults.ron"), text, platform).unwrap_or_else(|e| panic!("{e}"))
+    arm_server_scenario("tests/data/generators/faults.ron", text)
 }
 
 /// Keeps every record.

@@ -8,33 +8,20 @@
 //! (smmu2). Devices are attached by a script line or a Vm generator first, so DMAs translate
 //! instead of faulting (a fault would also be logged).
 
+mod common;
+
+use common::*;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use sim_core::metrics::RunResult;
 use sim_core::scenario::Scenario;
 use sim_core::sim::{EventKind, EventRecord, Observer, run};
 use sim_core::strategy::StrategyName;
-use sim_core::topology::Platform;
 use sim_core::workload::nic::NicSpec;
 use sim_core::workload::schema::Rate;
 
-const NIC: &str = "0000:01:00.0";
-const GPU: &str = "0001:01:00.0";
-const NVME: &str = "0002:03:00.0";
-const NVME2: &str = "0002:04:00.0";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// A scenario on arm-server from its text (the `topology` field is not read: the platform is
-/// given).
 fn scenario(text: &str) -> Scenario {
-    let topo = root().join("topologies/arm-server.ron");
-    let source = std::fs::read_to_string(&topo).expect("bundled topology");
-    let platform = Platform::parse(&topo, &source).unwrap_or_else(|e| panic!("{e}"));
-    Scenario::from_parts(&root().join("tests/data/generators/generated.ron"), text, platform).unwrap_or_else(|e| panic!("{e}"))
+    arm_server_scenario("tests/data/generators/generated.ron", text)
 }
 
 /// One DMA as the engine processed it.
