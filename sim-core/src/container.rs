@@ -13,6 +13,8 @@ use crate::scenario::{ContainerSpec, ProtBits};
 pub struct Mapping {
     pub size: u64,
     pub prot: ProtBits,
+    /// log2 of the physically contiguous chunks behind it (0: all contiguous).
+    pub backing_shift: u8,
 }
 
 /// A container during a run.
@@ -102,8 +104,8 @@ mod tests {
     #[test]
     fn overlap_and_take() {
         let mut c = c();
-        c.mappings.insert(0x1000, Mapping { size: 0x2000, prot: 3 });
-        c.mappings.insert(0x8000, Mapping { size: 0x1000, prot: 3 });
+        c.mappings.insert(0x1000, Mapping { size: 0x2000, prot: 3, backing_shift: 0 });
+        c.mappings.insert(0x8000, Mapping { size: 0x1000, prot: 3, backing_shift: 0 });
         assert!(c.overlaps(0x2000, 0x1000));
         assert!(!c.overlaps(0x3000, 0x1000));
         let mut taken = Vec::new();

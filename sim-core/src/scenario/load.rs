@@ -30,11 +30,33 @@ pub const PROT_WRITE: ProtBits = 2;
 /// A script operation with names resolved to ids. `Copy` and small: it travels in events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    Attach { device: DeviceId, container: ContainerId },
-    Detach { device: DeviceId },
-    Map { container: ContainerId, iova: u64, size: u64, prot: ProtBits },
-    Unmap { container: ContainerId, iova: u64, size: u64 },
-    Dma { device: DeviceId, iova: u64, bytes: u64, write: bool },
+    Attach {
+        device: DeviceId,
+        container: ContainerId,
+    },
+    Detach {
+        device: DeviceId,
+    },
+    /// `backing_shift`: log2 of the size of the physically contiguous chunks behind the range
+    /// (the VM's backing page size), 0 when the whole range is contiguous.
+    Map {
+        container: ContainerId,
+        iova: u64,
+        size: u64,
+        prot: ProtBits,
+        backing_shift: u8,
+    },
+    Unmap {
+        container: ContainerId,
+        iova: u64,
+        size: u64,
+    },
+    Dma {
+        device: DeviceId,
+        iova: u64,
+        bytes: u64,
+        write: bool,
+    },
 }
 
 /// One resolved script line.
@@ -59,7 +81,9 @@ impl Line {
         }
         let off = (u128::from(n) * u128::from(self.stride) % u128::from(self.wrap)) as u64;
         match self.action {
-            Action::Map { container, iova, size, prot } => Action::Map { container, iova: iova.wrapping_add(off), size, prot },
+            Action::Map { container, iova, size, prot, backing_shift } => {
+                Action::Map { container, iova: iova.wrapping_add(off), size, prot, backing_shift }
+            }
             Action::Unmap { container, iova, size } => Action::Unmap { container, iova: iova.wrapping_add(off), size },
             Action::Dma { device, iova, bytes, write } => Action::Dma { device, iova: iova.wrapping_add(off), bytes, write },
             other => other,
@@ -91,6 +115,18 @@ pub struct Scenario {
 
 /// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
 const MIN_PAGE: u64 = 4096;
+
+/// Parses a backing page size (`"4K"`, `"2M"`, `"1G"`...) for a map of `[iova, iova + size)`:
+/// its log2, or 0 for none (contiguous). The range must be made of whole backing pages.
+pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, String> {
+    let Some(text) = backing else { return Ok(0) };
+    let page =
+        crate::iommu::PageSizes::parse_size(text).ok_or_else(|| format!("`{text}` is not a page size (\"4K\", \"2M\", \"1G\"...)"))?;
+    if iova % page != 0 || size % page != 0 {
+        return Err(format!("iova {iova:#x} and size {size:#x} must be multiples of the {text} backing pages"));
+    }
+    Ok(page.trailing_zeros() as u8)
+}
 
 impl Scenario {
     /// Reads a scenario file and the topology it names.
@@ -184,14 +220,16 @@ impl Scenario {
             let action = match &e.op {
                 Op::Attach { device: d, container: c } => Action::Attach { device: device(i, "device", d)?, container: container(i, c)? },
                 Op::Detach { device: d } => Action::Detach { device: device(i, "device", d)? },
-                Op::Map { container: c, iova, size, prot } => {
+                Op::Map { container: c, iova, size, prot, backing } => {
                     range(i, "Map", *iova, *size)?;
                     let prot = match prot {
                         Prot::Read => PROT_READ,
                         Prot::Write => PROT_WRITE,
                         Prot::ReadWrite => PROT_READ | PROT_WRITE,
                     };
-                    Action::Map { container: container(i, c)?, iova: *iova, size: *size, prot }
+                    let backing_shift = backing_shift(backing.as_deref(), *iova, *size)
+                        .map_err(|m| invalid("backing", format!("events[{i}].backing: {m}")))?;
+                    Action::Map { container: container(i, c)?, iova: *iova, size: *size, prot, backing_shift }
                 }
                 Op::Unmap { container: c, iova, size } => {
                     range(i, "Unmap", *iova, *size)?;

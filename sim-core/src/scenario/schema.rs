@@ -177,6 +177,12 @@ pub enum Op {
         size: u64,
         #[serde(default)]
         prot: Prot,
+        /// Size of the physically contiguous chunks behind the range (the backing page size,
+        /// e.g. `"4K"` for ordinary guest RAM, `"2M"`/`"1G"` for hugepages). VFIO maps each
+        /// contiguous chunk with its own `iommu_map`, so the IOMMU cannot use pages larger
+        /// than this. Default: none, the whole range is contiguous.
+        #[serde(default)]
+        backing: Option<String>,
     },
     /// Unmap `[iova, iova + size)` from every domain of the container.
     Unmap { container: String, iova: u64, size: u64 },

@@ -374,14 +374,29 @@ impl<'s> Core<'s> {
         let base = self.containers[c.index()].phys_base;
         for (iova, m) in mappings {
             self.m.replayed_maps += 1;
-            self.map_into(d, iova, base + iova, m.size, m.prot);
+            self.map_mapping(d, iova, base + iova, m);
         }
         self.containers[c.index()].domains.push(d);
     }
 
     // ----- map / unmap ----------------------------------------------------------------------
 
-    /// Maps into one domain and charges the CPU cost.
+    /// Maps a user mapping into one domain: one `iommu_map` per physically contiguous chunk
+    /// (`vfio_pin_map_dma` maps each contiguous run of pinned pages separately), so a range
+    /// backed by small pages gets small IOMMU pages and pays a call per chunk.
+    pub fn map_mapping(&mut self, d: DomainId, iova: u64, phys: u64, m: Mapping) -> bool {
+        if m.backing_shift == 0 || m.size >> m.backing_shift <= 1 {
+            return self.map_into(d, iova, phys, m.size, m.prot);
+        }
+        let chunk = 1u64 << m.backing_shift;
+        let mut ok = true;
+        for off in (0..m.size).step_by(chunk as usize) {
+            ok &= self.map_into(d, iova + off, phys + off, chunk, m.prot);
+        }
+        ok
+    }
+
+    /// Maps one physically contiguous range into one domain and charges the CPU cost.
     pub fn map_into(&mut self, d: DomainId, iova: u64, phys: u64, size: u64, prot: ProtBits) -> bool {
         let owner = self.domain(d).props.owner;
         let costs = &self.platform.iommus[owner.index()].params.costs;

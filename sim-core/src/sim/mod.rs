@@ -288,8 +288,8 @@ impl Simulation<'_, '_> {
                 let outcome = self.detach(device);
                 rec(EventKind::Detach, device.0 as u64, 0, 0, outcome)
             }
-            Action::Map { container, iova, size, prot } => {
-                let ok = self.map(container, iova, size, prot);
+            Action::Map { container, iova, size, prot, backing_shift } => {
+                let ok = self.map(container, iova, size, prot, backing_shift);
                 rec(EventKind::Map, container.0 as u64, iova, size, ok as u64)
             }
             Action::Unmap { container, iova, size } => {
@@ -374,7 +374,7 @@ impl Simulation<'_, '_> {
     }
 
     /// Maps into every domain of the container (`vfio_iommu_map` loops over `domain_list`).
-    fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8) -> bool {
+    fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8, backing_shift: u8) -> bool {
         let core = &mut self.core;
         core.m.maps += 1;
         let cont = &mut core.containers[c.index()];
@@ -382,13 +382,14 @@ impl Simulation<'_, '_> {
             core.m.map_errors += 1;
             return false;
         }
-        cont.mappings.insert(iova, crate::container::Mapping { size, prot });
+        let mapping = crate::container::Mapping { size, prot, backing_shift };
+        cont.mappings.insert(iova, mapping);
         let phys = cont.phys_base + iova;
         let n = cont.domains.len();
         core.m.map_replications += n.saturating_sub(1) as u64;
         for i in 0..n {
             let d = core.containers[c.index()].domains[i];
-            core.map_into(d, iova, phys, size, prot);
+            core.map_mapping(d, iova, phys, mapping);
         }
         true
     }

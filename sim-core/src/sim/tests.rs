@@ -129,6 +129,33 @@ fn a_domain_behind_two_instances_invalidates_on_both() {
 }
 
 #[test]
+fn backing_pages_limit_iommu_pages_and_cost_a_call_each() {
+    // 2 MiB of guest RAM: hugepage-backed it is one 2M leaf and one map call; 4K-backed it is
+    // 512 calls writing 512 leaves into a leaf table of its own.
+    let body = |backing: &str| {
+        format!(
+            r#"containers: [Container(id: "c")],
+            events: [
+                (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+                (at: 10, op: Map(container: "c", iova: 0x200000, size: 0x200000{backing})),
+                (at: 20, op: Dma(device: "0000:02:00.0", iova: 0x200000, bytes: 0x200000, dir: Read)),
+            ]"#
+        )
+    };
+    let huge = go(&scenario(&body("")), StrategyName::PerGroup);
+    let small = go(&scenario(&body(r#", backing: "4K""#)), StrategyName::PerGroup);
+    let costs = crate::iommu::Costs::defaults(crate::iommu::IommuKind::ArmSmmuV3);
+    // 511 more calls and leaves, plus the leaf table and the PTE that points at it.
+    assert_eq!(
+        small.metrics.cpu_cycles_map - huge.metrics.cpu_cycles_map,
+        511 * (costs.cpu_map_call + costs.cpu_pte_write) + costs.cpu_table_alloc + costs.cpu_pte_write
+    );
+    assert_eq!(small.metrics.pagetable_bytes_peak, huge.metrics.pagetable_bytes_peak + 4096);
+    assert_eq!(huge.metrics.iotlb_misses, 1, "one 2M entry serves all 512 requests");
+    assert_eq!(small.metrics.iotlb_misses, 512, "every 4K page misses once");
+}
+
+#[test]
 fn global_invalidation_reaches_other_domains_entries() {
     // Two devices behind smmu0 in two containers; c1 invalidates globally, so c2's device
     // loses its cached translation and walks again.

@@ -69,6 +69,7 @@ impl Accel {
                     iova: s.iova_base + i * s.pitch(),
                     size: s.buffer_bytes,
                     prot: PROT_READ | PROT_WRITE,
+                    backing_shift: 0,
                 });
             }
             self.mapped = true;

@@ -155,7 +155,7 @@ pub fn generators(
                 check(end <= u128::from(u64::MAX), "iova_base", "the buffers overflow 64 bits")?;
                 GenSpec::Accel(spec)
             }
-            Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, churn } => {
+            Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, ram_page, churn } => {
                 window(*start, *stop)?;
                 check(!devices.is_empty() && devices.len() <= MAX_DEVICES, "devices", &format!("must list 1..={MAX_DEVICES} devices"))?;
                 check(*ram_bytes > 0 && ram_bytes % PAGE == 0, "ram_bytes", "must be a positive multiple of 4 KiB")?;
@@ -167,6 +167,8 @@ pub fn generators(
                 if let Some(Churn { every, down }) = churn {
                     check(*every >= 1 && *down >= 1, "churn", "every and down must be ≥ 1")?;
                 }
+                let ram_page_shift = crate::scenario::load::backing_shift(ram_page.as_deref(), *ram_iova, *ram_bytes)
+                    .map_err(|m| invalid("ram_page", format!("{}: {m}", at("ram_page"))))?;
                 let devices = devices.iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>()?;
                 GenSpec::Vm(VmSpec {
                     id: id.clone(),
@@ -176,6 +178,7 @@ pub fn generators(
                     stop: *stop,
                     ram_bytes: *ram_bytes,
                     ram_iova: *ram_iova,
+                    ram_page_shift,
                     churn: *churn,
                 })
             }

@@ -72,7 +72,13 @@ impl Nic {
             return;
         }
         if token == TOKEN_START && s.page_pool {
-            out.act(Action::Map { container: c, iova: s.iova_base, size: self.buf * u64::from(s.ring), prot: PROT_READ | PROT_WRITE });
+            out.act(Action::Map {
+                container: c,
+                iova: s.iova_base,
+                size: self.buf * u64::from(s.ring),
+                prot: PROT_READ | PROT_WRITE,
+                backing_shift: 0,
+            });
             self.pool_mapped = true;
         }
         if token == TOKEN_START || token == PACKET {
@@ -86,7 +92,7 @@ impl Nic {
             } else {
                 let iova = s.iova_base + (n % u64::from(s.window)) * self.buf;
                 let prot = if write { PROT_WRITE } else { PROT_READ };
-                out.act(Action::Map { container: c, iova, size: self.buf, prot });
+                out.act(Action::Map { container: c, iova, size: self.buf, prot, backing_shift: 0 });
                 out.act(Action::Dma { device: s.device, iova, bytes: s.packet_bytes, write });
                 out.act(Action::Unmap { container: c, iova, size: self.buf });
             }

@@ -78,7 +78,13 @@ impl Nvme {
                 return;
             }
             if !self.spec.map_per_request {
-                out.act(Action::Map { container: c, iova: self.spec.iova_base, size: self.spec.working_set, prot: PROT_READ | PROT_WRITE });
+                out.act(Action::Map {
+                    container: c,
+                    iova: self.spec.iova_base,
+                    size: self.spec.working_set,
+                    prot: PROT_READ | PROT_WRITE,
+                    backing_shift: 0,
+                });
                 self.premapped = true;
             }
             self.submit(now, rng, out);
@@ -123,7 +129,13 @@ impl Nvme {
         let iova = s.iova_base + block * s.block_bytes;
         let read = rng.below(1000) < u64::from(s.reads_per_mille);
         if s.map_per_request {
-            out.act(Action::Map { container: s.container, iova, size: s.block_bytes, prot: if read { PROT_WRITE } else { PROT_READ } });
+            out.act(Action::Map {
+                container: s.container,
+                iova,
+                size: s.block_bytes,
+                prot: if read { PROT_WRITE } else { PROT_READ },
+                backing_shift: 0,
+            });
         }
         // A read makes the device write memory.
         out.act(Action::Dma { device: s.device, iova, bytes: s.block_bytes, write: read });

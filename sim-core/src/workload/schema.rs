@@ -170,6 +170,10 @@ pub enum Generator {
         ram_bytes: u64,
         #[serde(default)]
         ram_iova: u64,
+        /// Backing page size of guest RAM (`"4K"`, `"2M"`, `"1G"`): the IOMMU cannot map it
+        /// with larger pages. Default: contiguous.
+        #[serde(default)]
+        ram_page: Option<String>,
         #[serde(default)]
         churn: Option<Churn>,
     },

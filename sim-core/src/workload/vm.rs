@@ -22,6 +22,8 @@ pub struct VmSpec {
     pub stop: Option<Cycle>,
     pub ram_bytes: u64,
     pub ram_iova: u64,
+    /// log2 of the guest RAM's backing page size, 0 when contiguous (see `Op::Map.backing`).
+    pub ram_page_shift: u8,
     pub churn: Option<Churn>,
 }
 
@@ -47,7 +49,13 @@ impl Vm {
                     out.act(Action::Attach { device, container: s.container });
                     self.attached[i] = true;
                 }
-                out.act(Action::Map { container: s.container, iova: s.ram_iova, size: s.ram_bytes, prot: PROT_READ | PROT_WRITE });
+                out.act(Action::Map {
+                    container: s.container,
+                    iova: s.ram_iova,
+                    size: s.ram_bytes,
+                    prot: PROT_READ | PROT_WRITE,
+                    backing_shift: s.ram_page_shift,
+                });
                 self.running = true;
                 if let Some(c) = s.churn {
                     out.wake(now + c.every, CHURN);
