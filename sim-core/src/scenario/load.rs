@@ -122,7 +122,7 @@ pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, 
     let Some(text) = backing else { return Ok(0) };
     let page =
         crate::iommu::PageSizes::parse_size(text).ok_or_else(|| format!("`{text}` is not a page size (\"4K\", \"2M\", \"1G\"...)"))?;
-    if iova % page != 0 || size % page != 0 {
+    if !iova.is_multiple_of(page) || !size.is_multiple_of(page) {
         return Err(format!("iova {iova:#x} and size {size:#x} must be multiples of the {text} backing pages"));
     }
     Ok(page.trailing_zeros() as u8)
