@@ -27,6 +27,8 @@ pub struct AccelSpec {
     pub rate: u64,
     pub arrivals: Arrivals,
     pub iova_base: u64,
+    /// Maps nothing: the buffers are inside memory mapped by someone else.
+    pub premapped: bool,
 }
 
 impl AccelSpec {
@@ -63,7 +65,9 @@ impl Accel {
             return;
         }
         if token == TOKEN_START {
-            for i in 0..u64::from(s.buffers) {
+            // A premapped accelerator maps nothing (and so unmaps nothing at stop).
+            let to_map = if s.premapped { 0 } else { u64::from(s.buffers) };
+            for i in 0..to_map {
                 out.act(Action::Map {
                     container: s.container,
                     iova: s.iova_base + i * s.pitch(),
@@ -72,7 +76,7 @@ impl Accel {
                     backing_shift: 0,
                 });
             }
-            self.mapped = true;
+            self.mapped = !s.premapped;
         } else if token != ACCESS || stopping {
             return;
         }

@@ -130,6 +130,7 @@ pub fn generators(
                 rate,
                 arrivals,
                 iova_base,
+                premapped,
             } => {
                 window(*start, *stop)?;
                 check((1..=MAX_BUFFERS).contains(buffers), "buffers", &format!("must be 1..={MAX_BUFFERS}"))?;
@@ -150,6 +151,7 @@ pub fn generators(
                     rate: *rate,
                     arrivals: *arrivals,
                     iova_base: *iova_base,
+                    premapped: *premapped,
                 };
                 let end = u128::from(*iova_base) + u128::from(spec.pitch()) * u128::from(*buffers);
                 check(end <= u128::from(u64::MAX), "iova_base", "the buffers overflow 64 bits")?;

@@ -156,6 +156,10 @@ pub enum Generator {
         arrivals: Arrivals,
         #[serde(default = "default_accel_base")]
         iova_base: u64,
+        /// The buffers lie in memory already mapped by someone else (a passed-through device
+        /// DMAing into guest RAM that a `Vm` mapped): the accelerator maps and unmaps nothing.
+        #[serde(default)]
+        premapped: bool,
     },
     /// A VM's lifecycle: attach its devices and map guest RAM at `start`, optional hot-plug
     /// churn, unmap and detach at `stop`.
