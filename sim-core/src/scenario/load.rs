@@ -295,3 +295,61 @@ impl Scenario {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::Scenario;
+    use crate::topology::Platform;
+
+    const TOPO: &str = include_str!("../../../topologies/arm-server.ron");
+    const BUNDLED: [&str; 4] = [
+        include_str!("../../../scenarios/default.ron"),
+        include_str!("../../../scenarios/fault-storm.ron"),
+        include_str!("../../../scenarios/vm-four-smmuv3.ron"),
+        include_str!("../../../scenarios/hotplug-churn-vm.ron"),
+    ];
+
+    fn platform() -> Platform {
+        Platform::parse(Path::new("arm-server.ron"), TOPO).expect("bundled topology")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary text is an error or a scenario, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(src in "\\PC{0,200}") {
+            let _ = Scenario::from_parts(Path::new("s.ron"), &src, platform());
+        }
+
+        /// A bundled scenario cut anywhere or with one byte replaced never panics, and a
+        /// located error points into the file. (Whatever still loads is also run briefly:
+        /// mutated numbers must not panic the simulation either.)
+        #[test]
+        fn mutated_bundled_scenarios_never_panic(which in 0usize..4, cut in 0usize..20_000, pos in 0usize..20_000, byte in 0u8..128) {
+            let src = BUNDLED[which];
+            let cut = src.char_indices().map(|(i, _)| i).nth(cut % src.chars().count()).unwrap_or(0);
+            let _ = Scenario::from_parts(Path::new("s.ron"), &src[..cut], platform());
+            let mut bytes = src.as_bytes().to_vec();
+            let p = pos % bytes.len();
+            if bytes[p].is_ascii() {
+                bytes[p] = byte;
+            }
+            let text = String::from_utf8(bytes).unwrap_or_default();
+            match Scenario::from_parts(Path::new("s.ron"), &text, platform()) {
+                Err(crate::error::InputError::Invalid { at, .. } | crate::error::InputError::Parse { at, .. }) => {
+                    prop_assert!(at.line <= text.lines().count() + 1);
+                }
+                Ok(mut s) => {
+                    s.duration = s.duration.min(200_000);
+                    let _ = crate::sim::run(&s, crate::strategy::StrategyName::CompatIndex, s.seed, None);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}

@@ -294,6 +294,7 @@ proptest! {
         events += &format!("(at: {t}, op: Detach(device: \"0000:02:00.0\")), (at: {t}, op: Detach(device: \"0001:01:00.0\")),");
         let s = scenario(&format!("containers: [Container(id: \"c\")], events: [{events}]"));
         let r = go(&s, strategy);
+        prop_assert_eq!(&go(&s, strategy), &r, "the same scenario and seed must replay identically");
         prop_assert_eq!(r.metrics.stale_translations, 0);
         prop_assert_eq!(r.metrics.faults, expect_faults);
         prop_assert_eq!(r.metrics.pagetable_bytes_final, 0);
