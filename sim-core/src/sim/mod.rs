@@ -314,6 +314,11 @@ impl Simulation<'_, '_> {
     fn attach(&mut self, dev: DeviceId, c: ContainerId) -> u64 {
         let core = &mut self.core;
         let g = core.platform.devices[dev.index()].group;
+        if core.devices[dev.index()].removed {
+            // Surprise-removed (an injected Unplug): the device is gone; VFIO has nothing to bind.
+            core.m.attaches_failed += 1;
+            return crate::iommu::driver::Errno::ENODEV.code() << 32;
+        }
         if core.devices[dev.index()].attached {
             // Already attached: nothing to do.
             core.m.attaches_ok += 1;

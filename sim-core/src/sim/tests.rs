@@ -156,6 +156,22 @@ fn backing_pages_limit_iommu_pages_and_cost_a_call_each() {
 }
 
 #[test]
+fn an_unplugged_device_cannot_be_attached_again() {
+    let s = scenario(
+        r#"containers: [Container(id: "c")],
+        faults: [Unplug(at: 5, device: "0000:02:00.0")],
+        events: [
+            (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+            (at: 10, op: Attach(device: "0000:02:00.0", container: "c")),
+            (at: 20, op: Dma(device: "0000:02:00.0", iova: 0x0, bytes: 8, dir: Read)),
+        ]"#,
+    );
+    let r = go(&s, StrategyName::PerGroup);
+    assert_eq!((r.metrics.attaches_ok, r.metrics.attaches_failed), (1, 1));
+    assert_eq!((r.metrics.dma_dropped, r.metrics.domains_final), (1, 0));
+}
+
+#[test]
 fn global_invalidation_reaches_other_domains_entries() {
     // Two devices behind smmu0 in two containers; c1 invalidates globally, so c2's device
     // loses its cached translation and walks again.
