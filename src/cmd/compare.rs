@@ -26,6 +26,8 @@ pub struct Args {
     /// Also write an HTML performance report of the comparison to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -36,6 +38,7 @@ pub fn run(args: Args) -> CmdResult {
         args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    args.budget.check(&scenario)?;
     let results = sim_core::runner::run_all(&scenario, &strategies, seed);
     if let Some(path) = &args.html {
         reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
