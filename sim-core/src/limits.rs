@@ -196,7 +196,20 @@ pub fn check_scenario(s: &ScenarioFile) -> Result<(), (String, String)> {
                 time(*start, at("start"))?;
                 time(*service, at("service"))?;
             }
-            Generator::Accelerator { start, .. } => time(*start, at("start"))?,
+            Generator::Accelerator { start, buffers, buffer_bytes, iova_base, .. } => {
+                time(*start, at("start"))?;
+                // Buffers start 1 GiB apart (accel.rs `pitch`): all of them must fit below 2^64.
+                let pitch = u128::from(*buffer_bytes).div_ceil(1 << 30) << 30;
+                if u128::from(*iova_base) + pitch * u128::from(*buffers) > u128::from(u64::MAX) {
+                    return Err((
+                        "buffer_bytes".into(),
+                        format!(
+                            "{}: {buffers} buffer(s) of {buffer_bytes:#x} bytes at {iova_base:#x} overflow 64 bits",
+                            at("buffer_bytes")
+                        ),
+                    ));
+                }
+            }
             Generator::Vm { start, churn, .. } => {
                 time(*start, at("start"))?;
                 if let Some(c) = churn {
