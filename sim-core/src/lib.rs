@@ -17,6 +17,7 @@ pub mod container;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod golden;
 pub mod ids;
 pub mod iommu;
