@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod out;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,9 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Print nothing on stderr but errors and warnings (no "wrote FILE", no progress bar).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    out::set_quiet(cli.quiet);
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),

@@ -39,12 +39,12 @@ pub fn run(args: Args) -> CmdResult {
     let results = sim_core::runner::run_all(&scenario, &strategies, seed);
     if let Some(path) = &args.html {
         reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
-        eprintln!("wrote {}", path.display());
+        crate::out::note(&format!("wrote {}", path.display()));
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results))?;
     }
     Ok(Outcome::Success)
 }

@@ -50,12 +50,12 @@ pub fn run(args: Args) -> CmdResult {
     let scenario = default_scenario()?;
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results))?;
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("report.html"));
     reports::write_report(&output, &[(scenario.name.as_str(), results)])?;
-    eprintln!("wrote {}", output.display());
+    crate::out::note(&format!("wrote {}", output.display()));
     Ok(Outcome::Success)
 }

@@ -44,6 +44,6 @@ pub fn run(args: Args) -> CmdResult {
         inputs.push((label, load(path)?));
     }
     reports::write_report(&args.output, &inputs)?;
-    eprintln!("wrote {}", args.output.display());
+    crate::out::note(&format!("wrote {}", args.output.display()));
     Ok(Outcome::Success)
 }

@@ -42,9 +42,9 @@ pub fn run(args: Args) -> CmdResult {
         Some(file) => run_traced(&scenario, &strategies, seed, file)?,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results))?;
     }
     Ok(Outcome::Success)
 }
