@@ -272,7 +272,9 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
         let mut cells = Vec::new();
         for (i, (_, r)) in inputs.iter().enumerate() {
             let values: Vec<Option<u64>> = r.runs.iter().map(|run| value(run, spec.name)).collect();
-            let known: Vec<u64> = values.iter().flatten().copied().collect();
+            // Only strategies that attached every group compete for "best" (findings.rs).
+            let eligible = findings::best_eligible(&r.runs.iter().collect::<Vec<_>>());
+            let known: Vec<u64> = values.iter().zip(&eligible).filter(|(_, e)| **e).filter_map(|(v, _)| *v).collect();
             let all_equal = known.windows(2).all(|w| w[0] == w[1]);
             let best = match spec.better {
                 Better::Lower => known.iter().min().copied(),
@@ -281,7 +283,8 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
             };
             for (k, v) in values.iter().enumerate() {
                 let (text, exact) = v.map(|v| show(spec.name, v)).unwrap_or_else(|| ("n/a".into(), "not applicable".into()));
-                cells.push(Cell { text, exact, best: !all_equal && v.is_some() && *v == best, first_of_input: multi && k == 0 && i > 0 });
+                let best = eligible[k] && !all_equal && v.is_some() && *v == best;
+                cells.push(Cell { text, exact, best, first_of_input: multi && k == 0 && i > 0 });
             }
         }
         let (better, arrow) = match spec.better {

@@ -23,6 +23,9 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Also write an HTML performance report of the comparison to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -44,7 +47,7 @@ pub fn run(args: Args) -> CmdResult {
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        crate::out::print(&table::render(&results))?;
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }

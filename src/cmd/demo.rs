@@ -31,6 +31,9 @@ pub struct Args {
     /// Print the results as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// The embedded default scenario, resolved against its embedded topology.
@@ -52,7 +55,7 @@ pub fn run(args: Args) -> CmdResult {
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        crate::out::print(&table::render(&results))?;
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("report.html"));
     reports::write_report(&output, &[(scenario.name.as_str(), results)])?;

@@ -24,6 +24,9 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
     /// several strategies, one file per strategy: `out.trace` → `out.per-group.trace`, ...
     #[arg(long, value_name = "FILE")]
@@ -44,7 +47,7 @@ pub fn run(args: Args) -> CmdResult {
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        crate::out::print(&table::render(&results))?;
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }
