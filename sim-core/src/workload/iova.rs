@@ -71,10 +71,10 @@ pub fn assign(
     // (start, end, generator index) per container, sorted by start.
     let mut taken: Vec<Vec<(u128, u128, usize)>> = vec![Vec::new(); container_names.len()];
     for (i, g) in gens.iter().enumerate() {
-        if explicit[i] || matches!(g, GenSpec::Vm(_)) {
-            if let Some((start, end)) = extent(g) {
-                taken[container(g)].push((u128::from(start), end, i));
-            }
+        if (explicit[i] || matches!(g, GenSpec::Vm(_)))
+            && let Some((start, end)) = extent(g)
+        {
+            taken[container(g)].push((u128::from(start), end, i));
         }
     }
     for (c, list) in taken.iter_mut().enumerate() {
