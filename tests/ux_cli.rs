@@ -80,3 +80,19 @@ fn scenario_format_examples_run() {
     }
     assert!(n >= 2, "expected the overview and the generator example");
 }
+
+/// Operations due after `duration` used to vanish without a word (`unmaps 0`, exit 0).
+#[test]
+fn operations_after_duration_are_counted_and_warned_about() {
+    let o = sim(&["run", "tests/data/ux/after-duration.ron", "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("warning: scenario after-duration: 4 operation(s) due after its duration (1000000 cycles) were not run"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for run in v["runs"].as_array().expect("runs") {
+        assert_eq!(run["events_after_duration"], 4, "{run}");
+        assert_eq!(run["metrics"]["unmaps"], 0);
+    }
+    let (table, _) = text(&sim(&["run", "tests/data/ux/after-duration.ron"]));
+    assert!(table.contains("4 operation(s) were due after the scenario's duration"), "{table}");
+}

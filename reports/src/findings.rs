@@ -290,6 +290,18 @@ pub fn for_results(r: &Results) -> Vec<Finding> {
         out.push(finding("info", "These results hold no runs.".to_string()));
         return out;
     }
+    if let Some(n) = all.iter().map(|x| x.events_after_duration).max().filter(|n| *n > 0) {
+        out.push(finding(
+            "bad",
+            format!(
+                "{} that the scenario asked for {} due after its duration and {} not run (script lines, generator starts or \
+                 stops, faults): unmaps and detaches among them are missing from every number below.",
+                plural(n, "operation", "operations"),
+                if n == 1 { "was" } else { "were" },
+                if n == 1 { "was" } else { "were" }
+            ),
+        ));
+    }
     out.extend(answer(r, &all));
     // Attach failures first: a strategy that saves domains by failing attaches is not a win.
     let attaches = |run: &RunResult| run.metrics.attaches_ok.saturating_add(run.metrics.attaches_failed);

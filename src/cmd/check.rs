@@ -188,6 +188,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
         Err(e) => return Verdict::Error(e.to_string()),
     };
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
     if bless {

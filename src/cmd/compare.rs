@@ -44,6 +44,7 @@ pub fn run(args: Args) -> CmdResult {
         reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
         crate::out::note(&format!("wrote {}", path.display()));
     }
+    super::warn_after_duration(&results, scenario.duration);
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {

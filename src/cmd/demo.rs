@@ -52,6 +52,7 @@ pub fn default_scenario() -> Result<Scenario, Box<dyn std::error::Error>> {
 pub fn run(args: Args) -> CmdResult {
     let scenario = default_scenario()?;
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    super::warn_after_duration(&results, scenario.duration);
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {

@@ -44,6 +44,7 @@ pub fn run(args: Args) -> CmdResult {
         None => sim_core::runner::run_all(&scenario, &strategies, seed),
         Some(file) => run_traced(&scenario, &strategies, seed, file)?,
     };
+    super::warn_after_duration(&results, scenario.duration);
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {

@@ -130,6 +130,9 @@ pub fn render(results: &Results, wide: bool) -> String {
             let _ = writeln!(out, "  {:<w$}  {}", r.strategy, r.digest, w = names.iter().map(|n| n.len()).max().unwrap_or(0));
         }
     }
+    if let Some(n) = results.runs.iter().map(|r| r.events_after_duration).max().filter(|n| *n > 0) {
+        let _ = writeln!(out, "(! {n} operation(s) were due after the scenario's duration and were not run: see events_after_duration)");
+    }
     if results.runs.len() > 1 {
         let left_out: Vec<&str> = results.runs.iter().zip(&eligible).filter(|(_, e)| !**e).map(|(r, _)| r.strategy.as_str()).collect();
         if left_out.is_empty() {

@@ -211,6 +211,10 @@ pub struct RunResult {
     pub fault_log: Vec<FaultRecord>,
     /// Per-translation latency distribution as `(upper bound in cycles, count)` buckets.
     pub latency_buckets: Vec<(u64, u64)>,
+    /// Operations the scenario asked for that were due after its `duration` and so never ran
+    /// (script lines counting each remaining repeat, generator wake-ups, faults). Not a
+    /// metric (it is not in expected files): a warning that the scenario ends too early.
+    pub events_after_duration: u64,
 }
 
 impl RunResult {
