@@ -96,3 +96,68 @@ fn operations_after_duration_are_counted_and_warned_about() {
     let (table, _) = text(&sim(&["run", "tests/data/ux/after-duration.ron"]));
     assert!(table.contains("4 operation(s) were due after the scenario's duration"), "{table}");
 }
+
+fn sim_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iommu-sim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `report` used to accept any JSON and write an empty page with exit 0.
+#[test]
+fn report_refuses_what_is_not_results() {
+    for (json, want) in [
+        ("{\"hello\":1}", "missing field `schema`"),
+        ("[]", "expected a JSON object"),
+        ("{\"schema\": 99, \"scenario\": \"s\", \"topology\": \"t\", \"runs\": []}", "results schema 99"),
+    ] {
+        let o = sim_stdin(&["report", "-", "-o", "-"], json.as_bytes());
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{json}: {err}");
+        assert!(err.contains("<stdin>: not iommu-sim results") && err.contains(want), "{json}: {err}");
+        assert!(out.is_empty(), "no page for bad input");
+    }
+}
+
+/// `-` reads stdin and writes stdout: `compare - --json | report - -o -`.
+#[test]
+fn dash_is_stdin_and_stdout() {
+    let scenario = std::fs::read("tests/data/ux/two-nvme.ron").expect("scenario");
+    // From stdin the topology path is relative to the current folder.
+    let scenario = String::from_utf8(scenario).unwrap().replace("../../../topologies/", "topologies/");
+    let o = sim_stdin(&["compare", "-", "--json"], scenario.as_bytes());
+    let (json, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let o = sim_stdin(&["report", "-", "-o", "-"], json.as_bytes());
+    let (html, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("two-nvme"), "{err}");
+    let o = sim(&["demo", "-o", "-"]);
+    let (html, _) = text(&o);
+    assert!(o.status.success() && html.starts_with("<!DOCTYPE html>"), "demo -o - writes the page, not the table, to stdout");
+}
+
+/// Two results of different scenarios: side by side, never a percent change between them.
+#[test]
+fn report_of_different_scenarios_computes_no_changes() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ux-different");
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.json");
+    let b = dir.join("b.json");
+    std::fs::write(&a, sim(&["compare", "tests/data/ux/two-nvme.ron", "--json"]).stdout).unwrap();
+    std::fs::write(&b, sim(&["compare", "tests/data/ux/after-duration.ron", "--json"]).stdout).unwrap();
+    let page = dir.join("r.html");
+    let o = sim(&["report", a.to_str().unwrap(), b.to_str().unwrap(), "-o", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("without changes computed between them"), "says why there are no changes");
+    assert!(!html.contains("class=\"chg\""), "no change cells between different scenarios");
+}

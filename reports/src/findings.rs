@@ -512,6 +512,12 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// Whether two results may be compared number by number: the same scenario on the same
+/// topology (seeds may differ: that is what comparing seeds is for).
+pub fn comparable(a: &Results, b: &Results) -> bool {
+    a.scenario == b.scenario && a.topology == b.topology
+}
+
 /// How input `new` differs from the baseline `base` (several results files in one report).
 pub fn compare_inputs(base_label: &str, base: &Results, label: &str, new: &Results) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -521,7 +527,18 @@ pub fn compare_inputs(base_label: &str, base: &Results, label: &str, new: &Resul
         new.runs.iter().filter(|n| !base.runs.iter().any(|b| b.strategy == n.strategy)).map(|n| n.strategy.as_str()).collect();
     let only_base: Vec<&str> =
         base.runs.iter().filter(|b| !new.runs.iter().any(|n| n.strategy == b.strategy)).map(|b| b.strategy.as_str()).collect();
-    if base.scenario != new.scenario || base.topology != new.topology || base.seed != new.seed {
+    if !comparable(base, new) {
+        out.push(finding(
+            "info",
+            format!(
+                "{label} runs scenario {} on {}, {base_label} runs scenario {} on {}: different scenarios are shown side by side, \
+                 without changes computed between them.",
+                new.scenario, new.topology, base.scenario, base.topology
+            ),
+        ));
+        return out;
+    }
+    if base.seed != new.seed {
         out.push(finding(
             "info",
             format!(

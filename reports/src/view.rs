@@ -650,7 +650,11 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     let mut cross = Vec::new();
     if let Some((base_label, base)) = inputs.first() {
         for (label, r) in inputs.iter().skip(1) {
-            deltas.push(delta(base_label, base, label, r));
+            // Changes between runs of different scenarios would compare unrelated numbers:
+            // such inputs are only shown side by side (compare_inputs says so).
+            if findings::comparable(base, r) {
+                deltas.push(delta(base_label, base, label, r));
+            }
             cross.extend(findings::compare_inputs(base_label, base, label, r));
         }
     }

@@ -25,7 +25,7 @@ const TOPOLOGIES: &[(&str, &str)] = &[
 
 #[derive(clap::Args, Debug, Default)]
 pub struct Args {
-    /// Where to write the HTML report.
+    /// Where to write the HTML report (`-` = stdout, instead of the table).
     #[arg(short, long, default_value = "report.html")]
     pub output: Option<PathBuf>,
     /// Print the results as JSON instead of the table.
@@ -53,13 +53,14 @@ pub fn run(args: Args) -> CmdResult {
     let scenario = default_scenario()?;
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
     super::warn_after_duration(&results, scenario.duration);
-    if args.json {
+    let to_stdout = args.output.as_deref().is_some_and(super::io::is_std);
+    if args.json && !to_stdout {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
-    } else {
+    } else if !to_stdout {
         crate::out::print(&table::render(&results, args.wide))?;
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("report.html"));
-    reports::write_report(&output, &[(scenario.name.as_str(), results)])?;
-    crate::out::note(&format!("wrote {}", output.display()));
+    let html = reports::try_render(&[(scenario.name.as_str(), results)])?;
+    super::io::write_text(&output, &html)?;
     Ok(Outcome::Success)
 }

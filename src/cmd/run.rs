@@ -13,7 +13,7 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The scenario file (RON).
+    /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Run only this strategy instead of every strategy the scenario lists.
     #[arg(long)]
@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let scenario = super::io::load_scenario(&args.scenario)?;
     let strategies = match &args.strategy {
         Some(s) => vec![StrategyName::parse(s)?],
         None => scenario.strategies.clone(),
