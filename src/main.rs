@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 /// With no subcommand, runs the bundled default scenario under every strategy and writes
 /// report.html (the same as `iommu-sim demo`).
 #[derive(Parser, Debug)]
-#[command(name = "iommu-sim", version, about, long_about = None)]
+#[command(name = "iommu-sim", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IOMMU_SIM_COMMIT"), ")"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
