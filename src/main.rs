@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod out;
 
 use std::process::ExitCode;
 
@@ -15,10 +16,13 @@ use clap::{Parser, Subcommand};
 /// With no subcommand, runs the bundled default scenario under every strategy and writes
 /// report.html (the same as `iommu-sim demo`).
 #[derive(Parser, Debug)]
-#[command(name = "iommu-sim", version, about, long_about = None)]
+#[command(name = "iommu-sim", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IOMMU_SIM_COMMIT"), ")"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Print nothing on stderr but errors and warnings (no "wrote FILE", no progress bar).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    out::set_quiet(cli.quiet);
     // Ctrl-C: the first asks running simulations to stop at their next check (partial results
     // are printed, marked as such, exit 130); a second one exits at once.
     let _ = ctrlc::set_handler(|| {

@@ -112,12 +112,12 @@ pub fn run(args: Args) -> CmdResult {
             Verdict::Error(msg) => errors.push(msg),
         }
     }
-    print!("{out}");
+    crate::out::print(&out)?;
     let total = scenarios.len();
     if args.bless {
-        println!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len());
+        crate::outln!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len())?;
     } else {
-        println!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len());
+        crate::outln!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len())?;
     }
     if !errors.is_empty() {
         // Exit 2 takes precedence: every unreadable input is listed, the last by `main`.
@@ -196,6 +196,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget) ->
     if results.runs.iter().any(|r| r.interrupted) {
         return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
     }
+    super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
     if bless {

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use sim_core::scenario::Scenario;
 use sim_core::strategy::StrategyName;
 
 use super::{CmdResult, table};
@@ -12,7 +11,7 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The scenario file (RON).
+    /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Comma-separated strategies to compare (default: every strategy the scenario lists).
     #[arg(long, value_delimiter = ',')]
@@ -23,7 +22,11 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Also write an HTML performance report of the comparison to this file.
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
+    /// Also write an HTML performance report of the comparison to this file (`-` = stdout,
+    /// instead of the table).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     #[command(flatten)]
@@ -31,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let scenario = super::io::load_scenario(&args.scenario)?;
     let strategies = if args.strategies.is_empty() {
         scenario.strategies.clone()
     } else {
@@ -41,13 +44,17 @@ pub fn run(args: Args) -> CmdResult {
     args.budget.check(&scenario)?;
     let results = sim_core::runner::run_all(&scenario, &strategies, seed);
     if let Some(path) = &args.html {
-        reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
-        eprintln!("wrote {}", path.display());
+        let html = reports::try_render(&[(results.scenario.as_str(), results.clone())])?;
+        super::io::write_text(path, &html)?;
+    }
+    super::warn_after_duration(&results, scenario.duration);
+    if args.html.as_deref().is_some_and(super::io::is_std) {
+        return Ok(Outcome::Success);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod demo;
+pub mod io;
 pub mod report;
 pub mod run;
 pub mod table;
@@ -33,4 +34,17 @@ impl Budget {
     pub fn check(&self, scenario: &sim_core::scenario::Scenario) -> Result<(), String> {
         sim_core::budget::check(scenario, self.max_events).map(|_| ())
     }
+}
+
+/// Warns on stderr when a run ended with operations still due (after the scenario's
+/// `duration`): they were not run, which silently changes what the results mean.
+pub fn warn_after_duration(results: &sim_core::metrics::Results, duration: u64) {
+    let Some(most) = results.runs.iter().map(|r| r.events_after_duration).max().filter(|n| *n > 0) else { return };
+    let which: Vec<&str> = results.runs.iter().filter(|r| r.events_after_duration > 0).map(|r| r.strategy.as_str()).collect();
+    let who = if which.len() == results.runs.len() { "every strategy".to_string() } else { reports::fmt::join_names(&which) };
+    eprintln!(
+        "warning: scenario {}: {most} operation(s) due after its duration ({duration} cycles) were not run ({who}); \
+         raise `duration` or end them earlier (results: events_after_duration)",
+        results.scenario
+    );
 }

@@ -13,7 +13,7 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The scenario file (RON).
+    /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Run only this strategy instead of every strategy the scenario lists.
     #[arg(long)]
@@ -24,6 +24,9 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
     /// several strategies, one file per strategy beside it: `out.trace` →
     /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
@@ -34,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let scenario = super::io::load_scenario(&args.scenario)?;
     let strategies = match &args.strategy {
         Some(s) => vec![StrategyName::parse(s)?],
         None => scenario.strategies.clone(),
@@ -45,10 +48,11 @@ pub fn run(args: Args) -> CmdResult {
         None => sim_core::runner::run_all(&scenario, &strategies, seed),
         Some(file) => run_traced(&scenario, &strategies, seed, file)?,
     };
+    super::warn_after_duration(&results, scenario.duration);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }

@@ -215,6 +215,10 @@ pub struct RunResult {
     /// Absent (false) for complete runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Operations the scenario asked for that were due after its `duration` and so never ran
+    /// (script lines counting each remaining repeat, generator wake-ups, faults). Not a
+    /// metric (it is not in expected files): a warning that the scenario ends too early.
+    pub events_after_duration: u64,
 }
 
 impl RunResult {

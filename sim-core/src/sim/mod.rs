@@ -110,6 +110,7 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         deferred: Vec::new(),
         unmapped: Vec::new(),
         interrupted: false,
+        after_duration: 0,
     };
     sim.run();
     sim.finish(name)
@@ -129,6 +130,8 @@ struct Simulation<'s, 'o> {
     unmapped: Vec<(u64, crate::container::Mapping)>,
     /// Stopped early by `budget::request_stop` (Ctrl-C): the results are partial.
     interrupted: bool,
+    /// Scenario operations still due when the run reached `duration` (not run).
+    after_duration: u64,
 }
 
 impl Simulation<'_, '_> {
@@ -151,6 +154,8 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
+                let rest = std::iter::from_fn(|| self.queue.pop()).map(|e| Self::user_events(e.2));
+                self.after_duration = rest.fold(Self::user_events(event), u64::saturating_add);
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
@@ -207,6 +212,19 @@ impl Simulation<'_, '_> {
             rec.cpu = self.core.cpu_cycles() - cpu_before;
             self.record(&rec);
             self.drain_deferred();
+        }
+    }
+
+    /// How many scenario-requested operations a queued event stands for: a script line's
+    /// remaining repeats, a generator's start or stop (its set-up or tear-down: a generator
+    /// without `stop` runs until `duration` by design, so its next packet is not counted),
+    /// a fault; 0 for the simulator's own timers.
+    fn user_events(e: Event) -> u64 {
+        match e {
+            Event::Script { left, .. } => left.saturating_add(1),
+            Event::Gen { token, .. } => u64::from(token == TOKEN_START || token == TOKEN_STOP),
+            Event::Fault { .. } => 1,
+            Event::Deferred { .. } | Event::FlushTimer { .. } => 0,
         }
     }
 
