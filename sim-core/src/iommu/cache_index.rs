@@ -138,7 +138,7 @@ pub(crate) struct TagIndex {
 impl TagIndex {
     pub(crate) fn new(slots: usize) -> Self {
         let mut heads = HashMap::default();
-        heads.reserve(slots.min(64));
+        heads.reserve(slots.min(8));
         TagIndex { next: vec![NIL; slots], prev: vec![NIL; slots], heads }
     }
 
