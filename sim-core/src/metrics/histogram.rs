@@ -13,7 +13,7 @@ const EXACT: u64 = 2 * SUB;
 const BUCKETS: usize = (EXACT + (64 - (SUB_BITS as u64 + 1)) * SUB) as usize;
 
 /// Latency histogram in cycles.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
     /// `None` until the first sample (so `None` iff `total == 0`, and derived equality holds).
     counts: Option<Box<[u64; BUCKETS]>>,
@@ -22,11 +22,6 @@ pub struct Histogram {
     max: u64,
 }
 
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram { counts: None, total: 0, sum: 0, max: 0 }
-    }
-}
 
 #[inline]
 fn bucket_of(v: u64) -> usize {
