@@ -39,20 +39,24 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-/// `n` devices, all attached (one domain each, per-group), a quarter of them running a NIC
-/// generator for a short while; the others are idle, as on a large platform.
+/// `n` devices, each attached to its own container (one domain each), a quarter of them
+/// running a NIC generator for a short while; the others are idle, as on a large platform.
 fn scenario(n: usize) -> Scenario {
     let platform = Platform::parse(Path::new("flat.ron"), &flat_topology(n)).expect("topology");
     let mut s = String::from(
-        "Scenario(name: \"mem\", topology: \"flat.ron\", seed: 1, duration: 200000, strategies: [\"per-group\"], containers: [Container(id: \"c\")], events: [",
+        "Scenario(name: \"mem\", topology: \"flat.ron\", seed: 1, duration: 200000, strategies: [\"per-group\"], containers: [",
     );
     for i in 0..n {
-        s.push_str(&format!("(at: 0, op: Attach(device: \"{}\", container: \"c\")),", iommu_sim_benches::flat_device(i)));
+        s.push_str(&format!("Container(id: \"c{i}\"),"));
+    }
+    s.push_str("], events: [");
+    for i in 0..n {
+        s.push_str(&format!("(at: 0, op: Attach(device: \"{}\", container: \"c{i}\")),", iommu_sim_benches::flat_device(i)));
     }
     s.push_str("], generators: [");
     for i in (0..n).step_by(4) {
         s.push_str(&format!(
-            "Nic(id: \"nic{i}\", device: \"{}\", container: \"c\", start: 1000, stop: 100000, rate: Gbps(1)),",
+            "Nic(id: \"nic{i}\", device: \"{}\", container: \"c{i}\", start: 1000, stop: 100000, rate: Gbps(1)),",
             iommu_sim_benches::flat_device(i)
         ));
     }

@@ -73,7 +73,7 @@ fn simpy(c: &mut Criterion) {
     g.throughput(Throughput::Elements(200_000));
     for hit in [50u32, 0] {
         let sc = iommu_sim_benches::simpy_scenario(hit);
-        g.bench_function(format!("loop_{hit}pct_hits"), |b| b.iter(|| black_box(run(&sc, StrategyName::PerGroup, 1, None))));
+        g.bench_function(format!("loop_{hit}pct_hits"), |b| b.iter(|| black_box(run(&sc, StrategyName::VfioType1, 1, None))));
     }
     g.finish();
 }

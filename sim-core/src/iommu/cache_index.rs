@@ -1,12 +1,9 @@
 //! The side structures that make a [`super::set_assoc::SetAssoc`] fast without changing any of
-//! its decisions: a key → slot hash index for wide sets, per-tag slot lists (so dropping a
-//! domain's entries costs what the domain has cached, not the size of the cache) and per-set
+//! its decisions: a key → slot hash index for wide sets, slot lists by tag bucket (so dropping
+//! a domain's entries costs what the domain has cached, not the size of the cache) and per-set
 //! recency lists (so a wide set finds its LRU/FIFO victim without scanning every way).
 //!
 //! Each is checked against the plain scanning array by the property tests in `set_assoc.rs`.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use super::set_assoc::CacheKey;
 
@@ -103,58 +100,46 @@ impl HashIndex {
     }
 }
 
-/// A multiplicative hasher for `u32` tags: fixed (no per-process random state) and cheap. The
-/// tag map is never iterated, so its order could not leak into results anyway.
-#[derive(Default)]
-pub(crate) struct TagHasher(u64);
-
-impl Hasher for TagHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// For every tag present in the cache, a doubly linked list of the slots holding its entries.
-/// Dropping a tag (a domain-selective invalidation, or the detach of a trial attach in the
-/// VFIO type1 search) then visits exactly its `k` slots: O(1) when it has none, O(k)
-/// otherwise, instead of a scan of the whole array. Linking costs one map access per new
-/// entry; unlinking touches the map only when the slot heads its tag's list.
+/// Slot lists by tag bucket (`tag mod buckets`, a power of two ≥ the slot count up to 4096):
+/// a doubly linked list per bucket of the slots whose entry's tag falls in it. Dropping a tag
+/// (a domain-selective invalidation, or the detach after a failed trial attach in VFIO type1's
+/// search) then visits only its bucket: O(1) when nothing of the tag (or its bucket) is cached,
+/// O(k) for k entries as long as live tags do not collide — domain tags are small dense ids, so
+/// they rarely do. Linking and unlinking are a few array writes, no hashing: this sits on the
+/// fill path of every miss.
 #[derive(Clone, Debug)]
 pub(crate) struct TagIndex {
     next: Vec<u32>,
     prev: Vec<u32>,
-    /// Tag → first slot of its list; a tag with no slot has no entry.
-    heads: HashMap<u32, u32, BuildHasherDefault<TagHasher>>,
+    /// Bucket → first slot of its list, or `NIL`.
+    heads: Vec<u32>,
 }
 
 impl TagIndex {
     pub(crate) fn new(slots: usize) -> Self {
-        let mut heads = HashMap::default();
-        heads.reserve(slots.min(8));
-        TagIndex { next: vec![NIL; slots], prev: vec![NIL; slots], heads }
+        let buckets = slots.next_power_of_two().clamp(1, 4096);
+        TagIndex { next: vec![NIL; slots], prev: vec![NIL; slots], heads: vec![NIL; buckets] }
     }
 
-    /// Adds `slot` (now holding an entry of `tag`) to the front of the tag's list.
+    #[inline(always)]
+    fn bucket(&self, tag: u32) -> usize {
+        tag as usize & (self.heads.len() - 1)
+    }
+
+    /// Adds `slot` (now holding an entry of `tag`) to the front of its bucket's list.
     #[inline]
     pub(crate) fn link(&mut self, tag: u32, slot: usize) {
-        let head = self.heads.entry(tag).or_insert(NIL);
-        self.next[slot] = *head;
+        let b = self.bucket(tag);
+        let head = self.heads[b];
+        self.next[slot] = head;
         self.prev[slot] = NIL;
-        if *head != NIL {
-            self.prev[*head as usize] = slot as u32;
+        if head != NIL {
+            self.prev[head as usize] = slot as u32;
         }
-        *head = slot as u32;
+        self.heads[b] = slot as u32;
     }
 
-    /// Removes `slot` (holding an entry of `tag`) from the tag's list.
+    /// Removes `slot` (holding an entry of `tag`) from its bucket's list.
     #[inline]
     pub(crate) fn unlink(&mut self, tag: u32, slot: usize) {
         let (p, n) = (self.prev[slot], self.next[slot]);
@@ -163,20 +148,20 @@ impl TagIndex {
         }
         if p != NIL {
             self.next[p as usize] = n;
-        } else if n == NIL {
-            self.heads.remove(&tag);
         } else {
-            self.heads.insert(tag, n);
+            let b = self.bucket(tag);
+            self.heads[b] = n;
         }
     }
 
-    /// The first slot of `tag`'s list, if it has any entry.
+    /// The first slot of the list of `tag`'s bucket (it may hold other tags of the bucket).
     #[inline]
     pub(crate) fn first(&self, tag: u32) -> Option<usize> {
-        self.heads.get(&tag).map(|&s| s as usize)
+        let h = self.heads[self.bucket(tag)];
+        (h != NIL).then_some(h as usize)
     }
 
-    /// The slot after `slot` in its tag's list.
+    /// The slot after `slot` in its bucket's list.
     #[inline]
     pub(crate) fn next(&self, slot: usize) -> Option<usize> {
         let n = self.next[slot];
@@ -184,7 +169,7 @@ impl TagIndex {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.heads.clear();
+        self.heads.fill(NIL);
     }
 }
 

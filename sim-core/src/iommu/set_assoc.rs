@@ -105,7 +105,7 @@ pub struct SetAssoc<K, V> {
     index: Option<HashIndex>,
     /// Present with `index`: each wide set's invalid ways and valid slots, oldest first.
     recency: Option<Recency>,
-    /// Present when built [`SetAssoc::with_tag_index`]: each tag's slots.
+    /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
     tags: Option<TagIndex>,
     vals: Vec<V>,
     /// LRU: last touch; FIFO: insertion time; 0 for an invalid slot, ≥ 1 for a valid one.
@@ -413,7 +413,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let mut cur = t.first(tag);
         while let Some(i) = cur {
             cur = self.tags.as_ref().and_then(|t| t.next(i));
-            if f(&self.keys[i], &self.vals[i]) {
+            if self.keys[i].tag() == tag && f(&self.keys[i], &self.vals[i]) {
                 self.drop_slot(i);
                 n += 1;
             }
@@ -423,7 +423,15 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
 
     /// Whether `tag` has any entry; `None` without a tag index (unknown without a scan).
     pub fn has_tag(&self, tag: u32) -> Option<bool> {
-        self.tags.as_ref().map(|t| t.first(tag).is_some())
+        let t = self.tags.as_ref()?;
+        let mut cur = t.first(tag);
+        while let Some(i) = cur {
+            if self.keys[i].tag() == tag {
+                return Some(true);
+            }
+            cur = t.next(i);
+        }
+        Some(false)
     }
 
     /// Drops everything; returns how many valid entries there were.
@@ -770,9 +778,13 @@ mod tests {
             Clear,
         }
 
+        /// Tags 0, 1 and 64 (64 shares tag 0's bucket in caches of ≤ 64 slots) and 2 (never
+        /// cached).
+        const TAGS: [u64; 4] = [0, 1, 64, 2];
+
         /// Keys of three tags (top 32 bits) over 96 low values.
         fn key() -> impl Strategy<Value = u64> {
-            (0..3u64, 0..96u64).prop_map(|(t, k)| t << 32 | k)
+            (0..3usize, 0..96u64).prop_map(|(t, k)| TAGS[t] << 32 | k)
         }
 
         fn op() -> impl Strategy<Value = Op> {
@@ -781,7 +793,7 @@ mod tests {
                 6 => key().prop_map(Op::Lookup),
                 2 => key().prop_map(Op::Inv),
                 1 => (2..7u64).prop_map(Op::InvWhere),
-                1 => (0..4u32, 1..4u64).prop_map(|(t, m)| Op::InvTag(t, m)),
+                1 => (0..4usize, 1..4u64).prop_map(|(t, m)| Op::InvTag(TAGS[t] as u32, m)),
                 1 => Just(Op::Clear),
             ]
         }

@@ -22,7 +22,6 @@ pub struct Histogram {
     max: u64,
 }
 
-
 #[inline]
 fn bucket_of(v: u64) -> usize {
     if v < EXACT {
