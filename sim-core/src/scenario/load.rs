@@ -2,6 +2,7 @@
 //! (file order breaks ties), and every reference is checked so that a run never meets an
 //! unknown id.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
@@ -169,11 +170,14 @@ impl Scenario {
         }
 
         let mut containers: Vec<ContainerSpec> = Vec::new();
+        // Name → id: duplicate checks and lookups are logarithmic (issue 15: no load-time
+        // check may be quadratic).
+        let mut container_ids: BTreeMap<&str, ContainerId> = BTreeMap::new();
         for (i, c) in s.containers.iter().enumerate() {
             if c.id.is_empty() {
                 return Err(invalid("Container", format!("containers[{i}]: empty id")));
             }
-            if containers.iter().any(|x| x.name == c.id) {
+            if container_ids.insert(c.id.as_str(), ContainerId::from_index(i)).is_some() {
                 return Err(invalid(&format!("\"{}\"", c.id), format!("containers[{i}] \"{}\": duplicate container id", c.id)));
             }
             if c.invalidation == Invalidation::Lazy && (c.flush_queue == 0 || c.flush_timeout == 0) {
@@ -200,7 +204,7 @@ impl Scenario {
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
             })
         };
