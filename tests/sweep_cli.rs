@@ -89,20 +89,14 @@ fn a_killed_sweep_resumes_to_the_same_file() {
 
     let mut child = Command::new(BIN).current_dir(&dir).args(["sweep", &sweep, "-o", "killed.jsonl", "-j", "1"]).spawn().expect("spawn");
     let start = Instant::now();
-    let killed_at = loop {
-        let lines = std::fs::read(dir.join("killed.jsonl")).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0);
-        if lines >= total / 3 {
-            child.kill().expect("kill");
-            child.wait().expect("wait");
-            break std::fs::read(dir.join("killed.jsonl")).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0);
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("sweep did not progress");
-        }
+    let count = || std::fs::read(dir.join("killed.jsonl")).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0);
+    while count() < total / 3 && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(5));
-    };
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let killed_at = count();
+    assert!(killed_at >= total / 3, "sweep did not progress");
     assert!(
         killed_at < total,
         "the sweep finished before it could be killed ({killed_at} of {total}): make tests/data/sweep/resume.ron bigger"
