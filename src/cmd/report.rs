@@ -17,6 +17,12 @@ pub struct Args {
     /// Where to write the HTML page.
     #[arg(short = 'o', long = "output", value_name = "FILE.html")]
     pub output: PathBuf,
+    /// Sweep results (JSON Lines) only: also write one CSV row per results line to this file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
+    /// Sweep results only: the metrics to draw (default: the sweep's, else those that vary).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
 }
 
 /// Reads one results file, naming the file in any error (exit 2).
@@ -39,6 +45,9 @@ fn labels(paths: &[PathBuf]) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if let Some(outcome) = super::sweep::report(&args.results, &args.output, args.csv.as_deref(), &args.metrics)? {
+        return Ok(outcome);
+    }
     let mut inputs = Vec::with_capacity(args.results.len());
     for (path, label) in args.results.iter().zip(labels(&args.results)) {
         inputs.push((label, load(path)?));

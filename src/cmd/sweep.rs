@@ -264,3 +264,49 @@ fn summary_table(grid: &Grid, records: &[Record]) -> String {
     }
     out
 }
+
+/// `report results.jsonl -o sweep.html [--csv F] [--metrics a,b]`: the sweep report, when the
+/// inputs are sweep results (a `.jsonl` name, or a first line that is a results line); `None`
+/// for ordinary results files.
+pub fn report(
+    inputs: &[PathBuf],
+    output: &Path,
+    csv: Option<&Path>,
+    metrics: &[String],
+) -> Result<Option<Outcome>, Box<dyn std::error::Error>> {
+    let is_sweep = |p: &Path| {
+        p.extension().is_some_and(|e| e == "jsonl")
+            || std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| t.lines().next().map(|l| serde_json::from_str::<results_file::Head>(l).is_ok()))
+                .unwrap_or(false)
+    };
+    if !inputs.iter().any(|p| is_sweep(p)) {
+        if csv.is_some() || !metrics.is_empty() {
+            return Err("--csv and --metrics apply to sweep results (JSON Lines from `iommu-sim sweep`)".into());
+        }
+        return Ok(None);
+    }
+    let mut records: Vec<Record> = Vec::new();
+    for path in inputs {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            records.push(serde_json::from_str(line).map_err(|e| format!("{}:{}: not a sweep results line: {e}", path.display(), i + 1))?);
+        }
+    }
+    if records.is_empty() {
+        return Err("no results lines in the given files".into());
+    }
+    for m in metrics {
+        if !reports::sweep::metric_names().contains(&m.as_str()) {
+            return Err(format!("--metrics: unknown metric \"{m}\"").into());
+        }
+    }
+    std::fs::write(output, reports::sweep::render(&records, metrics)).map_err(|e| format!("{}: {e}", output.display()))?;
+    eprintln!("wrote {}", output.display());
+    if let Some(csv) = csv {
+        std::fs::write(csv, reports::sweep::csv(&records)).map_err(|e| format!("{}: {e}", csv.display()))?;
+        eprintln!("wrote {}", csv.display());
+    }
+    Ok(Some(Outcome::Success))
+}
