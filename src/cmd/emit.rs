@@ -108,7 +108,7 @@ pub fn render(engine: Engine, file: &Path, grid: &Grid, o: &Options) -> Result<S
                 writeln!(s, "# iommu-sim sweep \"{}\": {} items in {n} shards; rerun the same line to resume.", grid.name, grid.items());
             let _ = writeln!(
                 s,
-                "parallel --jobs {jobs} --halt soon,fail=1 --joblog {} --resume {exe} sweep {file} -q -j {} --shard {{}}/{n} -o {} ::: {} && {exe} merge {}/shard-*.jsonl -o {merged}",
+                "parallel --will-cite --jobs {jobs} --halt soon,fail=1 --joblog {} --resume {exe} sweep {file} -q -j {} --shard {{}}/{n} -o {} ::: {} && {exe} merge {}/shard-*.jsonl -o {merged}",
                 sh(&format!("{d}/parallel.joblog")),
                 o.cpus_per_task,
                 sh(&format!("{d}/shard-{{}}.jsonl")),
