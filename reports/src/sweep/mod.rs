@@ -107,6 +107,27 @@ impl<'a> Table<'a> {
             .collect()
     }
 
+    /// Whether `metric` changes along axis `axis`: two runs differing only in that axis (same
+    /// other coordinates, seed and strategy) give different values.
+    pub fn varies_along(&self, axis: usize, metric: &str) -> bool {
+        let mut seen: BTreeMap<(Vec<usize>, usize, u64), Option<u64>> = BTreeMap::new();
+        for ((coords, s), rs) in &self.cells {
+            let mut others = coords.clone();
+            others[axis] = usize::MAX;
+            for r in rs {
+                let v = r.metric(metric);
+                match seen.get(&(others.clone(), *s, r.seed)) {
+                    Some(first) if *first != v => return true,
+                    Some(_) => {}
+                    None => {
+                        seen.insert((others.clone(), *s, r.seed), v);
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// The spread of `metric` at `coords` under strategy `s`, if that cell has records.
     pub fn spread(&self, coords: &[usize], s: usize, metric: &str) -> Option<Spread> {
         let rs = self.cells.get(&(coords.to_vec(), s))?;
@@ -125,9 +146,18 @@ pub fn render(records: &[Record], metrics: &[String]) -> String {
     let table = Table::new(records);
     let chosen: Vec<String> = if metrics.is_empty() { table.varying().iter().map(|s| s.to_string()).collect() } else { metrics.to_vec() };
     let mut charts = Vec::new();
+    let mut flat: Vec<(String, Vec<String>)> = Vec::new();
     for (a, axis) in table.axes.iter().enumerate() {
+        let mut still = Vec::new();
         for m in &chosen {
-            charts.push((axis.clone(), m.clone(), curves::chart(&table, a, m)));
+            if metrics.is_empty() && !table.varies_along(a, m) {
+                still.push(m.clone());
+            } else {
+                charts.push((axis.clone(), m.clone(), curves::chart(&table, a, m)));
+            }
+        }
+        if !still.is_empty() {
+            flat.push((axis.clone(), still));
         }
     }
     let mut h = String::with_capacity(64 * 1024);
@@ -153,6 +183,9 @@ pub fn render(records: &[Record], metrics: &[String]) -> String {
     let _ = write!(h, "<section id=\"curves\"><h2>Curves</h2>");
     if charts.is_empty() {
         let _ = write!(h, "<p class=\"hint\">No axis, or no metric varies: nothing to draw.</p>");
+    }
+    for (axis, ms) in &flat {
+        let _ = write!(h, "<p class=\"hint\">Not drawn against {}: unchanged along it ({}).</p>", esc(axis), esc(&ms.join(", ")));
     }
     let _ = write!(h, "<div class=\"charts\">");
     for (i, (axis, metric, (svg, caption))) in charts.iter().enumerate() {
