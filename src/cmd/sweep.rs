@@ -65,6 +65,10 @@ pub fn run(args: Args) -> CmdResult {
     grid.validate()?;
     let summary = run_to_file(&grid, shard, &output, args.jobs, args.quiet)?;
     eprintln!("{summary}");
+    if shard.is_none() {
+        let metrics = if grid.metrics.is_empty() { String::new() } else { format!(" --metrics {}", grid.metrics.join(",")) };
+        eprintln!("report: iommu-sim report {} -o {}.html{metrics}", output.display(), grid.name);
+    }
     Ok(Outcome::Success)
 }
 

@@ -118,8 +118,10 @@ pub fn chart(table: &Table<'_>, axis: usize, metric: &str) -> (String, String) {
     }
     let base = TOP + PLOT_H;
     let _ = write!(body, "<line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{}\" y2=\"{base}\" class=\"axis\"/>", W - RIGHT);
-    // X ticks: every value when few, else about eight.
+    // X ticks: every value when few, else about eight. Sizes (all multiples of 1 KiB) in
+    // binary units.
     let every = n.div_ceil(8).max(1);
+    let sizes = values.iter().all(|v| parse_u64(v).is_some_and(|x| x >= 1024 && x % 1024 == 0));
     for (i, v) in values.iter().enumerate() {
         if i % every != 0 && i + 1 != n {
             continue;
@@ -127,7 +129,16 @@ pub fn chart(table: &Table<'_>, axis: usize, metric: &str) -> (String, String) {
         let label = match &scale {
             XScale::Numeric { xs, lengths: true, .. } => format!("{}", xs[i]),
             XScale::Numeric { .. } => {
-                parse_u64(v).map_or_else(|| v.clone(), |x| if x >= 10_000 { crate::fmt::compact(x) } else { x.to_string() })
+                let short = |x: u64| {
+                    if sizes {
+                        crate::fmt::bytes(x)
+                    } else if x >= 10_000 {
+                        crate::fmt::compact(x)
+                    } else {
+                        x.to_string()
+                    }
+                };
+                parse_u64(v).map_or_else(|| v.clone(), short)
             }
             XScale::Categorical => v.chars().take(14).collect(),
         };
