@@ -384,6 +384,67 @@ pub fn split_top_level(text: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
+    fn data(rel: &str) -> PathBuf {
+        FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(rel)
+    }
+
+    #[test]
+    fn a_point_without_edits_is_the_scenario_as_loaded() {
+        for rel in ["reports/sample.ron", "check/small.ron"] {
+            let path = data(rel);
+            let grid = Grid::from_cli(&path, &[], None, Vec::new()).expect("grid");
+            assert_eq!(grid.items(), grid.strategies.len() as u64);
+            let built = grid.build(0).expect("build");
+            assert_eq!(format!("{built:?}"), format!("{:?}", Scenario::load(&path).expect("load")), "{rel}");
+        }
+    }
+
+    #[test]
+    fn keys_name_what_defines_a_run_and_nothing_else() {
+        let grid = Grid::load(&data("sweep/small.ron")).expect("grid");
+        assert_eq!((grid.points(), grid.items()), (9, 36));
+        let keys: std::collections::BTreeSet<String> = (0..grid.items()).map(|i| grid.key(&grid.item(i))).collect();
+        assert_eq!(keys.len(), 36, "every item has its own key");
+        let again = Grid::load(&data("sweep/small.ron")).expect("grid");
+        assert_eq!(grid.key(&grid.item(7)), again.key(&again.item(7)));
+        assert_eq!(grid.id, again.id);
+
+        // Comments and layout of the base files do not change keys; a value does.
+        let dir = std::env::temp_dir().join(format!("iommu-sim-grid-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let src = std::fs::read_to_string(data("reports/sample.ron")).expect("sample");
+        std::fs::copy(data("reports/topo.ron"), dir.join("topo.ron")).expect("topo");
+        let key_of = |text: &str| {
+            std::fs::write(dir.join("s.ron"), text).expect("write");
+            let g = Grid::from_cli(&dir.join("s.ron"), &["seed=1".into()], Some("3"), vec![StrategyName::PerGroup]).expect("grid");
+            g.key(&g.item(0))
+        };
+        let plain = key_of(&src);
+        assert_eq!(key_of(&format!("// a comment\n{}", src.replace(", ", ",   "))), plain);
+        assert_ne!(
+            key_of(&src.replace("seed: 7", "seed: 8").replace("duration", "duration")),
+            plain,
+            "the base scenario is part of the key"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn items_are_numbered_point_major_then_seed_then_strategy() {
+        let grid = Grid::load(&data("sweep/small.ron")).expect("grid");
+        let it = grid.item(13);
+        // 13 = ((point 3 × 2 seeds) + seed 0) × 2 strategies + 1
+        assert_eq!((it.point, it.seed, it.strategy), (3, 1, StrategyName::VfioType1));
+        assert_eq!(grid.coords(3), vec![1, 0]);
+        assert_eq!(
+            grid.point_label(3),
+            vec![
+                ("dmar0 IOTLB entries".to_string(), "256".to_string()),
+                ("containers[vm1].invalidation".to_string(), "Strict".to_string())
+            ]
+        );
+    }
+
     #[test]
     fn splits_values_at_top_level_commas_only() {
         assert_eq!(split_top_level("1,2"), vec!["1", "2"]);
