@@ -421,11 +421,7 @@ mod tests {
         };
         let plain = key_of(&src);
         assert_eq!(key_of(&format!("// a comment\n{}", src.replace(", ", ",   "))), plain);
-        assert_ne!(
-            key_of(&src.replace("seed: 7", "seed: 8").replace("duration", "duration")),
-            plain,
-            "the base scenario is part of the key"
-        );
+        assert_ne!(key_of(&src.replace("seed: 7", "seed: 8")), plain, "the base scenario is part of the key");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
