@@ -211,7 +211,7 @@ fn emitted_jobs_name_every_shard_and_the_merge() {
     assert!(out_dir.is_dir(), "the output directory is created for Slurm's logs");
     let parallel =
         String::from_utf8(ok(&dir, &["sweep", &sweep, "--emit", "parallel", "--shards", "3", "--out-dir", od]).stdout).expect("utf8");
-    for needle in ["parallel --jobs 3", "--joblog", "--resume", "--shard {}/3", "::: 1 2 3", " merge "] {
+    for needle in ["parallel --will-cite --jobs 3", "--joblog", "--resume", "--shard {}/3", "::: 1 2 3", " merge "] {
         assert!(parallel.contains(needle), "missing {needle}:\n{parallel}");
     }
 }
