@@ -161,6 +161,8 @@ fn compare_sweeps_from_the_command_line() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("2 points × 3 seeds × 2 strategies"), "{table}");
     assert_eq!(table.lines().filter(|l| l.contains("vfio-type1")).count(), 2, "{table}");
+    let html = std::fs::read_to_string(dir.join("c.html")).expect("sweep report");
+    assert!(html.contains("2 point(s) × 3 seed(s) × 2 strategies"), "the sweep report, not the comparison report");
     let json = ok(&dir, &["compare", &scenario, "--seeds", "4..5", "--json"]);
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&json.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();

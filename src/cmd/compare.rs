@@ -23,7 +23,8 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Also write an HTML performance report of the comparison to this file.
+    /// Also write an HTML performance report of the comparison to this file (with --set or
+    /// --seeds: the sweep report).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Sweep a parameter: `PATH=V1,V2,...` (repeatable; paths as in docs/sweep-format.md).
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> CmdResult {
     if !args.set.is_empty() || args.seeds.is_some() {
         let strategies = args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?;
         let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
-        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.json);
+        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.html.as_deref(), args.json);
     }
     let scenario = Scenario::load(&args.scenario)?;
     let strategies = if args.strategies.is_empty() {

@@ -200,8 +200,8 @@ fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
 
 /// `compare SCENARIO --set PATH=V1,V2 --seeds A..B`: runs the grid (into `output` when given,
 /// resumable like `sweep`) and prints per point and strategy the mean over seeds of a few
-/// headline metrics, or the JSON lines with `--json`.
-pub fn compare_grid(grid: &Grid, output: Option<&Path>, json: bool) -> CmdResult {
+/// headline metrics, or the JSON lines with `--json`; `html`: the sweep report too.
+pub fn compare_grid(grid: &Grid, output: Option<&Path>, html: Option<&Path>, json: bool) -> CmdResult {
     grid.validate()?;
     let records: Vec<Record> = match output {
         Some(path) => {
@@ -218,6 +218,10 @@ pub fn compare_grid(grid: &Grid, output: Option<&Path>, json: bool) -> CmdResult
             v
         }
     };
+    if let Some(path) = html {
+        std::fs::write(path, reports::sweep::render(&records, &grid.metrics)).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     if json {
         for r in &records {
             println!("{}", r.to_line());
