@@ -156,6 +156,8 @@ fn compare_sweeps_from_the_command_line() {
             "1..3",
             "--strategies",
             "per-group,vfio-type1",
+            "--html",
+            "c.html",
         ],
     );
     let table = String::from_utf8_lossy(&out.stdout);
