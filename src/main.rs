@@ -42,6 +42,11 @@ enum Command {
     /// Run the bundled default scenario under every strategy, print the comparison and
     /// write report.html (what `iommu-sim` with no arguments does).
     Demo(cmd::demo::Args),
+    /// Run every point of a sweep (axes × seeds × strategies) on all cores, or one shard of
+    /// it, into a JSON Lines results file; or print a Slurm / GNU parallel job for it.
+    Sweep(cmd::sweep::Args),
+    /// Combine shard results files of one sweep into one, reporting missing and duplicate items.
+    Merge(cmd::merge::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -79,6 +84,8 @@ fn main() -> ExitCode {
         Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Sweep(args)) => cmd::sweep::run(args),
+        Some(Command::Merge(args)) => cmd::merge::run(args),
         None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {

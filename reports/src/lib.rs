@@ -17,6 +17,7 @@
 pub mod charts;
 pub mod findings;
 pub mod fmt;
+pub mod sweep;
 mod view;
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,7 @@ pub mod scenario;
 pub mod schema;
 pub mod sim;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;

@@ -3,9 +3,13 @@
 pub mod check;
 pub mod compare;
 pub mod demo;
+pub mod emit;
+pub mod merge;
 pub mod io;
 pub mod report;
+pub mod results_file;
 pub mod run;
+pub mod sweep;
 pub mod table;
 pub mod topology;
 pub mod trace_diff;
