@@ -162,8 +162,10 @@ pub fn check(
 ///   `for_each_active_iommu`), and VFIO's UNMANAGED domains use the second stage when both
 ///   exist (`first_level_by_default`: `type != IOMMU_DOMAIN_UNMANAGED`). From v6.13
 ///   (`paging_domain_alloc`) the domain takes its unit's own capabilities and, from then on,
-///   the first stage when the unit offers it (`intel_iommu_domain_alloc_paging_flags`:
-///   "always allocate the guest compatible page table"; read in v6.17, assumed for v6.13).
+///   the first stage when the unit offers it (`first_level_by_default(iommu)`; the v6.13-era
+///   `intel_iommu_domain_alloc_user`: "Always allocate the guest compatible page table unless
+///   IOMMU_HWPT_ALLOC_NEST_PARENT or IOMMU_HWPT_ALLOC_DIRTY_TRACKING"; v6.17
+///   `intel_iommu_domain_alloc_paging_flags`: "Prefer first stage if possible by default").
 /// - enforce-cache-coherency is what VFIO/iommufd get from `enforce_cache_coherency()` after
 ///   the first attach: VT-d and AMD when the unit snoops; arm-smmu-v3 only from v6.13
 ///   (CANWBS); arm-smmu and virtio-iommu have no such op.
