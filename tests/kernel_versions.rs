@@ -124,7 +124,7 @@ fn compare_kernels_side_by_side_in_table_json_and_html() {
     }
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("vfio-type1@6.12"));
-    assert!(page.contains("Linux 6.1 / 6.12 / 6.17"), "the subtitle names the kernels");
+    assert!(page.contains("Linux 6.1 &#x2f; 6.12 &#x2f; 6.17"), "the subtitle names the kernels");
     let out = bin().args(["compare", scenario.to_str().unwrap(), "--kernels", "6.1,6.17", "--json"]).output().unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
