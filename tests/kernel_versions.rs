@@ -78,6 +78,17 @@ fn the_same_vtd_vm_needs_1_3_2_domains_on_6_12_6_15_6_17() {
     assert_eq!((r.metrics.faults, r.metrics.translations), (0, 1));
 }
 
+/// VT-d first-stage domains (v6.13+) invalidate a 1 GiB unmap with one PASID-based range
+/// command; v6.12's second-stage domains fall back to a domain-selective flush beyond MAMV.
+#[test]
+fn vtd_first_stage_invalidation_has_no_domain_wide_fallback() {
+    let s = Scenario::load(&root().join("scenarios/vm-vtd-mixed-dmar.ron")).unwrap();
+    let m = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, s.seed, None).metrics;
+    let (old, new) = (m("6.12"), m("6.17"));
+    assert!(old.invalidations_domain > new.invalidations_domain, "{} vs {}", old.invalidations_domain, new.invalidations_domain);
+    assert!(new.invalidations_page > old.invalidations_page);
+}
+
 /// VFIO type1 before v6.2 went on after any error: the same domains as on v6.2+, but each
 /// refused trial of another SMMU's domain printed "cannot attach to SMMU %s (upstream of %s)".
 #[test]

@@ -47,6 +47,8 @@ impl Core<'_> {
             };
             let caps = &self.platform.iommus[iommu.index()].params.caps;
             let g = match scope {
+                // VT-d first-stage domains: PASID-based, one command of any size (linux/).
+                Scope::Auto if crate::linux::invalidation::range_without_domain_fallback(&self.domain(d).props) => Granularity::Pages(1),
                 Scope::Auto => granularity(pages, caps.range_invalidation, caps.max_invalidation_pages),
                 Scope::Domain => Granularity::Domain,
                 Scope::Global => Granularity::Global,

@@ -10,6 +10,7 @@
 
 pub mod attach;
 pub mod errno;
+pub mod invalidation;
 pub mod rules;
 pub mod version;
 
