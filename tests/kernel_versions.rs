@@ -186,3 +186,28 @@ fn bundled_scenarios_state_their_kernel() {
         }
     }
 }
+
+/// v6.15.0 invalidated an accepted foreign domain only on its own SMMU: a device behind the
+/// other SMMU keeps using the unmapped translation (a stale hit, not a fault).
+#[test]
+fn the_6_15_0_regression_leaves_stale_translations_on_the_other_smmu() {
+    let text = format!(
+        r#"(name: "stale", topology: "t.ron", seed: 3, duration: 1_000_000,
+        containers: [Container(id: "vm0")],
+        events: [
+            (at: 0, op: Attach(device: "{nic}", container: "vm0")),
+            (at: 1, op: Attach(device: "{nvme}", container: "vm0")),
+            (at: 10, op: Map(container: "vm0", iova: 0x10_0000, size: 0x1000)),
+            (at: 20, op: Dma(device: "{nvme}", iova: 0x10_0000, bytes: 4096, dir: Read)),
+            (at: 30, op: Unmap(container: "vm0", iova: 0x10_0000, size: 0x1000)),
+            (at: 40, op: Dma(device: "{nvme}", iova: 0x10_0000, bytes: 4096, dir: Read)),
+        ])"#,
+        nic = common::NIC,
+        nvme = common::NVME
+    );
+    let s = common::arm_server_scenario("stale.ron", &text);
+    let m = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, 3, None).metrics;
+    let (bad, fixed) = (m("6.15.0"), m("6.16"));
+    assert_eq!((bad.domains_allocated, bad.stale_translations, bad.faults), (1, 1, 0));
+    assert_eq!((fixed.domains_allocated, fixed.stale_translations, fixed.faults), (2, 0, 1));
+}

@@ -45,6 +45,9 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             let caps = &self.platform.iommus[iommu.index()].params.caps;
             let g = match scope {
                 // VT-d first-stage domains: PASID-based, one command of any size (linux/).
@@ -88,6 +91,9 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             if scope == Scope::Global {
                 self.flush_global(iommu);
             } else {
