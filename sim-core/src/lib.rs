@@ -22,6 +22,7 @@ pub mod golden;
 pub mod ids;
 pub mod iommu;
 pub mod limits;
+pub mod linux;
 pub mod metrics;
 pub mod pagetable;
 pub mod runner;

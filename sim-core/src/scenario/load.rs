@@ -103,6 +103,9 @@ pub struct Scenario {
     pub seed: u64,
     pub duration: Cycle,
     pub strategies: Vec<StrategyName>,
+    /// The kernel modelled (the file's `kernel`, default the newest; the CLI's `--kernel`
+    /// replaces it before a run). `sim::run` reads it from here.
+    pub kernel: crate::linux::Kernel,
     pub soft_errno: SoftErrno,
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
@@ -156,6 +159,11 @@ impl Scenario {
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
         crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
+
+        let kernel = match &s.kernel {
+            None => crate::linux::Kernel::default(),
+            Some(text) => crate::linux::Kernel::parse(text).map_err(|e| invalid(&format!("\"{text}\""), format!("kernel: {e}")))?,
+        };
 
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
@@ -295,6 +303,7 @@ impl Scenario {
             // Saturated (docs/limits.md): times beyond it cannot be represented safely.
             duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
+            kernel,
             soft_errno: s.soft_errno,
             containers,
             script,
