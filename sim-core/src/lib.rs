@@ -18,6 +18,7 @@ pub mod error;
 pub mod golden;
 pub mod ids;
 pub mod iommu;
+pub mod linux;
 pub mod metrics;
 pub mod pagetable;
 pub mod runner;

@@ -30,6 +30,11 @@ pub struct Args {
     /// exact but a change of it is excused when every moved metric is within tolerance.
     #[arg(long, conflicts_with = "bless")]
     pub tolerant: bool,
+    /// Replay every scenario on this Linux kernel instead of its own `kernel` ("6.12",
+    /// "proposed"...). With `--bless` this would record another kernel's results, so the two
+    /// cannot be combined.
+    #[arg(long, value_name = "V", conflicts_with = "bless")]
+    pub kernel: Option<String>,
 }
 
 /// What happened to one scenario.
@@ -53,6 +58,9 @@ enum Verdict {
 pub fn run(args: Args) -> CmdResult {
     let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let scenarios = collect(&paths)?;
+    if let Some(k) = &args.kernel {
+        sim_core::linux::Kernel::parse(k).map_err(|e| format!("--kernel: {e}"))?;
+    }
     if scenarios.is_empty() {
         return Err(format!("check: no scenario files found in {}", list(&paths)).into());
     }
@@ -66,7 +74,7 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant);
+            let v = check_one(p, args.bless, args.tolerant, args.kernel.as_deref());
             bar.inc(1);
             v
         })
@@ -182,11 +190,14 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
-    let scenario = match Scenario::load(path) {
+fn check_one(path: &Path, bless: bool, tolerant: bool, kernel: Option<&str>) -> Verdict {
+    let mut scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
     };
+    if let Err(e) = super::apply_kernel(&mut scenario, kernel) {
+        return Verdict::Error(e);
+    }
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);

@@ -17,6 +17,10 @@ pub struct Args {
     /// Comma-separated strategies to compare (default: every strategy the scenario lists).
     #[arg(long, value_delimiter = ',')]
     pub strategies: Vec<String>,
+    /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
+    /// "proposed"; docs/kernel-versions.md).
+    #[arg(long, value_name = "V")]
+    pub kernel: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -29,7 +33,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = Scenario::load(&args.scenario)?;
+    super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
     let strategies = if args.strategies.is_empty() {
         scenario.strategies.clone()
     } else {

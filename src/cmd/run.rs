@@ -18,6 +18,10 @@ pub struct Args {
     /// Run only this strategy instead of every strategy the scenario lists.
     #[arg(long)]
     pub strategy: Option<String>,
+    /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
+    /// "proposed"; docs/kernel-versions.md).
+    #[arg(long, value_name = "V")]
+    pub kernel: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -31,7 +35,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = Scenario::load(&args.scenario)?;
+    super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
     let strategies = match &args.strategy {
         Some(s) => vec![StrategyName::parse(s)?],
         None => scenario.strategies.clone(),

@@ -112,6 +112,9 @@ pub struct Scenario {
     pub seed: u64,
     pub duration: Cycle,
     pub strategies: Vec<StrategyName>,
+    /// The kernel modelled (the file's `kernel`, default the newest; the CLI's `--kernel`
+    /// replaces it before a run). `sim::run` reads it from here.
+    pub kernel: crate::linux::Kernel,
     pub soft_errno: SoftErrno,
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
@@ -224,6 +227,11 @@ impl Scenario {
 
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+
+        let kernel = match &s.kernel {
+            None => crate::linux::Kernel::default(),
+            Some(text) => crate::linux::Kernel::parse(text).map_err(|e| invalid(&format!("\"{text}\""), format!("kernel: {e}")))?,
+        };
 
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
@@ -389,6 +397,7 @@ impl Scenario {
             seed: s.seed,
             duration: s.duration,
             strategies,
+            kernel,
             soft_errno: s.soft_errno,
             containers,
             script,
