@@ -489,4 +489,6 @@ impl Simulation<'_, '_> {
 }
 
 #[cfg(test)]
+mod id_tests;
+#[cfg(test)]
 mod tests;
