@@ -3,9 +3,9 @@
 //! A domain attached behind N instances sends its invalidation to each of them (VT-d cache-tag
 //! list, AMD `iommu_array`, the proposed SMMUv3 invalidation array: reference §4.5), plus one
 //! device-TLB invalidation per ATS device. Granularity follows the hardware's limits: a range
-//! larger than `max_invalidation_pages` becomes domain-wide (VT-d `mask > cap_max_amask_val`,
-//! SMMUv3 `CMDQ_MAX_TLBI_OPS`); without range support every page is its own command (SMMUv2
-//! TLBIVA, SMMUv3 without RIL).
+//! larger than `max_invalidation_pages` becomes domain-wide (VT-d `mask > cap_max_amask_val`);
+//! without range support every page is its own command (SMMUv2 TLBIVA). SMMUv3's choice
+//! depends on the kernel version (`linux/invalidation.rs`).
 
 use crate::ids::{DomainId, IommuId};
 use crate::scenario::Scope;
@@ -35,7 +35,9 @@ pub fn granularity(pages: u64, range_invalidation: bool, max_pages: u32) -> Gran
 
 impl Core<'_> {
     /// Strict-mode invalidation of `[iova, iova + size)` in domain `d`, with the sync wait.
-    pub fn invalidate_range(&mut self, d: DomainId, iova: u64, size: u64) {
+    /// `leaves`: the leaf entries the unmap cleared there (their size is the granule of the
+    /// gather, which a driver without range invalidation sends one command per).
+    pub fn invalidate_range(&mut self, d: DomainId, iova: u64, size: u64, leaves: u64) {
         let granule_shift = self.domain(d).table.format().granule_shift;
         let pages = size.div_ceil(1 << granule_shift).max(1);
         let scope = self.domain(d).container.map_or(Scope::Auto, |c| self.containers[c.index()].spec.granularity);
@@ -45,8 +47,13 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
-            let caps = &self.platform.iommus[iommu.index()].params.caps;
+            let info = &self.platform.iommus[iommu.index()];
+            let caps = &info.params.caps;
             let g = match scope {
+                // arm-smmu-v3 chooses its commands by kernel version (linux/invalidation.rs).
+                Scope::Auto if info.kind == crate::iommu::IommuKind::ArmSmmuV3 => {
+                    crate::linux::invalidation::smmuv3(size, granule_shift, leaves, caps.range_invalidation, &self.scenario.kernel)
+                }
                 Scope::Auto => granularity(pages, caps.range_invalidation, caps.max_invalidation_pages),
                 Scope::Domain => Granularity::Domain,
                 Scope::Global => Granularity::Global,

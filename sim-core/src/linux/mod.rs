@@ -3,6 +3,7 @@
 //! (`topology/`, `iommu/`: hardware only, no Linux) and the simulation (`sim/`, `strategy/`),
 //! and knows nothing of the event loop.
 
+pub mod invalidation;
 pub mod version;
 
 pub use version::{Era, Kernel, KernelVersion};

@@ -439,8 +439,10 @@ impl<'s> Core<'s> {
         }
     }
 
-    /// Unmaps from one domain, charging the CPU cost; the caller invalidates.
-    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) {
+    /// Unmaps from one domain, charging the CPU cost; the caller invalidates. Returns the
+    /// commands a driver without range invalidation sends for it
+    /// ([`crate::pagetable::table::UnmapStats::tlbi_units`]).
+    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) -> u64 {
         let owner = self.domain(d).props.owner;
         let costs = &self.platform.iommus[owner.index()].params.costs;
         let (call, pte, alloc, free) = (costs.cpu_map_call, costs.cpu_pte_write, costs.cpu_table_alloc, costs.cpu_table_free);
@@ -455,6 +457,7 @@ impl<'s> Core<'s> {
             self.pt_sub(before - after);
         }
         self.m.cpu_cycles_unmap += call + pte * s.ptes_cleared + alloc * s.tables_allocated + free * s.tables_freed;
+        s.tlbi_units(self.domain(d).table.format().granule_shift)
     }
 
     // ----- bookkeeping ----------------------------------------------------------------------

@@ -438,7 +438,7 @@ impl Simulation<'_, '_> {
             // (the newest domain) chunk by chunk with batched syncs; the others in one go.
             let batched = kind == ContainerKind::Vfio && i == n - 1;
             for &(start, m) in &taken {
-                core.unmap_from(d, start, m.size);
+                let leaves = core.unmap_from(d, start, m.size);
                 if mode != Invalidation::Strict {
                     continue;
                 }
@@ -446,7 +446,9 @@ impl Simulation<'_, '_> {
                 let mut off = 0;
                 while off < m.size {
                     let len = step.min(m.size - off);
-                    core.invalidate_range(d, start + off, len);
+                    // The batch's share of the leaf entries (exact for uniformly backed ranges).
+                    let batch_leaves = (u128::from(leaves) * u128::from(len)).div_ceil(u128::from(m.size)) as u64;
+                    core.invalidate_range(d, start + off, len, batch_leaves);
                     off += len;
                 }
             }

@@ -155,8 +155,8 @@ fn a_vfio_container_cannot_be_lazy_nor_a_dma_api_domain_span_groups() {
 #[test]
 fn vfio_syncs_every_512_chunks_but_the_dma_api_once_per_unmap() {
     // 1 GiB backed by 4K pages, unmapped in one go: VFIO's first domain gathers 512 chunks per
-    // sync (512 range commands of 2 MiB); a DMA-API unmap of the same range syncs once, and
-    // 262 144 pages exceed the SMMU's range limit: one ASID-wide command.
+    // sync (512 range commands of 2 MiB); a DMA-API unmap of the same range syncs once: one
+    // range command (with RIL arm-smmu-v3 never falls back to ASID-wide).
     let body = |kind: &str| {
         format!(
             r#"containers: [{kind}(id: "c", invalidation: Strict)],
@@ -170,7 +170,7 @@ fn vfio_syncs_every_512_chunks_but_the_dma_api_once_per_unmap() {
     let vfio = go(&scenario(&body("Container")), StrategyName::PerGroup);
     assert_eq!((vfio.metrics.invalidations_page, vfio.metrics.invalidations_domain), (512, 0));
     let dma = go(&scenario(&body("DmaApi")), StrategyName::PerGroup);
-    assert_eq!((dma.metrics.invalidations_page, dma.metrics.invalidations_domain), (0, 1));
+    assert_eq!((dma.metrics.invalidations_page, dma.metrics.invalidations_domain), (1, 0));
 }
 
 #[test]
@@ -380,4 +380,48 @@ proptest! {
         prop_assert_eq!(r.metrics.pagetable_bytes_final, 0);
         prop_assert_eq!(r.metrics.domains_final, 0);
     }
+}
+
+#[test]
+fn smmuv3_invalidation_follows_the_kernel_version() {
+    // 4 MiB (1024 pages) and 1 GiB unmapped from an SMMUv3 domain (a DMA-API domain: one
+    // sync per unmap, no VFIO batching).
+    let mut s = scenario(
+        r#"containers: [DmaApi(id: "c", invalidation: Strict)],
+        events: [
+            (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+            (at: 10, op: Map(container: "c", iova: 0x0, size: 0x40_0000)),
+            (at: 20, op: Unmap(container: "c", iova: 0x0, size: 0x40_0000)),
+            (at: 30, op: Map(container: "c", iova: 0x4000_0000, size: 0x4000_0000)),
+            (at: 40, op: Unmap(container: "c", iova: 0x4000_0000, size: 0x4000_0000)),
+        ]"#,
+    );
+    let counts = |s: &Scenario| {
+        let r = go(s, StrategyName::PerGroup);
+        (r.metrics.invalidations_page, r.metrics.invalidations_domain)
+    };
+    // With RIL: one range command each, never ASID-wide — released and proposed alike (the
+    // old model's 512-page fallback would give (1, 1) plus the detach-free flush).
+    for kernel in [crate::linux::Kernel::release(crate::linux::KernelVersion::new(6, 1, 0)), crate::linux::Kernel::PROPOSED] {
+        s.kernel = kernel;
+        assert_eq!(counts(&s), (2, 0), "{kernel:?}");
+    }
+    // Without RIL: one command per leaf in every release — 2 for the two 2M blocks of the
+    // 4 MiB mapping, 1 for the 1G block — and none larger falls back. Backed by 4K pages the
+    // 4 MiB range has 1024 leaves: 1024 commands, until the invalidation array (proposed)
+    // turns ≥ 512 leaves of 4K into one ASID-wide command.
+    s.platform.iommus[0].params.caps.range_invalidation = false;
+    s.kernel = crate::linux::Kernel::NEWEST;
+    assert_eq!(counts(&s), (3, 0));
+    let small = |s: &Scenario| {
+        let mut s = s.clone();
+        let Some(crate::scenario::Line { action: crate::scenario::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
+            panic!("line 1 maps")
+        };
+        *backing_shift = 12;
+        s
+    };
+    assert_eq!(counts(&small(&s)), (1024 + 1, 0));
+    s.kernel = crate::linux::Kernel::PROPOSED;
+    assert_eq!(counts(&small(&s)), (1, 1));
 }
