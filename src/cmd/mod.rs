@@ -20,3 +20,29 @@ pub fn apply_kernel(scenario: &mut sim_core::scenario::Scenario, kernel: Option<
     }
     Ok(())
 }
+
+/// Parses strategy names given on the command line, printing the deprecation note of an old
+/// name (`hard-fail`) on stderr.
+pub fn parse_strategy(name: &str) -> Result<sim_core::strategy::StrategyName, String> {
+    if let Some(note) = sim_core::strategy::StrategyName::deprecation(name) {
+        eprintln!("note: {note}");
+    }
+    sim_core::strategy::StrategyName::parse(name)
+}
+
+/// The strategies to run on `kernel`: explicitly named ones must exist there (error),
+/// implicit ones (the scenario's list) that do not are skipped with a note on stderr.
+pub fn strategies_for(
+    kernel: sim_core::linux::Kernel,
+    list: Vec<sim_core::strategy::StrategyName>,
+    explicit: bool,
+) -> Result<Vec<sim_core::strategy::StrategyName>, String> {
+    let (keep, notes) = sim_core::runner::available(&list, kernel);
+    if explicit && let Some(n) = notes.first() {
+        return Err(n.trim_start_matches("skipped ").to_string());
+    }
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok(keep)
+}

@@ -38,8 +38,8 @@ pub fn run(args: Args) -> CmdResult {
     let mut scenario = Scenario::load(&args.scenario)?;
     super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
     let strategies = match &args.strategy {
-        Some(s) => vec![StrategyName::parse(s)?],
-        None => scenario.strategies.clone(),
+        Some(s) => super::strategies_for(scenario.kernel, vec![super::parse_strategy(s)?], true)?,
+        None => super::strategies_for(scenario.kernel, scenario.strategies.clone(), false)?,
     };
     let seed = args.seed.unwrap_or(scenario.seed);
     let results = match &args.trace {

@@ -7,6 +7,9 @@ use sim_core::metrics::{Better, Metrics, Results};
 
 /// Renders `results` as a plain-text table.
 pub fn render(results: &Results) -> String {
+    // Runs of several kernels (`compare --kernels`): columns `strategy@kernel`.
+    let labelled = results.labelled_by_kernel();
+    let results = &labelled;
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} on {} (seed {})", results.scenario, results.topology, results.seed);
     let names: Vec<&str> = results.runs.iter().map(|r| r.strategy.as_str()).collect();

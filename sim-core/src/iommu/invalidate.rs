@@ -47,12 +47,17 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             let info = &self.platform.iommus[iommu.index()];
             let caps = &info.params.caps;
             let g = match scope {
+                // VT-d first-stage domains: PASID-based, one command of any size (linux/).
+                Scope::Auto if crate::linux::invalidation::range_without_domain_fallback(&self.domain(d).props) => Granularity::Pages(1),
                 // arm-smmu-v3 chooses its commands by kernel version (linux/invalidation.rs).
                 Scope::Auto if info.kind == crate::iommu::IommuKind::ArmSmmuV3 => {
-                    crate::linux::invalidation::smmuv3(size, granule_shift, leaves, caps.range_invalidation, &self.scenario.kernel)
+                    crate::linux::invalidation::smmuv3(size, granule_shift, leaves, caps.range_invalidation, &self.kernel)
                 }
                 Scope::Auto => granularity(pages, caps.range_invalidation, caps.max_invalidation_pages),
                 Scope::Domain => Granularity::Domain,
@@ -93,6 +98,9 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             if scope == Scope::Global {
                 self.flush_global(iommu);
             } else {

@@ -1,13 +1,40 @@
-//! Which TLB invalidation commands a driver sends for an unmapped range, by kernel version.
-//! The hardware model (`iommu/invalidate.rs`) costs and applies the commands; which ones the
-//! driver chooses is Linux's decision and lives here.
+//! How Linux invalidates, where it depends on the domain or the kernel version rather than on
+//! the hardware alone. The hardware model (`iommu/invalidate.rs`) costs and applies the
+//! commands; which ones the driver chooses, and where they go, is decided here.
 //!
-//! Only the SMMUv3 rule depends on the version so far. VT-d (`mask > cap_max_amask_val` →
-//! domain-selective), AMD (any power-of-two block in one command) and SMMUv2 follow the
-//! instance's `max_invalidation_pages` in `iommu::invalidate::granularity`.
+//! VT-d first-stage domains are flushed with PASID-based IOTLB invalidation (`qi_flush_piotlb`,
+//! granularity "PASID page-selective" with an address mask of any size): intel/cache.c
+//! `cache_tag_flush_iotlb` takes that path first (`intel_domain_use_piotlb`) and returns, so the
+//! second stage's fallback to a domain-selective flush "if no PSI support or the size is too
+//! big" (`!cap_pgsel_inv || mask > cap_max_amask_val`) never applies to them. First-stage
+//! domains are what VFIO gets from v6.13 when the unit has scalable mode + FLTS
+//! (`linux/attach.rs::alloc_props`).
+//!
+//! arm-smmu-v3 chooses range commands, per-leaf commands or an ASID-wide one by version
+//! ([`smmuv3`]). VT-d second stage (`mask > cap_max_amask_val` → domain-selective), AMD (any
+//! power-of-two block in one command) and SMMUv2 follow the instance's
+//! `max_invalidation_pages` in `iommu::invalidate::granularity`.
 
+use crate::ids::IommuId;
+use crate::iommu::IommuKind;
+use crate::iommu::driver::DomainProps;
 use crate::iommu::invalidate::Granularity;
-use crate::linux::Kernel;
+use crate::linux::{Era, Kernel};
+
+/// The domain's range invalidations are one command whatever their size (no domain-wide
+/// fallback): VT-d first-stage domains.
+pub fn range_without_domain_fallback(d: &DomainProps) -> bool {
+    d.kind == IommuKind::IntelVtd && d.first_stage
+}
+
+/// Whether the kernel sends a domain's IOTLB invalidations to `iommu` at all. Only v6.15.0's
+/// arm-smmu-v3 regression says no: a domain accepted behind another SMMU is still invalidated
+/// through `smmu_domain->smmu` alone (`arm_smmu_tlb_inv_range_domain` →
+/// `__arm_smmu_tlb_inv_range` on the owning SMMU's command queue), so the other SMMU keeps
+/// stale TLB entries (device-TLB/ATC invalidation goes per master and still reaches them).
+pub fn reaches(kernel: Kernel, d: &DomainProps, iommu: IommuId) -> bool {
+    !(kernel.era() == Era::V6_15_0 && d.kind == IommuKind::ArmSmmuV3 && iommu != d.owner)
+}
 
 /// Range-invalidation commands `__arm_smmu_tlb_inv_range` (arm-smmu-v3.c, RIL support since
 /// v5.7) sends for `pages` leaf pages: each command covers `num × 2^scale` pages with a 5-bit
@@ -68,7 +95,31 @@ pub fn smmuv3(size: u64, granule_shift: u32, leaves: u64, ril: bool, kernel: &Ke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linux::KernelVersion;
+    use crate::ids::IommuId;
+    use crate::iommu::Caps;
+    use crate::linux::{KernelVersion, attach::alloc_props};
+
+    #[test]
+    fn only_vtd_first_stage_domains_skip_the_fallback() {
+        let caps = Caps::defaults(IommuKind::IntelVtd);
+        let k = |s: &str| Kernel::parse(s).unwrap();
+        let fs = alloc_props(k("6.17"), IommuKind::IntelVtd, IommuId(0), &caps, caps.page_sizes, 0);
+        let ss = alloc_props(k("6.12"), IommuKind::IntelVtd, IommuId(0), &caps, caps.page_sizes, 0);
+        assert!(range_without_domain_fallback(&fs));
+        assert!(!range_without_domain_fallback(&ss));
+        let smmu = Caps::defaults(IommuKind::ArmSmmuV3);
+        assert!(!range_without_domain_fallback(&alloc_props(k("6.17"), IommuKind::ArmSmmuV3, IommuId(0), &smmu, smmu.page_sizes, 0)));
+    }
+
+    #[test]
+    fn the_6_15_0_regression_invalidates_only_the_owner() {
+        let smmu = Caps::defaults(IommuKind::ArmSmmuV3);
+        let k = |s: &str| Kernel::parse(s).unwrap();
+        let d = alloc_props(k("6.15"), IommuKind::ArmSmmuV3, IommuId(0), &smmu, smmu.page_sizes, 0);
+        assert!(reaches(k("6.15"), &d, IommuId(0)));
+        assert!(!reaches(k("6.15"), &d, IommuId(1)));
+        assert!(reaches(k("proposed"), &d, IommuId(1)), "the sharing series invalidates every SMMU");
+    }
 
     #[test]
     fn range_commands_take_five_bits_at_a_time() {

@@ -26,9 +26,11 @@ impl KernelVersion {
         KernelVersion { major, minor, patch }
     }
 
-    /// The oldest release modelled: v5.10 (LTS). The pre-v6.2 rules were read in v5.10–v6.1
-    /// sources; older kernels are not modelled.
-    pub const OLDEST: KernelVersion = KernelVersion::new(5, 10, 0);
+    /// The oldest release modelled: v5.19. The pre-v6.2 rules were read in v5.19-v6.1 code;
+    /// v5.19 also brought `enforce_cache_coherency` (VT-d `force_snooping`), on which VFIO
+    /// type1's domain match has relied since. Older kernels matched on `IOMMU_CACHE` instead
+    /// and are not modelled.
+    pub const OLDEST: KernelVersion = KernelVersion::new(5, 19, 0);
     /// v6.2: "iommu: Define EINVAL as device/domain incompatibility" (merged for v6.2).
     pub const V6_2: KernelVersion = KernelVersion::new(6, 2, 0);
     /// v6.13: VT-d `paging_domain_compatible()` replaces `prepare_domain_attach_device()`.
@@ -228,7 +230,7 @@ mod tests {
     #[test]
     fn every_version_has_its_era() {
         let era = |s: &str| Kernel::parse(s).unwrap().era();
-        assert_eq!(era("5.15"), Era::PreV6_2);
+        assert_eq!(era("5.19"), Era::PreV6_2);
         assert_eq!(era("6.1.100"), Era::PreV6_2);
         assert_eq!(era("6.2"), Era::V6_2);
         assert_eq!(era("6.12"), Era::V6_2);
@@ -246,7 +248,7 @@ mod tests {
 
     #[test]
     fn out_of_range_versions_are_refused_with_the_list() {
-        let old = Kernel::parse("4.19").unwrap_err();
+        let old = Kernel::parse("5.15").unwrap_err();
         assert!(old.contains("older") && old.contains("6.17"), "{old}");
         let new = Kernel::parse("9.0").unwrap_err();
         assert!(new.contains("newer") && new.contains("proposed"), "{new}");

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::iommu::driver::{DriverEra, Errno};
+use crate::linux::Errno;
 use crate::scenario::Scenario;
 use crate::sim::core::Core;
 use crate::sim::run;
@@ -51,7 +51,7 @@ fn scenario(topo: &str, shared: bool) -> Scenario {
 
 /// Allocates and attaches a fresh domain for every group in turn; the results.
 fn fresh_domains(s: &Scenario) -> Vec<Result<(), Errno>> {
-    let mut core = Core::new(s, 1, DriverEra::SoftErrno(Errno::EINVAL), false);
+    let mut core = Core::new(s, 1, false, false);
     (0..s.platform.groups.len())
         .map(|g| {
             let g = crate::ids::GroupId::from_index(g);

@@ -98,9 +98,9 @@ pub trait Observer {
 
 /// Runs `scenario` under `name` with `seed`, optionally streaming every event to `observer`.
 pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<&mut dyn Observer>) -> RunResult {
-    let setup = strategy::setup(name, scenario.soft_errno);
+    let setup = strategy::setup(name);
     let mut sim = Simulation {
-        core: Core::new(scenario, seed, setup.era, setup.sharing),
+        core: Core::new(scenario, seed, setup.all_hard, setup.sharing),
         strategy: setup.strategy,
         queue: EventQueue::new(),
         digest: Digest::default(),
