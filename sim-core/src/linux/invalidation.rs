@@ -1,5 +1,5 @@
 //! How Linux invalidates, where it depends on the domain or the kernel version rather than on
-//! the hardware alone. The hardware model (`iommu/invalidate.rs`) costs and applies the
+//! the hardware alone. The simulation (`sim/invalidate.rs`) costs and applies the
 //! commands; which ones the driver chooses, and where they go, is decided here.
 //!
 //! VT-d first-stage domains are flushed with PASID-based IOTLB invalidation (`qi_flush_piotlb`,

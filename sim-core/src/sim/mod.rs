@@ -3,6 +3,7 @@
 //! outcome) into the run digest and, if asked, a trace.
 
 pub mod core;
+mod invalidate;
 mod results;
 
 use crate::engine::{Digest, EventQueue};
