@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod golden;
 pub mod ids;
+pub mod import;
 pub mod iommu;
 pub mod metrics;
 pub mod pagetable;

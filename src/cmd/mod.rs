@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod demo;
+pub mod import;
 pub mod report;
 pub mod run;
 pub mod table;

@@ -1,4 +1,4 @@
-//! `iommu-sim topology FILE [--json]`: validates a topology and prints its IOMMU instances,
+//! `iommu-sim topology FILE [--json | --check-groups]`: validates a topology and prints its IOMMU instances,
 //! bus tree and IOMMU groups (contracts.md). Bad input is an error (exit 2) naming the file,
 //! line and column or the offending id.
 
@@ -16,10 +16,43 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the readable listing.
     #[arg(long)]
     pub json: bool,
+    /// Compare the derived IOMMU groups with the ones the machine reported
+    /// (`reported_groups`, written by `iommu-sim import`); print every difference and exit 1
+    /// if there is one.
+    #[arg(long, conflicts_with = "json")]
+    pub check_groups: bool,
 }
 
 pub fn run(args: Args) -> CmdResult {
     let platform = Platform::load(&args.file)?;
+    if args.check_groups {
+        if platform.reported_groups.is_empty() {
+            return Err(format!(
+                "{}: no reported_groups to check against (import a captured machine with `iommu-sim import` to get them)",
+                args.file.display()
+            )
+            .into());
+        }
+        let diffs = sim_core::topology::check::differences(&platform);
+        let functions =
+            platform.devices.iter().filter(|d| d.func.is_some()).count() + platform.buses.iter().filter(|b| b.group.is_some()).count();
+        let mut out = String::new();
+        for d in &diffs {
+            out += &format!("{}: {d}\n", args.file.display());
+        }
+        if diffs.is_empty() {
+            out += &format!(
+                "{}: groups match: {} PCI functions in {} reported groups\n",
+                args.file.display(),
+                functions,
+                platform.reported_groups.len()
+            );
+        } else {
+            out += &format!("{}: {} differences between derived and reported groups\n", args.file.display(), diffs.len());
+        }
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        return Ok(if diffs.is_empty() { crate::Outcome::Success } else { crate::Outcome::Mismatch });
+    }
     let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
     // `print!` would panic on a closed pipe (`iommu-sim topology f | head`); a reader that
     // stopped early is not an error.
