@@ -80,3 +80,36 @@ fn the_rules_the_corpus_exercises() {
     assert_ne!(group_of(&altra, "0003:03:00.0"), group_of(&altra, "0003:03:00.1"));
     assert_ne!(group_of(&altra, "0003:01:00.0"), group_of(&altra, "0003:00:01.0"));
 }
+
+/// The v5.9 Intel PCH ACS regression on the reporter's X99 machine: under v5.9 every function
+/// behind the PCH root ports shares one group (the reported one); before and after it the
+/// ports are isolated by the quirk and the groups are the ones the v5.8 listing shows.
+#[test]
+fn the_x99_pch_regression_of_v5_9_as_reported() {
+    use sim_core::topology::Platform;
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/machines/intel-x99-pch-v5.9.ron");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let v59 = Platform::parse_for_kernel(&file, &text, Some((5, 9))).unwrap();
+    assert!(sim_core::topology::check::differences(&v59).is_empty(), "{:?}", sim_core::topology::check::differences(&v59));
+    let groups = |p: &Platform, names: &[&str]| -> Vec<u32> {
+        names
+            .iter()
+            .map(|n| {
+                p.device_by_name(n)
+                    .map(|d| p.device(d).group.0)
+                    .or_else(|| p.bus_by_name(n).and_then(|b| p.bus(b).group).map(|g| g.0))
+                    .unwrap()
+            })
+            .collect()
+    };
+    for kernel in [Some((5, 8)), None] {
+        let p = Platform::parse_for_kernel(&file, &text, kernel).unwrap();
+        let g = groups(&p, &["0000:08:01.0", "0000:09:00.0", "0000:0c:00.0", "0000:0d:00.0", "0000:00:1c.0"]);
+        assert_eq!(g[0], g[1], "{kernel:?}: I211 shares the non-ACS switch port's group");
+        assert!(g[1] != g[2] && g[2] != g[3] && g[3] != g[4] && g[1] != g[4], "{kernel:?}: {g:?}");
+    }
+    // Without a kernel given, `topology --check-groups` (current kernel) reports the merge.
+    let r = bin().args(["topology", file.to_str().unwrap(), "--check-groups"]).output().unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("reported group 29"), "{}", String::from_utf8_lossy(&r.stdout));
+}

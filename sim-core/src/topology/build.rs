@@ -84,7 +84,7 @@ enum Entity {
 const MAX_IOMMUS: usize = u16::MAX as usize + 1;
 const MAX_NODES: usize = u32::MAX as usize;
 
-pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
+pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) -> Result<Platform, InputError> {
     let file: TopologyFile = parse_ron(path, source)?;
     let loc = Locator { path, source };
     let invalid = |at: Location, message: String| InputError::Invalid { at, message };
@@ -369,14 +369,16 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
         Some(Entity::Device(k)) => Some(*k),
         _ => None,
     };
-    let (mut bus_funcs, dev_funcs) = super::functions::resolve(&file.buses, &kinds, &parents, &file.devices, &dev_parent, &dev_index)
-        .map_err(|(at, field, why)| {
-            let (entity, decl) = match at {
-                super::functions::At::Bus(i) => (Entity::Bus(i), bus_at(i)),
-                super::functions::At::Device(i) => (Entity::Device(i), dev_at(i)),
-            };
-            invalid(loc.field(decl, field), format!("{}: {why}", label(&file, entity)))
-        })?;
+    let (mut bus_funcs, dev_funcs) =
+        super::functions::resolve(&file.buses, &kinds, &parents, &file.devices, &dev_parent, &dev_index, kernel).map_err(
+            |(at, field, why)| {
+                let (entity, decl) = match at {
+                    super::functions::At::Bus(i) => (Entity::Bus(i), bus_at(i)),
+                    super::functions::At::Device(i) => (Entity::Device(i), dev_at(i)),
+                };
+                invalid(loc.field(decl, field), format!("{}: {why}", label(&file, entity)))
+            },
+        )?;
     for (d, f) in devices.iter_mut().zip(dev_funcs) {
         if let Some(f) = &f {
             d.multifunction = f.multifunction;

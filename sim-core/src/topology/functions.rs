@@ -48,6 +48,13 @@ fn allowed_types(kind: BusKind) -> &'static [PcieType] {
 const ENDPOINT_TYPES: &[PcieType] =
     &[PcieType::Endpoint, PcieType::LegacyEndpoint, PcieType::RcEndpoint, PcieType::RcEventCollector, PcieType::Conventional];
 
+/// Where a function sits (`pci_is_root_bus(dev->bus)`) and which kernel release judges it.
+#[derive(Clone, Copy)]
+struct Context {
+    on_root_bus: bool,
+    kernel: quirks::Kernel,
+}
+
 /// Builds one function; `on_root_bus` is `pci_is_root_bus(dev->bus)`.
 fn function(
     bdf: Bdf,
@@ -56,8 +63,9 @@ fn function(
     allowed: &[PcieType],
     legacy_mf: bool,
     legacy: Option<AcsSpec>,
-    on_root_bus: bool,
+    ctx: Context,
 ) -> Result<PciFunction, (&'static str, String)> {
+    let Context { on_root_bus, kernel } = ctx;
     let empty = PciSpec::default();
     let s = spec.unwrap_or(&empty);
     let ids = match &s.ids {
@@ -77,10 +85,11 @@ fn function(
         return Err(("bus_range", format!("secondary bus {sec:#04x} is above subordinate {sub:#04x}")));
     }
     let multifunction = legacy_mf || s.multifunction;
-    let (acs_enabled, acs_quirk) = match ids.and_then(|(v, d)| quirks::acs_quirk(v, d, pcie, multifunction, on_root_bus, acs_regs)) {
-        Some((on, src)) => (on, Some(src)),
-        None => (acs_enabled_standard(pcie, multifunction, acs_regs), None),
-    };
+    let (acs_enabled, acs_quirk) =
+        match ids.and_then(|(v, d)| quirks::acs_quirk_for(kernel, v, d, pcie, multifunction, on_root_bus, acs_regs)) {
+            Some((on, src)) => (on, Some(src)),
+            None => (acs_enabled_standard(pcie, multifunction, acs_regs), None),
+        };
     let mut dma_aliases = s.dma_aliases.clone();
     if let Some((v, d)) = ids {
         for (f, _) in quirks::dma_alias_functions(v, d) {
@@ -115,6 +124,7 @@ pub(super) fn resolve(
     devices: &[DeviceSpec],
     dev_parent: &[usize],
     dev_index: &dyn Fn(&str) -> Option<usize>,
+    kernel: quirks::Kernel,
 ) -> Result<Functions, Problem> {
     let mut bus_funcs = Vec::with_capacity(buses.len());
     for (i, spec) in buses.iter().enumerate() {
@@ -146,8 +156,16 @@ pub(super) fn resolve(
             _ => None,
         };
         let default_type = allowed_types(kind).first().copied().unwrap_or(PcieType::Conventional);
-        let f = function(bdf, spec.pci(), default_type, allowed_types(kind), false, legacy, kinds[p] == BusKind::RootComplex)
-            .map_err(|(field, why)| (At::Bus(i), field, why))?;
+        let f = function(
+            bdf,
+            spec.pci(),
+            default_type,
+            allowed_types(kind),
+            false,
+            legacy,
+            Context { on_root_bus: kinds[p] == BusKind::RootComplex, kernel },
+        )
+        .map_err(|(field, why)| (At::Bus(i), field, why))?;
         bus_funcs.push(Some(f));
     }
 
@@ -178,7 +196,7 @@ pub(super) fn resolve(
             ENDPOINT_TYPES,
             spec.multifunction,
             legacy_acs(spec.acs),
-            pkind == BusKind::RootComplex,
+            Context { on_root_bus: pkind == BusKind::RootComplex, kernel },
         )
         .map_err(|(field, why)| (At::Device(i), field, why))?;
         dev_funcs.push(Some(f));

@@ -141,6 +141,24 @@ pub const ACS_QUIRKS: &[AcsEntry] = &[
     },
 ];
 
+/// A kernel release `(major, minor)`, e.g. `(5, 9)`; `None` stands for a current kernel. The
+/// i10 branch's `KernelVersion` can convert into it when the scenario's `kernel:` is wired.
+pub type Kernel = Option<(u16, u16)>;
+
+/// The v5.9 regression of the Intel PCH ACS quirk: commit 52fbf5bdeeef ("PCI: Cache ACS
+/// capability offset in device", v5.9) called `pci_enable_acs` only for functions with an ACS
+/// capability, so `pci_quirk_enable_intel_pch_acs` never set
+/// `PCI_DEV_FLAGS_ACS_ENABLED_QUIRK` and `pci_quirk_intel_pch_acs` answered "not enabled":
+/// every device behind the PCH root ports fell into one group (reported on linux-pci,
+/// "Kernel 5.9 IOMMU groups regression/change", 2020-10-25, X99 / C610). Fixed for v5.10 by
+/// "PCI: Always enable ACS even if no ACS Capability" (and in 5.9.y stable; a 5.9.y release
+/// is treated as affected here).
+pub const PCH_ACS_REGRESSION: ((u16, u16), (u16, u16)) = ((5, 9), (5, 10));
+
+fn in_range(kernel: Kernel, (from, until): ((u16, u16), (u16, u16))) -> bool {
+    kernel.is_some_and(|k| k >= from && k < until)
+}
+
 /// Whether an Intel device id is a Sunrise Point / Union Point PCH root port
 /// (`pci_quirk_intel_spt_pch_acs_match`).
 fn intel_spt_match(device: u16) -> bool {
@@ -151,6 +169,19 @@ fn intel_spt_match(device: u16) -> bool {
 /// with the entry that decided; `None` when no entry answers (the standard test applies).
 /// `on_root_bus`: the function sits on a root bus (`pci_is_root_bus(dev->bus)`).
 pub fn acs_quirk(
+    vendor: u16,
+    device: u16,
+    pcie: PcieType,
+    multifunction: bool,
+    on_root_bus: bool,
+    cap: Option<AcsSpec>,
+) -> Option<(bool, &'static str)> {
+    acs_quirk_for(None, vendor, device, pcie, multifunction, on_root_bus, cap)
+}
+
+/// [`acs_quirk`] as a given kernel release behaves (see [`PCH_ACS_REGRESSION`]).
+pub fn acs_quirk_for(
+    kernel: Kernel,
     vendor: u16,
     device: u16,
     pcie: PcieType,
@@ -174,7 +205,9 @@ pub fn acs_quirk(
             AcsQuirk::AmdSb => (multifunction && on_root_bus).then_some(true),
             // Every requested flag is masked out as not applicable.
             AcsQuirk::MfEndpoint | AcsQuirk::RootPortIsolated => Some(true),
-            AcsQuirk::IntelPch => (pcie == PcieType::RootPort).then_some(true),
+            // In the v5.9 regression the enable quirk never ran (no ACS capability), so the
+            // flag it sets is clear and the quirk answers "not enabled".
+            AcsQuirk::IntelPch => (pcie == PcieType::RootPort).then_some(!(cap.is_none() && in_range(kernel, PCH_ACS_REGRESSION))),
             // Needs the capability; the boot-time enable sets ctrl from cap.
             AcsQuirk::IntelSptPch => (pcie == PcieType::RootPort && cap.is_some()).then_some(true),
             AcsQuirk::Cavium => (0xa000..=0xa0ff).contains(&device).then_some(true),
@@ -271,6 +304,15 @@ mod tests {
         assert!(acs_quirk(0x8086, 0x1c10, PcieType::Endpoint, true, true, None).is_none());
         // A newer PCH port (not listed): no quirk.
         assert!(acs_quirk(0x8086, 0x4dbb, PcieType::RootPort, true, true, None).is_none());
+    }
+
+    #[test]
+    fn the_v5_9_pch_regression_only_in_its_range() {
+        let ask = |k| acs_quirk_for(k, 0x8086, 0x8d10, PcieType::RootPort, true, true, None).map(|x| x.0);
+        assert_eq!(ask(None), Some(true));
+        assert_eq!(ask(Some((5, 8))), Some(true));
+        assert_eq!(ask(Some((5, 9))), Some(false));
+        assert_eq!(ask(Some((5, 10))), Some(true));
     }
 
     #[test]
