@@ -10,7 +10,7 @@
 //! one unit for the whole machine, of the kind the host bridge's vendor implies (Intel VT-d,
 //! AMD-Vi, else SMMUv3) unless `--iommu` says; parents, from the bridges' secondary buses.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::config::{self, ConfigInfo};
 use super::{Function, Machine, Parent, bad};
@@ -279,8 +279,6 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
     if saw_tree {
         m.notes.push("lspci -t seen; parents are taken from the bridges' secondary bus numbers.".into());
     }
-    let roots: BTreeSet<(u16, u8)> = BTreeSet::new();
-    let _ = roots;
     for (bdf, c, group, _, line) in funcs {
         let parent = match by_secondary.get(&(bdf.segment, bdf.bus)) {
             Some(b) => Parent::Bridge(*b),

@@ -492,14 +492,6 @@ fn check_device_placement(spec: &DeviceSpec, parent: BusKind, parent_name: &str)
         }
         return Ok(());
     }
-    if parent == BusKind::SwitchUpstream {
-        return Err((
-            "parent",
-            format!(
-                "parent \"{parent_name}\" is a SwitchUpstream; endpoints sit below a SwitchDownstream port, not on the switch's internal bus"
-            ),
-        ));
-    }
     if Bdf::parse(&spec.id).is_none() {
         return Err((
             "id",
