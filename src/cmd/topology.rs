@@ -21,10 +21,26 @@ pub struct Args {
     /// if there is one.
     #[arg(long, conflicts_with = "json")]
     pub check_groups: bool,
+    /// Apply the kernel quirks as this release behaves (`5.9`); default: a current kernel.
+    #[arg(long, value_parser = parse_kernel)]
+    pub kernel: Option<(u16, u16)>,
+}
+
+/// `MAJOR.MINOR` (a `.PATCH` or `-suffix` is ignored: quirks change by release).
+fn parse_kernel(s: &str) -> Result<(u16, u16), String> {
+    let t = s.trim_start_matches('v');
+    let mut it = t.split(|c: char| c == '.' || c == '-');
+    let major = it.next().and_then(|m| m.parse().ok());
+    let minor = it.next().and_then(|m| m.parse().ok());
+    match (major, minor) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!("`{s}` is not a kernel release like 5.9 or 6.1.12")),
+    }
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let platform = Platform::load(&args.file)?;
+    let source = sim_core::error::InputError::read(&args.file)?;
+    let platform = Platform::parse_for_kernel(&args.file, &source, args.kernel)?;
     if args.check_groups {
         if platform.reported_groups.is_empty() {
             return Err(format!(
