@@ -29,7 +29,7 @@ pub struct Args {
 /// `MAJOR.MINOR` (a `.PATCH` or `-suffix` is ignored: quirks change by release).
 fn parse_kernel(s: &str) -> Result<(u16, u16), String> {
     let t = s.trim_start_matches('v');
-    let mut it = t.split(|c: char| c == '.' || c == '-');
+    let mut it = t.split(['.', '-']);
     let major = it.next().and_then(|m| m.parse().ok());
     let minor = it.next().and_then(|m| m.parse().ok());
     match (major, minor) {
