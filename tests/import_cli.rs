@@ -119,6 +119,29 @@ fn a_sysfs_capture_imports_and_its_groups_check() {
     assert!(stdout.contains("merges reported group 2 [0000:01:00.0], reported group 5 [0000:01:00.1]"), "{stdout}");
 }
 
+/// Older kernels have `iommu_group` links but no `iommu` link: the units come from
+/// /sys/class/iommu and the groups still check.
+#[test]
+fn a_capture_without_iommu_links_uses_the_class_iommu_units() {
+    let dir = tmp("no-iommu-links");
+    let cap = desktop_capture(&dir, &GROUPS);
+    for (bdf, _) in GROUPS {
+        let parent = if bdf.starts_with("0000:00:") {
+            String::new()
+        } else if bdf.starts_with("0000:01:") {
+            "0000:00:01.0/".into()
+        } else {
+            "0000:00:1c.0/".into()
+        };
+        std::fs::remove_file(cap.join(format!("devices/pci0000:00/{parent}{bdf}/iommu"))).unwrap();
+    }
+    let f = dir.join("t.ron");
+    let out = run(&["import", cap.to_str().unwrap(), "-o", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&f).unwrap().contains("RootComplex(id: \"pci0000:00\", iommu: \"dmar0\")"));
+    assert_eq!(run(&["topology", f.to_str().unwrap(), "--check-groups"]).status.code(), Some(0));
+}
+
 #[test]
 fn a_tarball_capture_from_the_capture_script_layout_imports() {
     let dir = tmp("tar");

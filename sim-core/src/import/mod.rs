@@ -147,12 +147,22 @@ impl Machine {
             }
         };
         let translated = |f: &Function| !self.groups_known || f.group.is_some() || f.iommu.is_some();
-        // Each root bus's unit: the first translated function's (in address order).
+        // Each root bus's unit: the first translated function's (in address order); a root
+        // whose translated functions name no unit (no `iommu` links, older kernels) takes the
+        // machine's first unit.
         let mut roots: BTreeMap<(u16, u8), Option<String>> = BTreeMap::new();
+        let mut has_translated: BTreeMap<(u16, u8), bool> = BTreeMap::new();
         for f in by_bdf.values() {
             let r = roots.entry(root_of(f)).or_insert(None);
             if r.is_none() && translated(f) {
                 *r = f.iommu.clone();
+            }
+            *has_translated.entry(root_of(f)).or_default() |= translated(f);
+        }
+        let first_unit = self.units.keys().next().cloned();
+        for (root, unit) in roots.iter_mut() {
+            if unit.is_none() && has_translated[root] {
+                unit.clone_from(&first_unit);
             }
         }
 
