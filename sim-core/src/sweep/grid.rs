@@ -436,7 +436,7 @@ mod tests {
             grid.point_label(3),
             vec![
                 ("dmar0 IOTLB entries".to_string(), "256".to_string()),
-                ("containers[vm1].invalidation".to_string(), "Strict".to_string())
+                ("soc-dma DMAs".to_string(), "500".to_string())
             ]
         );
     }
