@@ -261,3 +261,34 @@ fn tar_with_entry(name: &str, data: &[u8]) -> Vec<u8> {
     out.resize(512 * 4, 0);
     out
 }
+
+/// `lspci -xxxx` hex dumps inside the blocks are parsed as config space and win over the
+/// decoded text (the multifunction bit comes from the header); a bad one names the line.
+#[test]
+fn lspci_hex_dumps_are_config_space() {
+    let hex = |cfg: &[u8]| -> String {
+        cfg.chunks(16)
+            .enumerate()
+            .map(|(i, c)| format!("{:03x}: {}\n", i * 16, c.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")))
+            .collect()
+    };
+    // A multifunction endpoint alone in its slot: only the header can say it is multifunction.
+    let nic = config(0x8086, 0x1572, 0x020000, true, Some(9), None, None);
+    let text = format!(
+        "00:03.0 Ethernet controller [0200]: Intel Corporation Ethernet Controller X710 [8086:1572]\n\tIOMMU group: 4\n{}\n",
+        hex(&nic)
+    );
+    let dir = tmp("hex");
+    let f = dir.join("hex.txt");
+    std::fs::write(&f, &text).unwrap();
+    let out = run(&["import", f.to_str().unwrap()]);
+    let ron = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(ron.contains("multifunction: true") && ron.contains("pcie: RcEndpoint"), "{ron}");
+    assert!(!ron.contains("taken as"), "no multifunction guess when the header is known: {ron}");
+
+    let mut bad = nic.clone();
+    bad[0x40] = 0x42;
+    std::fs::write(&f, text.replace(&hex(&nic), &hex(&bad))).unwrap();
+    refused(&f, &["hex.txt:1", "0000:00:03.0: hex config space: unknown capability id 0x42"]);
+}

@@ -100,7 +100,12 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             bytes[*k] = *v;
         }
         hex.clear();
-        let c = config::parse(&bytes).map_err(|e| bad(at(last.4), format!("{}: hex config space: {e}", last.0.rid())))?;
+        let c = config::parse(&bytes).map_err(|e| {
+            bad(at(last.4), {
+                let b = last.0;
+                format!("{:04x}:{:02x}:{:02x}.{:x}: hex config space: {e}", b.segment, b.bus, b.device, b.function)
+            })
+        })?;
         last.1 = c;
         last.3 = true;
         Ok(())
