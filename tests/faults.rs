@@ -165,7 +165,7 @@ fn unplug_mid_dma_drops_later_dma_and_still_unmaps_in_flight_requests() {
             recs.iter().any(|r| r.kind == EventKind::Dma && r.a & 0xffff_ffff == nic && r.cycle > 2_000_000),
             "{n:?}: the NIC still runs"
         );
-        if n != StrategyName::HardFail {
+        if n != StrategyName::WhatIfHardFail {
             // (hard-fail refuses the drive behind smmu2 in the NIC's container: its DMA faults.)
             assert_eq!(m.faults, 0, "{n:?}: nothing faults: dropped DMA is not translated");
         }

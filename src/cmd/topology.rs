@@ -2,7 +2,6 @@
 //! bus tree and IOMMU groups (contracts.md). Bad input is an error (exit 2) naming the file,
 //! line and column or the offending id.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use sim_core::topology::{Platform, report};
@@ -21,10 +20,6 @@ pub struct Args {
 pub fn run(args: Args) -> CmdResult {
     let platform = Platform::load(&args.file)?;
     let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
-    // `print!` would panic on a closed pipe (`iommu-sim topology f | head`); a reader that
-    // stopped early is not an error.
-    match std::io::stdout().lock().write_all(out.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(crate::Outcome::Success),
-    }
+    crate::out::print(&out)?;
+    Ok(crate::Outcome::Success)
 }

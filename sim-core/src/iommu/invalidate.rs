@@ -45,8 +45,13 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             let caps = &self.platform.iommus[iommu.index()].params.caps;
             let g = match scope {
+                // VT-d first-stage domains: PASID-based, one command of any size (linux/).
+                Scope::Auto if crate::linux::invalidation::range_without_domain_fallback(&self.domain(d).props) => Granularity::Pages(1),
                 Scope::Auto => granularity(pages, caps.range_invalidation, caps.max_invalidation_pages),
                 Scope::Domain => Granularity::Domain,
                 Scope::Global => Granularity::Global,
@@ -86,6 +91,9 @@ impl Core<'_> {
                 let a = &self.domain(d).attachments[i];
                 (a.iommu, a.tag)
             };
+            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
+                continue;
+            }
             if scope == Scope::Global {
                 self.flush_global(iommu);
             } else {

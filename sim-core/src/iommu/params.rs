@@ -73,6 +73,10 @@ overridable! {
         pub domain_ids: u32,
         /// Range (or page-selective mask) invalidation: VT-d PSI, SMMUv3 RIL.
         pub range_invalidation: bool,
+        /// VT-d: scalable mode with first-stage translation (ECAP.SMTS and ECAP.FLTS). Decides
+        /// the stage of a domain allocated on the unit (see docs/kernel-versions.md) and
+        /// whether a first-stage domain may be attached behind it. Ignored by other kinds.
+        pub first_stage: bool,
         /// The largest invalidation, in pages of the granule, sent as one range/page command;
         /// larger ones become domain-wide (VT-d `mask > cap_max_amask_val`, SMMUv3
         /// `CMDQ_MAX_TLBI_OPS` = 512 without RIL) [ref-LA] §4.
@@ -164,6 +168,7 @@ impl Caps {
                 snoop_control: true,
                 domain_ids: 65_536,
                 range_invalidation: true,
+                first_stage: true,
                 max_invalidation_pages: 512,
             },
             // AMD v1: every power of two 4K..2^51 except 512G (`AMD_IOMMU_PGSIZES`), 2^16
@@ -178,6 +183,7 @@ impl Caps {
                 snoop_control: true,
                 domain_ids: 65_536,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: u32::MAX,
             },
             // MMU-500: 4K granule LPAE (4K|2M|1G), 48-bit, up to 128 context banks
@@ -191,19 +197,26 @@ impl Caps {
                 snoop_control: false,
                 domain_ids: 128,
                 range_invalidation: false,
+                first_stage: false,
                 max_invalidation_pages: 512,
             },
             // SMMUv3 server implementation: 4K granule, 48-bit, coherent, 16-bit ASIDs (gem5
             // IDR0 `0x094C100F` has 16-bit ASID/VMID), RIL on (SMMUv3.2, assumed for a recent
             // server part); without RIL >= 512 pages falls back to ASID-wide [ref-LA] §4.3.
+            // `snoop_control` stands for the IORT root-complex CANWBS memory-access flag
+            // (`IOMMU_FWSPEC_PCI_RC_CANWBS`, `arm_smmu_master_canwbs`, v6.13+): a per-root-
+            // complex firmware promise that writes are coherent, added in IORT rev E.f and
+            // set by few firmwares; without it Linux cannot enforce cache coherency, so the
+            // default is off (set it per instance when the platform's IORT has it).
             IommuKind::ArmSmmuV3 => Caps {
                 address_width: 48,
                 output_width: 48,
                 page_sizes: PageSizes(P::SZ_4K | P::SZ_2M | P::SZ_1G),
                 coherent_walk: true,
-                snoop_control: true,
+                snoop_control: false,
                 domain_ids: 65_536,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: 512,
             },
             // virtio-iommu: the host keeps an interval tree per domain; page sizes as the
@@ -217,6 +230,7 @@ impl Caps {
                 snoop_control: false,
                 domain_ids: u32::MAX,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: u32::MAX,
             },
         }

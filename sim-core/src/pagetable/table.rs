@@ -320,6 +320,43 @@ impl PageTable {
         Ok(stats)
     }
 
+    /// Drops top levels until the tree has `levels` (VT-d before v6.13,
+    /// `prepare_domain_attach_device`: "Knock out extra levels of page tables if necessary"
+    /// when a domain meets a unit with a smaller AGAW): entry 0 of the root becomes the root and
+    /// the old root page is freed; an empty entry 0 keeps the (empty) root page. The width
+    /// shrinks to the new reach, so later maps beyond it are refused. Stops early if anything
+    /// is mapped above the new reach (callers check the highest mapped address first). Returns
+    /// the table pages freed.
+    pub fn shed_levels(&mut self, levels: u8) -> u64 {
+        let mut freed = 0;
+        while self.levels > levels.max(1) {
+            if self.root != NO_ROOT {
+                let start = (self.root as usize) << self.format.bits_per_level;
+                let n = 1usize << self.format.bits_per_level;
+                if self.entries[start + 1..start + n].iter().any(|&e| e != 0) {
+                    break;
+                }
+                let e0 = self.entries[start];
+                if e0 & PTE_PRESENT != 0 {
+                    if e0 & PTE_TABLE == 0 {
+                        break; // a leaf at the root: nothing VT-d maps
+                    }
+                    self.entries[start] = 0;
+                    let old = self.root;
+                    self.root = child(e0);
+                    self.free_table(old);
+                    freed += 1;
+                }
+            }
+            let l = self.levels - 1;
+            self.format.levels = l;
+            self.format.max_levels = l;
+            self.format.address_width = self.format.address_width.min(self.format.reach_bits(l));
+            self.set_levels(l);
+        }
+        freed
+    }
+
     /// Writes a range already checked to be valid and free.
     fn map_range(&mut self, mut iova: u64, mut phys: u64, size: u64, prot: Prot, stats: &mut MapStats) {
         let sizes = self.format.page_sizes.0;

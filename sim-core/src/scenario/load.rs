@@ -97,10 +97,15 @@ impl Line {
 pub struct Scenario {
     pub name: String,
     pub path: PathBuf,
+    /// The `topology` field as written (relative to the scenario's folder).
+    pub topology_file: String,
     pub platform: Platform,
     pub seed: u64,
     pub duration: Cycle,
     pub strategies: Vec<StrategyName>,
+    /// The kernel modelled (the file's `kernel`, default the newest; the CLI's `--kernel`
+    /// replaces it before a run). `sim::run` reads it from here.
+    pub kernel: crate::linux::Kernel,
     pub soft_errno: SoftErrno,
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
@@ -135,7 +140,7 @@ impl Scenario {
         let source = InputError::read(path)?;
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
-        if !topo_path.is_file() {
+        if !topo_path.exists() {
             return Err(InputError::Invalid {
                 at: Location::of_text(path, &source, &format!("\"{}\"", parsed.topology)),
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
@@ -153,6 +158,12 @@ impl Scenario {
 
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+        crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
+
+        let kernel = match &s.kernel {
+            None => crate::linux::Kernel::default(),
+            Some(text) => crate::linux::Kernel::parse(text).map_err(|e| invalid(&format!("\"{text}\""), format!("kernel: {e}")))?,
+        };
 
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
@@ -286,10 +297,13 @@ impl Scenario {
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
+            topology_file: s.topology,
             platform,
             seed: s.seed,
-            duration: s.duration,
+            // Saturated (docs/limits.md): times beyond it cannot be represented safely.
+            duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
+            kernel,
             soft_errno: s.soft_errno,
             containers,
             script,

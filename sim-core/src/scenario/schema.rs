@@ -18,6 +18,11 @@ pub struct Scenario {
     /// Simulated time limit in cycles; events due later are not processed.
     #[serde(default = "default_duration")]
     pub duration: Cycle,
+    /// The Linux kernel modelled: `"6.12"`, `"6.15.0"`, `"v6.1"` or `"proposed"` (default: the
+    /// newest modelled release). Selects the drivers' attach rules, errnos and log lines
+    /// (docs/kernel-versions.md); `--kernel` overrides it.
+    #[serde(default)]
+    pub kernel: Option<String>,
     /// Strategies to run (names as in contracts.md); empty = all.
     #[serde(default)]
     pub strategies: Vec<String>,
@@ -40,7 +45,7 @@ pub struct Scenario {
     /// Per-metric tolerances for `iommu-sim check --tolerant`, in per-mille of the expected
     /// value (`{"dma_latency_p99": 50}` = ±5.0 %). Keys are metric names (`Metrics::INFO`).
     /// Plain `check` ignores them: it is exact (docs/expected-format.md).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::limits::unique_keys")]
     pub tolerances: std::collections::BTreeMap<String, u32>,
 }
 
