@@ -67,10 +67,14 @@ overridable! {
         /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY`).
         pub snoop_control: bool,
         /// Size of the domain-ID space: VT-d `cap_ndoms`, SMMUv2 context banks (≤ 128),
-        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Id 0 is reserved on
-        /// VT-d, AMD and SMMUv3 (N − 1 usable); SMMUv3 ASIDs are one pool shared by every
-        /// SMMUv3 (`arm_smmu_asid_xa`), see `iommu/instance.rs::id_pools`.
+        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Which ids Linux can use
+        /// and which pools are shared is decided in `iommu/instance.rs::id_pools`.
         pub domain_ids: u32,
+        /// SMMUv2: context banks that support stage 2 only (ID1.NUMS2CB). They come first, and
+        /// a stage-1 domain (every VFIO / DMA-API domain) allocates after them
+        /// (arm-smmu.c `arm_smmu_init_domain_context`: `start = smmu->num_s2_context_banks`).
+        /// 0 elsewhere.
+        pub s2_context_banks: u32,
         /// Range (or page-selective mask) invalidation: VT-d PSI, SMMUv3 RIL.
         pub range_invalidation: bool,
         /// VT-d: scalable mode with first-stage translation (ECAP.SMTS and ECAP.FLTS). Decides
@@ -167,6 +171,7 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: true,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
                 first_stage: true,
                 max_invalidation_pages: 512,
@@ -182,6 +187,7 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: true,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
                 first_stage: false,
                 max_invalidation_pages: u32::MAX,
@@ -196,6 +202,7 @@ impl Caps {
                 coherent_walk: false,
                 snoop_control: false,
                 domain_ids: 128,
+                s2_context_banks: 0,
                 range_invalidation: false,
                 first_stage: false,
                 max_invalidation_pages: 512,
@@ -215,6 +222,7 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: false,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
                 first_stage: false,
                 max_invalidation_pages: 512,
@@ -229,6 +237,7 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: false,
                 domain_ids: u32::MAX,
+                s2_context_banks: 0,
                 range_invalidation: true,
                 first_stage: false,
                 max_invalidation_pages: u32::MAX,

@@ -9,6 +9,7 @@
 //! another branch's work; until it lands the proposed kernel groups devices as today.
 
 pub mod attach;
+pub mod domains;
 pub mod errno;
 pub mod invalidation;
 pub mod rules;

@@ -100,6 +100,20 @@ pub struct UnmapStats {
     pub tables_freed: u64,
     /// Bytes that were mapped in the range and no longer are.
     pub bytes_unmapped: u64,
+    /// Parent entries of freed subtrees among `ptes_cleared`, and the bytes they spanned:
+    /// io-pgtable flushes each such span as a walk (`io_pgtable_tlb_flush_walk`: one
+    /// granule-sized command per granule without range invalidation), where a cleared leaf
+    /// costs one command of its own size.
+    pub subtrees: u64,
+    pub subtree_bytes: u64,
+}
+
+impl UnmapStats {
+    /// Commands a driver without range invalidation sends for this unmap: one per cleared
+    /// leaf, one per granule (`1 << granule_shift`) spanned by every freed subtree.
+    pub fn tlbi_units(&self, granule_shift: u32) -> u64 {
+        (self.ptes_cleared - self.subtrees) + (self.subtree_bytes >> granule_shift)
+    }
 }
 
 /// Why a map was refused. Nothing was changed.
@@ -494,6 +508,8 @@ impl PageTable {
                     self.entries[slot] = 0;
                     let (tables, _, bytes) = self.free_subtree(child(pte), shift - bpl);
                     stats.ptes_cleared += 1;
+                    stats.subtrees += 1;
+                    stats.subtree_bytes += 1u64 << shift;
                     stats.tables_freed += tables;
                     stats.bytes_unmapped += bytes;
                 } else {

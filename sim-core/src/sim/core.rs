@@ -249,6 +249,14 @@ impl<'s> Core<'s> {
         // The kernel may restrict the leaf sizes (VT-d before v6.13: the platform's common
         // superpages; first-stage domains).
         format.page_sizes = crate::iommu::PageSizes(format.page_sizes.0 & props.page_sizes.0);
+        // AMD-Vi: the domain id comes from the platform-wide pool now, not at attach
+        // (`protection_domain_alloc` → `pdom_id_alloc`); a full pool fails the allocation.
+        let alloc_tag = if self.instances[iommu.index()].tag_at_alloc {
+            let pool = self.instances[iommu.index()].pool;
+            Some(self.id_pools[pool].alloc().map_err(|_| crate::iommu::instance::full_pool_errno(inst.kind))?)
+        } else {
+            None
+        };
         let table = PageTable::new(format);
         let costs = &inst.params.costs;
         self.m.cpu_cycles_attach += costs.cpu_domain_alloc + costs.cpu_table_alloc * table.tables();
@@ -263,6 +271,7 @@ impl<'s> Core<'s> {
             attachments: Vec::new(),
             groups: Vec::new(),
             ats_devices: Vec::new(),
+            alloc_tag,
             unmap_epoch: 0,
             shifts: [0; 8],
             shifts_levels: 0,
@@ -295,6 +304,10 @@ impl<'s> Core<'s> {
         self.pt_sub(before);
         if let Some(c) = domain.container {
             self.containers[c.index()].domains.retain(|&x| x != d);
+        }
+        if let Some(tag) = domain.alloc_tag {
+            let pool = self.instances[domain.props.owner.index()].pool;
+            self.id_pools[pool].free(tag);
         }
         self.free_slots.push(d);
         self.domains_live -= 1;
@@ -330,18 +343,24 @@ impl<'s> Core<'s> {
             }
             Ok(()) => {
                 // A domain's first group on an instance takes a tag from that instance's ID space
-                // (VT-d `domain_attach_iommu`, SMMUv2 context bank, AMD domain id) — unless the
-                // domain already holds a tag of the same pool: SMMUv3 ASIDs are global, one per
-                // domain, valid on every SMMUv3 it reaches.
+                // (VT-d `domain_attach_iommu`, SMMUv2 context bank) — unless the domain already
+                // holds a tag of the same pool: SMMUv3 ASIDs are global, one per domain, valid
+                // on every SMMUv3 it reaches; AMD domain ids were taken at allocation.
+                // `iommu/instance.rs::usable_ids` has the sources.
                 if self.domain(d).tag_on(iommu).is_none() {
                     let pool = self.instances[iommu.index()].pool;
-                    let same_pool = self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag);
-                    match same_pool.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
+                    let held = match self.domain(d).alloc_tag {
+                        // AMD-Vi: the domain's own id, the same behind every unit.
+                        Some(tag) if self.instances[iommu.index()].tag_at_alloc => Some(tag),
+                        _ => self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag),
+                    };
+                    let kind = inst.kind;
+                    match held.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
                         Ok(tag) => {
                             self.domain_mut(d).attachments.push(Attachment { iommu, tag, groups: 0 });
                             Ok(())
                         }
-                        Err(e) => Err(e),
+                        Err(_) => Err(crate::iommu::instance::full_pool_errno(kind)),
                     }
                 } else {
                     Ok(())
@@ -424,10 +443,11 @@ impl<'s> Core<'s> {
         }
         if let Some(tag) = released {
             self.flush_tag_on(iommu, tag);
-            // The tag goes back to its pool when no other attachment of the domain shares it.
+            // The tag goes back to its pool when no other attachment of the domain shares it
+            // (an id taken at allocation goes back when the domain is freed).
             let pool = self.instances[iommu.index()].pool;
             let still_used = self.domain(d).attachments.iter().any(|a| self.instances[a.iommu.index()].pool == pool);
-            if !still_used {
+            if !still_used && !self.instances[iommu.index()].tag_at_alloc {
                 self.id_pools[pool].free(tag);
             }
         }
@@ -487,8 +507,10 @@ impl<'s> Core<'s> {
         }
     }
 
-    /// Unmaps from one domain, charging the CPU cost; the caller invalidates.
-    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) {
+    /// Unmaps from one domain, charging the CPU cost; the caller invalidates. Returns the
+    /// commands a driver without range invalidation sends for it
+    /// ([`crate::pagetable::table::UnmapStats::tlbi_units`]).
+    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) -> u64 {
         let owner = self.domain(d).props.owner;
         let costs = &self.platform.iommus[owner.index()].params.costs;
         let (call, pte, alloc, free) = (costs.cpu_map_call, costs.cpu_pte_write, costs.cpu_table_alloc, costs.cpu_table_free);
@@ -503,6 +525,7 @@ impl<'s> Core<'s> {
             self.pt_sub(before - after);
         }
         self.m.cpu_cycles_unmap += call + pte * s.ptes_cleared + alloc * s.tables_allocated + free * s.tables_freed;
+        s.tlbi_units(self.domain(d).table.format().granule_shift)
     }
 
     // ----- bookkeeping ----------------------------------------------------------------------
