@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instruction counts (valgrind; independent of machine load) of the issue-15 workloads for one
 # build of the CLI. Usage: benches/icount.sh path/to/iommu-sim [scratch-dir]
-# The scratch dir must hold the generated attach/flat files (see the notes) for the scaling rows.
+# The scratch dir is written by benches/gen_scaling.py (attach/flat/setup-only inputs).
 set -uo pipefail
 bin=$1
 scratch=${2:-/tmp/i15}

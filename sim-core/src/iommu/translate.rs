@@ -123,8 +123,9 @@ impl Core<'_> {
             }
             Some(t) => {
                 if start < walk.depth {
-                    // Only the tables below the cached one are new to the walk cache.
-                    inst.walk_cache.fill(tag, iova, walk.depth, &dom.shifts[..levels as usize]);
+                    // Only the tables below the cached one are new to the walk cache: fill just
+                    // the depths whose lookup missed (issue 15).
+                    inst.walk_cache.fill_below(tag, iova, start, walk.depth, &dom.shifts[..levels as usize]);
                 }
                 let page_mask = t.page_size - 1;
                 let e = TlbEntry {

@@ -224,6 +224,27 @@ mod tests {
     }
 
     #[test]
+    fn fill_below_adds_only_the_missed_depths() {
+        let mut w = wc(16, 4);
+        let a = 0x40_0000_0000u64;
+        w.fill(7, a, 4, &S4);
+        let fills = w.stats().fills;
+        // Another 2 MiB region of the same 1 GiB: depth 3 hits, depth 4 missed.
+        let b = a + 0x20_0000;
+        let start = w.lookup(7, b, 4, &S4);
+        assert_eq!(start, 3);
+        w.fill_below(7, b, start, 4, &S4);
+        // One new entry (depth 4 of b); depths 2 and 3, which the walk did not read, are not
+        // rewritten.
+        assert_eq!(w.stats().fills, fills + 1);
+        assert_eq!(w.occupancy(), 4);
+        assert_eq!(w.lookup(7, b, 4, &S4), 4);
+        // A walk from the root (start 1) fills every depth, like `fill`.
+        w.fill_below(8, a, 1, 4, &S4);
+        assert_eq!(w.stats().fills, fills + 4);
+    }
+
+    #[test]
     fn degenerate_inputs_do_not_panic() {
         let mut w = wc(0, 4);
         w.fill(1, 0, 4, &S4);
