@@ -20,6 +20,7 @@ pub mod ids;
 pub mod iommu;
 pub mod metrics;
 pub mod pagetable;
+pub mod pcie;
 pub mod runner;
 pub mod scenario;
 pub mod schema;

@@ -103,6 +103,9 @@ pub enum Generator {
         page_pool: bool,
         #[serde(default = "default_nic_base")]
         iova_base: u64,
+        /// CPUs running the driver's per-packet DMA-API work (map, unmap, invalidation).
+        #[serde(default = "default_cpus")]
+        cpus: u32,
     },
     /// An NVMe drive: requests of `block_bytes` over a working set, up to `queue_depth`
     /// outstanding, each completing `service` cycles later.
@@ -160,6 +163,9 @@ pub enum Generator {
         /// DMAing into guest RAM that a `Vm` mapped): the accelerator maps and unmaps nothing.
         #[serde(default)]
         premapped: bool,
+        /// Accesses in flight at most (closed loop).
+        #[serde(default = "default_outstanding")]
+        outstanding: u32,
     },
     /// A VM's lifecycle: attach its devices and map guest RAM at `start`, optional hot-plug
     /// churn, unmap and detach at `stop`.
@@ -181,6 +187,53 @@ pub enum Generator {
         #[serde(default)]
         churn: Option<Churn>,
     },
+    /// A PCIe-microbenchmark DMA engine: `outstanding` requests of `request_bytes` in flight,
+    /// sequential or random over a window, closed loop.
+    DmaEngine {
+        id: String,
+        device: String,
+        container: String,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        #[serde(default)]
+        dir: super::dma_engine::DmaDir,
+        #[serde(default)]
+        pattern: super::dma_engine::DmaPattern,
+        #[serde(default = "default_request")]
+        request_bytes: u64,
+        #[serde(default = "default_window")]
+        window_bytes: u64,
+        #[serde(default = "default_outstanding")]
+        outstanding: u32,
+        /// Stop after this many bytes (default: run until `stop`).
+        #[serde(default)]
+        total_bytes: Option<u64>,
+        #[serde(default = "default_engine_base")]
+        iova_base: u64,
+        /// Backing page size of the window (`"4K"`, `"2M"`, `"1G"`); default contiguous.
+        #[serde(default)]
+        page: Option<String>,
+        #[serde(default)]
+        premapped: bool,
+    },
+}
+
+fn default_cpus() -> u32 {
+    1
+}
+fn default_outstanding() -> u32 {
+    32
+}
+fn default_request() -> u64 {
+    4096
+}
+fn default_window() -> u64 {
+    1 << 20
+}
+fn default_engine_base() -> u64 {
+    0x200_0000_0000
 }
 
 /// A fault the scenario injects.
