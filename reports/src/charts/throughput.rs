@@ -41,3 +41,32 @@ pub fn chart(id: String, r: &Results) -> Option<Chart> {
         svg: bars::grouped("Achieved and offered throughput per generator", &groups, &series, &values, Unit::Mbps),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sim_core::metrics::{GeneratorResult, Results, RunResult};
+
+    fn run(strategy: &str, achieved: u64) -> RunResult {
+        let g =
+            GeneratorResult { id: "nic".into(), kind: "nic".into(), offered_mbps: 100_000, achieved_mbps: achieved, ..Default::default() };
+        let vm = GeneratorResult { id: "vm".into(), kind: "vm".into(), ..Default::default() };
+        RunResult { strategy: strategy.into(), generators: vec![g, vm], ..Default::default() }
+    }
+
+    #[test]
+    fn bars_for_offered_each_strategy_and_each_baseline() {
+        let r = Results {
+            runs: vec![run("per-group", 24_549), run("vfio-type1", 30_000)],
+            baselines: vec![run("identity", 99_924), run("iommu-off", 99_925)],
+            ..Default::default()
+        };
+        let c = super::chart("t".into(), &r).expect("a chart");
+        for needle in ["offered", "per-group", "vfio-type1", "identity", "iommu-off", "nic (nic)", "24.549 Gb/s", "99.925 Gb/s"] {
+            assert!(c.svg.contains(needle), "{needle} missing");
+        }
+        assert!(!c.svg.contains("vm (vm)"), "a VM moves no data of its own");
+        // No chart without a data-moving generator.
+        let none = Results { runs: vec![RunResult::default()], ..Default::default() };
+        assert!(super::chart("t".into(), &none).is_none());
+    }
+}
