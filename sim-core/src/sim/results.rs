@@ -110,6 +110,7 @@ impl Simulation<'_, '_> {
         m.requests_dropped = generators.iter().map(|g| g.dropped).sum();
         RunResult {
             strategy: name.as_str().to_string(),
+            kernel: core.kernel.to_string(),
             digest: self.digest.hex(),
             metrics: m,
             iommus,
@@ -117,6 +118,8 @@ impl Simulation<'_, '_> {
             fault_log: core.fault_log,
             latency_buckets: all.buckets().collect(),
             generators,
+            interrupted: self.interrupted,
+            events_after_duration: self.after_duration,
         }
     }
 }

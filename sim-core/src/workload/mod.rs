@@ -12,6 +12,7 @@ pub mod accel;
 pub mod address;
 pub mod arrival;
 pub mod dma_engine;
+pub mod iova;
 pub mod load;
 pub mod nic;
 pub mod nvme;

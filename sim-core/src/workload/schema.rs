@@ -67,15 +67,6 @@ fn default_buffer_bytes() -> u64 {
 fn default_access_bytes() -> u64 {
     1 << 16
 }
-fn default_nic_base() -> u64 {
-    0x10_0000_0000
-}
-fn default_nvme_base() -> u64 {
-    0x20_0000_0000
-}
-fn default_accel_base() -> u64 {
-    0x100_0000_0000
-}
 fn default_reads() -> u32 {
     700
 }
@@ -101,8 +92,9 @@ pub enum Generator {
         arrivals: Arrivals,
         #[serde(default)]
         page_pool: bool,
-        #[serde(default = "default_nic_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
         /// CPUs running the driver's per-packet DMA-API work (map, unmap, invalidation).
         #[serde(default = "default_cpus")]
         cpus: u32,
@@ -134,8 +126,9 @@ pub enum Generator {
         service: Cycle,
         #[serde(default)]
         arrivals: Arrivals,
-        #[serde(default = "default_nvme_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
     },
     /// A GPU-like accelerator: large long-lived buffers and many translations per mapping.
     Accelerator {
@@ -157,8 +150,9 @@ pub enum Generator {
         rate: u64,
         #[serde(default)]
         arrivals: Arrivals,
-        #[serde(default = "default_accel_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
         /// The buffers lie in memory already mapped by someone else (a passed-through device
         /// DMAing into guest RAM that a `Vm` mapped): the accelerator maps and unmaps nothing.
         #[serde(default)]
@@ -181,9 +175,10 @@ pub enum Generator {
         #[serde(default)]
         ram_iova: u64,
         /// Backing page size of guest RAM (`"4K"`, `"2M"`, `"1G"`): the IOMMU cannot map it
-        /// with larger pages. Default: contiguous.
-        #[serde(default)]
-        ram_page: Option<String>,
+        /// with larger pages. Default: contiguous. The same name and meaning as `Map`'s
+        /// `backing` (`ram_page`, its first name, is still accepted).
+        #[serde(default, alias = "ram_page")]
+        backing: Option<String>,
         #[serde(default)]
         churn: Option<Churn>,
     },
@@ -210,8 +205,9 @@ pub enum Generator {
         /// Stop after this many bytes (default: run until `stop`).
         #[serde(default)]
         total_bytes: Option<u64>,
-        #[serde(default = "default_engine_base")]
-        iova_base: u64,
+        /// Where the window starts; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
         /// Backing page size of the window (`"4K"`, `"2M"`, `"1G"`); default contiguous.
         #[serde(default)]
         page: Option<String>,
@@ -231,9 +227,6 @@ fn default_request() -> u64 {
 }
 fn default_window() -> u64 {
     1 << 20
-}
-fn default_engine_base() -> u64 {
-    0x200_0000_0000
 }
 
 /// A fault the scenario injects.
