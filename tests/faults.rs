@@ -173,8 +173,9 @@ fn unplug_mid_dma_drops_later_dma_and_still_unmaps_in_flight_requests() {
     }
 }
 
-/// A strict NIC (ring of 16 buffers, 1 M packets/s, per-packet map/unmap) and a rogue read
-/// of one of its ring pages every 1 us (odd slots are TX buffers, mapped readable, so a
+/// A strict NIC (ring of 16 buffers, 400 k packets/s, per-packet map/unmap, 64 CPUs so the
+/// closed loop never drops a packet even when each sync waits the injected delay) and a rogue
+/// read of one of its ring pages every 1 us (odd slots are TX buffers, mapped readable, so a
 /// cached entry still serves them), optionally with late invalidations on smmu0.
 fn late_scenario(fault: &str) -> Scenario {
     scenario(&format!(
@@ -184,7 +185,7 @@ fn late_scenario(fault: &str) -> Scenario {
                       op: Dma(device: "{NIC}", iova: 0x10_0000_1000, bytes: 4096, dir: Read))],
             generators: [
                 Vm(id: "vm", container: "vm", stop: 2_900_000, ram_bytes: 0x10_0000, devices: ["{NIC}"]),
-                Nic(id: "nic", device: "{NIC}", container: "vm", start: 1000, stop: 2_800_000, rate: PacketsPerSec(1_000_000), ring: 16),
+                Nic(id: "nic", device: "{NIC}", container: "vm", start: 1000, stop: 2_800_000, rate: PacketsPerSec(400_000), ring: 16, cpus: 64),
             ],
             faults: [{fault}])"#
     ))
@@ -204,11 +205,12 @@ fn late_invalidation_serves_stale_translations_only_inside_its_window() {
         // Every stale hit is a rogue read inside [at, until + delay): an invalidation sent
         // before `until` completes at most `delay` later.
         for rec in recs.iter().filter(|r| r.kind == EventKind::Dma && r.outcome != u64::MAX && (r.outcome >> 56) > 0) {
-            assert!(rec.cycle >= at && rec.cycle < until + delay, "{n:?}: stale hit at {} outside the window", rec.cycle);
+            assert!(rec.cycle >= at && rec.cycle < until + delay, "{n:?}: stale hit at {} outside the window {rec:?}", rec.cycle);
         }
         // Each delayed invalidation is an injected fault, and its sync waits `delay` longer:
         // nothing else about the CPU work changes.
-        assert!(m.injected_faults > 500, "{n:?}: {} delayed invalidations", m.injected_faults);
+        assert!(m.injected_faults > 300, "{n:?}: {} delayed invalidations", m.injected_faults);
+        assert_eq!(m.requests_dropped, 0, "{n:?}: the NIC carried every packet");
         assert_eq!(m.cpu_cycles_invalidate, base.metrics.cpu_cycles_invalidate + delay * m.injected_faults, "{n:?}");
         assert_eq!(m.invalidations_page, base.metrics.invalidations_page, "{n:?}");
         assert_eq!((m.maps, m.unmaps), (base.metrics.maps, base.metrics.unmaps));

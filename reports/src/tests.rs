@@ -91,6 +91,7 @@ pub(crate) fn sample() -> Results {
         topology: "tiny".into(),
         seed: 42,
         runs: vec![run("per-group", 2, 0, 1), run("vfio-type1", 1, 0, 1), run("hard-fail", 1, 1, 1), run("compat-index", 1, 0, 2)],
+        baselines: Vec::new(),
         platform: platform(),
     }
 }

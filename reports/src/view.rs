@@ -366,6 +366,7 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     let rows: Vec<String> = r.runs.iter().map(|x| x.strategy.clone()).collect();
     let id = |s: &str| format!("in{idx}-{s}");
     let mut out = Vec::new();
+    out.extend(crate::charts::throughput::chart(id("throughput"), r));
 
     let cpu: Vec<Vec<u64>> = r
         .runs

@@ -113,6 +113,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
             GenSpec::Nic(n) => join(n.container, n.device),
             GenSpec::Nvme(n) => join(n.container, n.device),
             GenSpec::Accel(a) => join(a.container, a.device),
+            GenSpec::DmaEngine(a) => join(a.container, a.device),
             GenSpec::Vm(v) => v.devices.iter().for_each(|&d| join(v.container, d)),
         }
     }
@@ -165,6 +166,20 @@ pub fn estimate(s: &Scenario) -> Estimate {
                 e.pages += accesses * pages(a.access_bytes.min(a.buffer_bytes));
                 if !a.premapped {
                     e.ptes += 2 * u128::from(a.buffers) * ptes(a.buffer_bytes, 0) * fanout(a.container);
+                }
+            }
+            GenSpec::DmaEngine(a) => {
+                // Closed loop: the rate is not known before running. Bound it as if every
+                // request took 100 cycles (a default-link request takes over 400), capped by
+                // the byte budget.
+                let mut requests = u128::from(window) * u128::from(a.outstanding) / 100;
+                if a.total_bytes > 0 {
+                    requests = requests.min(u128::from(a.total_bytes.div_ceil(a.request_bytes)));
+                }
+                e.events += requests;
+                e.pages += requests * pages(a.request_bytes);
+                if !a.premapped {
+                    e.ptes += 2 * ptes(a.window_bytes, a.backing_shift) * fanout(a.container);
                 }
             }
             GenSpec::Vm(v) => {

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{InputError, Location};
-use crate::metrics::{DeviceResult, IommuResult, Metrics, Results, RunResult};
+use crate::metrics::{DeviceResult, GeneratorResult, IommuResult, Metrics, Results, RunResult};
 
 /// Version of the expected-file format (the `format = N` line).
 pub const FORMAT: u32 = 1;
@@ -27,7 +27,11 @@ pub const HEADER_KEYS: &[&str] = &["format", "scenario", "topology", "seed"];
 
 /// Keys inside a section that are not metrics: the digest, and the prefixes of per-IOMMU and
 /// per-device lines (`iommu[NAME].FIELD`, `device[NAME].FIELD`).
-pub const SECTION_KEYS: &[&str] = &["digest", "iommu[", "device["];
+pub const SECTION_KEYS: &[&str] = &["digest", "iommu[", "device[", "generator["];
+
+/// Per-generator fields written as `generator[ID].FIELD = N`, in `GeneratorResult` order.
+pub const GENERATOR_FIELDS: &[&str] =
+    &["requests", "bytes", "active_cycles", "offered_mbps", "achieved_mbps", "achieved_per_sec", "dropped", "backpressure_cycles"];
 
 /// Per-IOMMU-instance fields written as `iommu[NAME].FIELD = N`, in `IommuResult` order.
 pub const IOMMU_FIELDS: &[&str] = &[
@@ -63,7 +67,20 @@ pub const DEVICE_FIELDS: &[&str] = &[
     "dma_latency_mean",
     "faults",
     "stale_translations",
+    "dma_requests",
+    "tlps",
+    "bytes_read",
+    "bytes_written",
+    "active_cycles",
+    "throughput_mbps",
+    "stalled_requests",
+    "stall_cycles",
+    "link_util_permille",
 ];
+
+fn generator_values(g: &GeneratorResult) -> [u64; 8] {
+    [g.requests, g.bytes, g.active_cycles, g.offered_mbps, g.achieved_mbps, g.achieved_per_sec, g.dropped, g.backpressure_cycles]
+}
 
 fn iommu_values(r: &IommuResult) -> [u64; 15] {
     [
@@ -85,7 +102,7 @@ fn iommu_values(r: &IommuResult) -> [u64; 15] {
     ]
 }
 
-fn device_values(r: &DeviceResult) -> [u64; 11] {
+fn device_values(r: &DeviceResult) -> [u64; 20] {
     [
         r.group,
         r.translations,
@@ -98,6 +115,15 @@ fn device_values(r: &DeviceResult) -> [u64; 11] {
         r.dma_latency_mean,
         r.faults,
         r.stale_translations,
+        r.dma_requests,
+        r.tlps,
+        r.bytes_read,
+        r.bytes_written,
+        r.active_cycles,
+        r.throughput_mbps,
+        r.stalled_requests,
+        r.stall_cycles,
+        r.link_util_permille,
     ]
 }
 
@@ -140,6 +166,11 @@ impl ExpectedRun {
                 values.push((format!("device[{}].{f}", escape(&d.id)), v));
             }
         }
+        for g in run.generators.iter().filter(|g| g.kind != "vm") {
+            for (f, v) in GENERATOR_FIELDS.iter().zip(generator_values(g)) {
+                values.push((format!("generator[{}].{f}", escape(&g.id)), v));
+            }
+        }
         ExpectedRun { strategy: run.strategy.clone(), digest: run.digest.clone(), values }
     }
 }
@@ -151,7 +182,8 @@ impl Expected {
             scenario: results.scenario.clone(),
             topology: results.topology.clone(),
             seed: results.seed,
-            runs: results.runs.iter().map(ExpectedRun::from_run).collect(),
+            // The baselines ([identity], [iommu-off]) follow the strategies.
+            runs: results.runs.iter().chain(&results.baselines).map(ExpectedRun::from_run).collect(),
         }
     }
 
@@ -217,7 +249,7 @@ impl Expected {
                 e.runs.push(ExpectedRun { strategy: name.to_string(), ..ExpectedRun::default() });
                 continue;
             }
-            let entity = line.starts_with("iommu[") || line.starts_with("device[");
+            let entity = line.starts_with("iommu[") || line.starts_with("device[") || line.starts_with("generator[");
             let split = if entity { line.rsplit_once('=') } else { line.split_once('=') };
             let Some((key, value)) = split else {
                 return Err(err(ln, col0, format!("expected `key = value` or `[strategy]`, found `{line}`")));
@@ -269,7 +301,13 @@ impl Expected {
                         continue;
                     }
                     let known = if entity {
-                        let fields = if key.starts_with("iommu[") { IOMMU_FIELDS } else { DEVICE_FIELDS };
+                        let fields = if key.starts_with("iommu[") {
+                            IOMMU_FIELDS
+                        } else if key.starts_with("generator[") {
+                            GENERATOR_FIELDS
+                        } else {
+                            DEVICE_FIELDS
+                        };
                         key.rsplit_once("].").is_some_and(|(name, f)| name.len() > key.find('[').unwrap_or(0) + 1 && fields.contains(&f))
                     } else {
                         Metrics::INFO.iter().any(|m| m.name == key)
@@ -278,7 +316,7 @@ impl Expected {
                         return Err(err(
                             ln,
                             col0,
-                            format!("unknown key `{key}` (not a metric of Metrics::INFO nor an iommu[..]/device[..] field)"),
+                            format!("unknown key `{key}` (not a metric of Metrics::INFO nor an iommu[..]/device[..]/generator[..] field)"),
                         ));
                     }
                     let v = parse_u64(key)?;
@@ -628,7 +666,7 @@ mod tests {
     #[test]
     fn the_doc_lists_every_non_metric_key() {
         let doc = include_str!("../../docs/expected-format.md");
-        for k in HEADER_KEYS.iter().chain(SECTION_KEYS).chain(IOMMU_FIELDS).chain(DEVICE_FIELDS) {
+        for k in HEADER_KEYS.iter().chain(SECTION_KEYS).chain(IOMMU_FIELDS).chain(DEVICE_FIELDS).chain(GENERATOR_FIELDS) {
             assert!(doc.contains(&format!("`{k}")), "docs/expected-format.md does not mention `{k}`");
         }
         assert!(doc.contains("tolerances"), "the doc must describe tolerances");

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod linux;
 pub mod metrics;
 pub mod pagetable;
+pub mod pcie;
 pub mod runner;
 pub mod scenario;
 pub mod schema;

@@ -200,6 +200,7 @@ pub fn check_scenario(s: &ScenarioFile) -> Result<(), (String, String)> {
                 time(*start, at("start"))?;
                 time(*service, at("service"))?;
             }
+            Generator::DmaEngine { start, .. } => time(*start, at("start"))?,
             Generator::Accelerator { start, buffers, buffer_bytes, iova_base, .. } => {
                 time(*start, at("start"))?;
                 // Buffers start 1 GiB apart (accel.rs `pitch`): all of them must fit below 2^64.

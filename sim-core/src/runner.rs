@@ -4,15 +4,30 @@
 
 use rayon::prelude::*;
 
-use crate::metrics::{Results, SCHEMA};
+use crate::metrics::{Results, RunResult, SCHEMA};
+use crate::pcie::Bypass;
 use crate::scenario::Scenario;
 use crate::sim;
 use crate::strategy::StrategyName;
 
-/// Runs every strategy of `strategies` on `scenario` with `seed`.
+/// Runs every strategy of `strategies` on `scenario` with `seed`, and, when the scenario moves
+/// data, its two no-translation baselines (identity domain, IOMMU off) under the first
+/// strategy, so every throughput figure has its reference beside it.
 pub fn run_all(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> Results {
-    let runs = strategies.par_iter().map(|&name| sim::run(scenario, name, seed, None)).collect();
-    results(scenario, seed, runs)
+    let baselines: &[Bypass] = if moves_data(scenario) && !strategies.is_empty() { &[Bypass::Identity, Bypass::Off] } else { &[] };
+    let jobs: Vec<(StrategyName, Bypass)> =
+        strategies.iter().map(|&s| (s, Bypass::None)).chain(baselines.iter().map(|&b| (strategies[0], b))).collect();
+    let mut runs: Vec<RunResult> = jobs.par_iter().map(|&(name, b)| sim::run_with(scenario, name, seed, b, None)).collect();
+    let base = runs.split_off(strategies.len());
+    let mut r = results(scenario, seed, runs);
+    r.baselines = base;
+    r
+}
+
+/// Whether any device of the scenario does DMA (a generator other than a VM, or a script `Dma`).
+pub fn moves_data(scenario: &Scenario) -> bool {
+    scenario.generators.iter().any(|g| !matches!(g, crate::workload::GenSpec::Vm(_)))
+        || scenario.script.iter().any(|l| matches!(l.action, crate::scenario::Action::Dma { .. }))
 }
 
 /// The strategies of `strategies` that exist on `kernel` (iommufd needs v6.2), and a note
@@ -37,6 +52,7 @@ pub fn results(scenario: &Scenario, seed: u64, runs: Vec<crate::metrics::RunResu
         topology: scenario.platform.name.clone(),
         seed,
         runs,
+        baselines: Vec::new(),
         platform: scenario.platform.summary(),
     }
 }

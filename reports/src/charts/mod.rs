@@ -8,6 +8,7 @@
 pub mod bars;
 pub mod cdf;
 pub mod platform;
+pub mod throughput;
 
 use std::fmt::Write as _;
 
@@ -43,6 +44,8 @@ pub enum Unit {
     Bytes,
     /// Per-mille values shown as percentages (axis fixed at 0–100 %).
     Permille,
+    /// Throughput in Mb/s, labelled in Gb/s.
+    Mbps,
 }
 
 impl Unit {
@@ -52,6 +55,7 @@ impl Unit {
             Unit::Count | Unit::Cycles => fmt::compact(v),
             Unit::Bytes => fmt::bytes(v),
             Unit::Permille => fmt::percent(v),
+            Unit::Mbps => format!("{}G", fmt::compact(v / 1000)),
         }
     }
 
@@ -62,6 +66,7 @@ impl Unit {
             Unit::Cycles => format!("{} cycles", fmt::thousands(v)),
             Unit::Bytes => format!("{} bytes", fmt::thousands(v)),
             Unit::Permille => fmt::percent(v),
+            Unit::Mbps => format!("{}.{:03} Gb/s", v / 1000, v % 1000),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod invalidate;
 pub mod iotlb;
 pub mod kind;
 pub mod params;
+pub mod presets;
 pub mod set_assoc;
 pub mod translate;
 pub mod walk_cache;

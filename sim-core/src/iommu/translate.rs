@@ -38,7 +38,7 @@ impl Core<'_> {
 
     /// One translation request: `need` is the permission the access requires.
     #[inline]
-    fn translate(&mut self, dev: DeviceId, iova: u64, need: ProtBits, out: &mut DmaOutcome) {
+    pub(crate) fn translate(&mut self, dev: DeviceId, iova: u64, need: ProtBits, out: &mut DmaOutcome) {
         let now = self.now;
         let info = &self.platform.devices[dev.index()];
         let iommu = info.iommu;

@@ -5,4 +5,4 @@ pub mod histogram;
 pub mod results;
 
 pub use histogram::Histogram;
-pub use results::{Better, DeviceResult, FaultRecord, IommuResult, MetricInfo, Metrics, Results, RunResult, SCHEMA};
+pub use results::{Better, DeviceResult, FaultRecord, GeneratorResult, IommuResult, MetricInfo, Metrics, Results, RunResult, SCHEMA, mbps};

@@ -138,6 +138,16 @@ metrics! {
     injected_faults: Neither,
     /// DMAs not issued because their device had been surprise-removed.
     dma_dropped: Neither,
+    /// Bytes moved by device DMA (reads and writes, descriptors included).
+    dma_bytes: Neither,
+    /// Sum over devices of each one's achieved throughput in Mb/s (bytes over its active time).
+    throughput_mbps: Higher,
+    /// DMA requests with at least one TLP that waited on translation beyond a cache hit.
+    translation_stalls: Lower,
+    /// Cycles TLPs waited on translation beyond a cache hit (walks, walker queues, ATS trips).
+    translation_stall_cycles: Lower,
+    /// Requests generators dropped because the device had no free buffer (NIC packets).
+    requests_dropped: Lower,
 }
 
 /// Per-IOMMU-instance figures.
@@ -185,6 +195,52 @@ pub struct DeviceResult {
     pub domain: Option<u64>,
     pub faults: u64,
     pub stale_translations: u64,
+    /// DMA requests, TLPs and bytes in each direction (`crate::pcie`).
+    pub dma_requests: u64,
+    pub tlps: u64,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    /// Cycles from the device's first request to its last completion.
+    pub active_cycles: u64,
+    /// Achieved throughput over the active time, Mb/s (bytes · 8 / active ns · 1000).
+    pub throughput_mbps: u64,
+    /// Requests stalled on translation, and the cycles TLPs waited beyond a cache hit.
+    pub stalled_requests: u64,
+    pub stall_cycles: u64,
+    /// Busier direction of the link over the active time, per mille.
+    pub link_util_permille: u64,
+}
+
+/// Per-generator throughput: what was offered and what the closed loop achieved.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GeneratorResult {
+    pub id: String,
+    /// `nic`, `nvme`, `accelerator`, `dma-engine`, `vm`.
+    pub kind: String,
+    pub device: Option<String>,
+    /// Requests (packets, block requests, accesses) completed and their payload bytes.
+    pub requests: u64,
+    pub bytes: u64,
+    /// Cycles from the first request to the last completion.
+    pub active_cycles: u64,
+    /// Offered payload rate in Mb/s (0: as fast as possible).
+    pub offered_mbps: u64,
+    /// Achieved payload rate over the active time, Mb/s.
+    pub achieved_mbps: u64,
+    /// Requests completed per second over the active time (packets/s, IOPS).
+    pub achieved_per_sec: u64,
+    /// Requests dropped (a NIC with every buffer held).
+    pub dropped: u64,
+    /// Cycles requests waited for the host (a busy CPU) before their buffer came back.
+    pub backpressure_cycles: u64,
+    /// Mean cycles from issue to DMA completion.
+    pub mean_request_latency: u64,
+}
+
+/// Mb/s for `bytes` over `cycles` ns (0 when nothing was active).
+pub fn mbps(bytes: u64, cycles: u64) -> u64 {
+    if cycles == 0 { 0 } else { (u128::from(bytes) * 8 * 1000 / u128::from(cycles)) as u64 }
 }
 
 /// One recorded fault (the first few of a run are kept; all are counted).
@@ -214,6 +270,8 @@ pub struct RunResult {
     pub fault_log: Vec<FaultRecord>,
     /// Per-translation latency distribution as `(upper bound in cycles, count)` buckets.
     pub latency_buckets: Vec<(u64, u64)>,
+    /// Per-generator throughput, in scenario order.
+    pub generators: Vec<GeneratorResult>,
     /// The run was stopped early (Ctrl-C): every number covers only the events processed.
     /// Absent (false) for complete runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -298,6 +356,9 @@ pub struct Results {
     pub topology: String,
     pub seed: u64,
     pub runs: Vec<RunResult>,
+    /// The no-translation references of the same scenario: an identity (passthrough) default
+    /// domain and the IOMMU off (`crate::pcie::Bypass`), run under the first strategy.
+    pub baselines: Vec<RunResult>,
     /// The platform, so a report can draw it from saved results alone.
     pub platform: PlatformSummary,
 }

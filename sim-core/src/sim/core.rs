@@ -105,6 +105,10 @@ pub struct Core<'s> {
     pub latency: Histogram,
     pub fault_log: Vec<FaultRecord>,
     pub injected: Injected,
+    /// Per device: its PCIe link, tags and throughput counters (`crate::pcie`).
+    pub ports: Vec<crate::pcie::Port>,
+    /// Whether DMA is translated, or one of the no-translation baselines.
+    pub bypass: crate::pcie::Bypass,
 }
 
 impl<'s> Core<'s> {
@@ -173,6 +177,8 @@ impl<'s> Core<'s> {
             latency: Histogram::default(),
             fault_log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
+            ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
+            bypass: crate::pcie::Bypass::None,
         }
     }
 

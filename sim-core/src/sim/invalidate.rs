@@ -137,6 +137,20 @@ impl Core<'_> {
                 inst.walk_cache.invalidate_tag(inv.tag);
             }
         }
+        // The ATC invalidation follows the IOTLB's completion (Linux issues it after the
+        // IOTLB flush: `qi_flush_dev_iotlb` after `qi_flush_iotlb`, arm-smmu-v3's ATC_INV
+        // after TLBI + CMD_SYNC), so ATS devices drop whatever they refilled from the stale
+        // IOTLB entry meanwhile. Its CPU cost was charged when it was issued.
+        for (info, ds) in self.platform.devices.iter().zip(self.devices.iter_mut()) {
+            let same = info.iommu == inv.iommu && ds.domain.is_some_and(|(_, t)| t == inv.tag || inv.range.is_some_and(|r| r.1 == 0));
+            if let (true, Some(tlb)) = (same, ds.devtlb.as_mut()) {
+                match inv.range {
+                    Some((iova, size)) if size > 0 => tlb.invalidate_range(inv.tag, iova, size),
+                    Some(_) => tlb.invalidate_all(),
+                    None => tlb.invalidate_tag(inv.tag),
+                };
+            }
+        }
     }
 
     /// ATC invalidations for every ATS device of the domain (`qi_flush_dev_iotlb`,

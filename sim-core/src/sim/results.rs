@@ -2,7 +2,7 @@
 //! JSON contract (totals, per-IOMMU and per-device figures, latency percentiles).
 
 use super::Simulation;
-use crate::metrics::{DeviceResult, Histogram, IommuResult, RunResult};
+use crate::metrics::{DeviceResult, GeneratorResult, Histogram, IommuResult, RunResult, mbps};
 use crate::strategy::StrategyName;
 
 impl Simulation<'_, '_> {
@@ -48,11 +48,12 @@ impl Simulation<'_, '_> {
                 }
             })
             .collect();
-        let devices = platform
+        let devices: Vec<DeviceResult> = platform
             .devices
             .iter()
             .zip(&core.devices)
-            .map(|(info, d)| DeviceResult {
+            .zip(&core.ports)
+            .map(|((info, d), p)| DeviceResult {
                 id: info.name.clone(),
                 iommu: platform.iommus[info.iommu.index()].name.clone(),
                 group: info.group.0 as u64,
@@ -67,8 +68,46 @@ impl Simulation<'_, '_> {
                 domain: d.last_domain,
                 faults: d.faults,
                 stale_translations: d.stale,
+                dma_requests: p.c.requests,
+                tlps: p.c.tlps,
+                bytes_read: p.c.bytes_read,
+                bytes_written: p.c.bytes_written,
+                active_cycles: p.c.active_cycles(),
+                throughput_mbps: mbps(p.c.bytes_read + p.c.bytes_written, p.c.active_cycles()),
+                stalled_requests: p.c.stalled_requests,
+                stall_cycles: p.c.stall_cycles,
+                link_util_permille: if p.c.active_cycles() == 0 { 0 } else { p.c.busy_up_ps.max(p.c.busy_down_ps) / p.c.active_cycles() },
             })
             .collect();
+        m.dma_bytes = devices.iter().map(|d| d.bytes_read + d.bytes_written).sum();
+        m.throughput_mbps = devices.iter().map(|d| d.throughput_mbps).sum();
+        m.translation_stalls = devices.iter().map(|d| d.stalled_requests).sum();
+        m.translation_stall_cycles = devices.iter().map(|d| d.stall_cycles).sum();
+        let generators: Vec<GeneratorResult> = core
+            .scenario
+            .generators
+            .iter()
+            .zip(&self.gens)
+            .map(|(spec, g)| {
+                let s = &g.stats;
+                let active = s.first.map_or(0, |f| s.last.saturating_sub(f));
+                GeneratorResult {
+                    id: spec.id().to_string(),
+                    kind: spec.kind().to_string(),
+                    device: g.device().map(|d| platform.devices[d.index()].name.clone()),
+                    requests: s.requests,
+                    bytes: s.bytes,
+                    active_cycles: active,
+                    offered_mbps: spec.offered_mbps(),
+                    achieved_mbps: mbps(s.bytes, active),
+                    achieved_per_sec: if active == 0 { 0 } else { (u128::from(s.requests) * 1_000_000_000 / u128::from(active)) as u64 },
+                    dropped: s.dropped,
+                    backpressure_cycles: s.backpressure_cycles,
+                    mean_request_latency: s.latency_sum.checked_div(s.issued).unwrap_or(0),
+                }
+            })
+            .collect();
+        m.requests_dropped = generators.iter().map(|g| g.dropped).sum();
         RunResult {
             strategy: name.as_str().to_string(),
             kernel: core.kernel.to_string(),
@@ -78,6 +117,7 @@ impl Simulation<'_, '_> {
             devices,
             fault_log: core.fault_log,
             latency_buckets: all.buckets().collect(),
+            generators,
             interrupted: self.interrupted,
             events_after_duration: self.after_duration,
         }

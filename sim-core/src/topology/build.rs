@@ -140,6 +140,19 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
     let mut iommus = Vec::with_capacity(file.iommus.len());
     for (i, spec) in file.iommus.iter().enumerate() {
         let mut params = IommuParams::defaults(spec.kind);
+        if let Some(name) = &spec.iotlb {
+            let preset = crate::iommu::presets::find(name).ok_or_else(|| {
+                invalid(
+                    loc.field(iommu_at(i), "iotlb"),
+                    format!(
+                        "{}: iotlb: no preset \"{name}\"; known: {}",
+                        label(&file, Entity::Iommu(i)),
+                        crate::iommu::presets::names().join(", ")
+                    ),
+                )
+            })?;
+            preset.apply(&mut params.geometry);
+        }
         params.caps.apply(&spec.caps);
         params.geometry.apply(&spec.geometry);
         params.costs.apply(&spec.costs);
@@ -349,8 +362,23 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
                 ));
             }
         }
+        let mut link = crate::pcie::LinkParams::default();
+        link.apply(&spec.link);
+        if let Err((field, why)) = link.check() {
+            return Err(invalid(loc.field(dev_at(i), field), format!("{me}: link.{field}: {why}")));
+        }
+        let mut root = parent;
+        while let Some(p) = parents[root] {
+            root = p;
+        }
+        let socket = match &file.buses[root] {
+            BusSpec::RootComplex { socket, .. } => socket.unwrap_or(0),
+            _ => 0,
+        };
         bus_devices[parent].push(DeviceId::from_index(i));
         devices.push(Device {
+            link,
+            socket,
             name: spec.id.clone(),
             parent: BusId::from_index(parent),
             iommu,
@@ -444,6 +472,11 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
         bridge_groups,
         reported_groups,
         graph,
+        memory: {
+            let mut m = crate::pcie::MemoryParams::default();
+            m.apply(&file.memory);
+            m
+        },
     })
 }
 

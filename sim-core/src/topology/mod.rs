@@ -35,6 +35,8 @@ pub struct Platform {
     /// IOMMU groups; `GroupId` is the index, ordered by IOMMU (file order) and then by the
     /// lowest `DeviceId` in the group, so numbering is stable for a given file.
     pub groups: Vec<Group>,
+    /// Memory latency for DMA reads.
+    pub memory: crate::pcie::MemoryParams,
     /// Groups holding only bridges and ports (no endpoint), numbered after `groups`: Linux
     /// puts every PCI function in a group, but nothing can be attached to these.
     pub bridge_groups: Vec<Group>,
@@ -166,6 +168,10 @@ pub struct Device {
     pub multifunction: bool,
     /// Device-level ACS (matters for multifunction devices only).
     pub acs: bool,
+    /// Its PCIe link and request limits.
+    pub link: crate::pcie::LinkParams,
+    /// Socket of its root complex.
+    pub socket: u32,
     /// The PCI function (`None` for platform devices).
     pub func: Option<pci::PciFunction>,
 }
@@ -388,6 +394,29 @@ mod docs_tests {
         }
         assert_same("kind", &listed(&secs, "kind"), enum_variants::<IommuKind>().1);
         assert_same("pcie", &listed(&secs, "pcie"), enum_variants::<PcieType>().1);
+    }
+
+    /// The link and memory tables list every field with its default, and every preset is listed.
+    #[test]
+    fn link_memory_and_presets_are_documented() {
+        let secs = sections();
+        for (section, fields, over) in [
+            ("link", crate::pcie::LinkParams::FIELDS, struct_fields::<crate::pcie::LinkOverrides>().1),
+            ("memory", crate::pcie::MemoryParams::FIELDS, struct_fields::<crate::pcie::MemoryOverrides>().1),
+        ] {
+            assert_eq!(fields, over, "{section}");
+            assert_same(section, &listed(&secs, section), fields);
+            let defaults = if section == "link" {
+                serde_json::to_value(crate::pcie::LinkParams::default())
+            } else {
+                serde_json::to_value(crate::pcie::MemoryParams::default())
+            }
+            .unwrap();
+            for row in secs[section].iter().skip(1) {
+                assert_eq!(row[2], defaults[&row[0]].to_string(), "docs {section}.{} default", row[0]);
+            }
+        }
+        assert_same("iotlb", &listed(&secs, "iotlb"), &crate::iommu::presets::names());
     }
 
     /// The override structs mirror the parameter structs, and the page lists every field with

@@ -23,6 +23,10 @@ pub struct TopologyFile {
     /// Endpoint devices; their order is the order of `DeviceId`s.
     #[serde(default)]
     pub devices: Vec<DeviceSpec>,
+    /// Memory latency seen by DMA reads, and the socket the DMA buffers are on
+    /// (`crate::pcie::MemoryParams`).
+    #[serde(default)]
+    pub memory: crate::pcie::MemoryOverrides,
     /// The IOMMU groups the real machine reported (`/sys/kernel/iommu_groups`), as written by
     /// `iommu-sim import`; `iommu-sim topology --check-groups` compares them with the derived
     /// ones. Not used by simulations.
@@ -144,6 +148,10 @@ pub struct IommuSpec {
     /// Cost overrides applied on top of `Costs::defaults(kind)`.
     #[serde(default)]
     pub costs: CostsOverrides,
+    /// A named IOTLB / walk-cache preset of a real part (`"mmu-700"`, `"vtd-broadwell"`...,
+    /// `crate::iommu::presets`), applied before `geometry`, which still overrides it.
+    #[serde(default)]
+    pub iotlb: Option<String>,
 }
 
 /// A bus node. The PCI ones follow the PCIe port types Linux distinguishes in
@@ -158,6 +166,10 @@ pub enum BusSpec {
         /// devices below are refused.
         #[serde(default)]
         iommu: Option<String>,
+        /// The CPU socket (NUMA node) the root complex is on; DMA to memory on another
+        /// socket pays `memory.remote_latency`. Default 0.
+        #[serde(default)]
+        socket: Option<u32>,
     },
     /// A PCIe root port, child of a root complex.
     RootPort {
@@ -276,6 +288,9 @@ pub struct DeviceSpec {
     /// use their requester id and must leave this empty.
     #[serde(default)]
     pub stream_ids: Vec<u32>,
+    /// The device's PCIe link and request limits (`crate::pcie::LinkParams`).
+    #[serde(default)]
+    pub link: crate::pcie::LinkOverrides,
     /// The IOMMU translating this device when it is not its root's (a VT-d DRHD unit whose
     /// scope names one device, e.g. the integrated GPU's `dmar0`).
     #[serde(default)]

@@ -1,6 +1,10 @@
 //! A GPU-like accelerator: a few large buffers mapped once for the whole run (so 2M/1G pages
 //! are used where the IOMMU allows: each buffer starts 1 GiB aligned) and many translations per
 //! mapping, streaming, strided or random.
+//!
+//! Closed loop: at most `outstanding` accesses are in flight; an access arriving when all are
+//! busy waits (counted as backpressure) and is issued when one completes, so a device offered
+//! more than its link carries streams at the link's rate.
 
 use super::arrival::{ArrivalClock, Arrivals};
 use super::schema::Access;
@@ -29,6 +33,8 @@ pub struct AccelSpec {
     pub iova_base: u64,
     /// Maps nothing: the buffers are inside memory mapped by someone else.
     pub premapped: bool,
+    /// Accesses in flight at most.
+    pub outstanding: u32,
 }
 
 impl AccelSpec {
@@ -44,13 +50,17 @@ pub struct Accel {
     clock: ArrivalClock,
     offset: u64,
     mapped: bool,
+    in_flight: u32,
+    waiting: u64,
 }
 
 const ACCESS: u32 = 0;
+/// An access completed.
+const DONE: u32 = 1;
 
 impl Accel {
     pub fn new(spec: AccelSpec) -> Accel {
-        Accel { clock: ArrivalClock::new(spec.arrivals, spec.rate), offset: 0, mapped: false, spec }
+        Accel { clock: ArrivalClock::new(spec.arrivals, spec.rate), offset: 0, mapped: false, in_flight: 0, waiting: 0, spec }
     }
 
     pub fn wake(&mut self, now: Cycle, token: u32, stopping: bool, rng: &mut SimRng, out: &mut Steps) {
@@ -77,12 +87,32 @@ impl Accel {
                 });
             }
             self.mapped = !s.premapped;
+        } else if token == DONE {
+            self.in_flight -= 1;
+            out.complete(s.access_bytes.min(s.buffer_bytes));
+            if self.waiting > 0 && !stopping {
+                self.waiting -= 1;
+                self.issue(rng, out);
+            }
+            return;
         } else if token != ACCESS || stopping {
             return;
         }
         if stopping {
             return;
         }
+        out.wake(now + self.clock.next_gap(rng), ACCESS);
+        if self.in_flight >= s.outstanding {
+            self.waiting += 1;
+            return;
+        }
+        self.issue(rng, out);
+    }
+
+    /// Issues one access.
+    fn issue(&mut self, rng: &mut SimRng, out: &mut Steps) {
+        let s = &self.spec;
+        self.in_flight += 1;
         let total = s.buffer_bytes * u64::from(s.buffers);
         let span = s.access_bytes.min(s.buffer_bytes);
         let off = match s.access {
@@ -103,6 +133,6 @@ impl Accel {
         let within = (off % s.buffer_bytes).min(s.buffer_bytes - span);
         let iova = s.iova_base + buffer * s.pitch() + within;
         out.act(Action::Dma { device: s.device, iova, bytes: span, write: rng.below(2) == 0 });
-        out.wake(now + self.clock.next_gap(rng), ACCESS);
+        out.wake_when_done(DONE);
     }
 }

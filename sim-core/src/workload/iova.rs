@@ -22,12 +22,17 @@ use crate::error::InputError;
 pub const NIC_BASE: u64 = 0x10_0000_0000;
 pub const NVME_BASE: u64 = 0x20_0000_0000;
 pub const ACCEL_BASE: u64 = 0x100_0000_0000;
+pub const DMA_ENGINE_BASE: u64 = 0x200_0000_0000;
 
 /// `[start, end)` of the IOVAs `g` maps in its container, or `None` if it maps none of its own.
 pub fn extent(g: &GenSpec) -> Option<(u64, u128)> {
     let (base, len) = match g {
-        GenSpec::Nic(s) => (s.iova_base, u128::from(super::page_up(s.packet_bytes)) * u128::from(s.window)),
-        GenSpec::Nvme(s) => (s.iova_base, u128::from(s.working_set)),
+        // The buffers, then the descriptor ring (2 MiB aligned after them).
+        GenSpec::Nic(s) => (s.iova_base, u128::from(s.ring_iova() - s.iova_base) + u128::from(s.ring_bytes())),
+        // The working set, then the submission/completion queues.
+        GenSpec::Nvme(s) => (s.iova_base, u128::from(s.queue_iova() - s.iova_base) + u128::from(s.queue_bytes())),
+        GenSpec::DmaEngine(s) if s.premapped => return None,
+        GenSpec::DmaEngine(s) => (s.iova_base, u128::from(s.window_bytes)),
         GenSpec::Accel(s) if s.premapped => return None,
         GenSpec::Accel(s) => (s.iova_base, u128::from(s.pitch()) * u128::from(s.buffers)),
         GenSpec::Vm(s) => (s.ram_iova, u128::from(s.ram_bytes)),
@@ -40,6 +45,7 @@ fn set_base(g: &mut GenSpec, base: u64) {
         GenSpec::Nic(s) => s.iova_base = base,
         GenSpec::Nvme(s) => s.iova_base = base,
         GenSpec::Accel(s) => s.iova_base = base,
+        GenSpec::DmaEngine(s) => s.iova_base = base,
         GenSpec::Vm(s) => s.ram_iova = base,
     }
 }
@@ -49,6 +55,7 @@ fn container(g: &GenSpec) -> usize {
         GenSpec::Nic(s) => s.container.index(),
         GenSpec::Nvme(s) => s.container.index(),
         GenSpec::Accel(s) => s.container.index(),
+        GenSpec::DmaEngine(s) => s.container.index(),
         GenSpec::Vm(s) => s.container.index(),
     }
 }

@@ -52,7 +52,8 @@ pub fn generators(
         };
         let window = |start: Cycle, stop: Option<Cycle>| check(stop.is_none_or(|s| s > start), "stop", "must be after start");
         let spec = match g {
-            Generator::Nic { id, device: d, container: c, start, stop, rate, packet_bytes, ring, arrivals, page_pool, iova_base } => {
+            Generator::Nic { id, device: d, container: c, start, stop, rate, packet_bytes, ring, arrivals, page_pool, iova_base, cpus } => {
+                check((1..=1024).contains(cpus), "cpus", "must be 1..=1024")?;
                 explicit.push(iova_base.is_some());
                 let iova_base = &iova_base.unwrap_or(iova::NIC_BASE);
                 window(*start, *stop)?;
@@ -77,6 +78,7 @@ pub fn generators(
                     page_pool: *page_pool,
                     iova_base: *iova_base,
                     window,
+                    cpus: *cpus,
                 })
             }
             Generator::Nvme {
@@ -111,9 +113,9 @@ pub fn generators(
                 check(*reads_per_mille <= 1000, "reads_per_mille", "must be 0..=1000")?;
                 check(*service >= 1, "service", "must be ≥ 1 cycle")?;
                 check(
-                    iova_base % PAGE == 0 && iova_base.checked_add(*working_set).is_some(),
+                    iova_base % PAGE == 0 && iova_base.checked_add(*working_set).and_then(|e| e.checked_add(4 << 20)).is_some(),
                     "iova_base",
-                    "must be 4 KiB aligned and leave room for the working set",
+                    "must be 4 KiB aligned and leave room for the working set and the queues",
                 )?;
                 GenSpec::Nvme(NvmeSpec {
                     id: id.clone(),
@@ -147,7 +149,9 @@ pub fn generators(
                 arrivals,
                 iova_base,
                 premapped,
+                outstanding,
             } => {
+                check((1..=4096).contains(outstanding), "outstanding", "must be 1..=4096")?;
                 explicit.push(iova_base.is_some());
                 let iova_base = &iova_base.unwrap_or(iova::ACCEL_BASE);
                 window(*start, *stop)?;
@@ -170,10 +174,62 @@ pub fn generators(
                     arrivals: *arrivals,
                     iova_base: *iova_base,
                     premapped: *premapped,
+                    outstanding: *outstanding,
                 };
                 let end = u128::from(*iova_base) + u128::from(spec.pitch()) * u128::from(*buffers);
                 check(end <= u128::from(u64::MAX), "iova_base", "the buffers overflow 64 bits")?;
                 GenSpec::Accel(spec)
+            }
+            Generator::DmaEngine {
+                id,
+                device: d,
+                container: c,
+                start,
+                stop,
+                dir,
+                pattern,
+                request_bytes,
+                window_bytes,
+                outstanding,
+                total_bytes,
+                iova_base,
+                page,
+                premapped,
+            } => {
+                explicit.push(iova_base.is_some());
+                let iova_base = &iova_base.unwrap_or(iova::DMA_ENGINE_BASE);
+                window(*start, *stop)?;
+                check((1..=1 << 30).contains(request_bytes), "request_bytes", "must be 1..=1 GiB")?;
+                check(
+                    *window_bytes >= *request_bytes && window_bytes % PAGE == 0,
+                    "window_bytes",
+                    "must be a multiple of 4 KiB holding at least one request",
+                )?;
+                check((1..=super::dma_engine::MAX_OUTSTANDING).contains(outstanding), "outstanding", "must be 1..=4096")?;
+                check(total_bytes.is_none_or(|b| b > 0), "total_bytes", "must be ≥ 1")?;
+                check(
+                    iova_base % PAGE == 0 && iova_base.checked_add(*window_bytes).is_some(),
+                    "iova_base",
+                    "must be 4 KiB aligned and leave room for the window",
+                )?;
+                let backing_shift = crate::scenario::load::backing_shift(page.as_deref(), *iova_base, *window_bytes)
+                    .map_err(|m| invalid("page", format!("{}: {m}", at("page"))))?;
+                GenSpec::DmaEngine(super::dma_engine::DmaEngineSpec {
+                    id: id.clone(),
+                    device: device(d)?,
+                    container: container(c)?,
+                    start: *start,
+                    stop: *stop,
+                    dir: *dir,
+                    pattern: *pattern,
+                    request_bytes: *request_bytes,
+                    window_bytes: *window_bytes,
+                    outstanding: *outstanding,
+                    total_bytes: total_bytes.unwrap_or(0),
+                    iova_base: *iova_base,
+                    backing_shift,
+                    premapped: *premapped,
+                })
             }
             Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, backing, churn } => {
                 explicit.push(true);

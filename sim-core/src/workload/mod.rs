@@ -11,6 +11,7 @@
 pub mod accel;
 pub mod address;
 pub mod arrival;
+pub mod dma_engine;
 pub mod iova;
 pub mod load;
 pub mod nic;
@@ -32,12 +33,46 @@ pub struct Steps {
     /// Next wake-ups: (cycle, token). The token tells the generator why it woke.
     wakes: [(Cycle, u32); 2],
     m: usize,
+    /// Wake with this token when this wake-up's DMAs complete (closed loop).
+    done_token: Option<u32>,
+    /// Requests that completed at this wake-up and their payload bytes.
+    completed: (u64, u64),
+    /// Requests dropped at this wake-up (no free buffer).
+    dropped: u64,
 }
 
 impl Steps {
     pub fn clear(&mut self) {
         self.n = 0;
         self.m = 0;
+        self.done_token = None;
+        self.completed = (0, 0);
+        self.dropped = 0;
+    }
+
+    /// Reports a request dropped now (a NIC with no free buffer for an arriving packet).
+    pub fn drop_one(&mut self) {
+        self.dropped += 1;
+    }
+
+    /// Asks to be woken with `token` once the DMAs queued at this wake-up complete: the
+    /// engine computes that cycle (`crate::pcie::transfer`) and asks [`Gen::completed`].
+    pub fn wake_when_done(&mut self, token: u32) {
+        self.done_token = Some(token);
+    }
+
+    pub fn done_token(&self) -> Option<u32> {
+        self.done_token
+    }
+
+    /// Reports one request of `bytes` payload bytes completed now.
+    pub fn complete(&mut self, bytes: u64) {
+        self.completed.0 += 1;
+        self.completed.1 += bytes;
+    }
+
+    pub fn completed(&self) -> (u64, u64) {
+        self.completed
     }
 
     /// Queues an action (at most 8 per wake-up).
@@ -79,6 +114,7 @@ pub enum GenSpec {
     Nvme(nvme::NvmeSpec),
     Accel(accel::AccelSpec),
     Vm(vm::VmSpec),
+    DmaEngine(dma_engine::DmaEngineSpec),
 }
 
 impl GenSpec {
@@ -88,6 +124,29 @@ impl GenSpec {
             GenSpec::Nvme(s) => &s.id,
             GenSpec::Accel(s) => &s.id,
             GenSpec::Vm(s) => &s.id,
+            GenSpec::DmaEngine(s) => &s.id,
+        }
+    }
+
+    /// The generator's kind, as results name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GenSpec::Nic(_) => "nic",
+            GenSpec::Nvme(_) => "nvme",
+            GenSpec::Accel(_) => "accelerator",
+            GenSpec::Vm(_) => "vm",
+            GenSpec::DmaEngine(_) => "dma-engine",
+        }
+    }
+
+    /// Offered payload throughput in Mb/s (0: as fast as the device can, or not a DMA source).
+    pub fn offered_mbps(&self) -> u64 {
+        let mbps = |per_sec: u64, bytes: u64| (u128::from(per_sec) * u128::from(bytes) * 8 / 1_000_000) as u64;
+        match self {
+            GenSpec::Nic(s) => mbps(s.packets_per_sec, s.packet_bytes),
+            GenSpec::Nvme(s) => mbps(s.iops, s.block_bytes),
+            GenSpec::Accel(s) => mbps(s.rate, s.access_bytes.min(s.buffer_bytes)),
+            GenSpec::Vm(_) | GenSpec::DmaEngine(_) => 0,
         }
     }
 
@@ -98,8 +157,27 @@ impl GenSpec {
             GenSpec::Nvme(s) => (s.start, s.stop),
             GenSpec::Accel(s) => (s.start, s.stop),
             GenSpec::Vm(s) => (s.start, s.stop),
+            GenSpec::DmaEngine(s) => (s.start, s.stop),
         }
     }
+}
+
+/// Streamed throughput figures of one generator (become `GeneratorResult`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenStats {
+    /// Requests completed (packets, block requests, accesses) and their payload bytes.
+    pub requests: u64,
+    pub bytes: u64,
+    /// Cycle of the first issued request, and of the last completion.
+    pub first: Option<Cycle>,
+    pub last: Cycle,
+    /// Requests issued, and the sum of their DMA completion latencies (issue → DMA done).
+    pub issued: u64,
+    pub latency_sum: u64,
+    /// Packets dropped because the device had no free buffer (NIC).
+    pub dropped: u64,
+    /// Cycles requests waited for the host (a busy CPU, a full queue) before issuing.
+    pub backpressure_cycles: u64,
 }
 
 /// A running generator.
@@ -108,6 +186,7 @@ pub struct Gen {
     pub rng: SimRng,
     pub state: GenState,
     pub stopped: bool,
+    pub stats: GenStats,
 }
 
 #[derive(Debug)]
@@ -116,6 +195,7 @@ pub enum GenState {
     Nvme(nvme::Nvme),
     Accel(accel::Accel),
     Vm(vm::Vm),
+    DmaEngine(dma_engine::DmaEngine),
 }
 
 impl Gen {
@@ -127,8 +207,9 @@ impl Gen {
             GenSpec::Nvme(s) => GenState::Nvme(nvme::Nvme::new(s.clone())),
             GenSpec::Accel(s) => GenState::Accel(accel::Accel::new(s.clone())),
             GenSpec::Vm(s) => GenState::Vm(vm::Vm::new(s.clone())),
+            GenSpec::DmaEngine(s) => GenState::DmaEngine(dma_engine::DmaEngine::new(s.clone())),
         };
-        Gen { rng, state, stopped: false }
+        Gen { rng, state, stopped: false, stats: GenStats::default() }
     }
 
     /// Handles a wake-up at `now` with `token`. `device_gone` tells whether the generator's
@@ -144,6 +225,34 @@ impl Gen {
             GenState::Nvme(g) => g.wake(now, token, stopping, &mut self.rng, out),
             GenState::Accel(g) => g.wake(now, token, stopping, &mut self.rng, out),
             GenState::Vm(g) => g.wake(now, token, self.stopped, &mut self.rng, out),
+            GenState::DmaEngine(g) => g.wake(now, token, stopping, &mut self.rng, out),
+        }
+        if out.n > 0 && self.stats.first.is_none() && out.actions().any(|a| matches!(a, Action::Dma { .. })) {
+            self.stats.first = Some(now);
+        }
+        self.stats.dropped += out.dropped;
+        let (n, bytes) = out.completed;
+        if n > 0 {
+            self.stats.requests += n;
+            self.stats.bytes += bytes;
+            self.stats.last = now;
+        }
+    }
+
+    /// The DMAs asked for at `now` with [`Steps::wake_when_done`]`(token)` complete at `done`,
+    /// and the wake-up charged `cpu` CPU cycles: when should the generator wake? Devices that
+    /// finish with their DMA wake then; an NVMe drive adds its media time; a NIC's packet is
+    /// done when its DMA is and a CPU has run the driver's share (`nic.rs`).
+    pub fn completed(&mut self, now: Cycle, token: u32, done: Cycle, cpu: Cycle) -> Cycle {
+        self.stats.issued += 1;
+        self.stats.latency_sum += done - now;
+        match &mut self.state {
+            GenState::Nic(g) => g.completed(now, done, cpu, &mut self.stats),
+            GenState::Nvme(g) => done + g.spec.service,
+            _ => {
+                let _ = token;
+                done
+            }
         }
     }
 
@@ -153,6 +262,7 @@ impl Gen {
             GenState::Nic(g) => Some(g.spec.device),
             GenState::Nvme(g) => Some(g.spec.device),
             GenState::Accel(g) => Some(g.spec.device),
+            GenState::DmaEngine(g) => Some(g.spec.device),
             GenState::Vm(_) => None,
         }
     }

@@ -3,6 +3,11 @@
 //! host wait), each DMAing `block_bytes` into (read) or out of (write) a buffer picked from a
 //! working set by a [`Pattern`], completing `service` cycles later.
 //!
+//! Closed loop: a request completes when its DMAs are done — the 64-byte submission entry
+//! read from the SQ, the data, the 16-byte completion entry written to the CQ (NVMe Base
+//! Spec §4.2, §4.6; the queues are mapped once at start, `nvme_alloc_queue` uses
+//! `dma_alloc_coherent`) — plus the media time `service`.
+//!
 //! With `map_per_request` (the kernel driver: `dma_map_sg` per request) the buffer is mapped at
 //! submission and unmapped at completion; without it (a user-space driver such as SPDK over
 //! VFIO) the whole working set is mapped once at start and stays mapped.
@@ -34,6 +39,22 @@ pub struct NvmeSpec {
     pub iova_base: u64,
 }
 
+/// Submission-queue entry and completion-queue entry sizes (NVMe Base Spec: 64 and 16 bytes).
+const SQE: u64 = 64;
+const CQE: u64 = 16;
+
+impl NvmeSpec {
+    /// Where the SQ and CQ are mapped: after the working set, 2 MiB aligned.
+    pub fn queue_iova(&self) -> u64 {
+        (self.iova_base + self.working_set).next_multiple_of(1 << 21)
+    }
+
+    /// Size of the queue mapping: one SQE and one CQE per queue slot.
+    pub fn queue_bytes(&self) -> u64 {
+        super::page_up((SQE + CQE) * u64::from(self.queue_depth))
+    }
+}
+
 #[derive(Debug)]
 pub struct Nvme {
     pub spec: NvmeSpec,
@@ -43,6 +64,7 @@ pub struct Nvme {
     slots: Vec<Option<u64>>,
     waiting: u64,
     premapped: bool,
+    queues_mapped: bool,
     requests: u64,
 }
 
@@ -57,6 +79,7 @@ impl Nvme {
             slots: vec![None; spec.queue_depth as usize],
             waiting: 0,
             premapped: false,
+            queues_mapped: false,
             requests: 0,
             spec,
         }
@@ -69,6 +92,10 @@ impl Nvme {
                 out.act(Action::Unmap { container: c, iova: self.spec.iova_base, size: self.spec.working_set });
                 self.premapped = false;
             }
+            if self.queues_mapped {
+                out.act(Action::Unmap { container: c, iova: self.spec.queue_iova(), size: self.spec.queue_bytes() });
+                self.queues_mapped = false;
+            }
             return;
         }
         if token == TOKEN_START {
@@ -77,6 +104,14 @@ impl Nvme {
             if stopping {
                 return;
             }
+            out.act(Action::Map {
+                container: c,
+                iova: self.spec.queue_iova(),
+                size: self.spec.queue_bytes(),
+                prot: PROT_READ | PROT_WRITE,
+                backing_shift: 0,
+            });
+            self.queues_mapped = true;
             if !self.spec.map_per_request {
                 out.act(Action::Map {
                     container: c,
@@ -105,6 +140,7 @@ impl Nvme {
         }
         // A completion: token = 1 + slot.
         let slot = (token - 1) as usize;
+        out.complete(self.spec.block_bytes);
         if let Some(iova) = self.slots.get_mut(slot).and_then(Option::take)
             && self.spec.map_per_request
         {
@@ -137,9 +173,16 @@ impl Nvme {
                 backing_shift: 0,
             });
         }
-        // A read makes the device write memory.
+        // The drive fetches the command, moves the data (a read makes it write memory), and
+        // posts the completion.
+        let q = s.queue_iova();
+        let sqe = q + slot as u64 * SQE;
+        let cqe = q + u64::from(s.queue_depth) * SQE + slot as u64 * CQE;
+        out.act(Action::Dma { device: s.device, iova: sqe, bytes: SQE, write: false });
         out.act(Action::Dma { device: s.device, iova, bytes: s.block_bytes, write: read });
-        out.wake(now + s.service, 1 + slot as u32);
+        out.act(Action::Dma { device: s.device, iova: cqe, bytes: CQE, write: true });
+        let _ = now;
+        out.wake_when_done(1 + slot as u32);
         self.slots[slot] = Some(iova);
         self.requests += 1;
     }

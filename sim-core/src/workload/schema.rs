@@ -95,6 +95,9 @@ pub enum Generator {
         /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
         #[serde(default)]
         iova_base: Option<u64>,
+        /// CPUs running the driver's per-packet DMA-API work (map, unmap, invalidation).
+        #[serde(default = "default_cpus")]
+        cpus: u32,
     },
     /// An NVMe drive: requests of `block_bytes` over a working set, up to `queue_depth`
     /// outstanding, each completing `service` cycles later.
@@ -154,6 +157,9 @@ pub enum Generator {
         /// DMAing into guest RAM that a `Vm` mapped): the accelerator maps and unmaps nothing.
         #[serde(default)]
         premapped: bool,
+        /// Accesses in flight at most (closed loop).
+        #[serde(default = "default_outstanding")]
+        outstanding: u32,
     },
     /// A VM's lifecycle: attach its devices and map guest RAM at `start`, optional hot-plug
     /// churn, unmap and detach at `stop`.
@@ -176,6 +182,51 @@ pub enum Generator {
         #[serde(default)]
         churn: Option<Churn>,
     },
+    /// A PCIe-microbenchmark DMA engine: `outstanding` requests of `request_bytes` in flight,
+    /// sequential or random over a window, closed loop.
+    DmaEngine {
+        id: String,
+        device: String,
+        container: String,
+        #[serde(default)]
+        start: Cycle,
+        #[serde(default)]
+        stop: Option<Cycle>,
+        #[serde(default)]
+        dir: super::dma_engine::DmaDir,
+        #[serde(default)]
+        pattern: super::dma_engine::DmaPattern,
+        #[serde(default = "default_request")]
+        request_bytes: u64,
+        #[serde(default = "default_window")]
+        window_bytes: u64,
+        #[serde(default = "default_outstanding")]
+        outstanding: u32,
+        /// Stop after this many bytes (default: run until `stop`).
+        #[serde(default)]
+        total_bytes: Option<u64>,
+        /// Where the window starts; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
+        /// Backing page size of the window (`"4K"`, `"2M"`, `"1G"`); default contiguous.
+        #[serde(default)]
+        page: Option<String>,
+        #[serde(default)]
+        premapped: bool,
+    },
+}
+
+fn default_cpus() -> u32 {
+    1
+}
+fn default_outstanding() -> u32 {
+    32
+}
+fn default_request() -> u64 {
+    4096
+}
+fn default_window() -> u64 {
+    1 << 20
 }
 
 /// A fault the scenario injects.

@@ -1,0 +1,118 @@
+//! A device's end of the PCIe path during a run: when each link direction is next free, the
+//! release times of its tags and posted credits, and the throughput counters. Sized once at
+//! start (one slot per tag and per credit); nothing grows during the run.
+
+use crate::time::Cycle;
+
+/// Release times of a bounded set of credits (tags or posted-header credits), in the order
+/// they were taken. Completions return in issue order on the link model (reads complete in
+/// order on the serialised downstream link; posted writes retire in order, PCIe ordering
+/// rule: posted must not pass posted), so release times are nondecreasing and a ring is an
+/// exact model: the next credit free is the oldest one taken.
+#[derive(Clone, Debug)]
+pub struct CreditRing {
+    /// Release time (picoseconds) of each credit, oldest at `head`.
+    slots: Vec<u64>,
+    head: usize,
+}
+
+impl CreditRing {
+    pub fn new(n: u32) -> CreditRing {
+        CreditRing { slots: vec![0; n.max(1) as usize], head: 0 }
+    }
+
+    /// When the next credit is free (picoseconds).
+    #[inline]
+    pub fn next_free(&self) -> u64 {
+        self.slots[self.head]
+    }
+
+    /// Takes the next credit; it is released at `at` (picoseconds).
+    #[inline]
+    pub fn take(&mut self, at: u64) {
+        self.slots[self.head] = at;
+        self.head += 1;
+        if self.head == self.slots.len() {
+            self.head = 0;
+        }
+    }
+}
+
+/// Streamed throughput counters of one device (become `DeviceResult` fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortCounters {
+    /// DMA requests (one `Dma` action each).
+    pub requests: u64,
+    /// Bytes the device read from memory.
+    pub bytes_read: u64,
+    /// Bytes the device wrote to memory.
+    pub bytes_written: u64,
+    /// TLPs sent (read requests and writes).
+    pub tlps: u64,
+    /// Requests with at least one TLP that waited on a translation beyond a cache hit.
+    pub stalled_requests: u64,
+    /// Cycles TLPs waited on translation beyond a cache hit (walks, walker queueing, ATS
+    /// round trips).
+    pub stall_cycles: u64,
+    /// Picoseconds the device→host direction of the link was busy.
+    pub busy_up_ps: u64,
+    /// Picoseconds the host→device direction was busy.
+    pub busy_down_ps: u64,
+    /// First request's issue cycle.
+    pub first: Option<Cycle>,
+    /// Latest completion cycle.
+    pub last: Cycle,
+}
+
+impl PortCounters {
+    /// Cycles from the first request to the last completion.
+    pub fn active_cycles(&self) -> u64 {
+        self.first.map_or(0, |f| self.last.saturating_sub(f))
+    }
+}
+
+/// One device's PCIe state.
+#[derive(Clone, Debug)]
+pub struct Port {
+    /// Next free time of the device→host direction (picoseconds).
+    pub up_free: u64,
+    /// Next free time of the host→device direction at the root complex (picoseconds).
+    pub down_free: u64,
+    /// Non-posted requests in flight.
+    pub tags: CreditRing,
+    /// Posted writes not yet accepted (translated) by the root complex.
+    pub posted: CreditRing,
+    /// Retire time of the last posted write (they retire in order).
+    pub last_posted: u64,
+    pub c: PortCounters,
+}
+
+impl Port {
+    pub fn new(link: &super::LinkParams) -> Port {
+        Port {
+            up_free: 0,
+            down_free: 0,
+            tags: CreditRing::new(link.tags),
+            posted: CreditRing::new(link.posted_credits),
+            last_posted: 0,
+            c: PortCounters::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ring_hands_out_the_oldest_credit() {
+        let mut r = CreditRing::new(2);
+        assert_eq!(r.next_free(), 0);
+        r.take(10);
+        assert_eq!(r.next_free(), 0);
+        r.take(20);
+        assert_eq!(r.next_free(), 10);
+        r.take(30);
+        assert_eq!(r.next_free(), 20);
+    }
+}

@@ -1,0 +1,123 @@
+//! Closed-loop throughput: the done-when tests of issue 12, on in-memory scenarios.
+
+use std::path::Path;
+
+use super::Bypass;
+use crate::metrics::{GeneratorResult, RunResult};
+use crate::scenario::Scenario;
+use crate::sim::run_with;
+use crate::strategy::StrategyName;
+use crate::topology::Platform;
+
+/// One VT-d unit, one device whose link is `link`.
+fn topo(link: &str, costs: &str) -> Platform {
+    let text = format!(
+        r#"Topology(name: "t", iommus: [Iommu(id: "dmar0", kind: IntelVtd, costs: ({costs}))],
+        buses: [RootComplex(id: "pci0000:00", iommu: "dmar0"), RootPort(id: "0000:00:01.0", parent: "pci0000:00")],
+        devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0", link: ({link}))])"#
+    );
+    Platform::parse(Path::new("t.ron"), &text).expect("test topology")
+}
+
+fn scenario(platform: Platform, duration: u64, generators: &str) -> Scenario {
+    let text = format!(
+        r#"Scenario(name: "s", topology: "t.ron", seed: 3, duration: {duration},
+        containers: [Container(id: "c")],
+        events: [(at: 0, op: Attach(device: "0000:01:00.0", container: "c"))],
+        generators: [{generators}])"#
+    );
+    Scenario::from_parts(Path::new("s.ron"), &text, platform).expect("test scenario")
+}
+
+fn gen0(r: &RunResult) -> &GeneratorResult {
+    &r.generators[0]
+}
+
+fn engine(body: &str) -> String {
+    format!(r#"DmaEngine(id: "e", device: "0000:01:00.0", container: "c", start: 1000, {body})"#)
+}
+
+/// Gen1 x1 moves a byte in exactly 4 ns, so every wire time is whole cycles; a long link
+/// latency keeps the link far from saturated: each 64-byte read takes exactly
+/// L = 24·4 (request) + 10 000 + translation + 90 (DRAM) + 84·4 (completion) + 10 000.
+const SLOW_EXACT_LINK: &str = "generation: 1, width: 1, latency: 10000";
+
+#[test]
+fn n_outstanding_with_fixed_latency_move_exactly_n_size_per_latency() {
+    for (bypass, translation) in [(Bypass::Off, 0), (Bypass::None, 3)] {
+        let l = 96 + 10_000 + translation + 90 + 336 + 10_000;
+        let (n, size, k) = (4u64, 64u64, 7u64);
+        let body = engine(&format!("request_bytes: {size}, window_bytes: 4096, outstanding: {n}"));
+        let bytes_at = |duration: u64| {
+            let s = scenario(topo(SLOW_EXACT_LINK, ""), duration, &body);
+            gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).bytes
+        };
+        // Steady state from the third round on; over k latencies exactly N·k requests finish.
+        let d1 = 1000 + 5 * l;
+        let moved = bytes_at(d1 + k * l) - bytes_at(d1);
+        assert_eq!(moved, n * size * k, "{bypass:?}: N × size per L exactly (L = {l})");
+        // One more cycle of window is not one more request per slot.
+        assert_eq!(bytes_at(d1 + k * l + 1) - bytes_at(d1 + 1), n * size * k);
+    }
+}
+
+#[test]
+fn raising_translation_latency_lowers_bandwidth() {
+    let body = engine("pattern: Random, request_bytes: 4096, window_bytes: 0x4000000, outstanding: 32");
+    let achieved = |pte: u64| {
+        let s = scenario(topo("", &format!("pte_read: {pte}")), 2_000_000, &body);
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, Bypass::None, None)).achieved_mbps
+    };
+    let (fast, slow, slower) = (achieved(50), achieved(200), achieved(800));
+    assert!(fast > slow && slow > slower, "{fast} > {slow} > {slower} Mb/s");
+}
+
+#[test]
+fn a_working_set_within_the_iotlb_reach_runs_as_fast_as_identity() {
+    let achieved = |window: u64, pattern: &str, bypass| {
+        // Small requests and few in flight: latency, not the link, sets the rate (as in
+        // pcie-bench's 64–512-byte sweeps; 4 KiB requests with 256 tags hide the misses).
+        let body = engine(&format!("pattern: {pattern}, request_bytes: 256, window_bytes: {window}, outstanding: 8, page: \"4K\""));
+        let s = scenario(topo("", ""), 2_000_000, &body);
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).achieved_mbps
+    };
+    // VT-d default IOTLB: 64 entries of 4 KiB = 256 KiB of reach (the window is backed by
+    // 4 KiB pages, so the IOMMU cannot use superpages).
+    let (inside, identity) = (achieved(128 << 10, "Sequential", Bypass::None), achieved(128 << 10, "Sequential", Bypass::Identity));
+    assert!(inside.abs_diff(identity) * 100 <= identity, "within reach {inside} vs identity {identity} Mb/s: more than 1 % apart");
+    // The same test fails when the working set does not fit (so it can tell).
+    let outside = achieved(64 << 20, "Random", Bypass::None);
+    let identity_outside = achieved(64 << 20, "Random", Bypass::Identity);
+    assert!(outside * 100 < identity_outside * 99, "outside reach {outside} vs identity {identity_outside} Mb/s");
+}
+
+#[test]
+fn a_nic_offered_more_than_it_achieves_reports_the_difference() {
+    // 100 Gb/s of 1500-byte packets (8.33 M/s) through strict map/unmap on one CPU.
+    let body = r#"Nic(id: "n", device: "0000:01:00.0", container: "c", start: 1000, rate: Gbps(100), ring: 64)"#;
+    let s = scenario(topo("", ""), 1_001_000, body);
+    let r = run_with(&s, StrategyName::PerGroup, 3, Bypass::None, None);
+    let g = gen0(&r);
+    assert_eq!(g.offered_mbps, 99_999, "8 333 333 packets/s of 1500 bytes");
+    assert!(g.achieved_mbps < g.offered_mbps / 2, "{} of {} Mb/s", g.achieved_mbps, g.offered_mbps);
+    // Every arrival is either carried, dropped or still holding one of the 64 buffers.
+    let arrivals = 1_000_000 * 8_333_333 / 1_000_000_000 + 1;
+    assert!(g.requests + g.dropped <= arrivals && arrivals <= g.requests + g.dropped + 64, "{} + {} vs {arrivals}", g.requests, g.dropped);
+    assert!(g.dropped > 0 && g.backpressure_cycles > 0);
+    assert_eq!(r.metrics.requests_dropped, g.dropped);
+    // Without the IOMMU's CPU work the same NIC keeps up.
+    let base = run_with(&s, StrategyName::PerGroup, 3, Bypass::Off, None);
+    assert_eq!(gen0(&base).dropped, 0);
+}
+
+#[test]
+fn a_dma_engine_byte_budget_stops_it() {
+    let body = engine("request_bytes: 4096, window_bytes: 65536, outstanding: 8, total_bytes: 1048576");
+    let s = scenario(topo("", ""), 10_000_000, &body);
+    let r = run_with(&s, StrategyName::PerGroup, 3, Bypass::None, None);
+    assert_eq!(gen0(&r).bytes, 1 << 20);
+    // Reads of 4 KiB at MRRS 512: 8 TLPs, each one IOMMU lookup.
+    assert_eq!(r.devices[0].tlps, 256 * 8);
+    assert_eq!(r.devices[0].translations, 256 * 8);
+    assert!(r.devices[0].link_util_permille > 0 && r.devices[0].link_util_permille <= 1000);
+}

@@ -1,0 +1,200 @@
+//! One DMA request over the PCIe path, closed-loop: its TLPs wait for a tag (reads) or a
+//! posted credit (writes) and for the link, each TLP is looked up in the IOMMU when it reaches
+//! the root complex, reads then pay memory latency and return as completions on the other
+//! direction of the link. The request completes when its last completion reaches the device
+//! (reads) or its last write has been translated and accepted (writes are posted: the device
+//! does not wait for memory, only for the root complex to take the TLP).
+//!
+//! Computed analytically at the request's cycle like translation itself (link, tags and
+//! walkers are reserved into the future), so a request is one event however many TLPs it
+//! has. TLPs never cross a 4 KiB boundary (MPS and MRRS are powers of two ≤ 4096 and split
+//! aligned), so each TLP is exactly one translation request.
+
+use super::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
+use crate::ids::DeviceId;
+use crate::iommu::translate::DmaOutcome;
+use crate::scenario::{PROT_READ, PROT_WRITE, ProtBits};
+use crate::sim::core::Core;
+use crate::time::Cycle;
+
+/// How DMA is translated in a run: through the IOMMU (the strategies), or one of the two
+/// no-translation baselines every throughput figure is shown beside.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Bypass {
+    /// Translated by the IOMMU.
+    #[default]
+    None,
+    /// An identity (passthrough) default domain, `iommu.passthrough=1` / `iommu=pt`: the DMA
+    /// API is dma-direct (no map cost) and the IOMMU passes requests untranslated after a
+    /// context lookup, charged as one IOTLB hit per TLP (assumed: a context-cache hit).
+    Identity,
+    /// No IOMMU at all (`intel_iommu=off`, `iommu.passthrough` without an IOMMU): nothing.
+    Off,
+}
+
+impl Bypass {
+    /// The name of the baseline run in results.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Bypass::None => "translated",
+            Bypass::Identity => "identity",
+            Bypass::Off => "iommu-off",
+        }
+    }
+}
+
+/// The result of one request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Transfer {
+    /// Cycle the request completes (from the device's point of view).
+    pub done: Cycle,
+    pub out: DmaOutcome,
+}
+
+/// The previous TLP's translation within the request: a TLP to the same 4 KiB page as the
+/// previous one, looked up a few nanoseconds later with nothing in between, hits the entry
+/// the previous lookup just used or filled (already most recent, so no replacement state
+/// changes); it is counted as a hit without searching the cache again. If the previous one
+/// was still walking, it waits for that walk (hit under miss): its translation is ready no
+/// earlier than `ready` (picoseconds).
+#[derive(Clone, Copy)]
+struct Last {
+    page: u64,
+    clean: bool,
+    stale: bool,
+    ready: u64,
+}
+
+impl Core<'_> {
+    /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
+    pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+        let d = dev.index();
+        let info = &self.platform.devices[d];
+        let link = info.link;
+        let mem_ps = self.platform.memory.latency_from(info.socket) * 1000;
+        let costs = &self.platform.iommus[info.iommu.index()].params.costs;
+        let hit = if info.ats { costs.devtlb_hit } else { costs.iotlb_hit };
+        let lat_ps = link.latency * 1000;
+        let now_ps = self.now * 1000;
+        let need = if write { PROT_WRITE } else { PROT_READ };
+        let split = u64::from(if write { link.mps } else { link.mrrs });
+        let mps = u64::from(link.mps);
+        let mut t = Transfer::default();
+        let mut last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
+        let mut done_ps = now_ps;
+        let mut stalled = false;
+        let (mut addr, end) = (iova, iova.saturating_add(bytes));
+        while addr < end {
+            let chunk = (split - addr % split).min(end - addr);
+            let p = &mut self.ports[d];
+            p.c.tlps += 1;
+            if write {
+                let start = now_ps.max(p.up_free).max(p.posted.next_free());
+                let wire = link.wire_ps(chunk + REQUEST_OVERHEAD);
+                p.up_free = start + wire;
+                p.c.busy_up_ps += wire;
+                let arrive = p.up_free + lat_ps;
+                let lat = self.lookup(dev, addr, need, arrive, &mut last, &mut t.out);
+                let p = &mut self.ports[d];
+                let retire = (arrive + lat * 1000).max(p.last_posted);
+                p.last_posted = retire;
+                p.posted.take(retire);
+                done_ps = retire;
+                if lat > hit {
+                    stalled = true;
+                    p.c.stall_cycles += lat - hit;
+                }
+            } else {
+                let start = now_ps.max(p.up_free).max(p.tags.next_free());
+                let wire = link.wire_ps(REQUEST_OVERHEAD);
+                p.up_free = start + wire;
+                p.c.busy_up_ps += wire;
+                let arrive = p.up_free + lat_ps;
+                let lat = self.lookup(dev, addr, need, arrive, &mut last, &mut t.out);
+                let p = &mut self.ports[d];
+                let ready = arrive + lat * 1000 + mem_ps;
+                let wire = link.wire_ps(chunk + chunk.div_ceil(mps) * COMPLETION_OVERHEAD);
+                p.down_free = ready.max(p.down_free) + wire;
+                p.c.busy_down_ps += wire;
+                let release = p.down_free + lat_ps;
+                p.tags.take(release);
+                done_ps = release;
+                if lat > hit {
+                    stalled = true;
+                    p.c.stall_cycles += lat - hit;
+                }
+            }
+            addr += chunk;
+        }
+        t.done = done_ps.div_ceil(1000);
+        let p = &mut self.ports[d];
+        p.c.requests += 1;
+        if write {
+            p.c.bytes_written += bytes;
+        } else {
+            p.c.bytes_read += bytes;
+        }
+        p.c.stalled_requests += u64::from(stalled);
+        p.c.first.get_or_insert(self.now);
+        p.c.last = p.c.last.max(t.done);
+        t
+    }
+
+    /// The translation of one TLP arriving at the root complex at `at_ps`; returns its
+    /// latency in cycles.
+    #[inline]
+    fn lookup(&mut self, dev: DeviceId, addr: u64, need: ProtBits, at_ps: u64, last: &mut Last, out: &mut DmaOutcome) -> Cycle {
+        match self.bypass {
+            super::Bypass::None => {}
+            super::Bypass::Identity => {
+                return self.platform.iommus[self.platform.devices[dev.index()].iommu.index()].params.costs.iotlb_hit;
+            }
+            super::Bypass::Off => return 0,
+        }
+        let page = addr >> 12;
+        if page == last.page && last.clean {
+            let wait = last.ready.saturating_sub(at_ps).div_ceil(1000);
+            return self.repeat_hit(dev, last.stale, wait, out);
+        }
+        let before = *out;
+        let saved = self.now;
+        self.now = at_ps.div_ceil(1000);
+        self.translate(dev, addr, need, out);
+        self.now = saved;
+        let lat = out.latency_sum - before.latency_sum;
+        *last = Last { page, clean: out.faults == before.faults, stale: out.stale > before.stale, ready: at_ps + lat * 1000 };
+        lat
+    }
+
+    /// A TLP served by the entry the previous TLP of the request used (see [`Last`]).
+    #[inline]
+    fn repeat_hit(&mut self, dev: DeviceId, stale: bool, wait: Cycle, out: &mut DmaOutcome) -> Cycle {
+        let info = &self.platform.devices[dev.index()];
+        let costs = &self.platform.iommus[info.iommu.index()].params.costs;
+        self.m.translations += 1;
+        out.translations += 1;
+        let ds = &mut self.devices[dev.index()];
+        ds.translations += 1;
+        let lat = if ds.devtlb.is_some() {
+            ds.devtlb_hits += 1;
+            self.m.devtlb_hits += 1;
+            costs.devtlb_hit
+        } else {
+            ds.iotlb_hits += 1;
+            self.m.iotlb_hits += 1;
+            let c = &mut self.instances[info.iommu.index()].counters;
+            c.translations += 1;
+            c.iotlb_hits += 1;
+            costs.iotlb_hit
+        }
+        .max(wait);
+        if stale {
+            self.m.stale_translations += 1;
+            ds.stale += 1;
+            out.stale += 1;
+        }
+        ds.latency.record(lat);
+        out.latency_sum += lat;
+        lat
+    }
+}
