@@ -11,13 +11,18 @@
 //! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
 //! fan-out in `sim/invalidate.rs`.
 
+pub mod atomic;
+pub mod budget;
 pub mod container;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod golden;
 pub mod ids;
+pub mod import;
 pub mod iommu;
+pub mod limits;
 pub mod linux;
 pub mod metrics;
 pub mod pagetable;
@@ -26,6 +31,7 @@ pub mod scenario;
 pub mod schema;
 pub mod sim;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;

@@ -30,6 +30,8 @@ pub struct Args {
     /// exact but a change of it is excused when every moved metric is within tolerance.
     #[arg(long, conflicts_with = "bless")]
     pub tolerant: bool,
+    #[command(flatten)]
+    pub budget: super::Budget,
     /// Replay every scenario on this Linux kernel instead of its own `kernel` ("6.12",
     /// "proposed"...). With `--bless` this would record another kernel's results, so the two
     /// cannot be combined.
@@ -74,7 +76,7 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant, args.kernel.as_deref());
+            let v = check_one(p, args.bless, args.tolerant, args.budget, args.kernel.as_deref());
             bar.inc(1);
             v
         })
@@ -118,12 +120,12 @@ pub fn run(args: Args) -> CmdResult {
             Verdict::Error(msg) => errors.push(msg),
         }
     }
-    print!("{out}");
+    crate::out::print(&out)?;
     let total = scenarios.len();
     if args.bless {
-        println!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len());
+        crate::outln!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len())?;
     } else {
-        println!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len());
+        crate::outln!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len())?;
     }
     if !errors.is_empty() {
         // Exit 2 takes precedence: every unreadable input is listed, the last by `main`.
@@ -190,7 +192,7 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool, kernel: Option<&str>) -> Verdict {
+fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget, kernel: Option<&str>) -> Verdict {
     let mut scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
@@ -198,9 +200,16 @@ fn check_one(path: &Path, bless: bool, tolerant: bool, kernel: Option<&str>) -> 
     if let Err(e) = super::apply_kernel(&mut scenario, kernel) {
         return Verdict::Error(e);
     }
+    if let Err(e) = budget.check(&scenario) {
+        return Verdict::Error(e);
+    }
     // Strategies the kernel lacks (iommufd before v6.2) are not run, as in `run`/`compare`.
     let (strategies, _) = sim_core::runner::available(&scenario.strategies, scenario.kernel);
     let results = sim_core::runner::run_all(&scenario, &strategies, scenario.seed);
+    if results.runs.iter().any(|r| r.interrupted) {
+        return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
+    }
+    super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
     if bless {
@@ -209,7 +218,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool, kernel: Option<&str>) -> 
         if old.as_deref() == Some(text.as_str()) {
             return Verdict::Blessed { created: false, changed: None };
         }
-        if let Err(e) = std::fs::write(&exp_path, &text) {
+        if let Err(e) = sim_core::atomic::write(&exp_path, &text) {
             return Verdict::Error(format!("{}: cannot write: {e}", exp_path.display()));
         }
         let changed = old.map(|o| match Expected::parse(&exp_path, &o) {

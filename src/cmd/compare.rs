@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 
 use sim_core::linux::Kernel;
-use sim_core::scenario::Scenario;
 
 use super::{CmdResult, table};
 use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The scenario file (RON).
+    /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Comma-separated strategies to compare (default: every strategy the scenario lists).
     #[arg(long, value_delimiter = ',')]
@@ -34,14 +33,35 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Also write an HTML performance report of the comparison to this file.
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
+    /// Also write an HTML performance report of the comparison to this file (`-` = stdout,
+    /// instead of the table; with --set or --seeds: the sweep report).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Sweep a parameter: `PATH=V1,V2,...` (repeatable; paths as in docs/sweep-format.md).
+    #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+    pub set: Vec<String>,
+    /// Run every point with each of these seeds: `A..B` (both included) or one seed.
+    #[arg(long, value_name = "A..B", conflicts_with = "seed")]
+    pub seeds: Option<String>,
+    /// With --set/--seeds: also write the results as JSON Lines (resumable, like `sweep -o`).
+    #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let mut scenario = Scenario::load(&args.scenario)?;
+    if !args.set.is_empty() || args.seeds.is_some() {
+        let strategies = args.strategies.iter().map(|s| super::parse_strategy(s)).collect::<Result<Vec<_>, _>>()?;
+        let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
+        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.html.as_deref(), args.json);
+    }
+    let mut scenario = super::io::load_scenario(&args.scenario)?;
     super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
+    args.budget.check(&scenario)?;
     let named: Vec<&String> = args.strategy.iter().chain(&args.strategies).collect();
     let explicit = !named.is_empty();
     let strategies =
@@ -73,13 +93,17 @@ pub fn run(args: Args) -> CmdResult {
     }
     let results = results.expect("at least one kernel");
     if let Some(path) = &args.html {
-        reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;
-        eprintln!("wrote {}", path.display());
+        let html = reports::try_render(&[(results.scenario.as_str(), results.clone())])?;
+        super::io::write_text(path, &html)?;
+    }
+    super::warn_after_duration(&results, scenario.duration);
+    if args.html.as_deref().is_some_and(super::io::is_std) {
+        return Ok(Outcome::Success);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }

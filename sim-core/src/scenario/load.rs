@@ -2,6 +2,7 @@
 //! (file order breaks ties), and every reference is checked so that a run never meets an
 //! unknown id.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
@@ -108,6 +109,8 @@ impl Line {
 pub struct Scenario {
     pub name: String,
     pub path: PathBuf,
+    /// The `topology` field as written (relative to the scenario's folder).
+    pub topology_file: String,
     pub platform: Platform,
     pub seed: u64,
     pub duration: Cycle,
@@ -209,7 +212,7 @@ impl Scenario {
         let source = InputError::read(path)?;
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
-        if !topo_path.is_file() {
+        if !topo_path.exists() {
             return Err(InputError::Invalid {
                 at: Location::of_text(path, &source, &format!("\"{}\"", parsed.topology)),
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
@@ -227,6 +230,7 @@ impl Scenario {
 
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+        crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
         let kernel = match &s.kernel {
             None => crate::linux::Kernel::default(),
@@ -246,6 +250,9 @@ impl Scenario {
         }
 
         let mut containers: Vec<ContainerSpec> = Vec::new();
+        // Name → id: duplicate checks and lookups are logarithmic (issue 15: no load-time
+        // check may be quadratic).
+        let mut container_ids: BTreeMap<&str, ContainerId> = BTreeMap::new();
         // DMA-API domains whose mode is the architecture's default, decided once the script
         // says which group they belong to.
         let mut default_mode: Vec<usize> = Vec::new();
@@ -255,7 +262,7 @@ impl Scenario {
             if id.is_empty() {
                 return Err(invalid("Container", format!("containers[{i}]: empty id")));
             }
-            if containers.iter().any(|x| x.name == id) {
+            if container_ids.insert(id, ContainerId::from_index(i)).is_some() {
                 return Err(invalid(&here, format!("containers[{i}] \"{id}\": duplicate container id")));
             }
             let spec = match c {
@@ -307,7 +314,7 @@ impl Scenario {
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
             })
         };
@@ -393,9 +400,11 @@ impl Scenario {
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
+            topology_file: s.topology,
             platform,
             seed: s.seed,
-            duration: s.duration,
+            // Saturated (docs/limits.md): times beyond it cannot be represented safely.
+            duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
             kernel,
             soft_errno: s.soft_errno,
