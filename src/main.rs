@@ -62,6 +62,15 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Ctrl-C: the first asks running simulations to stop at their next check (partial results
+    // are printed, marked as such, exit 130); a second one exits at once.
+    let _ = ctrlc::set_handler(|| {
+        if sim_core::budget::stop_requested() {
+            std::process::exit(130);
+        }
+        sim_core::budget::request_stop();
+        eprintln!("interrupted: stopping (Ctrl-C again to quit at once)");
+    });
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
@@ -75,6 +84,12 @@ fn main() -> ExitCode {
         None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {
+        _ if sim_core::budget::stop_requested() => {
+            if let Err(e) = result {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(130)
+        }
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Mismatch) => ExitCode::from(1),
         Err(e) => {

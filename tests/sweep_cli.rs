@@ -219,3 +219,28 @@ fn emitted_jobs_name_every_shard_and_the_merge() {
         assert!(parallel.contains(needle), "missing {needle}:\n{parallel}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_a_sweep_cleanly_and_it_resumes_to_the_same_file() {
+    let dir = work("sigint");
+    let sweep = data("sweep/resume.ron");
+    ok(&dir, &["sweep", &sweep, "-q", "-o", "full.jsonl"]);
+    let full = read(dir.join("full.jsonl"));
+    let total = full.iter().filter(|&&b| b == b'\n').count();
+    let mut child = Command::new(BIN).current_dir(&dir).args(["sweep", &sweep, "-q", "-o", "int.jsonl", "-j", "1"]).spawn().expect("spawn");
+    let start = Instant::now();
+    let count = || std::fs::read(dir.join("int.jsonl")).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0);
+    while count() < total / 3 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let status = child.wait().expect("wait");
+    let stopped_at = count();
+    assert!(stopped_at >= total / 3, "sweep did not progress");
+    assert!(stopped_at < total, "finished before Ctrl-C ({stopped_at} of {total}): make tests/data/sweep/resume.ron bigger");
+    assert_eq!(status.code(), Some(130), "Ctrl-C exits 130");
+    let out = ok(&dir, &["sweep", &sweep, "-o", "int.jsonl"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{stopped_at} already present")), "no partial run was recorded: {err}");
+    assert_eq!(read(dir.join("int.jsonl")), full);
+}

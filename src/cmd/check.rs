@@ -30,6 +30,8 @@ pub struct Args {
     /// exact but a change of it is excused when every moved metric is within tolerance.
     #[arg(long, conflicts_with = "bless")]
     pub tolerant: bool,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 /// What happened to one scenario.
@@ -66,7 +68,7 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant);
+            let v = check_one(p, args.bless, args.tolerant, args.budget);
             bar.inc(1);
             v
         })
@@ -182,12 +184,18 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
+fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget) -> Verdict {
     let scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
     };
+    if let Err(e) = budget.check(&scenario) {
+        return Verdict::Error(e);
+    }
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    if results.runs.iter().any(|r| r.interrupted) {
+        return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
+    }
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
     if bless {
@@ -196,7 +204,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
         if old.as_deref() == Some(text.as_str()) {
             return Verdict::Blessed { created: false, changed: None };
         }
-        if let Err(e) = std::fs::write(&exp_path, &text) {
+        if let Err(e) = sim_core::atomic::write(&exp_path, &text) {
             return Verdict::Error(format!("{}: cannot write: {e}", exp_path.display()));
         }
         let changed = old.map(|o| match Expected::parse(&exp_path, &o) {

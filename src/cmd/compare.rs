@@ -36,13 +36,15 @@ pub struct Args {
     /// With --set/--seeds: also write the results as JSON Lines (resumable, like `sweep -o`).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
     if !args.set.is_empty() || args.seeds.is_some() {
         let strategies = args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?;
         let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
-        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.html.as_deref(), args.json);
+        return super::sweep::compare_grid(&grid, args.budget, args.output.as_deref(), args.html.as_deref(), args.json);
     }
     let scenario = Scenario::load(&args.scenario)?;
     let strategies = if args.strategies.is_empty() {
@@ -51,6 +53,7 @@ pub fn run(args: Args) -> CmdResult {
         args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    args.budget.check(&scenario)?;
     let results = sim_core::runner::run_all(&scenario, &strategies, seed);
     if let Some(path) = &args.html {
         reports::write_report(path, &[(results.scenario.as_str(), results.clone())])?;

@@ -27,7 +27,7 @@ pub struct Args {
 
 /// Reads one results file, naming the file in any error (exit 2).
 pub fn load(path: &Path) -> Result<Results, Box<dyn std::error::Error>> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = sim_core::error::InputError::read(path)?;
     let results: Results = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not valid results JSON (line {}, column {}): {e}", path.display(), e.line(), e.column()))?;
     Ok(results)

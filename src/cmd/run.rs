@@ -25,9 +25,12 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
-    /// several strategies, one file per strategy: `out.trace` → `out.per-group.trace`, ...
+    /// several strategies, one file per strategy beside it: `out.trace` →
+    /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -37,6 +40,7 @@ pub fn run(args: Args) -> CmdResult {
         None => scenario.strategies.clone(),
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    args.budget.check(&scenario)?;
     let results = match &args.trace {
         None => sim_core::runner::run_all(&scenario, &strategies, seed),
         Some(file) => run_traced(&scenario, &strategies, seed, file)?,
@@ -49,19 +53,36 @@ pub fn run(args: Args) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-/// The trace file of `strategy`: `file` itself when only one strategy runs, else the strategy
-/// name inserted before the extension (`out.trace` → `out.vfio-type1.trace`; no extension:
-/// appended, `out` → `out.vfio-type1`).
+/// The trace file of `strategy`: `file` itself when only one strategy runs, else
+/// `STEM.STRATEGY.trace` beside it, whatever its extension (`out.trace` and `out` →
+/// `out.vfio-type1.trace`).
 pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf {
     if !several {
         return file.to_path_buf();
     }
-    let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let name = match file.extension() {
-        Some(ext) => format!("{stem}.{strategy}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{strategy}"),
+    let stem = file.file_stem().map_or_else(|| "trace".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.{strategy}.trace"))
+}
+
+/// Refuses trace paths that are folders or would overwrite an input (the scenario or its
+/// topology), before anything runs.
+fn check_trace_paths(scenario: &Scenario, paths: &[PathBuf]) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
     };
-    file.with_file_name(name)
+    let topology = scenario.path.parent().unwrap_or(Path::new(".")).join(&scenario.topology_file);
+    for p in paths {
+        if p.is_dir() || p.file_name().is_none() {
+            return Err(format!("--trace {}: is a folder; give a file name (e.g. {}/run.trace)", p.display(), p.display()));
+        }
+        for input in [&scenario.path, &topology] {
+            if same(p, input) {
+                return Err(format!("--trace {}: would overwrite the input file {}", p.display(), input.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Like `runner::run_all`, with a trace writer observing each run (strategies still run in
@@ -69,6 +90,9 @@ pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf
 fn run_traced(scenario: &Scenario, strategies: &[StrategyName], seed: u64, file: &Path) -> Result<Results, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let several = strategies.len() > 1;
+    let mut paths: Vec<PathBuf> = strategies.iter().map(|&s| trace_path(file, s, several)).collect();
+    paths.push(file.to_path_buf());
+    check_trace_paths(scenario, &paths)?;
     let runs = strategies
         .par_iter()
         .map(|&name| -> Result<RunResult, String> {
@@ -76,7 +100,7 @@ fn run_traced(scenario: &Scenario, strategies: &[StrategyName], seed: u64, file:
             let fail = |e: std::io::Error| format!("{}: cannot write trace: {e}", path.display());
             let mut writer = TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed)).map_err(fail)?;
             let run = sim_core::sim::run(scenario, name, seed, Some(&mut writer));
-            writer.finish().map_err(fail)?;
+            writer.commit().map_err(fail)?;
             Ok(run)
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -9,6 +9,9 @@ use sim_core::metrics::{Better, Metrics, Results};
 pub fn render(results: &Results) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} on {} (seed {})", results.scenario, results.topology, results.seed);
+    if results.runs.iter().any(|r| r.interrupted) {
+        let _ = writeln!(out, "INTERRUPTED (Ctrl-C): partial results, covering only the events processed before the stop");
+    }
     let names: Vec<&str> = results.runs.iter().map(|r| r.strategy.as_str()).collect();
     let metric_w = Metrics::INFO.iter().map(|i| i.name.len()).max().unwrap_or(10).max(6);
     let mut cells: Vec<Vec<String>> = Vec::new();

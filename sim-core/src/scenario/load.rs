@@ -96,6 +96,8 @@ impl Line {
 pub struct Scenario {
     pub name: String,
     pub path: PathBuf,
+    /// The `topology` field as written (relative to the scenario's folder).
+    pub topology_file: String,
     pub platform: Platform,
     pub seed: u64,
     pub duration: Cycle,
@@ -134,7 +136,7 @@ impl Scenario {
         let source = InputError::read(path)?;
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
-        if !topo_path.is_file() {
+        if !topo_path.exists() {
             return Err(InputError::Invalid {
                 at: Location::of_text(path, &source, &format!("\"{}\"", parsed.topology)),
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
@@ -152,6 +154,7 @@ impl Scenario {
 
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+        crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
@@ -282,9 +285,11 @@ impl Scenario {
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
+            topology_file: s.topology,
             platform,
             seed: s.seed,
-            duration: s.duration,
+            // Saturated (docs/limits.md): times beyond it cannot be represented safely.
+            duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
             soft_errno: s.soft_errno,
             containers,

@@ -109,6 +109,7 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         steps: Steps::default(),
         deferred: Vec::new(),
         unmapped: Vec::new(),
+        interrupted: false,
     };
     sim.run();
     sim.finish(name)
@@ -126,6 +127,8 @@ struct Simulation<'s, 'o> {
     deferred: Vec<Option<DeferredInvalidation>>,
     /// Scratch for the mappings an unmap removes (reused: unmaps do not allocate).
     unmapped: Vec<(u64, crate::container::Mapping)>,
+    /// Stopped early by `budget::request_stop` (Ctrl-C): the results are partial.
+    interrupted: bool,
 }
 
 impl Simulation<'_, '_> {
@@ -148,6 +151,10 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
+                break;
+            }
+            if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
+                self.interrupted = true;
                 break;
             }
             self.core.now = at;
@@ -383,14 +390,20 @@ impl Simulation<'_, '_> {
     fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8, backing_shift: u8) -> bool {
         let core = &mut self.core;
         core.m.maps += 1;
-        let cont = &mut core.containers[c.index()];
-        if cont.overlaps(iova, size) {
+        let cont = &core.containers[c.index()];
+        // A map that some domain cannot represent (beyond its input or output width, or
+        // wrapping) fails as a whole, like `vfio_iommu_map` unwinding a failed `iommu_map`.
+        let phys = cont.phys_base.checked_add(iova).filter(|p| p.checked_add(size).is_some());
+        let representable =
+            |p: u64| cont.domains.iter().all(|&d| crate::limits::representable(core.domain(d).table.format(), iova, p, size));
+        if cont.overlaps(iova, size) || !phys.is_some_and(representable) {
             core.m.map_errors += 1;
             return false;
         }
+        let phys = phys.unwrap_or_default();
+        let cont = &mut core.containers[c.index()];
         let mapping = crate::container::Mapping { size, prot, backing_shift };
         cont.mappings.insert(iova, mapping);
-        let phys = cont.phys_base + iova;
         let n = cont.domains.len();
         core.m.map_replications += n.saturating_sub(1) as u64;
         for i in 0..n {

@@ -88,7 +88,8 @@ pub fn generators(
                 check((1..=4096).contains(queue_depth), "queue_depth", "must be 1..=4096")?;
                 check(*block_bytes > 0 && block_bytes % PAGE == 0, "block_bytes", "must be a positive multiple of 4 KiB")?;
                 check(
-                    *working_set >= *block_bytes * u64::from(*queue_depth) && working_set % block_bytes == 0,
+                    block_bytes.checked_mul(u64::from(*queue_depth)).is_some_and(|need| *working_set >= need)
+                        && working_set % block_bytes == 0,
                     "working_set",
                     "must be a multiple of block_bytes holding at least queue_depth blocks",
                 )?;
