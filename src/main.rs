@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod out;
 
 use std::process::ExitCode;
 
@@ -15,16 +16,22 @@ use clap::{Parser, Subcommand};
 /// With no subcommand, runs the bundled default scenario under every strategy and writes
 /// report.html (the same as `iommu-sim demo`).
 #[derive(Parser, Debug)]
-#[command(name = "iommu-sim", version, about, long_about = None)]
+#[command(name = "iommu-sim", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IOMMU_SIM_COMMIT"), ")"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Print nothing on stderr but errors and warnings (no "wrote FILE", no progress bar).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate a topology file and print its IOMMU instances, buses and IOMMU groups.
     Topology(cmd::topology::Args),
+    /// Turn a captured real machine (scripts/capture.sh output, or lspci -vvv -nn text) into
+    /// a topology file carrying the groups it reported.
+    Import(cmd::import::Args),
     /// Run one scenario (every strategy it lists, or the one named) and print a summary.
     Run(cmd::run::Args),
     /// Run the same seeded workload under each strategy and print them side by side.
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    out::set_quiet(cli.quiet);
     // Ctrl-C: the first asks running simulations to stop at their next check (partial results
     // are printed, marked as such, exit 130); a second one exits at once.
     let _ = ctrlc::set_handler(|| {
@@ -73,6 +81,7 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
+        Some(Command::Import(args)) => cmd::import::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
         Some(Command::Compare(args)) => cmd::compare::run(args),
         Some(Command::Check(args)) => cmd::check::run(args),
