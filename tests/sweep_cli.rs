@@ -119,6 +119,7 @@ fn bad_axes_exit_2_naming_the_axis() {
         ("containers[vm1].no_such_field=1", "no_such_field"),
         ("events[99].at=1", "out of range"),
         ("seed.x=1", "cannot take field `x` of a number"),
+        ("kernel=\"6.17\",\"9.9\"", "9.9"),
     ] {
         let out = sim(&dir, &["compare", &scenario, "--set", set]);
         let err = String::from_utf8_lossy(&out.stderr);
