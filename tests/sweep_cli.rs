@@ -152,7 +152,7 @@ fn compare_sweeps_from_the_command_line() {
             "compare",
             &scenario,
             "--set",
-            "containers[vm1].invalidation=Strict,Lazy",
+            "containers[vm1].invalidation=Strict,None",
             "--seeds",
             "1..3",
             "--strategies",
