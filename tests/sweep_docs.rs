@@ -46,13 +46,13 @@ fn the_pages_example_and_every_bundled_sweep_load() {
     let loaded = sim_core::sweep::Grid::load(&path);
     let _ = std::fs::remove_file(&path);
     let grid = loaded.unwrap_or_else(|e| panic!("the docs example: {e}"));
-    grid.validate().unwrap_or_else(|e| panic!("the docs example: {e}"));
+    grid.validate(sim_core::budget::DEFAULT_MAX_EVENTS).unwrap_or_else(|e| panic!("the docs example: {e}"));
     let mut n = 0;
     for entry in std::fs::read_dir(root.join("sweeps")).expect("sweeps/") {
         let p = entry.expect("entry").path();
         if p.extension().is_some_and(|e| e == "ron") {
             let g = sim_core::sweep::Grid::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            g.validate().unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            g.validate(sim_core::budget::DEFAULT_MAX_EVENTS).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             n += 1;
         }
     }

@@ -57,7 +57,7 @@ pub fn run(args: Args) -> CmdResult {
     if !args.set.is_empty() || args.seeds.is_some() {
         let strategies = args.strategies.iter().map(|s| super::parse_strategy(s)).collect::<Result<Vec<_>, _>>()?;
         let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
-        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.html.as_deref(), args.json);
+        return super::sweep::compare_grid(&grid, args.budget, args.output.as_deref(), args.html.as_deref(), args.json);
     }
     let mut scenario = super::io::load_scenario(&args.scenario)?;
     super::apply_kernel(&mut scenario, args.kernel.as_deref())?;

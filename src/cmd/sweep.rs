@@ -44,6 +44,8 @@ pub struct Args {
     pub emit: Option<emit::Engine>,
     #[command(flatten)]
     pub emit_opts: emit::Options,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -62,7 +64,7 @@ pub fn run(args: Args) -> CmdResult {
             None => format!("{}.jsonl", grid.name),
         })
     });
-    grid.validate()?;
+    grid.validate(args.budget.max_events)?;
     let summary = run_to_file(&grid, shard, &output, args.jobs, args.quiet)?;
     eprintln!("{summary}");
     if shard.is_none() {
@@ -121,6 +123,7 @@ pub fn run_to_file(
     let file = Mutex::new(OpenOptions::new().create(true).append(true).open(output).map_err(|e| format!("{}: {e}", output.display()))?);
     let bar = progress(pending.len() as u64, quiet);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let written = std::sync::atomic::AtomicUsize::new(0);
     let done_fn = |record: Record| {
         let mut line = record.to_line();
         line.push('\n');
@@ -129,6 +132,7 @@ pub fn run_to_file(
             write_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
         }
         drop(f);
+        written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         bar.inc(1);
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
@@ -138,6 +142,14 @@ pub fn run_to_file(
         return Err(format!("{}: cannot write: {e}", output.display()).into());
     }
     drop(file);
+    if sim_core::budget::stop_requested() {
+        return Err(format!(
+            "interrupted: {} finished item(s) are in {}; run the same command again to resume",
+            reused + written.load(std::sync::atomic::Ordering::Relaxed),
+            output.display()
+        )
+        .into());
+    }
 
     finalize(grid, output, &index_of)?;
     Ok(format!(
@@ -201,8 +213,8 @@ fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
 /// `compare SCENARIO --set PATH=V1,V2 --seeds A..B`: runs the grid (into `output` when given,
 /// resumable like `sweep`) and prints per point and strategy the mean over seeds of a few
 /// headline metrics, or the JSON lines with `--json`; `html`: the sweep report too.
-pub fn compare_grid(grid: &Grid, output: Option<&Path>, html: Option<&Path>, json: bool) -> CmdResult {
-    grid.validate()?;
+pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, html: Option<&Path>, json: bool) -> CmdResult {
+    grid.validate(budget.max_events)?;
     let records: Vec<Record> = match output {
         Some(path) => {
             eprintln!("{}", run_to_file(grid, None, path, None, false)?);
@@ -213,6 +225,9 @@ pub fn compare_grid(grid: &Grid, output: Option<&Path>, html: Option<&Path>, jso
             let all: Vec<u64> = (0..grid.items()).collect();
             let out = Mutex::new(Vec::new());
             exec::run(grid, &all, &|r| out.lock().unwrap_or_else(|p| p.into_inner()).push(r))?;
+            if sim_core::budget::stop_requested() {
+                return Err("interrupted: no table (results would be partial)".into());
+            }
             let mut v = out.into_inner().unwrap_or_else(|p| p.into_inner());
             v.sort_by_key(|r| r.index);
             v

@@ -2,6 +2,9 @@
 //! built once and dropped when its items finish, so memory follows the number of workers, not
 //! of points. Each finished item is handed to `done` at once (in completion order); callers
 //! order results by item number, so the output does not depend on scheduling.
+//!
+//! After Ctrl-C (`budget::request_stop`) no new item starts, and a run stopped part-way is
+//! not reported (its numbers are partial): a rerun resumes with it.
 
 use rayon::prelude::*;
 
@@ -13,12 +16,21 @@ use super::record::{Coord, Record};
 pub fn run(grid: &Grid, pending: &[u64], done: &(dyn Fn(Record) + Sync)) -> Result<(), SweepError> {
     let groups: Vec<&[u64]> = pending.chunk_by(|a, b| grid.item(*a).point == grid.item(*b).point).collect();
     groups.par_iter().try_for_each(|group| {
+        if crate::budget::stop_requested() {
+            return Ok(());
+        }
         let point = grid.item(group[0]).point;
         let scenario = grid.build(point)?;
         let coords: Vec<Coord> = grid.point_label(point).into_iter().map(|(axis, value)| Coord { axis, value }).collect();
         group.par_iter().for_each(|&index| {
+            if crate::budget::stop_requested() {
+                return;
+            }
             let item = grid.item(index);
             let run = crate::sim::run(&scenario, item.strategy, item.seed, None);
+            if run.interrupted {
+                return;
+            }
             done(Record {
                 key: grid.key(&item),
                 sweep: grid.name.clone(),

@@ -321,18 +321,23 @@ impl Grid {
     }
 
     /// Checks every value of every axis on its own (an error names the axis), then every point
-    /// (an error names the point), in parallel. Nothing runs.
-    pub fn validate(&self) -> Result<(), SweepError> {
+    /// (an error names the point), in parallel, each also against the work budget of one run
+    /// (`budget::check`, `--max-events`). Nothing runs.
+    pub fn validate(&self, max_events: u64) -> Result<(), SweepError> {
         use rayon::prelude::*;
+        let budget = |s: Scenario| crate::budget::check(&s, max_events).map(drop);
         for a in &self.axes {
             a.values.par_iter().zip(&a.texts).try_for_each(|(v, t)| {
                 self.build_with(&[(a, v)])
-                    .map(drop)
+                    .and_then(budget)
                     .map_err(|m| SweepError::Axis { axis: a.label.clone(), message: format!("value {t}: {m}") })
             })?;
         }
-        if self.axes.len() > 1 {
-            (0..self.points()).into_par_iter().try_for_each(|p| self.build(p).map(drop))?;
+        if self.axes.len() != 1 {
+            (0..self.points()).into_par_iter().try_for_each(|p| {
+                let s = self.build(p)?;
+                budget(s).map_err(|message| SweepError::Point { point: self.describe(p), message })
+            })?;
         }
         Ok(())
     }
@@ -434,10 +439,7 @@ mod tests {
         assert_eq!(grid.coords(3), vec![1, 0]);
         assert_eq!(
             grid.point_label(3),
-            vec![
-                ("dmar0 IOTLB entries".to_string(), "256".to_string()),
-                ("soc-dma DMAs".to_string(), "500".to_string())
-            ]
+            vec![("dmar0 IOTLB entries".to_string(), "256".to_string()), ("containers[vm0].granularity".to_string(), "Auto".to_string())]
         );
     }
 
