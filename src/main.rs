@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod diagnostic;
 mod out;
 
 use std::process::ExitCode;
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Mismatch) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", diagnostic::render(e.as_ref()));
             ExitCode::from(2)
         }
     }

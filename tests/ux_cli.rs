@@ -52,7 +52,9 @@ fn an_explicit_iova_overlap_is_an_error_naming_both_generators() {
     let o = sim(&["run", "tests/data/ux/two-nvme-overlap.ron"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("generators[0] \"a\" and generators[1] \"b\" map overlapping IOVA ranges in container \"c\""), "{err}");
+    assert!(err.contains("generators[1].iova_base: \"b\" maps [0x2000800000, 0x2001800000), which overlaps [0x2000000000, 0x2001000000) of generators[0] \"a\" in container \"c\""), "{err}");
+    // The caret is under b's iova_base, on line 15.
+    assert!(err.contains("two-nvme-overlap.ron:15:"), "{err}");
 }
 
 /// Every `ron` example in docs/scenario-format.md that is a whole scenario runs cleanly.
@@ -160,4 +162,57 @@ fn report_of_different_scenarios_computes_no_changes() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("without changes computed between them"), "says why there are no changes");
     assert!(!html.contains("class=\"chg\""), "no change cells between different scenarios");
+}
+
+fn error_of(file: &str) -> String {
+    let o = sim(&["run", file]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Issue 16 item 6: locations come from the parser's view of the file, not text search.
+#[test]
+fn errors_point_at_the_offending_value_with_a_snippet() {
+    // An error in events[2] points at events[2] (old: the first `Map(`, in the name).
+    let err = error_of("tests/data/ux/bad-event2.ron");
+    assert!(err.starts_with("error: tests/data/ux/bad-event2.ron:9:"), "{err}");
+    assert!(err.contains("9 |         (at: 2, op: Map(container: \"c\", iova: 0x1800"), "snippet of the line: {err}");
+    // A bad stride points at the stride (old: at the word in the scenario's name).
+    let err = error_of("tests/data/ux/bad-stride.ron");
+    assert!(err.starts_with("error: tests/data/ux/bad-stride.ron:8:55: events[1].repeat.stride"), "{err}");
+    assert!(err.contains("^^^^^"), "caret under 0x800: {err}");
+    // A misspelt strategy: did you mean.
+    let err = error_of("tests/data/ux/bad-strategy.ron");
+    assert!(err.contains("help: did you mean `vfio-type1`?"), "{err}");
+    assert!(err.contains("bad-strategy.ron:4:31"), "{err}");
+}
+
+#[test]
+fn type_errors_name_their_field_and_misspellings_get_a_hint() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ux-diag");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let s = dir.join("seed.ron");
+    std::fs::write(&s, format!("Scenario(name: \"x\", topology: \"{root}/topologies/arm-server.ron\", seed: -7)\n")).unwrap();
+    let err = error_of(s.to_str().unwrap());
+    assert!(err.contains("seed: Integer is out of bounds"), "{err}");
+    assert!(err.contains("help: this field takes a non-negative integer"), "{err}");
+    let t = dir.join("topo.ron");
+    let topo = std::fs::read_to_string(format!("{root}/topologies/arm-server.ron")).unwrap().replacen("ArmSmmuV3", "ArmSmmuv3", 1);
+    std::fs::write(&t, topo).unwrap();
+    let o = sim(&["topology", t.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("iommus[0].kind: Unexpected variant named `ArmSmmuv3`") && err.contains("help: did you mean `ArmSmmuV3`?"),
+        "{err}"
+    );
+    assert!(err.contains("^^^^^^^^^"), "{err}");
+    // clap's own hint for a misspelt --strategy, and the names listed in --help.
+    let (_, err) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "vfio-typ1"]));
+    assert!(err.contains("'vfio-type1'"), "{err}");
+    let (help, _) = text(&sim(&["compare", "--help"]));
+    assert!(help.contains("possible values: per-group, vfio-type1"), "{help}");
 }

@@ -24,6 +24,7 @@ pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod sim;
+pub mod spans;
 pub mod strategy;
 pub mod time;
 pub mod topology;

@@ -14,7 +14,7 @@ pub struct Args {
     /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Comma-separated strategies to compare (default: every strategy the scenario lists).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::strategy_values())]
     pub strategies: Vec<String>,
     /// Override the scenario's seed.
     #[arg(long)]

@@ -25,3 +25,9 @@ pub fn warn_after_duration(results: &sim_core::metrics::Results, duration: u64) 
         results.scenario
     );
 }
+
+/// Strategy names as clap `possible values`: listed in `--help` and completions, misspellings
+/// answered with clap's "did you mean".
+pub fn strategy_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(sim_core::strategy::StrategyName::ALL.map(|n| n.as_str()))
+}

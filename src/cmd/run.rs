@@ -16,7 +16,7 @@ pub struct Args {
     /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Run only this strategy instead of every strategy the scenario lists.
-    #[arg(long)]
+    #[arg(long, value_parser = super::strategy_values())]
     pub strategy: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
