@@ -43,6 +43,10 @@ enum Command {
     /// Run the bundled default scenario under every strategy, print the comparison and
     /// write report.html (what `iommu-sim` with no arguments does).
     Demo(cmd::demo::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) generated from these flags.
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff), generated from these flags: `iommu-sim man > iommu-sim.1`.
+    Man,
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -71,6 +75,8 @@ fn main() -> ExitCode {
         Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Completions(args)) => cmd::completions::completions(args, <Cli as clap::CommandFactory>::command()),
+        Some(Command::Man) => cmd::completions::man(<Cli as clap::CommandFactory>::command()),
         None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {

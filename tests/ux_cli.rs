@@ -216,3 +216,46 @@ fn type_errors_name_their_field_and_misspellings_get_a_hint() {
     let (help, _) = text(&sim(&["compare", "--help"]));
     assert!(help.contains("possible values: per-group, vfio-type1"), "{help}");
 }
+
+#[test]
+fn completions_man_page_and_version_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = sim(&["completions", shell]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{shell}: {err}");
+        assert!(out.contains("trace-diff") && out.contains("vfio-emediumtype"), "{shell}: subcommands and strategy names");
+    }
+    let (man, _) = text(&sim(&["man"]));
+    assert!(man.contains(".TH iommu-sim 1") && man.contains("compare"), "{man}");
+    let (v, _) = text(&sim(&["--version"]));
+    // "iommu-sim 0.1.0 (abcdef123456)" or "(unknown)" without git; never empty.
+    assert!(v.starts_with(&format!("iommu-sim {} (", env!("CARGO_PKG_VERSION"))) && v.trim_end().ends_with(')'), "{v}");
+}
+
+/// `check --junit FILE` (one test case per scenario) and `check --json`: a missing expected
+/// file is a failure, an unreadable scenario an error, a match a passing case.
+#[test]
+fn check_writes_junit_and_json() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ux-junit");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for f in ["small.ron", "topo.ron"] {
+        std::fs::copy(format!("{root}/tests/data/check/{f}"), dir.join(f)).unwrap();
+    }
+    std::fs::copy(format!("{root}/scenarios/default.ron"), dir.join("default.ron")).unwrap();
+    std::fs::copy(format!("{root}/scenarios/default.expected"), dir.join("default.expected")).unwrap();
+    let text_of = std::fs::read_to_string(dir.join("default.ron")).unwrap().replace("../topologies/", &format!("{root}/topologies/"));
+    std::fs::write(dir.join("default.ron"), text_of).unwrap();
+    let junit = dir.join("junit.xml");
+    let d = dir.to_str().unwrap();
+    let o = sim(&["check", d, "--junit", junit.to_str().unwrap(), "--json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "small.ron has no expected file: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is only JSON");
+    assert_eq!((v["ok"].as_u64(), v["missing"].as_u64()), (Some(1), Some(1)), "{v}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testsuite name=\"iommu-sim check\" tests=\"2\" failures=\"1\" errors=\"0\">"), "{xml}");
+    assert!(xml.contains("default.ron\"/>"), "passing case: {xml}");
+    assert!(xml.contains("<failure message=\"MISSING"), "missing expected file is a failure: {xml}");
+}
