@@ -259,3 +259,21 @@ fn check_writes_junit_and_json() {
     assert!(xml.contains("default.ron\"/>"), "passing case: {xml}");
     assert!(xml.contains("<failure message=\"MISSING"), "missing expected file is a failure: {xml}");
 }
+
+/// `run --log` prints the lines `log_lines` counts, each with its Linux source, and watching
+/// changes nothing in the results.
+#[test]
+fn run_log_prints_what_log_lines_counts() {
+    let (plain, _) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "hard-fail", "--json"]));
+    let o = sim(&["run", "scenarios/default.ron", "--strategy", "hard-fail", "--json", "--log"]);
+    let (json, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(json, plain, "--log changes no result (stdout stays pure JSON)");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let counted = v["runs"][0]["metrics"]["log_lines"].as_u64().unwrap();
+    assert!(counted > 0);
+    assert_eq!(err.matches("cannot attach to SMMU").count() as u64, counted, "{err}");
+    assert_eq!(err.matches("source: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: arm_smmu_attach_dev").count() as u64, counted);
+    let (table, _) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "compat-index", "--log"]));
+    assert!(table.contains("[compat-index] (nothing)"), "{table}");
+}

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod completions;
 pub mod demo;
 pub mod io;
+pub mod observe;
 pub mod report;
 pub mod run;
 pub mod table;

@@ -6,6 +6,7 @@ pub mod instance;
 pub mod invalidate;
 pub mod iotlb;
 pub mod kind;
+pub mod klog;
 pub mod params;
 pub mod set_assoc;
 pub mod translate;

@@ -93,6 +93,9 @@ pub struct Core<'s> {
     pub domains_live: u64,
     pub latency: Histogram,
     pub fault_log: Vec<FaultRecord>,
+    /// Kernel log lines printed during the current event, handed to the observer (if any)
+    /// and cleared after each event (`iommu/klog.rs`).
+    pub log: Vec<crate::iommu::klog::LogRecord>,
     pub injected: Injected,
 }
 
@@ -150,6 +153,7 @@ impl<'s> Core<'s> {
             domains_live: 0,
             latency: Histogram::default(),
             fault_log: Vec::new(),
+            log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
         }
     }
@@ -306,7 +310,12 @@ impl<'s> Core<'s> {
             } else {
                 self.m.hard_failures += 1;
             }
-            self.m.log_lines += driver::log_lines_for_refusal(errno, self.era);
+            let lines = driver::log_lines_for_refusal(errno, self.era);
+            self.m.log_lines += lines;
+            if lines > 0 {
+                let domain_owner = self.domain(d).props.owner;
+                self.log.push(crate::iommu::klog::LogRecord { cycle: self.now, group: g, iommu, domain_owner, errno, era: self.era });
+            }
             return Err(errno);
         }
         // Program a context entry / STE per device of the group, then invalidate the
