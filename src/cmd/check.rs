@@ -71,8 +71,12 @@ pub fn run(args: Args) -> CmdResult {
         return Err(format!("check: no scenario files found in {}", list(&paths)).into());
     }
 
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(scenarios.len() as u64)
+    let bar = if std::io::stderr().is_terminal() && !crate::out::quiet() {
+        let bar = indicatif::ProgressBar::new(scenarios.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("checking [{bar:30}] {pos}/{len} scenarios, ETA {eta}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
     } else {
         indicatif::ProgressBar::hidden()
     };

@@ -27,7 +27,7 @@ pub struct Args {
     pub wide: bool,
     /// Also write an HTML performance report of the comparison to this file (`-` = stdout,
     /// instead of the table).
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, visible_alias = "output", value_name = "FILE")]
     pub html: Option<PathBuf>,
 }
 
@@ -39,7 +39,14 @@ pub fn run(args: Args) -> CmdResult {
         args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?
     };
     let seed = args.seed.unwrap_or(scenario.seed);
-    let results = sim_core::runner::run_all(&scenario, &strategies, seed);
+    let results = match super::observe::Progress::bar(&scenario, strategies.len()) {
+        None => sim_core::runner::run_all(&scenario, &strategies, seed),
+        Some(bar) => {
+            let (results, _) = super::run::run_watched(&scenario, &strategies, seed, None, false, Some(bar.clone()))?;
+            bar.finish_and_clear();
+            results
+        }
+    };
     if let Some(path) = &args.html {
         let html = reports::try_render(&[(results.scenario.as_str(), results.clone())])?;
         super::io::write_text(path, &html)?;

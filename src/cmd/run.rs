@@ -101,12 +101,12 @@ pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf
 }
 
 /// Results and, per strategy, its kernel log lines.
-type Watched = (Results, Vec<Vec<LogLine>>);
+pub type Watched = (Results, Vec<Vec<LogLine>>);
 
 /// Like `runner::run_all`, with an observer on each run: trace writer, kernel log, progress
 /// (strategies still run in parallel; each writes its own trace). Results and logs come back
 /// in strategy order.
-fn run_watched(
+pub fn run_watched(
     scenario: &Scenario,
     strategies: &[StrategyName],
     seed: u64,
