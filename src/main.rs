@@ -47,6 +47,11 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the man page (roff), generated from these flags: `iommu-sim man > iommu-sim.1`.
     Man,
+    /// Run every point of a sweep (axes × seeds × strategies) on all cores, or one shard of
+    /// it, into a JSON Lines results file; or print a Slurm / GNU parallel job for it.
+    Sweep(cmd::sweep::Args),
+    /// Combine shard results files of one sweep into one, reporting missing and duplicate items.
+    Merge(cmd::merge::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -67,6 +72,15 @@ fn main() -> ExitCode {
         }
     };
     out::set_quiet(cli.quiet);
+    // Ctrl-C: the first asks running simulations to stop at their next check (partial results
+    // are printed, marked as such, exit 130); a second one exits at once.
+    let _ = ctrlc::set_handler(|| {
+        if sim_core::budget::stop_requested() {
+            std::process::exit(130);
+        }
+        sim_core::budget::request_stop();
+        eprintln!("interrupted: stopping (Ctrl-C again to quit at once)");
+    });
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
@@ -77,9 +91,17 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => cmd::demo::run(args),
         Some(Command::Completions(args)) => cmd::completions::completions(args, <Cli as clap::CommandFactory>::command()),
         Some(Command::Man) => cmd::completions::man(<Cli as clap::CommandFactory>::command()),
+        Some(Command::Sweep(args)) => cmd::sweep::run(args),
+        Some(Command::Merge(args)) => cmd::merge::run(args),
         None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {
+        _ if sim_core::budget::stop_requested() => {
+            if let Err(e) = result {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(130)
+        }
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Mismatch) => ExitCode::from(1),
         Err(e) => {

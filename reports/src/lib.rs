@@ -17,6 +17,7 @@
 pub mod charts;
 pub mod findings;
 pub mod fmt;
+pub mod sweep;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -89,7 +90,7 @@ pub fn render<L: AsRef<str>>(inputs: &[(L, Results)]) -> String {
 /// Renders `inputs` and writes the page to `path` (created or replaced).
 pub fn write_report<L: AsRef<str>>(path: &Path, inputs: &[(L, Results)]) -> Result<(), ReportError> {
     let html = try_render(inputs)?;
-    std::fs::write(path, html).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
+    sim_core::atomic::write(path, html).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

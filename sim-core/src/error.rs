@@ -104,12 +104,9 @@ pub enum InputError {
 
 impl InputError {
     /// Reads a user's file, turning I/O errors (and non-UTF-8 content) into `InputError`.
+    /// Folders, and files beyond `limits::MAX_INPUT_BYTES`, are refused before reading them whole.
     pub fn read(path: &Path) -> Result<String, InputError> {
-        let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.display().to_string(), source })?;
-        String::from_utf8(bytes).map_err(|e| InputError::Parse {
-            at: Location::file(path),
-            message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
-        })
+        crate::limits::read_input(path)
     }
 
     /// Converts a RON parse error into one that names file, line and column.

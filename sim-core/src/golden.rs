@@ -300,8 +300,15 @@ impl Expected {
 }
 
 /// Names are written raw except for `\` and line breaks, so any id survives a round trip.
+/// Backslash escapes; whitespace at either end is escaped too (`\s` for a space, `\u{..}`
+/// otherwise), so that a name with leading or trailing spaces survives the trimmed parse.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+    let body = s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r");
+    let inner = body.trim();
+    let (start, end) = (body.len() - body.trim_start().len(), body.trim_end().len());
+    let ws =
+        |w: &str| -> String { w.chars().map(|c| if c == ' ' { "\\s".to_string() } else { format!("\\u{{{:x}}}", c as u32) }).collect() };
+    format!("{}{inner}{}", ws(&body[..start]), ws(&body[end.max(start)..]))
 }
 
 fn unescape(s: &str) -> String {
@@ -312,6 +319,21 @@ fn unescape(s: &str) -> String {
             match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('r') => out.push('\r'),
+                Some('s') => out.push(' '),
+                Some('u') => {
+                    // `\u{hex}`, as `escape` writes for whitespace other than a space.
+                    let rest: String = chars.clone().collect();
+                    let code = rest.strip_prefix('{').and_then(|r| r.split_once('}'));
+                    match code.and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(|c| (c, hex.len() + 2))) {
+                        Some((c, n)) => {
+                            out.push(c);
+                            for _ in 0..n {
+                                chars.next();
+                            }
+                        }
+                        None => out.push('u'),
+                    }
+                }
                 Some(other) => out.push(other),
                 None => out.push('\\'),
             }

@@ -11,13 +11,17 @@
 //! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
 //! fan-out in `iommu/invalidate.rs`.
 
+pub mod atomic;
+pub mod budget;
 pub mod container;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod golden;
 pub mod ids;
 pub mod iommu;
+pub mod limits;
 pub mod metrics;
 pub mod pagetable;
 pub mod runner;
@@ -26,6 +30,7 @@ pub mod schema;
 pub mod sim;
 pub mod spans;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;

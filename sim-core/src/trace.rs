@@ -105,10 +105,18 @@ pub struct TraceWriter<W: Write> {
     buf: [u8; 64],
 }
 
-impl TraceWriter<BufWriter<File>> {
-    /// Creates (truncates) `path` and writes the header.
+impl TraceWriter<BufWriter<crate::atomic::AtomicFile>> {
+    /// Starts writing `path` (atomically: it appears, or is replaced, only at
+    /// [`TraceWriter::commit`]) and writes the header.
     pub fn create(path: &Path, header: &TraceHeader) -> io::Result<Self> {
-        TraceWriter::new(BufWriter::with_capacity(1 << 16, File::create(path)?), header)
+        TraceWriter::new(BufWriter::with_capacity(1 << 16, crate::atomic::AtomicFile::create(path)?), header)
+    }
+
+    /// [`TraceWriter::finish`], then puts the file in place; returns the number of events.
+    pub fn commit(self) -> io::Result<u64> {
+        let (count, out) = self.finish_into()?;
+        out.into_inner().map_err(io::IntoInnerError::into_error)?.commit()?;
+        Ok(count)
     }
 }
 
@@ -131,7 +139,12 @@ impl<W: Write> TraceWriter<W> {
     }
 
     /// Writes the end marker and flushes; returns the number of events written.
-    pub fn finish(mut self) -> io::Result<u64> {
+    pub fn finish(self) -> io::Result<u64> {
+        self.finish_into().map(|(n, _)| n)
+    }
+
+    /// [`TraceWriter::finish`], also giving back the writer.
+    pub fn finish_into(mut self) -> io::Result<(u64, W)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -141,7 +154,7 @@ impl<W: Write> TraceWriter<W> {
         n += put_varint(&mut self.buf[n..], self.count);
         self.out.write_all(&self.buf[..n])?;
         self.out.flush()?;
-        Ok(self.count)
+        Ok((self.count, self.out))
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Args {
     /// Print a JSON summary (one entry per scenario) instead of the text report.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 /// One scenario's outcome as reports show it: a status word and the text block under it.
@@ -84,7 +86,7 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant);
+            let v = check_one(p, args.bless, args.tolerant, args.budget);
             bar.inc(1);
             v
         })
@@ -265,12 +267,18 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
+fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget) -> Verdict {
     let scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
     };
+    if let Err(e) = budget.check(&scenario) {
+        return Verdict::Error(e);
+    }
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    if results.runs.iter().any(|r| r.interrupted) {
+        return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
+    }
     super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
@@ -280,7 +288,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool) -> Verdict {
         if old.as_deref() == Some(text.as_str()) {
             return Verdict::Blessed { created: false, changed: None };
         }
-        if let Err(e) = std::fs::write(&exp_path, &text) {
+        if let Err(e) = sim_core::atomic::write(&exp_path, &text) {
             return Verdict::Error(format!("{}: cannot write: {e}", exp_path.display()));
         }
         let changed = old.map(|o| match Expected::parse(&exp_path, &o) {

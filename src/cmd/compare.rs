@@ -26,12 +26,28 @@ pub struct Args {
     #[arg(long)]
     pub wide: bool,
     /// Also write an HTML performance report of the comparison to this file (`-` = stdout,
-    /// instead of the table).
-    #[arg(short = 'o', long, visible_alias = "output", value_name = "FILE")]
+    /// instead of the table; with --set or --seeds: the sweep report).
+    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Sweep a parameter: `PATH=V1,V2,...` (repeatable; paths as in docs/sweep-format.md).
+    #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+    pub set: Vec<String>,
+    /// Run every point with each of these seeds: `A..B` (both included) or one seed.
+    #[arg(long, value_name = "A..B", conflicts_with = "seed")]
+    pub seeds: Option<String>,
+    /// With --set/--seeds: also write the results as JSON Lines (resumable, like `sweep -o`).
+    #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if !args.set.is_empty() || args.seeds.is_some() {
+        let strategies = args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
+        return super::sweep::compare_grid(&grid, args.output.as_deref(), args.html.as_deref(), args.json);
+    }
     let scenario = super::io::load_scenario(&args.scenario)?;
     let strategies = if args.strategies.is_empty() {
         scenario.strategies.clone()
@@ -39,6 +55,7 @@ pub fn run(args: Args) -> CmdResult {
         args.strategies.iter().map(|s| StrategyName::parse(s)).collect::<Result<Vec<_>, _>>()?
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    args.budget.check(&scenario)?;
     let results = match super::observe::Progress::bar(&scenario, strategies.len()) {
         None => sim_core::runner::run_all(&scenario, &strategies, seed),
         Some(bar) => {

@@ -19,11 +19,15 @@ pub fn label(path: &Path) -> String {
 /// Reads a text input (`-`: stdin), naming it in any error.
 pub fn read_text(path: &Path) -> Result<String, String> {
     if is_std(path) {
+        let limit = sim_core::limits::MAX_INPUT_BYTES;
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("<stdin>: cannot read: {e}"))?;
+        std::io::stdin().take(limit + 1).read_to_string(&mut s).map_err(|e| format!("<stdin>: cannot read: {e}"))?;
+        if s.len() as u64 > limit {
+            return Err(format!("<stdin>: input is larger than {limit} bytes, the limit for input files (docs/limits.md)"));
+        }
         return Ok(s);
     }
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    sim_core::error::InputError::read(path).map_err(|e| e.to_string())
 }
 
 /// Loads a scenario; `-` reads it from stdin, its topology path resolved against the current
@@ -46,7 +50,7 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), Box<dyn std::error::Err
         crate::out::print(text)?;
         return Ok(());
     }
-    std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    sim_core::atomic::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     crate::out::note(&format!("wrote {}", path.display()));
     Ok(())
 }

@@ -25,6 +25,12 @@ pub struct Args {
     /// Where to write the HTML page (`-` = stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE.html")]
     pub output: PathBuf,
+    /// Sweep results (JSON Lines) only: also write one CSV row per results line to this file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
+    /// Sweep results only: the metrics to draw (default: the sweep's, else those that vary).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
 }
 
 /// Why a JSON value is not results this version reads, or `None` if it is.
@@ -108,6 +114,9 @@ fn labels(paths: &[PathBuf]) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if let Some(outcome) = super::sweep::report(&args.results, &args.output, args.csv.as_deref(), &args.metrics)? {
+        return Ok(outcome);
+    }
     if args.results.iter().filter(|p| io::is_std(p)).count() > 1 {
         return Err("report: `-` (stdin) can be given only once".into());
     }

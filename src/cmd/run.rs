@@ -29,13 +29,16 @@ pub struct Args {
     #[arg(long)]
     pub wide: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
-    /// several strategies, one file per strategy: `out.trace` → `out.per-group.trace`, ...
+    /// several strategies, one file per strategy beside it: `out.trace` →
+    /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Print the kernel log lines the modelled drivers would print (what `log_lines` counts),
     /// per strategy, with the Linux source of each, after the summary (on stderr with --json).
     #[arg(long)]
     pub log: bool,
+    #[command(flatten)]
+    pub budget: super::Budget,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -45,6 +48,7 @@ pub fn run(args: Args) -> CmdResult {
         None => scenario.strategies.clone(),
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    args.budget.check(&scenario)?;
     let bar = Progress::bar(&scenario, strategies.len());
     let (results, logs) = if args.trace.is_none() && !args.log && bar.is_none() {
         (sim_core::runner::run_all(&scenario, &strategies, seed), Vec::new())
@@ -85,19 +89,36 @@ fn render_log(strategies: &[StrategyName], logs: &[Vec<LogLine>]) -> String {
     out
 }
 
-/// The trace file of `strategy`: `file` itself when only one strategy runs, else the strategy
-/// name inserted before the extension (`out.trace` → `out.vfio-type1.trace`; no extension:
-/// appended, `out` → `out.vfio-type1`).
+/// The trace file of `strategy`: `file` itself when only one strategy runs, else
+/// `STEM.STRATEGY.trace` beside it, whatever its extension (`out.trace` and `out` →
+/// `out.vfio-type1.trace`).
 pub fn trace_path(file: &Path, strategy: StrategyName, several: bool) -> PathBuf {
     if !several {
         return file.to_path_buf();
     }
-    let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let name = match file.extension() {
-        Some(ext) => format!("{stem}.{strategy}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{strategy}"),
+    let stem = file.file_stem().map_or_else(|| "trace".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.{strategy}.trace"))
+}
+
+/// Refuses trace paths that are folders or would overwrite an input (the scenario or its
+/// topology), before anything runs.
+fn check_trace_paths(scenario: &Scenario, paths: &[PathBuf]) -> Result<(), String> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
     };
-    file.with_file_name(name)
+    let topology = scenario.path.parent().unwrap_or(Path::new(".")).join(&scenario.topology_file);
+    for p in paths {
+        if p.is_dir() || p.file_name().is_none() {
+            return Err(format!("--trace {}: is a folder; give a file name (e.g. {}/run.trace)", p.display(), p.display()));
+        }
+        for input in [&scenario.path, &topology] {
+            if same(p, input) {
+                return Err(format!("--trace {}: would overwrite the input file {}", p.display(), input.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Results and, per strategy, its kernel log lines.
@@ -116,6 +137,11 @@ pub fn run_watched(
 ) -> Result<Watched, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let several = strategies.len() > 1;
+    if let Some(file) = trace {
+        let mut paths: Vec<PathBuf> = strategies.iter().map(|&s| trace_path(file, s, several)).collect();
+        paths.push(file.to_path_buf());
+        check_trace_paths(scenario, &paths)?;
+    }
     let runs = strategies
         .par_iter()
         .map(|&name| -> Result<(RunResult, Vec<LogLine>), String> {
@@ -137,7 +163,7 @@ pub fn run_watched(
             let run = sim_core::sim::run(scenario, name, seed, Some(&mut watch));
             let lines = watch.log.take().unwrap_or_default();
             if let Some((path, w)) = writer {
-                w.finish().map_err(|e| format!("{}: cannot write trace: {e}", path.display()))?;
+                w.commit().map_err(|e| format!("{}: cannot write trace: {e}", path.display()))?;
             }
             Ok((run, lines))
         })

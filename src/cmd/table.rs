@@ -60,6 +60,9 @@ fn show(name: &str, v: Option<u64>, wide: bool) -> String {
 pub fn render(results: &Results, wide: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} on {} (seed {})", results.scenario, results.topology, results.seed);
+    if results.runs.iter().any(|r| r.interrupted) {
+        let _ = writeln!(out, "INTERRUPTED (Ctrl-C): partial results, covering only the events processed before the stop");
+    }
     let names: Vec<&str> = results.runs.iter().map(|r| r.strategy.as_str()).collect();
     let eligible = best_eligible(&results.runs.iter().collect::<Vec<_>>());
     let rows = rows(results);

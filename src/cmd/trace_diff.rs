@@ -18,10 +18,13 @@ pub struct Args {
     pub a: PathBuf,
     /// Second trace file.
     pub b: PathBuf,
-    /// Identical events to show before the first difference.
+    /// Identical events to show before the first difference (at most 10000).
     #[arg(long, default_value_t = 3)]
     pub context: usize,
 }
+
+/// Most context events kept (and printed): the window is held in memory.
+const MAX_CONTEXT: usize = 10_000;
 
 fn open(path: &Path) -> Result<TraceReader<std::io::BufReader<std::fs::File>>, String> {
     TraceReader::open(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -36,6 +39,9 @@ fn summary(h: &TraceHeader) -> String {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if args.context > MAX_CONTEXT {
+        return Err(format!("--context {}: at most {MAX_CONTEXT} events of context", args.context).into());
+    }
     let mut ra = open(&args.a)?;
     let mut rb = open(&args.b)?;
     let (ha, hb) = (ra.header().clone(), rb.header().clone());
@@ -58,7 +64,7 @@ pub fn run(args: Args) -> CmdResult {
         differs = true;
     }
 
-    let mut context: VecDeque<(u64, EventRecord)> = VecDeque::with_capacity(args.context + 1);
+    let mut context: VecDeque<(u64, EventRecord)> = VecDeque::with_capacity(args.context.min(64) + 1);
     let mut index: u64 = 0;
     loop {
         let ea = next(&mut ra, &args.a)?;

@@ -211,6 +211,10 @@ pub struct RunResult {
     pub fault_log: Vec<FaultRecord>,
     /// Per-translation latency distribution as `(upper bound in cycles, count)` buckets.
     pub latency_buckets: Vec<(u64, u64)>,
+    /// The run was stopped early (Ctrl-C): every number covers only the events processed.
+    /// Absent (false) for complete runs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Operations the scenario asked for that were due after its `duration` and so never ran
     /// (script lines counting each remaining repeat, generator wake-ups, faults). Not a
     /// metric (it is not in expected files): a warning that the scenario ends too early.

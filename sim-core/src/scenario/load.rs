@@ -2,6 +2,7 @@
 //! (file order breaks ties), and every reference is checked so that a run never meets an
 //! unknown id.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
@@ -96,6 +97,8 @@ impl Line {
 pub struct Scenario {
     pub name: String,
     pub path: PathBuf,
+    /// The `topology` field as written (relative to the scenario's folder).
+    pub topology_file: String,
     pub platform: Platform,
     pub seed: u64,
     pub duration: Cycle,
@@ -134,7 +137,7 @@ impl Scenario {
         let source = InputError::read(path)?;
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
-        if !topo_path.is_file() {
+        if !topo_path.exists() {
             return Err(InputError::Invalid {
                 at: Location::of_message(path, &source, "topology", &format!("\"{}\"", parsed.topology)),
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
@@ -153,6 +156,7 @@ impl Scenario {
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid =
             |needle: &str, message: String| InputError::Invalid { at: Location::of_message(path, source, &message, needle), message };
+        crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
@@ -167,11 +171,14 @@ impl Scenario {
         }
 
         let mut containers: Vec<ContainerSpec> = Vec::new();
+        // Name → id: duplicate checks and lookups are logarithmic (issue 15: no load-time
+        // check may be quadratic).
+        let mut container_ids: BTreeMap<&str, ContainerId> = BTreeMap::new();
         for (i, c) in s.containers.iter().enumerate() {
             if c.id.is_empty() {
                 return Err(invalid("Container", format!("containers[{i}]: empty id")));
             }
-            if containers.iter().any(|x| x.name == c.id) {
+            if container_ids.insert(c.id.as_str(), ContainerId::from_index(i)).is_some() {
                 return Err(invalid(&format!("\"{}\"", c.id), format!("containers[{i}] \"{}\": duplicate container id", c.id)));
             }
             if c.invalidation == Invalidation::Lazy && (c.flush_queue == 0 || c.flush_timeout == 0) {
@@ -198,7 +205,7 @@ impl Scenario {
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
             })
         };
@@ -283,9 +290,11 @@ impl Scenario {
         Ok(Scenario {
             name: s.name,
             path: path.to_path_buf(),
+            topology_file: s.topology,
             platform,
             seed: s.seed,
-            duration: s.duration,
+            // Saturated (docs/limits.md): times beyond it cannot be represented safely.
+            duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
             soft_errno: s.soft_errno,
             containers,

@@ -40,7 +40,7 @@ pub struct Scenario {
     /// Per-metric tolerances for `iommu-sim check --tolerant`, in per-mille of the expected
     /// value (`{"dma_latency_p99": 50}` = ±5.0 %). Keys are metric names (`Metrics::INFO`).
     /// Plain `check` ignores them: it is exact (docs/expected-format.md).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::limits::unique_keys")]
     pub tolerances: std::collections::BTreeMap<String, u32>,
 }
 

@@ -111,6 +111,7 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         steps: Steps::default(),
         deferred: Vec::new(),
         unmapped: Vec::new(),
+        interrupted: false,
         after_duration: 0,
     };
     sim.run();
@@ -129,6 +130,8 @@ struct Simulation<'s, 'o> {
     deferred: Vec<Option<DeferredInvalidation>>,
     /// Scratch for the mappings an unmap removes (reused: unmaps do not allocate).
     unmapped: Vec<(u64, crate::container::Mapping)>,
+    /// Stopped early by `budget::request_stop` (Ctrl-C): the results are partial.
+    interrupted: bool,
     /// Scenario operations still due when the run reached `duration` (not run).
     after_duration: u64,
 }
@@ -155,6 +158,10 @@ impl Simulation<'_, '_> {
             if at > duration {
                 let rest = std::iter::from_fn(|| self.queue.pop()).map(|e| Self::user_events(e.2));
                 self.after_duration = rest.fold(Self::user_events(event), u64::saturating_add);
+                break;
+            }
+            if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
+                self.interrupted = true;
                 break;
             }
             self.core.now = at;
@@ -407,14 +414,20 @@ impl Simulation<'_, '_> {
     fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8, backing_shift: u8) -> bool {
         let core = &mut self.core;
         core.m.maps += 1;
-        let cont = &mut core.containers[c.index()];
-        if cont.overlaps(iova, size) {
+        let cont = &core.containers[c.index()];
+        // A map that some domain cannot represent (beyond its input or output width, or
+        // wrapping) fails as a whole, like `vfio_iommu_map` unwinding a failed `iommu_map`.
+        let phys = cont.phys_base.checked_add(iova).filter(|p| p.checked_add(size).is_some());
+        let representable =
+            |p: u64| cont.domains.iter().all(|&d| crate::limits::representable(core.domain(d).table.format(), iova, p, size));
+        if cont.overlaps(iova, size) || !phys.is_some_and(representable) {
             core.m.map_errors += 1;
             return false;
         }
+        let phys = phys.unwrap_or_default();
+        let cont = &mut core.containers[c.index()];
         let mapping = crate::container::Mapping { size, prot, backing_shift };
         cont.mappings.insert(iova, mapping);
-        let phys = cont.phys_base + iova;
         let n = cont.domains.len();
         core.m.map_replications += n.saturating_sub(1) as u64;
         for i in 0..n {

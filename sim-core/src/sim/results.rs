@@ -77,6 +77,7 @@ impl Simulation<'_, '_> {
             devices,
             fault_log: core.fault_log,
             latency_buckets: all.buckets().collect(),
+            interrupted: self.interrupted,
             events_after_duration: self.after_duration,
         }
     }

@@ -109,6 +109,57 @@ fn lazy_flush_queue_full_flushes_at_once() {
     assert_eq!(r.metrics.invalidations_page, 0);
 }
 
+/// The lazy flush queue's two triggers, pinned exactly (issue 16: `>=` → `>` in the size
+/// check was caught only by the golden replay). Linux `queue_iova` (dma-iommu.c) flushes when
+/// the queue is full, and `fq_flush_timeout` fires `IOVA_DEFAULT_FQ_TIMEOUT` after the timer
+/// is armed by the first queued entry.
+#[test]
+fn lazy_flush_after_exactly_flush_queue_unmaps() {
+    // A queue of 4 and a timeout beyond the run: only the size trigger can flush.
+    let run_with = |unmaps: u64| {
+        let s = scenario(&format!(
+            r#"duration: 100000, containers: [Container(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
+            events: [
+                (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+                (at: 10, repeat: (count: 5, every: 10, stride: 4096), op: Map(container: "c", iova: 0x0, size: 0x1000)),
+                (at: 100, op: Dma(device: "0000:02:00.0", iova: 0x0, bytes: 8, dir: Read)),
+                (at: 200, repeat: (count: {unmaps}, every: 10, stride: 4096), op: Unmap(container: "c", iova: 0x0, size: 0x1000)),
+                (at: 1000, op: Dma(device: "0000:02:00.0", iova: 0x0, bytes: 8, dir: Read)),
+            ]"#
+        ));
+        go(&s, StrategyName::PerGroup).metrics
+    };
+    let three = run_with(3);
+    assert_eq!((three.flushes, three.stale_translations, three.faults), (0, 1, 0), "3 of 4 queued: no flush, the entry is stale");
+    let four = run_with(4);
+    assert_eq!((four.flushes, four.stale_translations, four.faults), (1, 0, 1), "the 4th unmap fills the queue and flushes");
+    let five = run_with(5);
+    assert_eq!(five.flushes, 1, "the 5th unmap starts a new queue");
+}
+
+#[test]
+fn lazy_flush_at_exactly_the_timeout() {
+    // One unmap at 200 arms the timer for 200 + 1000. The script's DMAs were queued before the
+    // timer, so at 1200 the DMA still runs first (stale) and at 1201 the flush has happened.
+    let run_at = |dma: u64| {
+        let s = scenario(&format!(
+            r#"containers: [Container(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
+            events: [
+                (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+                (at: 10, op: Map(container: "c", iova: 0x0, size: 0x1000)),
+                (at: 100, op: Dma(device: "0000:02:00.0", iova: 0x0, bytes: 8, dir: Read)),
+                (at: 200, op: Unmap(container: "c", iova: 0x0, size: 0x1000)),
+                (at: {dma}, op: Dma(device: "0000:02:00.0", iova: 0x0, bytes: 8, dir: Read)),
+            ]"#
+        ));
+        let m = go(&s, StrategyName::PerGroup).metrics;
+        (m.flushes, m.stale_translations, m.faults)
+    };
+    assert_eq!(run_at(1199), (1, 1, 0));
+    assert_eq!(run_at(1200), (1, 1, 0), "the timer fires at 1200, after the DMA queued earlier");
+    assert_eq!(run_at(1201), (1, 0, 1), "flushed at 1200");
+}
+
 #[test]
 fn a_domain_behind_two_instances_invalidates_on_both() {
     // AMD domains span instances, so vfio-emediumtype puts both devices in one domain.

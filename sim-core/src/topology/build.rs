@@ -847,8 +847,10 @@ Topology(
         let src = format!(
             "Topology(name: \"deep\", iommus: [Iommu(id: \"m\", kind: AmdVi)], buses: [{buses}], devices: [Device(id: \"0000:01:00.0\", parent: \"{parent}\"), Device(id: \"0000:02:00.0\", parent: \"rp\")])"
         );
-        let p = Platform::parse(Path::new("t.ron"), &src).unwrap();
+        // `build` itself (Platform::parse then refuses it: deeper than limits::MAX_BUS_DEPTH).
+        let p = super::build(Path::new("t.ron"), &src).unwrap();
         assert_eq!(p.groups.len(), 1);
+        assert!(Platform::parse(Path::new("t.ron"), &src).unwrap_err().to_string().contains("levels deep"));
         let _ = crate::topology::report::text(&p);
     }
 

@@ -178,7 +178,12 @@ impl Platform {
 
     /// Parses and validates topology text; `path` is used only in messages.
     pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
-        build::build(path, source)
+        let platform = build::build(path, source)?;
+        crate::limits::check_platform(&platform).map_err(|(field, message)| crate::error::InputError::Invalid {
+            at: crate::error::Location::file(path),
+            message: format!("{field}: {message}"),
+        })?;
+        Ok(platform)
     }
 
     pub fn device_by_name(&self, name: &str) -> Option<DeviceId> {

@@ -93,6 +93,13 @@ fn bus_line(p: &Platform, b: BusId) -> String {
     s
 }
 
+/// Indentation of a tree line at `depth`: two spaces a level up to [`MAX_INDENT`] levels, then
+/// the depth written out, so a deep chain's listing grows linearly, not quadratically.
+fn indent(depth: usize) -> String {
+    const MAX_INDENT: usize = 32;
+    if depth <= MAX_INDENT { "  ".repeat(depth) } else { format!("{}[depth {depth}] ", "  ".repeat(MAX_INDENT)) }
+}
+
 /// The readable listing: IOMMU instances, the bus tree, the groups.
 pub fn text(p: &Platform) -> String {
     let mut out = String::new();
@@ -127,7 +134,7 @@ pub fn text(p: &Platform) -> String {
     let mut stack: Vec<(Item, usize)> =
         p.buses.iter().enumerate().rev().filter(|(_, b)| b.parent.is_none()).map(|(i, _)| (Item::Bus(BusId::from_index(i)), 1)).collect();
     while let Some((item, depth)) = stack.pop() {
-        let indent = "  ".repeat(depth);
+        let indent = indent(depth);
         match item {
             Item::Device(d) => {
                 let _ = writeln!(out, "{indent}{}", device_line(p, d));

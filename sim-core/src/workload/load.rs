@@ -1,6 +1,8 @@
 //! Resolving generator and fault declarations against the platform and containers: names
 //! become ids and every value is range-checked, so a run never meets an impossible request.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::accel::{AccelSpec, MAX_BUFFERS};
 use super::iova;
 use super::nic::NicSpec;
@@ -27,6 +29,12 @@ pub fn generators(
     let mut out: Vec<GenSpec> = Vec::with_capacity(gens.len());
     // Whether each generator named its IOVA base (else `iova::assign` places it).
     let mut explicit: Vec<bool> = Vec::with_capacity(gens.len());
+    // Name → container and the set of generator ids seen so far: every check below is a
+    // logarithmic lookup, so loading is O(n log n) in generators and containers (it used to
+    // compare each id with every earlier one).
+    let container_ids: BTreeMap<&str, ContainerId> =
+        containers.iter().enumerate().map(|(k, c)| (c.name.as_str(), ContainerId::from_index(k))).collect();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
     for (i, g) in gens.iter().enumerate() {
         let at = |field: &str| format!("generators[{i}].{field}");
         let device = |name: &str| -> Result<DeviceId, InputError> {
@@ -35,7 +43,7 @@ pub fn generators(
             })
         };
         let container = |name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("{}: container \"{name}\" is not declared in `containers`", at("container")))
             })
         };
@@ -95,7 +103,8 @@ pub fn generators(
                 check((1..=4096).contains(queue_depth), "queue_depth", "must be 1..=4096")?;
                 check(*block_bytes > 0 && block_bytes % PAGE == 0, "block_bytes", "must be a positive multiple of 4 KiB")?;
                 check(
-                    *working_set >= *block_bytes * u64::from(*queue_depth) && working_set % block_bytes == 0,
+                    block_bytes.checked_mul(u64::from(*queue_depth)).is_some_and(|need| *working_set >= need)
+                        && working_set % block_bytes == 0,
                     "working_set",
                     "must be a multiple of block_bytes holding at least queue_depth blocks",
                 )?;
@@ -195,7 +204,7 @@ pub fn generators(
                 })
             }
         };
-        if spec.id().is_empty() || out.iter().any(|o| o.id() == spec.id()) {
+        if spec.id().is_empty() || !ids.insert(spec.id().to_string()) {
             return Err(invalid(&format!("\"{}\"", spec.id()), format!("generators[{i}]: id \"{}\" is empty or used twice", spec.id())));
         }
         out.push(spec);
