@@ -688,10 +688,11 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     let subtitle = match inputs {
         [] => "No results were given.".to_string(),
         [(_, r)] => format!(
-            "Scenario {} on topology {}, seed {}: {} compared.",
+            "Scenario {} on topology {}, seed {}{}: {} compared.",
             r.scenario,
             r.topology,
             r.seed,
+            kernels_phrase(r),
             plural_s(r.runs.len(), "strategy", "strategies")
         ),
         _ => format!(
@@ -701,6 +702,18 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     };
     let max_tabs = views.iter().map(|v| v.platform_tabs.len()).max().unwrap_or(0);
     Page { title, subtitle, multi, table: table(inputs), inputs: views, deltas, cross_findings: cross, max_tabs }
+}
+
+/// ", Linux 6.17" (one kernel) or ", Linux 6.1 / 6.12 / 6.17" (`compare --kernels`; runs are
+/// labelled `strategy@kernel`); empty for results written before the kernel axis.
+fn kernels_phrase(r: &Results) -> String {
+    let mut ks: Vec<&str> = Vec::new();
+    for run in &r.runs {
+        if !run.kernel.is_empty() && !ks.contains(&run.kernel.as_str()) {
+            ks.push(&run.kernel);
+        }
+    }
+    if ks.is_empty() { String::new() } else { format!(", Linux {}", ks.join(" / ")) }
 }
 
 fn plural_s(n: usize, one: &str, many: &str) -> String {

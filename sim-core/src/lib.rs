@@ -9,7 +9,7 @@
 //!
 //! Where things are decided: an attach in `iommu/driver.rs` (the driver's verdict) and
 //! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
-//! fan-out in `iommu/invalidate.rs`.
+//! fan-out in `sim/invalidate.rs`.
 
 pub mod atomic;
 pub mod budget;
@@ -22,6 +22,7 @@ pub mod golden;
 pub mod ids;
 pub mod iommu;
 pub mod limits;
+pub mod linux;
 pub mod metrics;
 pub mod pagetable;
 pub mod runner;

@@ -56,7 +56,45 @@ pub fn warn_after_duration(results: &sim_core::metrics::Results, duration: u64) 
 }
 
 /// Strategy names as clap `possible values`: listed in `--help` and completions, misspellings
-/// answered with clap's "did you mean".
+/// answered with clap's "did you mean"; deprecated aliases (`hard-fail`) are accepted, hidden.
 pub fn strategy_values() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(sim_core::strategy::StrategyName::ALL.map(|n| n.as_str()))
+    use clap::builder::PossibleValue;
+    let names = sim_core::strategy::StrategyName::ALL.map(|n| PossibleValue::new(n.as_str()));
+    let aliases = sim_core::strategy::StrategyName::ALIASES.iter().map(|a| PossibleValue::new(a.0).hide(true));
+    clap::builder::PossibleValuesParser::new(names.into_iter().chain(aliases))
+}
+
+/// Applies `--kernel V` to a loaded scenario: it replaces the file's `kernel` (an unmodelled
+/// version is a usage error listing the modelled ones).
+pub fn apply_kernel(scenario: &mut sim_core::scenario::Scenario, kernel: Option<&str>) -> Result<(), String> {
+    if let Some(text) = kernel {
+        scenario.kernel = sim_core::linux::Kernel::parse(text).map_err(|e| format!("--kernel: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parses strategy names given on the command line, printing the deprecation note of an old
+/// name (`hard-fail`) on stderr.
+pub fn parse_strategy(name: &str) -> Result<sim_core::strategy::StrategyName, String> {
+    if let Some(note) = sim_core::strategy::StrategyName::deprecation(name) {
+        eprintln!("note: {note}");
+    }
+    sim_core::strategy::StrategyName::parse(name)
+}
+
+/// The strategies to run on `kernel`: explicitly named ones must exist there (error),
+/// implicit ones (the scenario's list) that do not are skipped with a note on stderr.
+pub fn strategies_for(
+    kernel: sim_core::linux::Kernel,
+    list: Vec<sim_core::strategy::StrategyName>,
+    explicit: bool,
+) -> Result<Vec<sim_core::strategy::StrategyName>, String> {
+    let (keep, notes) = sim_core::runner::available(&list, kernel);
+    if explicit && let Some(n) = notes.first() {
+        return Err(n.trim_start_matches("skipped ").to_string());
+    }
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok(keep)
 }

@@ -19,6 +19,10 @@ pub struct Args {
     /// Run only this strategy instead of every strategy the scenario lists.
     #[arg(long, value_parser = super::strategy_values())]
     pub strategy: Option<String>,
+    /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
+    /// "proposed"; docs/kernel-versions.md).
+    #[arg(long, value_name = "V")]
+    pub kernel: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -42,10 +46,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = super::io::load_scenario(&args.scenario)?;
+    let mut scenario = super::io::load_scenario(&args.scenario)?;
+    super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
     let strategies = match &args.strategy {
-        Some(s) => vec![StrategyName::parse(s)?],
-        None => scenario.strategies.clone(),
+        Some(s) => super::strategies_for(scenario.kernel, vec![super::parse_strategy(s)?], true)?,
+        None => super::strategies_for(scenario.kernel, scenario.strategies.clone(), false)?,
     };
     let seed = args.seed.unwrap_or(scenario.seed);
     args.budget.check(&scenario)?;

@@ -58,6 +58,9 @@ fn show(name: &str, v: Option<u64>, wide: bool) -> String {
 
 /// Renders `results` as plain-text tables (`wide`: one table of exact values).
 pub fn render(results: &Results, wide: bool) -> String {
+    // Runs of several kernels (`compare --kernels`): columns `strategy@kernel`.
+    let labelled = results.labelled_by_kernel();
+    let results = &labelled;
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} on {} (seed {})", results.scenario, results.topology, results.seed);
     if results.runs.iter().any(|r| r.interrupted) {

@@ -71,6 +71,7 @@ impl Simulation<'_, '_> {
             .collect();
         RunResult {
             strategy: name.as_str().to_string(),
+            kernel: core.kernel.to_string(),
             digest: self.digest.hex(),
             metrics: m,
             iommus,

@@ -541,6 +541,15 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
     if c.max_invalidation_pages == 0 {
         return Err(("caps.max_invalidation_pages", "must be at least 1".into()));
     }
+    if c.s2_context_banks != 0 && (kind != IommuKind::ArmSmmuV2 || c.s2_context_banks >= c.domain_ids) {
+        return Err((
+            "caps.s2_context_banks",
+            format!(
+                "{} is impossible for {kind}: only arm-smmu-v2 has stage-2-only context banks, fewer than domain_ids",
+                c.s2_context_banks
+            ),
+        ));
+    }
     let g = &p.geometry;
     for (entries, ways, e_name, w_name) in [
         (g.iotlb_entries, g.iotlb_ways, "geometry.iotlb_entries", "geometry.iotlb_ways"),

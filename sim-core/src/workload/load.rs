@@ -191,9 +191,15 @@ pub fn generators(
                 let ram_page_shift = crate::scenario::load::backing_shift(backing.as_deref(), *ram_iova, *ram_bytes)
                     .map_err(|m| invalid("backing", format!("{}: {m}", at("backing"))))?;
                 let devices = devices.iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>()?;
+                let container = container(c)?;
+                check(
+                    containers[container.index()].kind == crate::scenario::ContainerKind::Vfio,
+                    "container",
+                    &format!("\"{c}\" is a DMA-API domain; a VM's devices are assigned through VFIO: use a `Container`"),
+                )?;
                 GenSpec::Vm(VmSpec {
                     id: id.clone(),
-                    container: container(c)?,
+                    container,
                     devices,
                     start: *start,
                     stop: *stop,
