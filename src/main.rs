@@ -30,6 +30,9 @@ struct Cli {
 enum Command {
     /// Validate a topology file and print its IOMMU instances, buses and IOMMU groups.
     Topology(cmd::topology::Args),
+    /// Turn a captured real machine (scripts/capture.sh output, or lspci -vvv -nn text) into
+    /// a topology file carrying the groups it reported.
+    Import(cmd::import::Args),
     /// Run one scenario (every strategy it lists, or the one named) and print a summary.
     Run(cmd::run::Args),
     /// Run the same seeded workload under each strategy and print them side by side.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
+        Some(Command::Import(args)) => cmd::import::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
         Some(Command::Compare(args)) => cmd::compare::run(args),
         Some(Command::Check(args)) => cmd::check::run(args),

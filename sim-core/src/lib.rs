@@ -20,6 +20,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod golden;
 pub mod ids;
+pub mod import;
 pub mod iommu;
 pub mod limits;
 pub mod linux;

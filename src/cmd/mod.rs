@@ -5,6 +5,7 @@ pub mod compare;
 pub mod completions;
 pub mod demo;
 pub mod emit;
+pub mod import;
 pub mod io;
 pub mod merge;
 pub mod observe;
