@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod diagnostic;
 mod out;
 
 use std::process::ExitCode;
@@ -45,6 +46,10 @@ enum Command {
     /// Run the bundled default scenario under every strategy, print the comparison and
     /// write report.html (what `iommu-sim` with no arguments does).
     Demo(cmd::demo::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) generated from these flags.
+    Completions(cmd::completions::Args),
+    /// Print the man page (roff), generated from these flags: `iommu-sim man > iommu-sim.1`.
+    Man,
     /// Run every point of a sweep (axes × seeds × strategies) on all cores, or one shard of
     /// it, into a JSON Lines results file; or print a Slurm / GNU parallel job for it.
     Sweep(cmd::sweep::Args),
@@ -88,6 +93,8 @@ fn main() -> ExitCode {
         Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Completions(args)) => cmd::completions::completions(args, <Cli as clap::CommandFactory>::command()),
+        Some(Command::Man) => cmd::completions::man(<Cli as clap::CommandFactory>::command()),
         Some(Command::Sweep(args)) => cmd::sweep::run(args),
         Some(Command::Merge(args)) => cmd::merge::run(args),
         None => cmd::demo::run(cmd::demo::Args::default()),
@@ -102,7 +109,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Mismatch) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", diagnostic::render(e.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -40,6 +40,8 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
     assert_quiet(&["demo", "--json", "-o", "{tmp}/r.html"], 0);
     assert_quiet(&["demo", "-o", "{tmp}/r.html"], 0);
     assert_quiet(&["--help"], 0);
+    assert_quiet(&["completions", "bash"], 0);
+    assert_quiet(&["man"], 0);
 }
 
 #[test]

@@ -11,7 +11,7 @@ fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
-/// hard-fail fails 4 of 6 attaches in the default scenario and so has the fewest domains and
+/// what-if-hard-fail fails 4 of 6 attaches in the default scenario and so has the fewest domains and
 /// the least CPU; it must not get the `*` best mark for that.
 #[test]
 fn a_strategy_that_failed_attaches_gets_no_best_mark() {
@@ -20,7 +20,7 @@ fn a_strategy_that_failed_attaches_gets_no_best_mark() {
     assert!(o.status.success(), "{err}");
     let header = out.lines().find(|l| l.starts_with("metric")).expect("header");
     let cols: Vec<&str> = header.split_whitespace().collect();
-    let hf = cols.iter().position(|c| *c == "what-if-hard-fail").expect("hard-fail column");
+    let hf = cols.iter().position(|c| *c == "what-if-hard-fail").expect("what-if-hard-fail column");
     let mut rows = 0;
     for line in out.lines().skip_while(|l| !l.starts_with("metric")).skip(1).take_while(|l| !l.starts_with('(')) {
         let cells: Vec<&str> = line.split_whitespace().collect();
@@ -52,7 +52,9 @@ fn an_explicit_iova_overlap_is_an_error_naming_both_generators() {
     let o = sim(&["run", "tests/data/ux/two-nvme-overlap.ron"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("generators[0] \"a\" and generators[1] \"b\" map overlapping IOVA ranges in container \"c\""), "{err}");
+    assert!(err.contains("generators[1].iova_base: \"b\" maps [0x2000800000, 0x2001800000), which overlaps [0x2000000000, 0x2001000000) of generators[0] \"a\" in container \"c\""), "{err}");
+    // The caret is under b's iova_base, on line 15.
+    assert!(err.contains("two-nvme-overlap.ron:15:"), "{err}");
 }
 
 /// Every `ron` example in docs/scenario-format.md that is a whole scenario runs cleanly.
@@ -160,4 +162,119 @@ fn report_of_different_scenarios_computes_no_changes() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("without changes computed between them"), "says why there are no changes");
     assert!(!html.contains("class=\"chg\""), "no change cells between different scenarios");
+}
+
+fn error_of(file: &str) -> String {
+    let o = sim(&["run", file]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Issue 16 item 6: locations come from the parser's view of the file, not text search.
+#[test]
+fn errors_point_at_the_offending_value_with_a_snippet() {
+    // An error in events[2] points at events[2] (old: the first `Map(`, in the name).
+    let err = error_of("tests/data/ux/bad-event2.ron");
+    assert!(err.starts_with("error: tests/data/ux/bad-event2.ron:9:"), "{err}");
+    assert!(err.contains("9 |         (at: 2, op: Map(container: \"c\", iova: 0x1800"), "snippet of the line: {err}");
+    // A bad stride points at the stride (old: at the word in the scenario's name).
+    let err = error_of("tests/data/ux/bad-stride.ron");
+    assert!(err.starts_with("error: tests/data/ux/bad-stride.ron:8:55: events[1].repeat.stride"), "{err}");
+    assert!(err.contains("^^^^^"), "caret under 0x800: {err}");
+    // A misspelt strategy: did you mean.
+    let err = error_of("tests/data/ux/bad-strategy.ron");
+    assert!(err.contains("help: did you mean `vfio-type1`?"), "{err}");
+    assert!(err.contains("bad-strategy.ron:4:31"), "{err}");
+}
+
+#[test]
+fn type_errors_name_their_field_and_misspellings_get_a_hint() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ux-diag");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let s = dir.join("seed.ron");
+    std::fs::write(&s, format!("Scenario(name: \"x\", topology: \"{root}/topologies/arm-server.ron\", seed: -7)\n")).unwrap();
+    let err = error_of(s.to_str().unwrap());
+    assert!(err.contains("seed: Integer is out of bounds"), "{err}");
+    assert!(err.contains("help: this field takes a non-negative integer"), "{err}");
+    let t = dir.join("topo.ron");
+    let topo = std::fs::read_to_string(format!("{root}/topologies/arm-server.ron")).unwrap().replacen("ArmSmmuV3", "ArmSmmuv3", 1);
+    std::fs::write(&t, topo).unwrap();
+    let o = sim(&["topology", t.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("iommus[0].kind: Unexpected variant named `ArmSmmuv3`") && err.contains("help: did you mean `ArmSmmuV3`?"),
+        "{err}"
+    );
+    assert!(err.contains("^^^^^^^^^"), "{err}");
+    // clap's own hint for a misspelt --strategy, and the names listed in --help.
+    let (_, err) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "vfio-typ1"]));
+    assert!(err.contains("'vfio-type1'"), "{err}");
+    let (help, _) = text(&sim(&["compare", "--help"]));
+    assert!(help.contains("possible values: per-group, vfio-type1"), "{help}");
+}
+
+#[test]
+fn completions_man_page_and_version_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = sim(&["completions", shell]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{shell}: {err}");
+        assert!(out.contains("trace-diff") && out.contains("vfio-emediumtype"), "{shell}: subcommands and strategy names");
+    }
+    let (man, _) = text(&sim(&["man"]));
+    assert!(man.contains(".TH iommu-sim 1") && man.contains("compare"), "{man}");
+    let (v, _) = text(&sim(&["--version"]));
+    // "iommu-sim 0.1.0 (abcdef123456)" or "(unknown)" without git; never empty.
+    assert!(v.starts_with(&format!("iommu-sim {} (", env!("CARGO_PKG_VERSION"))) && v.trim_end().ends_with(')'), "{v}");
+}
+
+/// `check --junit FILE` (one test case per scenario) and `check --json`: a missing expected
+/// file is a failure, an unreadable scenario an error, a match a passing case.
+#[test]
+fn check_writes_junit_and_json() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ux-junit");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for f in ["small.ron", "topo.ron"] {
+        std::fs::copy(format!("{root}/tests/data/check/{f}"), dir.join(f)).unwrap();
+    }
+    std::fs::copy(format!("{root}/scenarios/default.ron"), dir.join("default.ron")).unwrap();
+    std::fs::copy(format!("{root}/scenarios/default.expected"), dir.join("default.expected")).unwrap();
+    let text_of = std::fs::read_to_string(dir.join("default.ron")).unwrap().replace("../topologies/", &format!("{root}/topologies/"));
+    std::fs::write(dir.join("default.ron"), text_of).unwrap();
+    let junit = dir.join("junit.xml");
+    let d = dir.to_str().unwrap();
+    let o = sim(&["check", d, "--junit", junit.to_str().unwrap(), "--json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "small.ron has no expected file: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is only JSON");
+    assert_eq!((v["ok"].as_u64(), v["missing"].as_u64()), (Some(1), Some(1)), "{v}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testsuite name=\"iommu-sim check\" tests=\"2\" failures=\"1\" errors=\"0\">"), "{xml}");
+    assert!(xml.contains("default.ron\"/>"), "passing case: {xml}");
+    assert!(xml.contains("<failure message=\"MISSING"), "missing expected file is a failure: {xml}");
+}
+
+/// `run --log` prints the lines `log_lines` counts (here: SMMUv3 before v6.2 refusing a
+/// domain of another SMMU), each with its Linux source, and watching changes no result.
+#[test]
+fn run_log_prints_what_log_lines_counts() {
+    let args = ["run", "scenarios/default.ron", "--strategy", "vfio-type1", "--kernel", "6.1", "--json"];
+    let (plain, _) = text(&sim(&args));
+    let o = sim(&[&args[..], &["--log"]].concat());
+    let (json, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(json, plain, "--log changes no result (stdout stays pure JSON)");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let counted = v["runs"][0]["metrics"]["log_lines"].as_u64().unwrap();
+    assert!(counted > 0, "{v}");
+    assert_eq!(err.matches("cannot attach to SMMU").count() as u64, counted, "{err}");
+    assert_eq!(err.matches("source: arm-smmu-v3.c:arm_smmu_attach_dev").count() as u64, counted, "{err}");
+    let (table, _) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "compat-index", "--log"]));
+    assert!(table.contains("[compat-index] (nothing)"), "{table}");
 }

@@ -36,6 +36,48 @@ impl Location {
     }
 }
 
+impl Location {
+    /// Where the error `message` is, for a semantic error found after parsing: the value at
+    /// the path the message starts with (`events[2].repeat.stride: ...`), found in the
+    /// parser's view of the text (`spans.rs`); else the first occurrence of `needle`; else
+    /// the whole file.
+    pub fn of_message(path: &Path, source: &str, message: &str, needle: &str) -> Location {
+        if let Some(p) = crate::spans::message_path(message)
+            && let Some((start, _)) = crate::spans::SpanIndex::new(source).locate(p)
+        {
+            let (line, col) = crate::spans::line_col(source, start);
+            return Location { path: path.to_path_buf(), line, col };
+        }
+        Location::of_text(path, source, needle)
+    }
+}
+
+/// The closest of `candidates` to `found` (edit distance at most a third of its length, at
+/// least 1 after ignoring case), for "did you mean `ArmSmmuV3`?" hints.
+pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let f: Vec<char> = found.to_lowercase().chars().collect();
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let cl: Vec<char> = c.to_lowercase().chars().collect();
+        // Levenshtein distance, one row at a time.
+        let mut row: Vec<usize> = (0..=cl.len()).collect();
+        for (i, a) in f.iter().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, b) in cl.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(a != b)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        let d = row[cl.len()];
+        if d <= (f.len().max(3) / 3).max(1) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -74,6 +116,40 @@ impl InputError {
             message: e.code.to_string(),
         }
     }
+
+    /// Like `from_ron`, with what only the text tells: the field a type error is in
+    /// (`seed: Integer is out of bounds`) and, for a misspelt name, the closest valid one on a
+    /// `help:` line ("did you mean `ArmSmmuV3`?").
+    pub fn from_ron_in(path: &Path, source: &str, e: ron::error::SpannedError) -> InputError {
+        use ron::error::Error as E;
+        let hint = match &e.code {
+            E::NoSuchEnumVariant { expected, found, .. } | E::NoSuchStructField { expected, found, .. } => {
+                did_you_mean(found, expected.iter().copied())
+            }
+            _ => None,
+        };
+        let mut message = e.code.to_string();
+        let names_its_field = matches!(e.code, E::NoSuchStructField { .. } | E::MissingStructField { .. } | E::DuplicateStructField { .. });
+        if !names_its_field && e.span.start.line > 0 {
+            let offset = crate::spans::offset_of(source, e.span.start.line, e.span.start.col);
+            if let Some(field) = crate::spans::SpanIndex::new(source).path_at(offset) {
+                message = format!("{field}: {message}");
+            }
+        }
+        if let Some(h) = hint {
+            message.push_str(&format!("\nhelp: did you mean `{h}`?"));
+        }
+        if matches!(e.code, E::IntegerOutOfBounds) {
+            let at = crate::spans::offset_of(source, e.span.start.line, e.span.start.col);
+            let negative = source[..at.min(source.len())].trim_end_matches(|c: char| c.is_ascii_digit() || c == '_').ends_with('-');
+            message.push_str(if negative {
+                "\nhelp: this field takes a non-negative integer"
+            } else {
+                "\nhelp: the value does not fit this field's integer type"
+            });
+        }
+        InputError::Parse { at: Location { path: path.to_path_buf(), line: e.span.start.line, col: e.span.start.col }, message }
+    }
 }
 
 /// Parses `source` as RON into `T` with the project's options (implicit `Some`, so optional
@@ -81,7 +157,7 @@ impl InputError {
 /// not a stack overflow.
 pub fn parse_ron<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> Result<T, InputError> {
     let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME).with_recursion_limit(64);
-    options.from_str(source).map_err(|e| InputError::from_ron(path, e))
+    options.from_str(source).map_err(|e| InputError::from_ron_in(path, source, e))
 }
 
 #[cfg(test)]

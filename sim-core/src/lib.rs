@@ -31,6 +31,7 @@ pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod sim;
+pub mod spans;
 pub mod strategy;
 pub mod sweep;
 pub mod time;

@@ -30,6 +30,12 @@ pub struct Args {
     /// exact but a change of it is excused when every moved metric is within tolerance.
     #[arg(long, conflicts_with = "bless")]
     pub tolerant: bool,
+    /// Also write a JUnit XML report (one test case per scenario) for CI systems (`-` = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print a JSON summary (one entry per scenario) instead of the text report.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub budget: super::Budget,
     /// Replay every scenario on this Linux kernel instead of its own `kernel` ("6.12",
@@ -37,6 +43,14 @@ pub struct Args {
     /// cannot be combined.
     #[arg(long, value_name = "V", conflicts_with = "bless")]
     pub kernel: Option<String>,
+}
+
+/// One scenario's outcome as reports show it: a status word and the text block under it.
+struct Case {
+    path: String,
+    /// `ok`, `failed`, `missing`, `error`, `created`, `updated` or `same`.
+    status: &'static str,
+    detail: String,
 }
 
 /// What happened to one scenario.
@@ -67,8 +81,12 @@ pub fn run(args: Args) -> CmdResult {
         return Err(format!("check: no scenario files found in {}", list(&paths)).into());
     }
 
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(scenarios.len() as u64)
+    let bar = if std::io::stderr().is_terminal() && !crate::out::quiet() {
+        let bar = indicatif::ProgressBar::new(scenarios.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("checking [{bar:30}] {pos}/{len} scenarios, ETA {eta}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -85,10 +103,24 @@ pub fn run(args: Args) -> CmdResult {
 
     let (mut ok, mut failed, mut missing, mut errors) = (0, 0, 0, Vec::new());
     let mut out = String::new();
+    let mut cases: Vec<Case> = Vec::new();
     for (path, verdict) in scenarios.iter().zip(verdicts) {
         let p = path.display();
         let expected = golden::expected_path(path);
         let e = expected.display();
+        let before = out.len();
+        let status = match &verdict {
+            Verdict::Pass { .. } => "ok",
+            Verdict::Fail(_) => "failed",
+            Verdict::Missing => "missing",
+            Verdict::Blessed { created: true, .. } => "created",
+            Verdict::Blessed { changed: None, .. } => "same",
+            Verdict::Blessed { .. } => "updated",
+            Verdict::Error(_) => "error",
+        };
+        if let Verdict::Error(msg) = &verdict {
+            cases.push(Case { path: p.to_string(), status, detail: msg.clone() });
+        }
         match verdict {
             Verdict::Pass { runs, tolerated: None } => {
                 ok += 1;
@@ -119,10 +151,28 @@ pub fn run(args: Args) -> CmdResult {
             }
             Verdict::Error(msg) => errors.push(msg),
         }
+        if status != "error" {
+            cases.push(Case { path: p.to_string(), status, detail: out[before..].to_string() });
+        }
+    }
+    if let Some(file) = &args.junit {
+        super::io::write_text(file, &junit(&cases))?;
+    }
+    if args.json {
+        let list: Vec<serde_json::Value> =
+            cases.iter().map(|c| serde_json::json!({ "scenario": c.path, "status": c.status, "detail": c.detail })).collect();
+        let summary = serde_json::json!({
+            "scenarios": list,
+            "ok": ok, "failed": failed, "missing": missing, "errors": errors.len(),
+        });
+        crate::outln!("{}", serde_json::to_string_pretty(&summary)?)?;
+        out.clear();
     }
     crate::out::print(&out)?;
     let total = scenarios.len();
-    if args.bless {
+    if args.json {
+        // The JSON above is the whole of stdout.
+    } else if args.bless {
         crate::outln!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len())?;
     } else {
         crate::outln!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len())?;
@@ -136,6 +186,39 @@ pub fn run(args: Args) -> CmdResult {
         return Err(last.into());
     }
     Ok(if failed + missing == 0 { Outcome::Success } else { Outcome::Mismatch })
+}
+
+/// JUnit XML (the subset every CI system reads): one `<testcase>` per scenario, a
+/// `<failure>` for a mismatch or a missing expected file, an `<error>` for an unreadable input.
+fn junit(cases: &[Case]) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let failures = cases.iter().filter(|c| matches!(c.status, "failed" | "missing")).count();
+    let errors = cases.iter().filter(|c| c.status == "error").count();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(x, "<testsuites name=\"iommu-sim check\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">", cases.len());
+    let _ = writeln!(x, "  <testsuite name=\"iommu-sim check\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">", cases.len());
+    for c in cases {
+        let _ = write!(x, "    <testcase classname=\"iommu-sim.check\" name=\"{}\"", esc(&c.path));
+        match c.status {
+            "failed" | "missing" => {
+                let first = c.detail.lines().next().unwrap_or_default();
+                let _ = writeln!(x, ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>", esc(first.trim()), esc(&c.detail));
+            }
+            "error" => {
+                let _ = writeln!(
+                    x,
+                    ">\n      <error message=\"{}\">{}</error>\n    </testcase>",
+                    esc(c.detail.lines().next().unwrap_or_default()),
+                    esc(&c.detail)
+                );
+            }
+            _ => {
+                let _ = writeln!(x, "/>");
+            }
+        }
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
 }
 
 fn plural(n: usize) -> &'static str {

@@ -14,10 +14,10 @@ pub struct Args {
     /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Comma-separated strategies to compare (default: every strategy the scenario lists).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::strategy_values())]
     pub strategies: Vec<String>,
     /// One strategy (the same as `--strategies S`; handy with `--kernels`).
-    #[arg(long, conflicts_with = "strategies")]
+    #[arg(long, conflicts_with = "strategies", value_parser = super::strategy_values())]
     pub strategy: Option<String>,
     /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
     /// "proposed"; docs/kernel-versions.md).

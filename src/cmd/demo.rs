@@ -51,7 +51,14 @@ pub fn default_scenario() -> Result<Scenario, Box<dyn std::error::Error>> {
 
 pub fn run(args: Args) -> CmdResult {
     let scenario = default_scenario()?;
-    let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    let results = match super::observe::Progress::bar(&scenario, scenario.strategies.len()) {
+        None => sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed),
+        Some(bar) => {
+            let (results, _) = super::run::run_watched(&scenario, &scenario.strategies, scenario.seed, None, false, Some(bar.clone()))?;
+            bar.finish_and_clear();
+            results
+        }
+    };
     super::warn_after_duration(&results, scenario.duration);
     let to_stdout = args.output.as_deref().is_some_and(super::io::is_std);
     if args.json && !to_stdout {

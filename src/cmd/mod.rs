@@ -2,11 +2,13 @@
 
 pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod demo;
 pub mod emit;
 pub mod import;
 pub mod io;
 pub mod merge;
+pub mod observe;
 pub mod report;
 pub mod results_file;
 pub mod run;
@@ -52,6 +54,15 @@ pub fn warn_after_duration(results: &sim_core::metrics::Results, duration: u64) 
          raise `duration` or end them earlier (results: events_after_duration)",
         results.scenario
     );
+}
+
+/// Strategy names as clap `possible values`: listed in `--help` and completions, misspellings
+/// answered with clap's "did you mean"; deprecated aliases (`hard-fail`) are accepted, hidden.
+pub fn strategy_values() -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    let names = sim_core::strategy::StrategyName::ALL.map(|n| PossibleValue::new(n.as_str()));
+    let aliases = sim_core::strategy::StrategyName::ALIASES.iter().map(|a| PossibleValue::new(a.0).hide(true));
+    clap::builder::PossibleValuesParser::new(names.into_iter().chain(aliases))
 }
 
 /// Applies `--kernel V` to a loaded scenario: it replaces the file's `kernel` (an unmodelled

@@ -8,6 +8,7 @@ use sim_core::scenario::Scenario;
 use sim_core::strategy::StrategyName;
 use sim_core::trace::{TraceHeader, TraceWriter};
 
+use super::observe::{LogLine, Progress, Watch};
 use super::{CmdResult, table};
 use crate::Outcome;
 
@@ -16,7 +17,7 @@ pub struct Args {
     /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Run only this strategy instead of every strategy the scenario lists.
-    #[arg(long)]
+    #[arg(long, value_parser = super::strategy_values())]
     pub strategy: Option<String>,
     /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
     /// "proposed"; docs/kernel-versions.md).
@@ -36,6 +37,10 @@ pub struct Args {
     /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Print the kernel log lines the modelled drivers would print (what `log_lines` counts),
+    /// per strategy, with the Linux source of each, after the summary (on stderr with --json).
+    #[arg(long)]
+    pub log: bool,
     #[command(flatten)]
     pub budget: super::Budget,
 }
@@ -49,17 +54,44 @@ pub fn run(args: Args) -> CmdResult {
     };
     let seed = args.seed.unwrap_or(scenario.seed);
     args.budget.check(&scenario)?;
-    let results = match &args.trace {
-        None => sim_core::runner::run_all(&scenario, &strategies, seed),
-        Some(file) => run_traced(&scenario, &strategies, seed, file)?,
+    let bar = Progress::bar(&scenario, strategies.len());
+    let (results, logs) = if args.trace.is_none() && !args.log && bar.is_none() {
+        (sim_core::runner::run_all(&scenario, &strategies, seed), Vec::new())
+    } else {
+        run_watched(&scenario, &strategies, seed, args.trace.as_deref(), args.log, bar.clone())?
     };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     super::warn_after_duration(&results, scenario.duration);
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
         crate::out::print(&table::render(&results, args.wide))?;
     }
+    if args.log {
+        let text = render_log(&strategies, &logs);
+        // Keep stdout pure JSON with --json.
+        if args.json { eprint!("{text}") } else { crate::out::print(&text)? }
+    }
     Ok(Outcome::Success)
+}
+
+/// The `--log` section: per strategy, each line with its cycle and its source in Linux.
+fn render_log(strategies: &[StrategyName], logs: &[Vec<LogLine>]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\nkernel log (the lines the modelled drivers print; log_lines counts them):\n");
+    for (name, lines) in strategies.iter().zip(logs) {
+        if lines.is_empty() {
+            let _ = writeln!(out, "[{name}] (nothing)");
+            continue;
+        }
+        let _ = writeln!(out, "[{name}]");
+        for l in lines {
+            let _ = writeln!(out, "  [cycle {:>12}] {}\n  {:>22} source: {}", l.cycle, l.text, "", l.source);
+        }
+    }
+    out
 }
 
 /// The trace file of `strategy`: `file` itself when only one strategy runs, else
@@ -94,24 +126,53 @@ fn check_trace_paths(scenario: &Scenario, paths: &[PathBuf]) -> Result<(), Strin
     Ok(())
 }
 
-/// Like `runner::run_all`, with a trace writer observing each run (strategies still run in
-/// parallel; each writes its own file). Results come back in strategy order.
-fn run_traced(scenario: &Scenario, strategies: &[StrategyName], seed: u64, file: &Path) -> Result<Results, Box<dyn std::error::Error>> {
+/// Results and, per strategy, its kernel log lines.
+pub type Watched = (Results, Vec<Vec<LogLine>>);
+
+/// Like `runner::run_all`, with an observer on each run: trace writer, kernel log, progress
+/// (strategies still run in parallel; each writes its own trace). Results and logs come back
+/// in strategy order.
+pub fn run_watched(
+    scenario: &Scenario,
+    strategies: &[StrategyName],
+    seed: u64,
+    trace: Option<&Path>,
+    log: bool,
+    bar: Option<std::sync::Arc<indicatif::ProgressBar>>,
+) -> Result<Watched, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let several = strategies.len() > 1;
-    let mut paths: Vec<PathBuf> = strategies.iter().map(|&s| trace_path(file, s, several)).collect();
-    paths.push(file.to_path_buf());
-    check_trace_paths(scenario, &paths)?;
+    if let Some(file) = trace {
+        let mut paths: Vec<PathBuf> = strategies.iter().map(|&s| trace_path(file, s, several)).collect();
+        paths.push(file.to_path_buf());
+        check_trace_paths(scenario, &paths)?;
+    }
     let runs = strategies
         .par_iter()
-        .map(|&name| -> Result<RunResult, String> {
-            let path = trace_path(file, name, several);
-            let fail = |e: std::io::Error| format!("{}: cannot write trace: {e}", path.display());
-            let mut writer = TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed)).map_err(fail)?;
-            let run = sim_core::sim::run(scenario, name, seed, Some(&mut writer));
-            writer.commit().map_err(fail)?;
-            Ok(run)
+        .map(|&name| -> Result<(RunResult, Vec<LogLine>), String> {
+            let mut writer = match trace {
+                None => None,
+                Some(file) => {
+                    let path = trace_path(file, name, several);
+                    let w = TraceWriter::create(&path, &TraceHeader::for_run(scenario, name, seed))
+                        .map_err(|e| format!("{}: cannot write trace: {e}", path.display()))?;
+                    Some((path, w))
+                }
+            };
+            let mut watch = Watch {
+                scenario,
+                trace: writer.as_mut().map(|(_, w)| w as &mut dyn sim_core::sim::Observer),
+                log: log.then(Vec::new),
+                progress: bar.clone().map(Progress::new),
+            };
+            let run = sim_core::sim::run(scenario, name, seed, Some(&mut watch));
+            let lines = watch.log.take().unwrap_or_default();
+            if let Some((path, w)) = writer {
+                w.commit().map_err(|e| format!("{}: cannot write trace: {e}", path.display()))?;
+            }
+            Ok((run, lines))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(sim_core::runner::results(scenario, seed, runs))
+    let (runs, logs): (Vec<RunResult>, Vec<Vec<LogLine>>) = runs.into_iter().unzip();
+    Ok((sim_core::runner::results(scenario, seed, runs), logs))
 }

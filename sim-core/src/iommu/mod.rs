@@ -7,6 +7,7 @@ pub mod instance;
 pub mod invalidate;
 pub mod iotlb;
 pub mod kind;
+pub mod klog;
 pub mod params;
 pub mod presets;
 pub mod set_assoc;

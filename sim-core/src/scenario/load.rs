@@ -214,7 +214,7 @@ impl Scenario {
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
         if !topo_path.exists() {
             return Err(InputError::Invalid {
-                at: Location::of_text(path, &source, &format!("\"{}\"", parsed.topology)),
+                at: Location::of_message(path, &source, "topology", &format!("\"{}\"", parsed.topology)),
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
             });
         }
@@ -229,7 +229,8 @@ impl Scenario {
     }
 
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
-        let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
+        let invalid =
+            |needle: &str, message: String| InputError::Invalid { at: Location::of_message(path, source, &message, needle), message };
         crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
         let kernel = match &s.kernel {
@@ -324,7 +325,7 @@ impl Scenario {
                 return Err(invalid(&needle, format!("events[{i}].size: a {what} of 0 bytes")));
             }
             if !iova.is_multiple_of(MIN_PAGE) || !size.is_multiple_of(MIN_PAGE) {
-                return Err(invalid(&needle, format!("events[{i}]: {what} iova {iova:#x} size {size:#x} is not 4 KiB aligned")));
+                return Err(invalid(&needle, format!("events[{i}].iova: {what} iova {iova:#x} size {size:#x} is not 4 KiB aligned")));
             }
             if iova.checked_add(size).is_none() {
                 return Err(invalid(&needle, format!("events[{i}]: {what} iova {iova:#x} + size {size:#x} overflows 64 bits")));

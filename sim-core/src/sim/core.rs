@@ -104,6 +104,9 @@ pub struct Core<'s> {
     pub domains_live: u64,
     pub latency: Histogram,
     pub fault_log: Vec<FaultRecord>,
+    /// Kernel log lines printed during the current event, handed to the observer (if any)
+    /// and cleared after each event (`iommu/klog.rs`).
+    pub log: Vec<crate::iommu::klog::LogRecord>,
     pub injected: Injected,
     /// Per device: its PCIe link, tags and throughput counters (`crate::pcie`).
     pub ports: Vec<crate::pcie::Port>,
@@ -176,6 +179,7 @@ impl<'s> Core<'s> {
             domains_live: 0,
             latency: Histogram::default(),
             fault_log: Vec::new(),
+            log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
             ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
             bypass: crate::pcie::Bypass::None,
@@ -342,9 +346,11 @@ impl<'s> Core<'s> {
             Master::default(),
         );
         let mut log_lines = 1;
+        let mut refused_rule = None;
         let result = match verdict {
             Err(refusal) => {
                 log_lines = refusal.log_lines();
+                refused_rule = Some(refusal.rule);
                 Err(refusal.errno(self.kernel.era(), self.soft))
             }
             Ok(()) => {
@@ -384,6 +390,10 @@ impl<'s> Core<'s> {
             // A refusal by an attach rule prints what its driver prints in this kernel
             // (`linux/rules.rs`); any other failure (ID space full...) one line.
             self.m.log_lines += log_lines;
+            if log_lines > 0 {
+                let domain_owner = self.domain(d).props.owner;
+                self.log.push(crate::iommu::klog::LogRecord { cycle: self.now, group: g, iommu, domain_owner, errno, rule: refused_rule });
+            }
             return Err(errno);
         }
         // VT-d before v6.13 adapts the domain to the unit (`prepare_domain_attach_device`,

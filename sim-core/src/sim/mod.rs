@@ -95,6 +95,8 @@ pub struct EventRecord {
 /// Receives every processed event (the trace writer).
 pub trait Observer {
     fn event(&mut self, rec: &EventRecord);
+    /// A kernel log line a driver printed while the last event was processed (`run --log`).
+    fn log(&mut self, _line: &crate::iommu::klog::LogRecord) {}
 }
 
 /// Runs `scenario` under `name` with `seed`, optionally streaming every event to `observer`.
@@ -259,7 +261,11 @@ impl Simulation<'_, '_> {
         self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome, rec.cpu]);
         if let Some(o) = self.observer.as_mut() {
             o.event(rec);
+            for line in &self.core.log {
+                o.log(line);
+            }
         }
+        self.core.log.clear();
     }
 
     /// Schedules the invalidations an injected fault delayed during the last event.

@@ -73,7 +73,9 @@ impl StrategyName {
         }
         StrategyName::ALL.into_iter().find(|n| n.as_str() == s).ok_or_else(|| {
             let names: Vec<&str> = StrategyName::ALL.iter().map(|n| n.as_str()).collect();
-            format!("unknown strategy `{s}` (known: {})", names.join(", "))
+            let hint =
+                crate::error::did_you_mean(s, names.iter().copied()).map(|h| format!("\nhelp: did you mean `{h}`?")).unwrap_or_default();
+            format!("unknown strategy `{s}` (known: {}){hint}", names.join(", "))
         })
     }
 }

@@ -91,19 +91,21 @@ pub fn assign(
             if s1 < e0 {
                 let (a, b) = if a < b { (a, b) } else { (b, a) };
                 let (ra, rb) = if a == w[0].2 { ((s0, e0), (s1, e1)) } else { ((s1, e1), (s0, e0)) };
+                // Pointed at the later generator's base (the error path names it).
+                let field = if matches!(gens[b], GenSpec::Vm(_)) { "ram_iova" } else { "iova_base" };
                 return Err(invalid(
                     &format!("\"{}\"", gens[b].id()),
                     format!(
-                        "generators[{a}] \"{}\" and generators[{b}] \"{}\" map overlapping IOVA ranges in container \"{}\" \
-                         ([{:#x}, {:#x}) and [{:#x}, {:#x})); give one of them another `iova_base`, or leave `iova_base` out to \
-                         have a free range allocated",
-                        gens[a].id(),
+                        "generators[{b}].{field}: \"{}\" maps [{:#x}, {:#x}), which overlaps [{:#x}, {:#x}) of generators[{a}] \"{}\" \
+                         in container \"{}\"; give one of them another `iova_base`, or leave `iova_base` out to have a free range \
+                         allocated",
                         gens[b].id(),
-                        container_names[c],
+                        rb.0,
+                        rb.1,
                         ra.0,
                         ra.1,
-                        rb.0,
-                        rb.1
+                        gens[a].id(),
+                        container_names[c],
                     ),
                 ));
             }
