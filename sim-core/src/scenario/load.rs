@@ -169,11 +169,13 @@ impl Scenario {
         }
 
         let mut containers: Vec<ContainerSpec> = Vec::new();
+        // Name → index (lookups per event and duplicate checks stay logarithmic).
+        let mut container_ids: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for (i, c) in s.containers.iter().enumerate() {
             if c.id.is_empty() {
                 return Err(invalid("Container", format!("containers[{i}]: empty id")));
             }
-            if containers.iter().any(|x| x.name == c.id) {
+            if container_ids.insert(c.id.as_str(), i).is_some() {
                 return Err(invalid(&format!("\"{}\"", c.id), format!("containers[{i}] \"{}\": duplicate container id", c.id)));
             }
             if c.invalidation == Invalidation::Lazy && (c.flush_queue == 0 || c.flush_timeout == 0) {
@@ -200,7 +202,7 @@ impl Scenario {
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().map(ContainerId::from_index).ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
             })
         };

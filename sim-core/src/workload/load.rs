@@ -24,6 +24,7 @@ pub fn generators(
     invalid: &Invalid<'_>,
 ) -> Result<Vec<GenSpec>, InputError> {
     let mut out: Vec<GenSpec> = Vec::with_capacity(gens.len());
+    let mut ids = std::collections::BTreeSet::new();
     for (i, g) in gens.iter().enumerate() {
         let at = |field: &str| format!("generators[{i}].{field}");
         let device = |name: &str| -> Result<DeviceId, InputError> {
@@ -186,7 +187,7 @@ pub fn generators(
                 })
             }
         };
-        if spec.id().is_empty() || out.iter().any(|o| o.id() == spec.id()) {
+        if spec.id().is_empty() || !ids.insert(spec.id().to_string()) {
             return Err(invalid(&format!("\"{}\"", spec.id()), format!("generators[{i}]: id \"{}\" is empty or used twice", spec.id())));
         }
         out.push(spec);
