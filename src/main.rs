@@ -3,6 +3,7 @@
 //! contracts.md: 0 success, 1 "ran, but what was asked does not hold", 2 bad input or usage.
 
 mod cmd;
+mod out;
 
 use std::process::ExitCode;
 
@@ -15,16 +16,22 @@ use clap::{Parser, Subcommand};
 /// With no subcommand, runs the bundled default scenario under every strategy and writes
 /// report.html (the same as `iommu-sim demo`).
 #[derive(Parser, Debug)]
-#[command(name = "iommu-sim", version, about, long_about = None)]
+#[command(name = "iommu-sim", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IOMMU_SIM_COMMIT"), ")"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Print nothing on stderr but errors and warnings (no "wrote FILE", no progress bar).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate a topology file and print its IOMMU instances, buses and IOMMU groups.
     Topology(cmd::topology::Args),
+    /// Turn a captured real machine (scripts/capture.sh output, or lspci -vvv -nn text) into
+    /// a topology file carrying the groups it reported.
+    Import(cmd::import::Args),
     /// Run one scenario (every strategy it lists, or the one named) and print a summary.
     Run(cmd::run::Args),
     /// Run the same seeded workload under each strategy and print them side by side.
@@ -38,6 +45,11 @@ enum Command {
     /// Run the bundled default scenario under every strategy, print the comparison and
     /// write report.html (what `iommu-sim` with no arguments does).
     Demo(cmd::demo::Args),
+    /// Run every point of a sweep (axes × seeds × strategies) on all cores, or one shard of
+    /// it, into a JSON Lines results file; or print a Slurm / GNU parallel job for it.
+    Sweep(cmd::sweep::Args),
+    /// Combine shard results files of one sweep into one, reporting missing and duplicate items.
+    Merge(cmd::merge::Args),
 }
 
 /// How a subcommand ended, mapped to the process exit code.
@@ -57,6 +69,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    out::set_quiet(cli.quiet);
     // Ctrl-C: the first asks running simulations to stop at their next check (partial results
     // are printed, marked as such, exit 130); a second one exits at once.
     let _ = ctrlc::set_handler(|| {
@@ -68,12 +81,15 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         Some(Command::Topology(args)) => cmd::topology::run(args),
+        Some(Command::Import(args)) => cmd::import::run(args),
         Some(Command::Run(args)) => cmd::run::run(args),
         Some(Command::Compare(args)) => cmd::compare::run(args),
         Some(Command::Check(args)) => cmd::check::run(args),
         Some(Command::TraceDiff(args)) => cmd::trace_diff::run(args),
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Sweep(args)) => cmd::sweep::run(args),
+        Some(Command::Merge(args)) => cmd::merge::run(args),
         None => cmd::demo::run(cmd::demo::Args::default()),
     };
     match result {

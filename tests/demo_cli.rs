@@ -10,7 +10,8 @@ fn no_arguments_runs_the_default_scenario_and_writes_the_report() {
     let out = Command::new(env!("CARGO_BIN_EXE_iommu-sim")).current_dir(&dir).output().expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for strategy in ["per-group", "vfio-type1", "vfio-emediumtype", "iommufd-auto", "hard-fail", "compat-index", "shared-across-instances"]
+    for strategy in
+        ["per-group", "vfio-type1", "vfio-emediumtype", "iommufd-auto", "what-if-hard-fail", "compat-index", "shared-across-instances"]
     {
         assert!(stdout.contains(strategy), "table lacks {strategy}");
     }

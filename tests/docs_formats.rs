@@ -30,7 +30,9 @@ fn check(doc: &str, section: &str, fields: &[&str]) {
 fn scenario_format_page_matches_the_schema() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenario-format.md")).expect("docs/scenario-format.md");
     check(&doc, "Scenario", struct_fields::<Scenario>().1);
-    check(&doc, "Container", struct_fields::<Container>().1);
+    for variant in sim_core::schema::enum_variants::<Container>().1 {
+        check(&doc, variant, variant_fields::<Container>(variant));
+    }
     check(&doc, "ScriptEvent", struct_fields::<ScriptEvent>().1);
     check(&doc, "Repeat", struct_fields::<Repeat>().1);
     for variant in sim_core::schema::enum_variants::<Op>().1 {

@@ -97,10 +97,10 @@ fn alloc_fail_gives_enomem_then_recovers() {
 }
 
 #[test]
-fn exhausted_ids_give_enospc_hard_failures() {
+fn exhausted_ids_give_ebusy_hard_failures() {
     // At 1000 another user takes smmu2's free ids but one: the first VM's NVMe gets the last
-    // id, the second VM's NVMe (another container, so it needs its own domain) gets ENOSPC,
-    // a hard failure under every strategy.
+    // id, the second VM's NVMe (another container, so it needs its own domain) finds the
+    // global ASID xarray full: EBUSY (`xa_alloc`), a hard failure under every strategy.
     let s = scenario(&format!(
         r#"Scenario(name: "f", topology: "unused", duration: 100_000,
             containers: [Container(id: "a"), Container(id: "b")],
@@ -115,10 +115,10 @@ fn exhausted_ids_give_enospc_hard_failures() {
         let m = &r.metrics;
         assert_eq!(m.injected_faults, 1, "{n:?}");
         assert_eq!(m.attaches_failed, 1, "{n:?}");
-        assert_eq!(m.hard_failures, 1, "{n:?}: ENOSPC is a hard failure");
+        assert_eq!(m.hard_failures, 1, "{n:?}: EBUSY is a hard failure");
         assert!(m.log_lines >= 1, "{n:?}: the failure is logged");
         assert!(attach_outcomes(&s, &recs, NVME)[0] >> 32 == 0, "{n:?}: the last id was left for the first VM");
-        assert_eq!(attach_outcomes(&s, &recs, NVME2)[0], Errno::ENOSPC.code() << 32, "{n:?}");
+        assert_eq!(attach_outcomes(&s, &recs, NVME2)[0], Errno::EBUSY.code() << 32, "{n:?}");
         assert_clean_end(&r);
     }
 }
@@ -165,7 +165,7 @@ fn unplug_mid_dma_drops_later_dma_and_still_unmaps_in_flight_requests() {
             recs.iter().any(|r| r.kind == EventKind::Dma && r.a & 0xffff_ffff == nic && r.cycle > 2_000_000),
             "{n:?}: the NIC still runs"
         );
-        if n != StrategyName::HardFail {
+        if n != StrategyName::WhatIfHardFail {
             // (hard-fail refuses the drive behind smmu2 in the NIC's container: its DMA faults.)
             assert_eq!(m.faults, 0, "{n:?}: nothing faults: dropped DMA is not translated");
         }

@@ -282,7 +282,7 @@ fn sequential_patterns_increase_modulo_the_wrap() {
     // ...lazy through ring + flush_queue, since Linux does not reuse an IOVA before its flush.
     let lazy = scenario(&format!(
         r#"Scenario(name: "g", topology: "unused", duration: 1_000_000,
-            containers: [Container(id: "c", invalidation: Lazy, flush_queue: 8)],
+            containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 8)],
             events: [(at: 0, op: Attach(device: "{NIC}", container: "c"))],
             generators: [{}])"#,
         nic("nic", "ring: 16")

@@ -20,3 +20,14 @@ fn every_malformed_scenario_exits_2_with_a_located_message() {
         }
     }
 }
+
+/// A VFIO container cannot be lazy: exit 2, and the message says why and what to write instead.
+#[test]
+fn a_lazy_vfio_container_is_refused_with_the_reason() {
+    let f = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenario/malformed/lazy-vfio-container.ron");
+    let out = Command::new(env!("CARGO_BIN_EXE_iommu-sim")).arg("run").arg(&f).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("lazy-vfio-container.ron:1:"), "located: {stderr}");
+    assert!(stderr.contains("cannot be lazy") && stderr.contains("no flush queue") && stderr.contains("DmaApi("), "{stderr}");
+}

@@ -64,5 +64,51 @@ fn scenarios(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scenarios);
+/// The SimPy-shaped workload of issue 15 (4 devices, 2048×4 LRU IOTLB, 16 walkers, 4-level
+/// walks, 200 000 translations): translations/s of the loop alone (`sim::run`, the scenario
+/// already parsed). `benches/simpy/run.sh` times the whole process on the same workload.
+fn simpy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("simpy_shaped");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(200_000));
+    for hit in [50u32, 0] {
+        let sc = iommu_sim_benches::simpy_scenario(hit);
+        g.bench_function(format!("loop_{hit}pct_hits"), |b| b.iter(|| black_box(run(&sc, StrategyName::VfioType1, 1, None))));
+    }
+    g.finish();
+}
+
+/// Attach search (issue 15, item 1): `n` groups, each behind its own SMMUv3, attached to one
+/// container under `vfio-type1`, which tries every existing domain (each a soft failure) before
+/// allocating: n(n-1)/2 trials. Throughput is per trial, so a flat rate across `n` means the
+/// cost is linear in the domains tried.
+fn attach_search(c: &mut Criterion) {
+    let mut g = c.benchmark_group("attach_search");
+    g.sample_size(10);
+    for n in [250usize, 500, 1000] {
+        let sc = iommu_sim_benches::attach_scenario(n, "vfio-type1");
+        g.throughput(Throughput::Elements((n * (n - 1) / 2) as u64));
+        g.bench_function(format!("vfio_type1_{n}_instances"), |b| b.iter(|| black_box(run(&sc, StrategyName::VfioType1, 1, None))));
+    }
+    g.finish();
+}
+
+/// `compare` across strategies (issue 15, item 5): every strategy of the default scenario on
+/// 1 thread and on 2 (rayon), as the CLI runs them.
+fn compare_threads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compare");
+    g.sample_size(10);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sc = Scenario::load(&root.join("scenarios/default.ron")).expect("default scenario");
+    let strategies: Vec<StrategyName> = sc.strategies.clone();
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+        g.bench_function(format!("default_all_strategies_{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| black_box(sim_core::runner::run_all(&sc, &strategies, sc.seed))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, scenarios, simpy, attach_search, compare_threads);
 criterion_main!(benches);

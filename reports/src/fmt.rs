@@ -48,9 +48,9 @@ pub fn bytes(v: u64) -> String {
     format!("{v} B")
 }
 
-/// `part / whole` in per-mille, rounded down; `None` when `whole` is 0.
+/// `part / whole` in per-mille, rounded half up; `None` when `whole` is 0.
 pub fn permille(part: u64, whole: u64) -> Option<u64> {
-    if whole == 0 { None } else { Some((u128::from(part) * 1000 / u128::from(whole)) as u64) }
+    if whole == 0 { None } else { Some(((u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole)) as u64) }
 }
 
 /// A per-mille value as a percentage with one decimal: `998` → `"99.8 %"` (with a no-break
@@ -59,13 +59,15 @@ pub fn percent(pm: u64) -> String {
     format!("{}.{}\u{a0}%", pm / 10, pm % 10)
 }
 
-/// Signed relative change from `old` to `new` in per-mille, truncated toward zero; `None`
-/// when `old` is 0 (no meaningful ratio).
+/// Signed relative change from `old` to `new` in per-mille, rounded half away from zero
+/// (3 → 1 is −66.7 %, not −66.6 %); `None` when `old` is 0 (no meaningful ratio).
 pub fn change_permille(old: u64, new: u64) -> Option<i64> {
     if old == 0 {
         return None;
     }
-    let d = (i128::from(new) - i128::from(old)) * 1000 / i128::from(old);
+    let num = (i128::from(new) - i128::from(old)) * 1000;
+    let half = i128::from(old) / 2;
+    let d = if num >= 0 { (num + half) / i128::from(old) } else { (num - half) / i128::from(old) };
     Some(d.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
@@ -133,6 +135,10 @@ mod tests {
         assert_eq!(percent(997), "99.7\u{a0}%");
         assert_eq!(change_permille(4, 2), Some(-500));
         assert_eq!(change_permille(0, 2), None);
+        // Rounded, not truncated: 3 → 1 is −66.7 %, 3 → 5 is +66.7 %, 2/3 is 66.7 %.
+        assert_eq!(change_permille(3, 1), Some(-667));
+        assert_eq!(change_permille(3, 5), Some(667));
+        assert_eq!(permille(2, 3), Some(667));
         assert_eq!(signed_percent(-500), "\u{2212}50.0\u{a0}%");
         assert_eq!(signed_percent(125), "+12.5\u{a0}%");
         assert_eq!(signed_percent(0), "±0\u{a0}%");

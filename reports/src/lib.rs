@@ -17,6 +17,7 @@
 pub mod charts;
 pub mod findings;
 pub mod fmt;
+pub mod sweep;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,9 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
 /// `inputs` are `(label, results)` pairs; with several, the first is the baseline and the
 /// page adds a side-by-side table (a column per input × strategy) and a table of changes.
 pub fn try_render<L: AsRef<str>>(inputs: &[(L, Results)]) -> Result<String, ReportError> {
-    let refs: Vec<(&str, &Results)> = inputs.iter().map(|(l, r)| (l.as_ref(), r)).collect();
+    // Runs of several kernels (`compare --kernels`) are labelled `strategy@kernel`.
+    let labelled: Vec<Results> = inputs.iter().map(|(_, r)| r.labelled_by_kernel()).collect();
+    let refs: Vec<(&str, &Results)> = inputs.iter().zip(&labelled).map(|((l, _), r)| (l.as_ref(), r)).collect();
     let page = view::page(&refs);
     let env = environment()?;
     let tmpl = env.get_template("report.html")?;

@@ -199,3 +199,34 @@ fn write_report_names_the_path_on_failure() {
     let err = write_report(Path::new("/nonexistent-dir/x/report.html"), &[("x", sample())]).unwrap_err();
     assert!(err.to_string().contains("/nonexistent-dir/x/report.html"));
 }
+
+/// Issue 14 item 7: wording and legibility details a new user met in the default report.
+#[test]
+fn small_wording_and_legibility_details() {
+    let mut r = sample();
+    r.platform.devices.truncate(1);
+    r.platform.groups.truncate(1);
+    for run in &mut r.runs {
+        run.metrics.domains_final = 0;
+    }
+    let html = try_render(&[("tiny", r.clone())]).expect("renders");
+    assert!(html.contains("1 device in 1 IOMMU group."), "singular device and group");
+    assert!(!html.contains("1 devices"));
+    // domains_final is 0: colours are the last domain, and the page says so.
+    assert!(html.contains("was last attached to (every strategy had detached every device"), "last, not final, domain");
+    assert!(html.contains("Last domain of each device"));
+    assert!(!html.contains("from saved results"), "the footer does not claim where the results came from");
+    // The platform diagram never shrinks below 4/5 scale (12 px labels stay ≥ 9.6 px on a phone).
+    let svg_start = html.find("<svg class=\"chart platform\"").expect("platform diagram");
+    let tag = &html[svg_start..svg_start + html[svg_start..].find('>').unwrap()];
+    let width: i64 = tag.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    assert!(tag.contains(&format!("min-width: {}px", width * 4 / 5)), "{tag}");
+    // A hit rate of 0 everywhere is explained, not left as an empty-looking chart.
+    for run in &mut r.runs {
+        run.metrics.iotlb_hits = 0;
+    }
+    let html = try_render(&[("tiny", r)]).expect("renders");
+    assert!(html.contains("Every lookup of this run missed"), "0 % hit rate explained");
+    // Cycle axes carry their unit on the last tick.
+    assert!(html.contains(" cycles</text>"), "a cycles axis names its unit");
+}

@@ -47,6 +47,9 @@ pub struct InputView {
     pub domain_matrix: DomainMatrix,
     pub charts: Vec<Chart>,
     pub fault_logs: Vec<FaultLog>,
+    /// Every run ended with no domain alive: device colours show the last domain, not a
+    /// final one.
+    pub all_detached: bool,
 }
 
 #[derive(Serialize)]
@@ -272,7 +275,9 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
         let mut cells = Vec::new();
         for (i, (_, r)) in inputs.iter().enumerate() {
             let values: Vec<Option<u64>> = r.runs.iter().map(|run| value(run, spec.name)).collect();
-            let known: Vec<u64> = values.iter().flatten().copied().collect();
+            // Only strategies that attached every group compete for "best" (findings.rs).
+            let eligible = findings::best_eligible(&r.runs.iter().collect::<Vec<_>>());
+            let known: Vec<u64> = values.iter().zip(&eligible).filter(|(_, e)| **e).filter_map(|(v, _)| *v).collect();
             let all_equal = known.windows(2).all(|w| w[0] == w[1]);
             let best = match spec.better {
                 Better::Lower => known.iter().min().copied(),
@@ -281,7 +286,8 @@ fn table(inputs: &[(&str, &Results)]) -> Table {
             };
             for (k, v) in values.iter().enumerate() {
                 let (text, exact) = v.map(|v| show(spec.name, v)).unwrap_or_else(|| ("n/a".into(), "not applicable".into()));
-                cells.push(Cell { text, exact, best: !all_equal && v.is_some() && *v == best, first_of_input: multi && k == 0 && i > 0 });
+                let best = eligible[k] && !all_equal && v.is_some() && *v == best;
+                cells.push(Cell { text, exact, best, first_of_input: multi && k == 0 && i > 0 });
             }
         }
         let (better, arrow) = match spec.better {
@@ -440,8 +446,22 @@ fn charts(idx: usize, r: &Results) -> Vec<Chart> {
     out.push(Chart {
         id: id("iotlb"),
         title: "IOTLB hit rate per IOMMU".into(),
-        caption: "Hits over IOTLB lookups on each IOMMU instance (translations served by a device TLB never reach it). n/a: no lookups."
-            .into(),
+        caption: {
+            let mut c =
+                "Hits over IOTLB lookups on each IOMMU instance (translations served by a device TLB never reach it). n/a: no lookups."
+                    .to_string();
+            let lookups: u64 =
+                r.runs.iter().map(|x| x.metrics.iotlb_hits.saturating_add(x.metrics.iotlb_misses)).fold(0, u64::saturating_add);
+            let hits: u64 = r.runs.iter().map(|x| x.metrics.iotlb_hits).fold(0, u64::saturating_add);
+            if lookups > 0 && hits == 0 {
+                c.push_str(
+                    " Every lookup of this run missed, under every strategy: no translation reached an IOMMU for a page whose entry \
+                     was still cached (per-request maps get fresh, unmapped-after-use buffers; streams move on to new pages; repeated \
+                     pages were served by device TLBs first). That is a finding about the workload, not an empty chart.",
+                );
+            }
+            c
+        },
         svg: bars::grouped("IOTLB hit rate per IOMMU instance and strategy", &iommu_ids, &strategy_series(r), &hit, Unit::Permille),
     });
 
@@ -553,7 +573,11 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
                 id: format!("in{idx}-plat-{k}"),
                 strategy: run.strategy.clone(),
                 svg: platform::diagram(
-                    &format!("Platform with the domains each device ended in under {}", run.strategy),
+                    &if run.metrics.domains_final == 0 {
+                        format!("Platform with the domain each device was last attached to under {} (all freed by the end)", run.strategy)
+                    } else {
+                        format!("Platform with the domains each device ended in under {}", run.strategy)
+                    },
                     p,
                     &domains_of(run),
                 ),
@@ -630,6 +654,7 @@ fn input_view(idx: usize, label: &str, r: &Results) -> InputView {
         domain_matrix: DomainMatrix { strategies: r.runs.iter().map(|x| x.strategy.clone()).collect(), rows },
         charts: charts(idx, r),
         fault_logs,
+        all_detached: !r.runs.is_empty() && r.runs.iter().all(|x| x.metrics.domains_final == 0),
     }
 }
 
@@ -647,7 +672,11 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     let mut cross = Vec::new();
     if let Some((base_label, base)) = inputs.first() {
         for (label, r) in inputs.iter().skip(1) {
-            deltas.push(delta(base_label, base, label, r));
+            // Changes between runs of different scenarios would compare unrelated numbers:
+            // such inputs are only shown side by side (compare_inputs says so).
+            if findings::comparable(base, r) {
+                deltas.push(delta(base_label, base, label, r));
+            }
             cross.extend(findings::compare_inputs(base_label, base, label, r));
         }
     }
@@ -659,10 +688,11 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     let subtitle = match inputs {
         [] => "No results were given.".to_string(),
         [(_, r)] => format!(
-            "Scenario {} on topology {}, seed {}: {} compared.",
+            "Scenario {} on topology {}, seed {}{}: {} compared.",
             r.scenario,
             r.topology,
             r.seed,
+            kernels_phrase(r),
             plural_s(r.runs.len(), "strategy", "strategies")
         ),
         _ => format!(
@@ -672,6 +702,18 @@ pub fn page(inputs: &[(&str, &Results)]) -> Page {
     };
     let max_tabs = views.iter().map(|v| v.platform_tabs.len()).max().unwrap_or(0);
     Page { title, subtitle, multi, table: table(inputs), inputs: views, deltas, cross_findings: cross, max_tabs }
+}
+
+/// ", Linux 6.17" (one kernel) or ", Linux 6.1 / 6.12 / 6.17" (`compare --kernels`; runs are
+/// labelled `strategy@kernel`); empty for results written before the kernel axis.
+fn kernels_phrase(r: &Results) -> String {
+    let mut ks: Vec<&str> = Vec::new();
+    for run in &r.runs {
+        if !run.kernel.is_empty() && !ks.contains(&run.kernel.as_str()) {
+            ks.push(&run.kernel);
+        }
+    }
+    if ks.is_empty() { String::new() } else { format!(", Linux {}", ks.join(" / ")) }
 }
 
 fn plural_s(n: usize, one: &str, many: &str) -> String {

@@ -27,6 +27,10 @@ pub struct Domain {
     pub groups: Vec<GroupId>,
     /// ATS-capable devices attached: their device TLBs must be invalidated with the domain.
     pub ats_devices: Vec<DeviceId>,
+    /// The tag taken when the domain was allocated, valid on every instance of its pool
+    /// (AMD-Vi domain ids, `iommu/instance.rs::usable_ids`); `None` where tags are taken at
+    /// attach.
+    pub alloc_tag: Option<u32>,
     /// Bumped by every unmap: an IOTLB entry filled at an older epoch may be stale and is
     /// checked against the page table before it counts as fresh.
     pub unmap_epoch: u32,

@@ -9,7 +9,7 @@
 //!
 //! Where things are decided: an attach in `iommu/driver.rs` (the driver's verdict) and
 //! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
-//! fan-out in `iommu/invalidate.rs`.
+//! fan-out in `sim/invalidate.rs`.
 
 pub mod atomic;
 pub mod budget;
@@ -20,8 +20,10 @@ pub mod error;
 pub mod fuzzing;
 pub mod golden;
 pub mod ids;
+pub mod import;
 pub mod iommu;
 pub mod limits;
+pub mod linux;
 pub mod metrics;
 pub mod pagetable;
 pub mod runner;
@@ -29,6 +31,7 @@ pub mod scenario;
 pub mod schema;
 pub mod sim;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;

@@ -15,6 +15,20 @@ pub fn run_all(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> R
     results(scenario, seed, runs)
 }
 
+/// The strategies of `strategies` that exist on `kernel` (iommufd needs v6.2), and a note
+/// for each one left out.
+pub fn available(strategies: &[StrategyName], kernel: crate::linux::Kernel) -> (Vec<StrategyName>, Vec<String>) {
+    let mut keep = Vec::with_capacity(strategies.len());
+    let mut notes = Vec::new();
+    for &s in strategies {
+        match s.available(kernel) {
+            Ok(()) => keep.push(s),
+            Err(e) => notes.push(format!("skipped {e}")),
+        }
+    }
+    (keep, notes)
+}
+
 /// Wraps the runs of `scenario` with `seed` into the results document (contracts.md).
 pub fn results(scenario: &Scenario, seed: u64, runs: Vec<crate::metrics::RunResult>) -> Results {
     Results {

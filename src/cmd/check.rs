@@ -32,6 +32,11 @@ pub struct Args {
     pub tolerant: bool,
     #[command(flatten)]
     pub budget: super::Budget,
+    /// Replay every scenario on this Linux kernel instead of its own `kernel` ("6.12",
+    /// "proposed"...). With `--bless` this would record another kernel's results, so the two
+    /// cannot be combined.
+    #[arg(long, value_name = "V", conflicts_with = "bless")]
+    pub kernel: Option<String>,
 }
 
 /// What happened to one scenario.
@@ -55,6 +60,9 @@ enum Verdict {
 pub fn run(args: Args) -> CmdResult {
     let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let scenarios = collect(&paths)?;
+    if let Some(k) = &args.kernel {
+        sim_core::linux::Kernel::parse(k).map_err(|e| format!("--kernel: {e}"))?;
+    }
     if scenarios.is_empty() {
         return Err(format!("check: no scenario files found in {}", list(&paths)).into());
     }
@@ -68,7 +76,7 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant, args.budget);
+            let v = check_one(p, args.bless, args.tolerant, args.budget, args.kernel.as_deref());
             bar.inc(1);
             v
         })
@@ -112,12 +120,12 @@ pub fn run(args: Args) -> CmdResult {
             Verdict::Error(msg) => errors.push(msg),
         }
     }
-    print!("{out}");
+    crate::out::print(&out)?;
     let total = scenarios.len();
     if args.bless {
-        println!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len());
+        crate::outln!("check --bless: {total} scenario(s), {} not blessed (errors)", errors.len())?;
     } else {
-        println!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len());
+        crate::outln!("check: {total} scenario(s): {ok} ok, {failed} failed, {missing} missing, {} error(s)", errors.len())?;
     }
     if !errors.is_empty() {
         // Exit 2 takes precedence: every unreadable input is listed, the last by `main`.
@@ -184,18 +192,24 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget) -> Verdict {
-    let scenario = match Scenario::load(path) {
+fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget, kernel: Option<&str>) -> Verdict {
+    let mut scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
     };
+    if let Err(e) = super::apply_kernel(&mut scenario, kernel) {
+        return Verdict::Error(e);
+    }
     if let Err(e) = budget.check(&scenario) {
         return Verdict::Error(e);
     }
-    let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
+    // Strategies the kernel lacks (iommufd before v6.2) are not run, as in `run`/`compare`.
+    let (strategies, _) = sim_core::runner::available(&scenario.strategies, scenario.kernel);
+    let results = sim_core::runner::run_all(&scenario, &strategies, scenario.seed);
     if results.runs.iter().any(|r| r.interrupted) {
         return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
     }
+    super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
     let exp_path = golden::expected_path(path);
     if bless {

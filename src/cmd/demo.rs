@@ -25,12 +25,15 @@ const TOPOLOGIES: &[(&str, &str)] = &[
 
 #[derive(clap::Args, Debug, Default)]
 pub struct Args {
-    /// Where to write the HTML report.
+    /// Where to write the HTML report (`-` = stdout, instead of the table).
     #[arg(short, long, default_value = "report.html")]
     pub output: Option<PathBuf>,
     /// Print the results as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// The embedded default scenario, resolved against its embedded topology.
@@ -49,13 +52,15 @@ pub fn default_scenario() -> Result<Scenario, Box<dyn std::error::Error>> {
 pub fn run(args: Args) -> CmdResult {
     let scenario = default_scenario()?;
     let results = sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-    } else {
-        print!("{}", table::render(&results));
+    super::warn_after_duration(&results, scenario.duration);
+    let to_stdout = args.output.as_deref().is_some_and(super::io::is_std);
+    if args.json && !to_stdout {
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
+    } else if !to_stdout {
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     let output = args.output.unwrap_or_else(|| PathBuf::from("report.html"));
-    reports::write_report(&output, &[(scenario.name.as_str(), results)])?;
-    eprintln!("wrote {}", output.display());
+    let html = reports::try_render(&[(scenario.name.as_str(), results)])?;
+    super::io::write_text(&output, &html)?;
     Ok(Outcome::Success)
 }

@@ -3,8 +3,14 @@
 pub mod check;
 pub mod compare;
 pub mod demo;
+pub mod emit;
+pub mod import;
+pub mod io;
+pub mod merge;
 pub mod report;
+pub mod results_file;
 pub mod run;
+pub mod sweep;
 pub mod table;
 pub mod topology;
 pub mod trace_diff;
@@ -33,4 +39,52 @@ impl Budget {
     pub fn check(&self, scenario: &sim_core::scenario::Scenario) -> Result<(), String> {
         sim_core::budget::check(scenario, self.max_events).map(|_| ())
     }
+}
+
+/// Warns on stderr when a run ended with operations still due (after the scenario's
+/// `duration`): they were not run, which silently changes what the results mean.
+pub fn warn_after_duration(results: &sim_core::metrics::Results, duration: u64) {
+    let Some(most) = results.runs.iter().map(|r| r.events_after_duration).max().filter(|n| *n > 0) else { return };
+    let which: Vec<&str> = results.runs.iter().filter(|r| r.events_after_duration > 0).map(|r| r.strategy.as_str()).collect();
+    let who = if which.len() == results.runs.len() { "every strategy".to_string() } else { reports::fmt::join_names(&which) };
+    eprintln!(
+        "warning: scenario {}: {most} operation(s) due after its duration ({duration} cycles) were not run ({who}); \
+         raise `duration` or end them earlier (results: events_after_duration)",
+        results.scenario
+    );
+}
+
+/// Applies `--kernel V` to a loaded scenario: it replaces the file's `kernel` (an unmodelled
+/// version is a usage error listing the modelled ones).
+pub fn apply_kernel(scenario: &mut sim_core::scenario::Scenario, kernel: Option<&str>) -> Result<(), String> {
+    if let Some(text) = kernel {
+        scenario.kernel = sim_core::linux::Kernel::parse(text).map_err(|e| format!("--kernel: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parses strategy names given on the command line, printing the deprecation note of an old
+/// name (`hard-fail`) on stderr.
+pub fn parse_strategy(name: &str) -> Result<sim_core::strategy::StrategyName, String> {
+    if let Some(note) = sim_core::strategy::StrategyName::deprecation(name) {
+        eprintln!("note: {note}");
+    }
+    sim_core::strategy::StrategyName::parse(name)
+}
+
+/// The strategies to run on `kernel`: explicitly named ones must exist there (error),
+/// implicit ones (the scenario's list) that do not are skipped with a note on stderr.
+pub fn strategies_for(
+    kernel: sim_core::linux::Kernel,
+    list: Vec<sim_core::strategy::StrategyName>,
+    explicit: bool,
+) -> Result<Vec<sim_core::strategy::StrategyName>, String> {
+    let (keep, notes) = sim_core::runner::available(&list, kernel);
+    if explicit && let Some(n) = notes.first() {
+        return Err(n.trim_start_matches("skipped ").to_string());
+    }
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok(keep)
 }

@@ -13,17 +13,24 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The scenario file (RON).
+    /// The scenario file (RON; `-` = stdin, its topology path relative to the current folder).
     pub scenario: PathBuf,
     /// Run only this strategy instead of every strategy the scenario lists.
     #[arg(long)]
     pub strategy: Option<String>,
+    /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
+    /// "proposed"; docs/kernel-versions.md).
+    #[arg(long, value_name = "V")]
+    pub kernel: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Print JSON (contracts.md) instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+    /// One table of exact values however wide (default: compact values, split to fit 100 columns).
+    #[arg(long)]
+    pub wide: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
     /// several strategies, one file per strategy beside it: `out.trace` →
     /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
@@ -34,10 +41,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = super::io::load_scenario(&args.scenario)?;
+    super::apply_kernel(&mut scenario, args.kernel.as_deref())?;
     let strategies = match &args.strategy {
-        Some(s) => vec![StrategyName::parse(s)?],
-        None => scenario.strategies.clone(),
+        Some(s) => super::strategies_for(scenario.kernel, vec![super::parse_strategy(s)?], true)?,
+        None => super::strategies_for(scenario.kernel, scenario.strategies.clone(), false)?,
     };
     let seed = args.seed.unwrap_or(scenario.seed);
     args.budget.check(&scenario)?;
@@ -45,10 +53,11 @@ pub fn run(args: Args) -> CmdResult {
         None => sim_core::runner::run_all(&scenario, &strategies, seed),
         Some(file) => run_traced(&scenario, &strategies, seed, file)?,
     };
+    super::warn_after_duration(&results, scenario.duration);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
     } else {
-        print!("{}", table::render(&results));
+        crate::out::print(&table::render(&results, args.wide))?;
     }
     Ok(Outcome::Success)
 }

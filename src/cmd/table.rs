@@ -1,48 +1,188 @@
-//! The comparison table: a column per strategy, a row per metric, the best value of each row
-//! marked with `*` (for metrics where lower or higher is better and the values differ).
+//! The comparison table: a row per metric with its unit, a column per strategy, the best
+//! value of each row marked with `*` (for metrics where lower or higher is better and the
+//! values differ, among the strategies that attached every group).
+//!
+//! By default values are compact (`27.4M`, `1.3 MiB`, `99.5 %`) and the strategies are split
+//! into as many tables as it takes to fit [`WIDTH`] columns; `--wide` prints one table of
+//! exact integers, however wide.
 
 use std::fmt::Write as _;
 
+use reports::findings::{best_eligible, iotlb_hit_permille};
+use reports::fmt;
 use sim_core::metrics::{Better, Metrics, Results};
 
-/// Renders `results` as a plain-text table.
-pub fn render(results: &Results) -> String {
+/// The terminal width the default layout fits.
+pub const WIDTH: usize = 100;
+
+/// The unit of a metric, from its name (contracts.md lists the same).
+pub fn unit(name: &str) -> &'static str {
+    if name.contains("bytes") {
+        "bytes"
+    } else if name.contains("cycles") || name.starts_with("dma_latency") {
+        "cycles"
+    } else if name.ends_with("_rate") {
+        "%"
+    } else {
+        "count"
+    }
+}
+
+struct Row {
+    name: &'static str,
+    better: Better,
+    values: Vec<Option<u64>>,
+}
+
+fn rows(results: &Results) -> Vec<Row> {
+    let mut out = Vec::new();
+    for info in Metrics::INFO {
+        out.push(Row { name: info.name, better: info.better, values: results.runs.iter().map(|r| r.metrics.get(info.name)).collect() });
+        if info.name == "iotlb_misses" {
+            let values = results.runs.iter().map(|r| iotlb_hit_permille(&r.metrics)).collect();
+            out.push(Row { name: "iotlb_hit_rate", better: Better::Higher, values });
+        }
+    }
+    out
+}
+
+fn show(name: &str, v: Option<u64>, wide: bool) -> String {
+    let Some(v) = v else { return "n/a".into() };
+    match unit(name) {
+        "%" => fmt::percent(v).replace('\u{a0}', ""),
+        "bytes" if !wide => fmt::bytes(v),
+        _ if !wide && v >= 100_000 => fmt::compact(v),
+        _ => v.to_string(),
+    }
+}
+
+/// Renders `results` as plain-text tables (`wide`: one table of exact values).
+pub fn render(results: &Results, wide: bool) -> String {
+    // Runs of several kernels (`compare --kernels`): columns `strategy@kernel`.
+    let labelled = results.labelled_by_kernel();
+    let results = &labelled;
     let mut out = String::new();
     let _ = writeln!(out, "scenario {} on {} (seed {})", results.scenario, results.topology, results.seed);
     if results.runs.iter().any(|r| r.interrupted) {
         let _ = writeln!(out, "INTERRUPTED (Ctrl-C): partial results, covering only the events processed before the stop");
     }
     let names: Vec<&str> = results.runs.iter().map(|r| r.strategy.as_str()).collect();
-    let metric_w = Metrics::INFO.iter().map(|i| i.name.len()).max().unwrap_or(10).max(6);
+    let eligible = best_eligible(&results.runs.iter().collect::<Vec<_>>());
+    let rows = rows(results);
+    let mut labels: Vec<&str> = Vec::new();
     let mut cells: Vec<Vec<String>> = Vec::new();
-    cells.push(results.runs.iter().map(|r| r.digest.clone()).collect());
-    for info in Metrics::INFO {
-        let values: Vec<u64> = results.runs.iter().map(|r| r.metrics.get(info.name).unwrap_or(0)).collect();
-        let best = match info.better {
-            Better::Lower => values.iter().min().copied(),
-            Better::Higher => values.iter().max().copied(),
+    if wide {
+        labels.push("digest");
+        cells.push(results.runs.iter().map(|r| r.digest.clone()).collect());
+    }
+    for row in &rows {
+        let competing: Vec<u64> = row.values.iter().zip(&eligible).filter(|(_, e)| **e).filter_map(|(v, _)| *v).collect();
+        let best = match row.better {
+            Better::Lower => competing.iter().min().copied(),
+            Better::Higher => competing.iter().max().copied(),
             Better::Neither => None,
         };
-        let all_equal = values.windows(2).all(|w| w[0] == w[1]);
-        cells.push(values.iter().map(|&v| if !all_equal && best == Some(v) { format!("*{v}") } else { v.to_string() }).collect());
+        let all_equal = competing.windows(2).all(|w| w[0] == w[1]);
+        labels.push(row.name);
+        cells.push(
+            row.values
+                .iter()
+                .zip(&eligible)
+                .map(|(&v, &e)| {
+                    let s = show(row.name, v, wide);
+                    if e && !all_equal && v.is_some() && best == v { format!("*{s}") } else { s }
+                })
+                .collect(),
+        );
     }
+    let metric_w = labels.iter().map(|l| l.len()).max().unwrap_or(6).max(6);
+    let unit_w = 6;
     let widths: Vec<usize> =
-        (0..names.len()).map(|c| cells.iter().map(|row| row[c].len()).max().unwrap_or(0).max(names[c].len())).collect();
-    let _ = write!(out, "{:<metric_w$}", "metric");
-    for (n, w) in names.iter().zip(&widths) {
-        let _ = write!(out, "  {n:>w$}");
+        (0..names.len()).map(|c| cells.iter().map(|row| row[c].chars().count()).max().unwrap_or(0).max(names[c].len())).collect();
+    // Strategies packed into tables that fit WIDTH (at least one strategy per table).
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = 0;
+    let mut used = metric_w + 2 + unit_w;
+    for (c, w) in widths.iter().enumerate() {
+        if !wide && c > start && used + 2 + w > WIDTH {
+            chunks.push(start..c);
+            start = c;
+            used = metric_w + 2 + unit_w;
+        }
+        used += 2 + w;
     }
-    out.push('\n');
-    let labels = std::iter::once("digest").chain(Metrics::INFO.iter().map(|i| i.name));
-    for (label, row) in labels.zip(&cells) {
-        let _ = write!(out, "{label:<metric_w$}");
-        for (v, w) in row.iter().zip(&widths) {
-            let _ = write!(out, "  {v:>w$}");
+    chunks.push(start..names.len());
+    for (k, chunk) in chunks.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let _ = write!(out, "{:<metric_w$}  {:<unit_w$}", "metric", "unit");
+        for c in chunk.clone() {
+            let _ = write!(out, "  {:>w$}", names[c], w = widths[c]);
         }
         out.push('\n');
+        for (label, row) in labels.iter().zip(&cells) {
+            let u = if *label == "digest" { "" } else { unit(label) };
+            let _ = write!(out, "{label:<metric_w$}  {u:<unit_w$}");
+            for c in chunk.clone() {
+                let _ = write!(out, "  {:>w$}", row[c], w = widths[c]);
+            }
+            out.push('\n');
+        }
+    }
+    if !wide {
+        out.push_str("event digests:\n");
+        for r in &results.runs {
+            let _ = writeln!(out, "  {:<w$}  {}", r.strategy, r.digest, w = names.iter().map(|n| n.len()).max().unwrap_or(0));
+        }
+    }
+    if let Some(n) = results.runs.iter().map(|r| r.events_after_duration).max().filter(|n| *n > 0) {
+        let _ = writeln!(out, "(! {n} operation(s) were due after the scenario's duration and were not run: see events_after_duration)");
     }
     if results.runs.len() > 1 {
-        out.push_str("(* best value of the row)\n");
+        let left_out: Vec<&str> = results.runs.iter().zip(&eligible).filter(|(_, e)| !**e).map(|(r, _)| r.strategy.as_str()).collect();
+        if left_out.is_empty() {
+            out.push_str("(* best value of the row)\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "(* best value of the row among the strategies that attach every group;\n   {} failed attaches and cannot be best)",
+                fmt::join_names(&left_out)
+            );
+        }
+        if !wide {
+            out.push_str("(k/M/G = 10^3/10^6/10^9, KiB/MiB = 2^10/2^20 bytes; --wide for exact values)\n");
+        }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::metrics::RunResult;
+
+    #[test]
+    fn fits_100_columns_with_units_unless_wide() {
+        let names = ["per-group", "vfio-type1", "vfio-emediumtype", "iommufd-auto", "hard-fail", "compat-index", "shared-across-instances"];
+        let runs = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut r = RunResult { strategy: (*n).into(), digest: "0123456789abcdef".into(), ..Default::default() };
+                r.metrics.cpu_cycles_map = 27_391_500 + i as u64;
+                r.metrics.pagetable_bytes_peak = 1_372_160;
+                r.metrics.iotlb_hits = 3;
+                r.metrics.iotlb_misses = 1;
+                r
+            })
+            .collect();
+        let results = Results { runs, ..Default::default() };
+        let text = render(&results, false);
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("cpu_cycles_map ") && l.split_whitespace().nth(1) == Some("cycles")), "{text}");
+        assert!(text.contains("1.3 MiB") && text.contains("27.4M") && text.contains("75.0%"), "{text}");
+        let wide = render(&results, true);
+        assert!(wide.lines().any(|l| l.chars().count() > WIDTH) && wide.contains("27391500"), "{wide}");
+    }
 }

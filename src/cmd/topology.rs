@@ -1,8 +1,7 @@
-//! `iommu-sim topology FILE [--json]`: validates a topology and prints its IOMMU instances,
+//! `iommu-sim topology FILE [--json | --check-groups]`: validates a topology and prints its IOMMU instances,
 //! bus tree and IOMMU groups (contracts.md). Bad input is an error (exit 2) naming the file,
 //! line and column or the offending id.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use sim_core::topology::{Platform, report};
@@ -16,15 +15,60 @@ pub struct Args {
     /// Print JSON (contracts.md) instead of the readable listing.
     #[arg(long)]
     pub json: bool,
+    /// Compare the derived IOMMU groups with the ones the machine reported
+    /// (`reported_groups`, written by `iommu-sim import`); print every difference and exit 1
+    /// if there is one.
+    #[arg(long, conflicts_with = "json")]
+    pub check_groups: bool,
+    /// Apply the kernel quirks as this release behaves (`5.9`); default: a current kernel.
+    #[arg(long, value_parser = parse_kernel)]
+    pub kernel: Option<(u16, u16)>,
+}
+
+/// `MAJOR.MINOR` (a `.PATCH` or `-suffix` is ignored: quirks change by release).
+fn parse_kernel(s: &str) -> Result<(u16, u16), String> {
+    let t = s.trim_start_matches('v');
+    let mut it = t.split(['.', '-']);
+    let major = it.next().and_then(|m| m.parse().ok());
+    let minor = it.next().and_then(|m| m.parse().ok());
+    match (major, minor) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!("`{s}` is not a kernel release like 5.9 or 6.1.12")),
+    }
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let platform = Platform::load(&args.file)?;
-    let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
-    // `print!` would panic on a closed pipe (`iommu-sim topology f | head`); a reader that
-    // stopped early is not an error.
-    match std::io::stdout().lock().write_all(out.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(crate::Outcome::Success),
+    let source = sim_core::error::InputError::read(&args.file)?;
+    let platform = Platform::parse_for_kernel(&args.file, &source, args.kernel)?;
+    if args.check_groups {
+        if platform.reported_groups.is_empty() {
+            return Err(format!(
+                "{}: no reported_groups to check against (import a captured machine with `iommu-sim import` to get them)",
+                args.file.display()
+            )
+            .into());
+        }
+        let diffs = sim_core::topology::check::differences(&platform);
+        let functions =
+            platform.devices.iter().filter(|d| d.func.is_some()).count() + platform.buses.iter().filter(|b| b.group.is_some()).count();
+        let mut out = String::new();
+        for d in &diffs {
+            out += &format!("{}: {d}\n", args.file.display());
+        }
+        if diffs.is_empty() {
+            out += &format!(
+                "{}: groups match: {} PCI functions in {} reported groups\n",
+                args.file.display(),
+                functions,
+                platform.reported_groups.len()
+            );
+        } else {
+            out += &format!("{}: {} differences between derived and reported groups\n", args.file.display(), diffs.len());
+        }
+        crate::out::print(&out)?;
+        return Ok(if diffs.is_empty() { crate::Outcome::Success } else { crate::Outcome::Mismatch });
     }
+    let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
+    crate::out::print(&out)?;
+    Ok(crate::Outcome::Success)
 }

@@ -45,8 +45,8 @@ pub fn run(args: Args) -> CmdResult {
     let mut ra = open(&args.a)?;
     let mut rb = open(&args.b)?;
     let (ha, hb) = (ra.header().clone(), rb.header().clone());
-    println!("A: {} ({})", args.a.display(), summary(&ha));
-    println!("B: {} ({})", args.b.display(), summary(&hb));
+    crate::outln!("A: {} ({})", args.a.display(), summary(&ha))?;
+    crate::outln!("B: {} ({})", args.b.display(), summary(&hb))?;
     let mut differs = false;
     for (what, x, y) in [
         ("scenario", &ha.scenario, &hb.scenario),
@@ -55,12 +55,12 @@ pub fn run(args: Args) -> CmdResult {
         ("seed", &ha.seed.to_string(), &hb.seed.to_string()),
     ] {
         if x != y {
-            println!("header: {what} differs: {x} → {y}");
+            crate::outln!("header: {what} differs: {x} → {y}")?;
             differs = true;
         }
     }
     if ha.devices != hb.devices || ha.containers != hb.containers {
-        println!("header: device or container name tables differ (each side is decoded with its own)");
+        crate::outln!("header: device or container name tables differ (each side is decoded with its own)")?;
         differs = true;
     }
 
@@ -80,27 +80,27 @@ pub fn run(args: Args) -> CmdResult {
             index += 1;
             continue;
         }
-        println!("first difference at event #{index} (events are numbered from 0; {index} identical before it):");
+        crate::outln!("first difference at event #{index} (events are numbered from 0; {index} identical before it):")?;
         for (i, e) in &context {
-            println!("    #{i} {}", describe(e, &ha));
+            crate::outln!("    #{i} {}", describe(e, &ha))?;
         }
         match ea {
-            Some(e) => println!("  A #{index} {}", describe(&e, &ha)),
-            None => println!("  A ends after {index} events"),
+            Some(e) => crate::outln!("  A #{index} {}", describe(&e, &ha))?,
+            None => crate::outln!("  A ends after {index} events")?,
         }
         match eb {
-            Some(e) => println!("  B #{index} {}", describe(&e, &hb)),
-            None => println!("  B ends after {index} events"),
+            Some(e) => crate::outln!("  B #{index} {}", describe(&e, &hb))?,
+            None => crate::outln!("  B ends after {index} events")?,
         }
         if let (Some(x), Some(y)) = (ea, eb) {
-            println!("  differs in: {}", differing_fields(&x, &y).join(", "));
+            crate::outln!("  differs in: {}", differing_fields(&x, &y).join(", "))?;
         }
         return Ok(Outcome::Mismatch);
     }
     if differs {
-        println!("events identical ({index} events), headers differ");
+        crate::outln!("events identical ({index} events), headers differ")?;
         return Ok(Outcome::Mismatch);
     }
-    println!("identical: {index} events");
+    crate::outln!("identical: {index} events")?;
     Ok(Outcome::Success)
 }

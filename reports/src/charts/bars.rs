@@ -46,7 +46,10 @@ impl Frame {
             let x = self.x(t);
             svg.line(x, y0, x, y1, if t == 0 { "axis" } else { "gridline" });
             let anchor = if t == 0 { "start" } else { "middle" };
-            svg.text(x, y1 + 14, anchor, "tick", &self.unit.label(t));
+            // The last tick carries the unit (`2M cycles`); bytes and percentages carry theirs.
+            let label =
+                if t >= self.top && self.unit == Unit::Cycles { format!("{} cycles", self.unit.label(t)) } else { self.unit.label(t) };
+            svg.text(x, y1 + 14, if t >= self.top && t > 0 { "end" } else { anchor }, "tick", &label);
             if t >= self.top {
                 break;
             }

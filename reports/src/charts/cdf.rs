@@ -42,7 +42,37 @@ pub fn chart(title: &str, curves: &[Curve<'_>]) -> String {
     // 8 px inside the axis so a jump at 1 cycle does not hide behind it.
     let x_of = |v: u64| x0 + 8 + (u128::from(fmt::log2_fixed(v)) * (x1 - x0 - 8) as u128 / u128::from(log_hi)) as i64;
 
-    let items: Vec<(String, &str)> = curves.iter().map(|c| (c.series.name.clone(), c.series.colour)).collect();
+    // Paths first: a curve drawn on exactly the pixels of an earlier one is hidden under it,
+    // and its legend entry says so (a reader would otherwise look for it in vain).
+    let path_of = |c: &Curve<'_>, y1: i64| -> Option<String> {
+        let total = c.buckets.iter().fold(0u64, |a, b| a.saturating_add(b.1));
+        if total == 0 {
+            return None;
+        }
+        let y_of = |cum: u64| y1 - (u128::from(cum) * PLOT_H as u128 / u128::from(total.max(1))) as i64;
+        let mut d = String::new();
+        let _ = write!(d, "M{x0} {y1}");
+        let mut cum = 0u64;
+        for &(ub, n) in c.buckets {
+            cum = cum.saturating_add(n);
+            let _ = write!(d, "H{}V{}", x_of(ub), y_of(cum));
+        }
+        let _ = write!(d, "H{x1}");
+        Some(d)
+    };
+    let shapes: Vec<Option<String>> = curves.iter().map(|c| path_of(c, PLOT_H)).collect();
+    let items: Vec<(String, &str)> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let under = shapes[i].as_ref().and_then(|d| (0..i).rev().find(|&j| shapes[j].as_ref() == Some(d)));
+            let name = match under {
+                Some(j) => format!("{} (hidden under {}: the same curve at this scale)", c.series.name, curves[j].series.name),
+                None => c.series.name.clone(),
+            };
+            (name, c.series.colour)
+        })
+        .collect();
     let mut probe = Svg::new("", 0, 0, "");
     let y0 = probe.legend(10, 6, W, &items) + 8;
     let y1 = y0 + PLOT_H;
@@ -128,6 +158,19 @@ mod tests {
         assert_eq!(svg.matches("class=\"line\"").count(), 1);
         assert!(svg.contains(">10k<"), "axis reaches the next power of ten: {svg}");
         assert!(svg.contains("p50 ≤ 1 cycles, p99 ≤ 100 cycles"));
+    }
+
+    #[test]
+    fn a_curve_drawn_on_another_is_named_as_hidden() {
+        // Different buckets, identical at this scale (the same upper bounds, proportional counts).
+        let a = [(1, 50), (100, 50)];
+        let b = [(1, 5), (100, 5)];
+        let curves = [
+            Curve { series: Series { name: "a".into(), colour: "#000", dash: "" }, buckets: &a },
+            Curve { series: Series { name: "b".into(), colour: "#111", dash: "" }, buckets: &b },
+        ];
+        let svg = chart("t", &curves);
+        assert!(svg.contains("b (hidden under a: the same curve at this scale)"), "{svg}");
     }
 
     #[test]

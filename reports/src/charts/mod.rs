@@ -157,10 +157,17 @@ pub struct Svg {
 impl Svg {
     /// Starts `<svg class="chart {extra_class}">` of `w × h` with `title` as accessible name.
     pub fn new(extra_class: &str, w: i64, h: i64, title: &str) -> Svg {
+        Svg::with_min_width(extra_class, w, h, title, 0)
+    }
+
+    /// Like `new`, never drawn narrower than `min_width` CSS pixels (0: no minimum), so
+    /// that its text stays legible on a phone: the page scrolls the chart sideways instead.
+    pub fn with_min_width(extra_class: &str, w: i64, h: i64, title: &str, min_width: i64) -> Svg {
         let mut buf = String::with_capacity(4096);
+        let style = if min_width > 0 { format!(" style=\"min-width: {min_width}px\"") } else { String::new() };
         let _ = write!(
             buf,
-            "<svg class=\"chart {}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\"><title>{}</title>",
+            "<svg class=\"chart {}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\"{style} role=\"img\"><title>{}</title>",
             esc(extra_class),
             esc(title)
         );

@@ -220,7 +220,9 @@ pub fn diagram(title: &str, p: &PlatformSummary, domains: &BTreeMap<String, Opti
     }
     let height = y_start + next_row.max(1) * ROW + 4;
 
-    let mut svg = Svg::new("platform", width, height, title);
+    // 12 px labels drawn at ≥ 4/5 scale stay ≥ 9.6 px: on a phone the diagram scrolls
+    // sideways rather than shrinking its text to 5-7 px.
+    let mut svg = Svg::with_min_width("platform", width, height, title, width * 4 / 5);
     if !items.is_empty() {
         svg.legend(8, 6, width, &items);
     }

@@ -1,6 +1,7 @@
 //! IOMMU instances: kinds, capabilities, translation caches, walkers, invalidation and the
 //! per-kind driver models that decide attaches.
 
+pub(crate) mod cache_index;
 pub mod driver;
 pub mod instance;
 pub mod invalidate;

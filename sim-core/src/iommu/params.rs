@@ -67,12 +67,20 @@ overridable! {
         /// `IOMMU_CAP_ENFORCE_CACHE_COHERENCY`).
         pub snoop_control: bool,
         /// Size of the domain-ID space: VT-d `cap_ndoms`, SMMUv2 context banks (≤ 128),
-        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Id 0 is reserved on
-        /// VT-d, AMD and SMMUv3 (N − 1 usable); SMMUv3 ASIDs are one pool shared by every
-        /// SMMUv3 (`arm_smmu_asid_xa`), see `iommu/instance.rs::id_pools`.
+        /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Which ids Linux can use
+        /// and which pools are shared is decided in `iommu/instance.rs::id_pools`.
         pub domain_ids: u32,
+        /// SMMUv2: context banks that support stage 2 only (ID1.NUMS2CB). They come first, and
+        /// a stage-1 domain (every VFIO / DMA-API domain) allocates after them
+        /// (arm-smmu.c `arm_smmu_init_domain_context`: `start = smmu->num_s2_context_banks`).
+        /// 0 elsewhere.
+        pub s2_context_banks: u32,
         /// Range (or page-selective mask) invalidation: VT-d PSI, SMMUv3 RIL.
         pub range_invalidation: bool,
+        /// VT-d: scalable mode with first-stage translation (ECAP.SMTS and ECAP.FLTS). Decides
+        /// the stage of a domain allocated on the unit (see docs/kernel-versions.md) and
+        /// whether a first-stage domain may be attached behind it. Ignored by other kinds.
+        pub first_stage: bool,
         /// The largest invalidation, in pages of the granule, sent as one range/page command;
         /// larger ones become domain-wide (VT-d `mask > cap_max_amask_val`, SMMUv3
         /// `CMDQ_MAX_TLBI_OPS` = 512 without RIL) [ref-LA] §4.
@@ -163,7 +171,9 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: true,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
+                first_stage: true,
                 max_invalidation_pages: 512,
             },
             // AMD v1: every power of two 4K..2^51 except 512G (`AMD_IOMMU_PGSIZES`), 2^16
@@ -177,7 +187,9 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: true,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: u32::MAX,
             },
             // MMU-500: 4K granule LPAE (4K|2M|1G), 48-bit, up to 128 context banks
@@ -190,20 +202,29 @@ impl Caps {
                 coherent_walk: false,
                 snoop_control: false,
                 domain_ids: 128,
+                s2_context_banks: 0,
                 range_invalidation: false,
+                first_stage: false,
                 max_invalidation_pages: 512,
             },
             // SMMUv3 server implementation: 4K granule, 48-bit, coherent, 16-bit ASIDs (gem5
             // IDR0 `0x094C100F` has 16-bit ASID/VMID), RIL on (SMMUv3.2, assumed for a recent
             // server part); without RIL >= 512 pages falls back to ASID-wide [ref-LA] §4.3.
+            // `snoop_control` stands for the IORT root-complex CANWBS memory-access flag
+            // (`IOMMU_FWSPEC_PCI_RC_CANWBS`, `arm_smmu_master_canwbs`, v6.13+): a per-root-
+            // complex firmware promise that writes are coherent, added in IORT rev E.f and
+            // set by few firmwares; without it Linux cannot enforce cache coherency, so the
+            // default is off (set it per instance when the platform's IORT has it).
             IommuKind::ArmSmmuV3 => Caps {
                 address_width: 48,
                 output_width: 48,
                 page_sizes: PageSizes(P::SZ_4K | P::SZ_2M | P::SZ_1G),
                 coherent_walk: true,
-                snoop_control: true,
+                snoop_control: false,
                 domain_ids: 65_536,
+                s2_context_banks: 0,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: 512,
             },
             // virtio-iommu: the host keeps an interval tree per domain; page sizes as the
@@ -216,7 +237,9 @@ impl Caps {
                 coherent_walk: true,
                 snoop_control: false,
                 domain_ids: u32::MAX,
+                s2_context_banks: 0,
                 range_invalidation: true,
+                first_stage: false,
                 max_invalidation_pages: u32::MAX,
             },
         }

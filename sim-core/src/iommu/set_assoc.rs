@@ -13,6 +13,7 @@
 //! time; unused for Random). Everything is allocated in [`SetAssoc::new`]; no call allocates
 //! afterwards.
 
+use super::cache_index::{HashIndex, Recency, TagIndex};
 use super::params::Replacement;
 use crate::engine::rng::SimRng;
 
@@ -63,12 +64,20 @@ pub enum FillOutcome<K, V> {
 pub trait CacheKey: Copy + Eq {
     /// Any cheap function of the key (equal keys, equal hashes); [`HashIndex`] mixes it.
     fn hash64(self) -> u64;
+    /// The group (domain tag) the key belongs to, for caches built with a tag index
+    /// ([`SetAssoc::with_tag_index`]).
+    fn tag(self) -> u32;
 }
 
 impl CacheKey for u64 {
     #[inline(always)]
     fn hash64(self) -> u64 {
         self
+    }
+    /// Plain `u64` keys (tests) group by their top 32 bits.
+    #[inline(always)]
+    fn tag(self) -> u32 {
+        (self >> 32) as u32
     }
 }
 
@@ -77,101 +86,16 @@ impl CacheKey for u128 {
     fn hash64(self) -> u64 {
         (self as u64) ^ ((self >> 64) as u64).rotate_left(29)
     }
+    /// The domain tag of a [`page_key`].
+    #[inline(always)]
+    fn tag(self) -> u32 {
+        (self >> 64) as u32
+    }
 }
 
 /// Sets with more ways than this are searched through a [`HashIndex`]; narrower ones by
 /// comparing their keys in order (4 ways: one or two cache lines, ~4 ns a hit).
 const NARROW_WAYS: usize = 8;
-
-/// Key → slot index for caches with wide sets (e.g. a 64-entry fully associative IOTLB, where a
-/// linear scan costs ~20 ns a hit). Open addressing with linear probing at ≤ 50 % load and
-/// backward-shift deletion (no tombstones), so a lookup touches one or two buckets. It only
-/// speeds lookups up: which slot an entry occupies, and so every replacement decision, is
-/// decided by the set-associative array exactly as for narrow sets.
-#[derive(Clone, Debug)]
-struct HashIndex {
-    /// Slot numbers; [`HashIndex::EMPTY`] marks a free bucket.
-    buckets: Vec<u32>,
-    /// log2 of the bucket count.
-    bits: u32,
-}
-
-impl HashIndex {
-    const EMPTY: u32 = u32::MAX;
-
-    fn new(slots: usize) -> Self {
-        let n = (slots * 2).next_power_of_two().max(2);
-        HashIndex { buckets: vec![Self::EMPTY; n], bits: n.trailing_zeros() }
-    }
-
-    #[inline(always)]
-    fn home<K: CacheKey>(&self, key: K) -> usize {
-        // Fibonacci hashing: the top bits of a multiply by 2^64/φ.
-        (key.hash64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize
-    }
-
-    #[inline(always)]
-    fn mask(&self) -> usize {
-        self.buckets.len() - 1
-    }
-
-    #[inline(always)]
-    fn find<K: CacheKey>(&self, keys: &[K], key: K) -> Option<usize> {
-        let mut b = self.home(key);
-        loop {
-            let s = *self.buckets.get(b)?;
-            if s == Self::EMPTY {
-                return None;
-            }
-            if keys.get(s as usize) == Some(&key) {
-                return Some(s as usize);
-            }
-            b = (b + 1) & self.mask();
-        }
-    }
-
-    fn insert<K: CacheKey>(&mut self, key: K, slot: usize) {
-        let mut b = self.home(key);
-        while self.buckets[b] != Self::EMPTY {
-            b = (b + 1) & self.mask();
-        }
-        self.buckets[b] = slot as u32;
-    }
-
-    /// Removes `slot`, whose key is still `keys[slot]` (call before overwriting it).
-    fn remove<K: CacheKey>(&mut self, keys: &[K], slot: usize) {
-        let mask = self.mask();
-        let mut i = self.home(keys[slot]);
-        loop {
-            match self.buckets[i] {
-                Self::EMPTY => return,
-                s if s as usize == slot => break,
-                _ => i = (i + 1) & mask,
-            }
-        }
-        // Backward shift: pull later members of the probe run into the hole unless their home
-        // lies cyclically in (hole, j], where they must stay.
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let s = self.buckets[j];
-            if s == Self::EMPTY {
-                break;
-            }
-            let h = self.home(keys[s as usize]);
-            let stays = if i <= j { i < h && h <= j } else { i < h || h <= j };
-            if !stays {
-                self.buckets[i] = s;
-                i = j;
-            }
-        }
-        self.buckets[i] = Self::EMPTY;
-    }
-
-    fn clear(&mut self) {
-        self.buckets.fill(Self::EMPTY);
-    }
-}
 
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
@@ -179,7 +103,12 @@ pub struct SetAssoc<K, V> {
     keys: Vec<K>,
     /// Present when sets are wider than [`NARROW_WAYS`]: indexes every valid slot.
     index: Option<HashIndex>,
+    /// Present with `index`: each wide set's invalid ways and valid slots, oldest first.
+    recency: Option<Recency>,
+    /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
+    tags: Option<TagIndex>,
     vals: Vec<V>,
+    /// LRU: last touch; FIFO: insertion time; 0 for an invalid slot, ≥ 1 for a valid one.
     stamps: Vec<u64>,
     invalid: K,
     sets: usize,
@@ -191,6 +120,9 @@ pub struct SetAssoc<K, V> {
     /// Monotonic time for LRU touches and FIFO insertions; `u64` never wraps in a run.
     clock: u64,
     valid: u32,
+    /// The last key a probe missed, and its set: the key is still absent until the next fill,
+    /// so a fill of that key (the miss path: lookup, walk, fill) skips the search.
+    missed: Option<(K, usize)>,
     stats: CacheStats,
 }
 
@@ -206,9 +138,12 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let sets = entries.checked_div(ways).unwrap_or(1).max(1);
         let n = sets * ways;
         let pow2 = sets.is_power_of_two();
+        let wide = ways > NARROW_WAYS;
         SetAssoc {
             keys: vec![invalid; n],
-            index: (ways > NARROW_WAYS).then(|| HashIndex::new(n)),
+            index: wide.then(|| HashIndex::new(n)),
+            recency: wide.then(|| Recency::new(sets, ways)),
+            tags: None,
             vals: vec![V::default(); n],
             stamps: vec![0; n],
             invalid,
@@ -219,8 +154,16 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             policy,
             clock: 0,
             valid: 0,
+            missed: None,
             stats: CacheStats::default(),
         }
+    }
+
+    /// The same cache, also keeping each tag's slots ([`CacheKey::tag`]) so that
+    /// [`SetAssoc::invalidate_tag`] costs O(entries of the tag).
+    pub fn with_tag_index(mut self) -> Self {
+        self.tags = Some(TagIndex::new(self.keys.len()));
+        self
     }
 
     /// Number of sets.
@@ -268,10 +211,16 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// refreshes the LRU stamp.
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
-        let i = self.find(set, key)?;
+        let Some(i) = self.find(set, key) else {
+            self.missed = Some((key, set));
+            return None;
+        };
         if self.policy == Replacement::Lru {
             self.clock += 1;
             self.stamps[i] = self.clock;
+            if let Some(r) = &mut self.recency {
+                r.touch(set, i);
+            }
         }
         Some(self.vals[i])
     }
@@ -315,57 +264,88 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         }
     }
 
+    /// The way a fill of a new key takes in the full or partly invalid `set` at `base`: the
+    /// lowest-numbered invalid way, else the policy's victim (LRU: oldest touch; FIFO: oldest
+    /// insertion; ties, which only invalid ways can have, go to the lower way).
+    #[inline(always)]
+    fn victim_way(&mut self, set: usize, base: usize, rng: &mut SimRng) -> usize {
+        if let Some(r) = &self.recency {
+            return match (r.lowest_free(set), self.policy) {
+                (Some(w), _) => w,
+                (None, Replacement::Random) => rng.below(self.ways as u64) as usize,
+                (None, _) => r.oldest(set) - base,
+            };
+        }
+        match self.policy {
+            // Invalid slots have stamp 0 and valid ones ≥ 1, so one branch-free pass for the
+            // smallest stamp (first on ties) finds the lowest invalid way or else the victim.
+            Replacement::Lru | Replacement::Fifo => {
+                let st = &self.stamps[base..base + self.ways];
+                let mut best = 0;
+                let mut min = st[0];
+                for (w, &s) in st.iter().enumerate().skip(1) {
+                    let less = s < min;
+                    best = if less { w } else { best };
+                    min = if less { s } else { min };
+                }
+                best
+            }
+            Replacement::Random => match self.keys[base..base + self.ways].iter().position(|k| *k == self.invalid) {
+                Some(w) => w,
+                None => rng.below(self.ways as u64) as usize,
+            },
+        }
+    }
+
     /// Stores `key → val` in `set`. Same key: overwritten in place (an LRU touch; FIFO keeps
     /// its insertion time, as a re-fill does not move a round-robin pointer). Otherwise the
     /// lowest-numbered invalid way, else the policy's victim. `rng` is drawn from only for
     /// Random replacement of a full set.
     pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         let base = set * self.ways;
-        let Some(keys) = self.keys.get(base..base + self.ways) else {
-            return FillOutcome::Dropped;
-        };
-        if keys.is_empty() {
+        if self.ways == 0 || base + self.ways > self.keys.len() {
             return FillOutcome::Dropped;
         }
         self.stats.fills += 1;
         self.clock += 1;
-        if let Some(i) = self.find(set, key) {
+        // The miss path: the probe that just missed this key already searched the set.
+        let known_absent = self.missed.take() == Some((key, set));
+        if !known_absent && let Some(i) = self.find(set, key) {
             let old = std::mem::replace(&mut self.vals[i], val);
             if self.policy == Replacement::Lru {
                 self.stamps[i] = self.clock;
+                if let Some(r) = &mut self.recency {
+                    r.touch(set, i);
+                }
             }
             return FillOutcome::Replaced(old);
         }
-        let (i, outcome) = match self.keys[base..base + self.ways].iter().position(|k| *k == self.invalid) {
-            Some(w) => {
-                self.valid += 1;
-                (base + w, FillOutcome::Inserted)
-            }
-            None => {
-                let w = match self.policy {
-                    // Oldest touch (LRU) or oldest insertion (FIFO); ties go to the lower way.
-                    Replacement::Lru | Replacement::Fifo => {
-                        let st = &self.stamps[base..base + self.ways];
-                        let mut best = 0;
-                        for (w, s) in st.iter().enumerate() {
-                            if *s < st[best] {
-                                best = w;
-                            }
-                        }
-                        best
-                    }
-                    Replacement::Random => rng.below(self.ways as u64) as usize,
-                };
-                let i = base + w;
-                self.stats.evictions += 1;
-                (i, FillOutcome::Evicted(self.keys[i], self.vals[i]))
-            }
-        };
-        if let Some(ix) = &mut self.index {
-            if matches!(outcome, FillOutcome::Evicted(..)) {
+        let i = base + self.victim_way(set, base, rng);
+        let outcome = if self.keys[i] == self.invalid {
+            self.valid += 1;
+            FillOutcome::Inserted
+        } else {
+            self.stats.evictions += 1;
+            let old = self.keys[i];
+            if let Some(ix) = &mut self.index {
                 ix.remove(&self.keys, i);
             }
+            if let Some(r) = &mut self.recency {
+                r.remove(set, i);
+            }
+            if let Some(t) = &mut self.tags {
+                t.unlink(old.tag(), i);
+            }
+            FillOutcome::Evicted(old, self.vals[i])
+        };
+        if let Some(ix) = &mut self.index {
             ix.insert(key, i);
+        }
+        if let Some(r) = &mut self.recency {
+            r.push_newest(set, i);
+        }
+        if let Some(t) = &mut self.tags {
+            t.link(key.tag(), i);
         }
         self.keys[i] = key;
         self.vals[i] = val;
@@ -377,6 +357,12 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     fn drop_slot(&mut self, i: usize) {
         if let Some(ix) = &mut self.index {
             ix.remove(&self.keys, i);
+        }
+        if let Some(r) = &mut self.recency {
+            r.remove(i / self.ways, i);
+        }
+        if let Some(t) = &mut self.tags {
+            t.unlink(self.keys[i].tag(), i);
         }
         self.keys[i] = self.invalid;
         self.stamps[i] = 0;
@@ -416,6 +402,38 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         n
     }
 
+    /// Drops the entries of `tag` ([`CacheKey::tag`]) for which `f` is true; returns how
+    /// many. With a tag index this visits only the tag's entries (O(1) when it has none);
+    /// without one it scans the array.
+    pub fn invalidate_tag_where(&mut self, tag: u32, mut f: impl FnMut(&K, &V) -> bool) -> u32 {
+        let Some(t) = &self.tags else {
+            return self.invalidate_where(|k, v| k.tag() == tag && f(k, v));
+        };
+        let mut n = 0;
+        let mut cur = t.first(tag);
+        while let Some(i) = cur {
+            cur = self.tags.as_ref().and_then(|t| t.next(i));
+            if self.keys[i].tag() == tag && f(&self.keys[i], &self.vals[i]) {
+                self.drop_slot(i);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Whether `tag` has any entry; `None` without a tag index (unknown without a scan).
+    pub fn has_tag(&self, tag: u32) -> Option<bool> {
+        let t = self.tags.as_ref()?;
+        let mut cur = t.first(tag);
+        while let Some(i) = cur {
+            if self.keys[i].tag() == tag {
+                return Some(true);
+            }
+            cur = t.next(i);
+        }
+        Some(false)
+    }
+
     /// Drops everything; returns how many valid entries there were.
     pub fn clear(&mut self) -> u32 {
         let n = self.valid;
@@ -423,17 +441,26 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         if let Some(ix) = &mut self.index {
             ix.clear();
         }
+        if let Some(r) = &mut self.recency {
+            r.clear();
+        }
+        if let Some(t) = &mut self.tags {
+            t.clear();
+        }
         self.stamps.fill(0);
         self.valid = 0;
         self.stats.invalidated += n as u64;
         n
     }
 
-    /// The same cache searched by scanning keys even for wide sets: the reference the hash
-    /// index is checked against.
+    /// The same cache searched by scanning keys even for wide sets, victims chosen by
+    /// scanning stamps and tags dropped by scanning: the reference the side structures are
+    /// checked against.
     #[cfg(test)]
     fn without_index(mut self) -> Self {
         self.index = None;
+        self.recency = None;
+        self.tags = None;
         self
     }
 
@@ -537,7 +564,7 @@ pub(crate) struct PageCache<V> {
 
 impl<V: Copy + Default> PageCache<V> {
     pub(crate) fn new(entries: u32, ways: u32, policy: Replacement) -> Self {
-        PageCache { core: SetAssoc::new(entries, ways, policy, INVALID_KEY), sizes: ShiftCounts::new() }
+        PageCache { core: SetAssoc::new(entries, ways, policy, INVALID_KEY).with_tag_index(), sizes: ShiftCounts::new() }
     }
 
     #[inline(always)]
@@ -587,10 +614,14 @@ impl<V: Copy + Default> PageCache<V> {
         out
     }
 
-    /// Drops the entries of `tag` of any size overlapping `first..=last`. Probes page by page
-    /// when that costs no more key comparisons than scanning the array (pages × ways ≤
-    /// capacity, i.e. fewer pages than sets), else scans every slot.
+    /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when
+    /// the tag has no entry (O(1)). Probes page by page when that costs no more key
+    /// comparisons than scanning the array (pages × ways ≤ capacity, i.e. fewer pages than
+    /// sets), else visits the tag's entries.
     pub(crate) fn invalidate_range(&mut self, tag: u32, first: u64, last: u64) -> u32 {
+        if self.core.has_tag(tag) == Some(false) {
+            return 0;
+        }
         let pages = self.sizes.pages_in(first, last);
         let sizes = &mut self.sizes;
         if pages.saturating_mul(self.core.ways() as u64) <= self.core.capacity() as u64 {
@@ -609,7 +640,7 @@ impl<V: Copy + Default> PageCache<V> {
             }
             n
         } else {
-            self.core.invalidate_where(|k, _| {
+            self.core.invalidate_tag_where(tag, |k, _| {
                 let (t, s, vpn) = unpack_key(*k);
                 let hit = t == tag && page_overlaps(s, vpn, first, last);
                 if hit {
@@ -620,10 +651,10 @@ impl<V: Copy + Default> PageCache<V> {
         }
     }
 
-    /// Drops every entry of `tag`.
+    /// Drops every entry of `tag`: O(1) when it has none, O(its entries) otherwise.
     pub(crate) fn invalidate_tag(&mut self, tag: u32) -> u32 {
         let sizes = &mut self.sizes;
-        self.core.invalidate_where(|k, _| {
+        self.core.invalidate_tag_where(tag, |k, _| {
             let (t, s, _) = unpack_key(*k);
             if t == tag {
                 sizes.dec(s);
@@ -743,15 +774,26 @@ mod tests {
             Lookup(u64),
             Inv(u64),
             InvWhere(u64),
+            InvTag(u32, u64),
             Clear,
+        }
+
+        /// Tags 0, 1 and 64 (64 shares tag 0's bucket in caches of ≤ 64 slots) and 2 (never
+        /// cached).
+        const TAGS: [u64; 4] = [0, 1, 64, 2];
+
+        /// Keys of three tags (top 32 bits) over 96 low values.
+        fn key() -> impl Strategy<Value = u64> {
+            (0..3usize, 0..96u64).prop_map(|(t, k)| TAGS[t] << 32 | k)
         }
 
         fn op() -> impl Strategy<Value = Op> {
             prop_oneof![
-                6 => (0..96u64, any::<u64>()).prop_map(|(k, v)| Op::Fill(k, v)),
-                6 => (0..96u64).prop_map(Op::Lookup),
-                2 => (0..96u64).prop_map(Op::Inv),
+                6 => (key(), any::<u64>()).prop_map(|(k, v)| Op::Fill(k, v)),
+                6 => key().prop_map(Op::Lookup),
+                2 => key().prop_map(Op::Inv),
                 1 => (2..7u64).prop_map(Op::InvWhere),
+                1 => (0..4usize, 1..4u64).prop_map(|(t, m)| Op::InvTag(TAGS[t] as u32, m)),
                 1 => Just(Op::Clear),
             ]
         }
@@ -761,24 +803,33 @@ mod tests {
         }
 
         proptest! {
-            /// The hash index changes speed only: an indexed wide cache and the same cache
-            /// searched by scanning make identical decisions on any operation sequence, and
-            /// occupancy always equals the number of valid slots.
+            /// The side structures change speed only: a cache with the hash index, recency
+            /// lists, tag index and miss memo, and the same cache searching, choosing victims
+            /// and dropping tags by scanning, make identical decisions on any operation
+            /// sequence, and occupancy always equals the number of valid slots.
             #[test]
             fn index_matches_scan(
-                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12))],
+                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12)), Just((130, 65)), Just((16, 4))],
                 p in policy(),
                 ops in proptest::collection::vec(op(), 1..300),
             ) {
-                let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX);
+                let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX).with_tag_index();
                 let mut b = a.clone().without_index();
-                prop_assert!(a.index.is_some());
+                prop_assert_eq!(a.index.is_some(), ways > NARROW_WAYS as u32);
                 let (mut ra, mut rb) = (rng(), rng());
                 for op in ops {
                     match op {
                         Op::Fill(k, v) => {
                             let s = a.set_of(k);
+                            b.missed = None;
                             prop_assert_eq!(a.fill(s, k, v, &mut ra), b.fill(s, k, v, &mut rb));
+                        }
+                        Op::InvTag(t, m) => {
+                            prop_assert_eq!(
+                                a.invalidate_tag_where(t, |k, _| k.is_multiple_of(m)),
+                                b.invalidate_tag_where(t, |k, _| k.is_multiple_of(m))
+                            );
+                            prop_assert_eq!(a.has_tag(t), Some((0..a.sets()).any(|s| (0..a.ways()).any(|w| a.slot(s, w).is_some_and(|(k, _)| k.tag() == t)))));
                         }
                         Op::Lookup(k) => {
                             let s = a.set_of(k);

@@ -87,8 +87,17 @@ impl WalkCache {
     /// After a walk to `leaf_depth`: remembers every non-root table on the path (depths
     /// `2..=leaf_depth`), as gem5 updates the walk cache at each level.
     pub fn fill(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32]) {
+        self.fill_below(tag, iova, 1, leaf_depth, shifts);
+    }
+
+    /// After a walk that started at depth `start` (what [`WalkCache::lookup`] returned) and
+    /// ended at `leaf_depth`: remembers the tables the walk itself read pointers to, depths
+    /// `start + 1..=leaf_depth` — exactly the depths whose lookup missed. The tables above
+    /// were neither probed nor read, so they are left alone (a walker learns only what it
+    /// walks: gem5 `SMMUTranslationProcess::walkCacheUpdate` runs per level walked).
+    pub fn fill_below(&mut self, tag: u32, iova: u64, start: u8, leaf_depth: u8, shifts: &[u32]) {
         let top = leaf_depth.min(self.levels.len() as u8 + 1);
-        for d in 2..=top {
+        for d in start.max(1) + 1..=top {
             let i = d as usize - 2;
             if let Some(&sh) = shifts.get(i) {
                 self.levels[i].fill(tag, sh, iova, (), &mut self.rng);

@@ -1,6 +1,8 @@
 //! An integer log-linear histogram for latencies (HDR-style): exact below 64, then 32
 //! sub-buckets per power of two (≤ 3.1 % relative error). Fixed size, no allocation per
-//! sample, integer percentiles: safe to hash and to compare bit for bit.
+//! sample, integer percentiles: safe to hash and to compare bit for bit. The 16 KiB bucket
+//! array is allocated at the first sample, so the many devices of a large platform that never
+//! translate cost a few words each, not 16 KiB (issue 15).
 
 /// Sub-bucket bits: 2^5 = 32 sub-buckets per power of two.
 const SUB_BITS: u32 = 5;
@@ -11,18 +13,13 @@ const EXACT: u64 = 2 * SUB;
 const BUCKETS: usize = (EXACT + (64 - (SUB_BITS as u64 + 1)) * SUB) as usize;
 
 /// Latency histogram in cycles.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
-    counts: Box<[u64; BUCKETS]>,
+    /// `None` until the first sample (so `None` iff `total == 0`, and derived equality holds).
+    counts: Option<Box<[u64; BUCKETS]>>,
     total: u64,
     sum: u128,
     max: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram { counts: Box::new([0; BUCKETS]), total: 0, sum: 0, max: 0 }
-    }
 }
 
 #[inline]
@@ -53,7 +50,7 @@ impl Histogram {
     /// Records one sample.
     #[inline]
     pub fn record(&mut self, v: u64) {
-        self.counts[bucket_of(v)] += 1;
+        self.counts_mut()[bucket_of(v)] += 1;
         self.total += 1;
         self.sum += u128::from(v);
         if v > self.max {
@@ -67,12 +64,18 @@ impl Histogram {
         if n == 0 {
             return;
         }
-        self.counts[bucket_of(v)] += n;
+        self.counts_mut()[bucket_of(v)] += n;
         self.total += n;
         self.sum += u128::from(v) * u128::from(n);
         if v > self.max {
             self.max = v;
         }
+    }
+
+    /// The bucket array, allocated on first use (once per histogram, not per sample).
+    #[inline]
+    fn counts_mut(&mut self) -> &mut [u64; BUCKETS] {
+        self.counts.get_or_insert_with(|| Box::new([0; BUCKETS]))
     }
 
     pub fn count(&self) -> u64 {
@@ -102,7 +105,7 @@ impl Histogram {
         // Rank of the sample, 1-based, rounded up: ceil(total * p / 1000).
         let rank = (u128::from(self.total) * u128::from(per_mille)).div_ceil(1000).max(1) as u64;
         let mut seen = 0u64;
-        for (b, &c) in self.counts.iter().enumerate() {
+        for (b, &c) in self.counts.iter().flat_map(|c| c.iter()).enumerate() {
             seen += c;
             if seen >= rank {
                 return bucket_high(b).min(self.max);
@@ -113,7 +116,8 @@ impl Histogram {
 
     /// Adds another histogram's samples into this one.
     pub fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+        let Some(theirs) = &other.counts else { return };
+        for (a, b) in self.counts_mut().iter_mut().zip(theirs.iter()) {
             *a += *b;
         }
         self.total += other.total;
@@ -123,7 +127,7 @@ impl Histogram {
 
     /// Non-empty buckets as `(upper bound, count)`, ascending: for CDF charts.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, &c)| (bucket_high(b).min(self.max), c))
+        self.counts.iter().flat_map(|c| c.iter()).enumerate().filter(|(_, c)| **c > 0).map(|(b, &c)| (bucket_high(b).min(self.max), c))
     }
 }
 
@@ -167,6 +171,22 @@ mod tests {
         assert!((400..=412).contains(&h.percentile(995)));
         assert_eq!(h.percentile(1000), 400);
         assert_eq!(h.mean(), (3 * 990 + 4000) / 1000);
+    }
+
+    #[test]
+    fn allocates_at_the_first_sample_only() {
+        let mut h = Histogram::default();
+        assert!(h.counts.is_none());
+        h.merge(&Histogram::default());
+        assert!(h.counts.is_none());
+        assert_eq!(h, Histogram::default());
+        h.record_n(5, 0);
+        assert!(h.counts.is_none());
+        h.record(5);
+        assert!(h.counts.is_some());
+        let mut m = Histogram::default();
+        m.merge(&h);
+        assert_eq!(m, h);
     }
 
     #[test]

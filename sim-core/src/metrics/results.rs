@@ -202,6 +202,9 @@ pub struct FaultRecord {
 #[serde(default)]
 pub struct RunResult {
     pub strategy: String,
+    /// The Linux kernel the run modelled ("6.17", "6.15.0", "proposed"; docs/kernel-versions.md).
+    /// Empty in results written before the kernel axis.
+    pub kernel: String,
     /// 16 hex digits (engine/digest.rs).
     pub digest: String,
     pub metrics: Metrics,
@@ -215,11 +218,34 @@ pub struct RunResult {
     /// Absent (false) for complete runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Operations the scenario asked for that were due after its `duration` and so never ran
+    /// (script lines counting each remaining repeat, generator wake-ups, faults). Not a
+    /// metric (it is not in expected files): a warning that the scenario ends too early.
+    pub events_after_duration: u64,
 }
 
 impl RunResult {
     /// How many faults are kept with their details; the rest are only counted.
     pub const FAULT_LOG_LIMIT: usize = 32;
+}
+
+impl Results {
+    /// The runs span several kernels (`compare --kernels`).
+    pub fn several_kernels(&self) -> bool {
+        self.runs.windows(2).any(|w| w[0].kernel != w[1].kernel)
+    }
+
+    /// A copy for display: when the runs span several kernels, each run's label becomes
+    /// `strategy@kernel` so tables and reports show versions side by side.
+    pub fn labelled_by_kernel(&self) -> Results {
+        let mut r = self.clone();
+        if self.several_kernels() {
+            for run in &mut r.runs {
+                run.strategy = format!("{}@{}", run.strategy, run.kernel);
+            }
+        }
+        r
+    }
 }
 
 /// Version of the JSON layout; bumped when a field is renamed or removed.

@@ -100,6 +100,20 @@ pub struct UnmapStats {
     pub tables_freed: u64,
     /// Bytes that were mapped in the range and no longer are.
     pub bytes_unmapped: u64,
+    /// Parent entries of freed subtrees among `ptes_cleared`, and the bytes they spanned:
+    /// io-pgtable flushes each such span as a walk (`io_pgtable_tlb_flush_walk`: one
+    /// granule-sized command per granule without range invalidation), where a cleared leaf
+    /// costs one command of its own size.
+    pub subtrees: u64,
+    pub subtree_bytes: u64,
+}
+
+impl UnmapStats {
+    /// Commands a driver without range invalidation sends for this unmap: one per cleared
+    /// leaf, one per granule (`1 << granule_shift`) spanned by every freed subtree.
+    pub fn tlbi_units(&self, granule_shift: u32) -> u64 {
+        (self.ptes_cleared - self.subtrees) + (self.subtree_bytes >> granule_shift)
+    }
 }
 
 /// Why a map was refused. Nothing was changed.
@@ -320,6 +334,43 @@ impl PageTable {
         Ok(stats)
     }
 
+    /// Drops top levels until the tree has `levels` (VT-d before v6.13,
+    /// `prepare_domain_attach_device`: "Knock out extra levels of page tables if necessary"
+    /// when a domain meets a unit with a smaller AGAW): entry 0 of the root becomes the root and
+    /// the old root page is freed; an empty entry 0 keeps the (empty) root page. The width
+    /// shrinks to the new reach, so later maps beyond it are refused. Stops early if anything
+    /// is mapped above the new reach (callers check the highest mapped address first). Returns
+    /// the table pages freed.
+    pub fn shed_levels(&mut self, levels: u8) -> u64 {
+        let mut freed = 0;
+        while self.levels > levels.max(1) {
+            if self.root != NO_ROOT {
+                let start = (self.root as usize) << self.format.bits_per_level;
+                let n = 1usize << self.format.bits_per_level;
+                if self.entries[start + 1..start + n].iter().any(|&e| e != 0) {
+                    break;
+                }
+                let e0 = self.entries[start];
+                if e0 & PTE_PRESENT != 0 {
+                    if e0 & PTE_TABLE == 0 {
+                        break; // a leaf at the root: nothing VT-d maps
+                    }
+                    self.entries[start] = 0;
+                    let old = self.root;
+                    self.root = child(e0);
+                    self.free_table(old);
+                    freed += 1;
+                }
+            }
+            let l = self.levels - 1;
+            self.format.levels = l;
+            self.format.max_levels = l;
+            self.format.address_width = self.format.address_width.min(self.format.reach_bits(l));
+            self.set_levels(l);
+        }
+        freed
+    }
+
     /// Writes a range already checked to be valid and free.
     fn map_range(&mut self, mut iova: u64, mut phys: u64, size: u64, prot: Prot, stats: &mut MapStats) {
         let sizes = self.format.page_sizes.0;
@@ -457,6 +508,8 @@ impl PageTable {
                     self.entries[slot] = 0;
                     let (tables, _, bytes) = self.free_subtree(child(pte), shift - bpl);
                     stats.ptes_cleared += 1;
+                    stats.subtrees += 1;
+                    stats.subtree_bytes += 1u64 << shift;
                     stats.tables_freed += tables;
                     stats.bytes_unmapped += bytes;
                 } else {

@@ -2,6 +2,7 @@
 //! (file order breaks ties), and every reference is checked so that a run never meets an
 //! unknown id.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
@@ -12,10 +13,22 @@ use crate::time::Cycle;
 use crate::topology::Platform;
 use crate::workload::{FaultSpec, GenSpec};
 
+/// What a container is in Linux (see `schema::Container`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    /// A VFIO container / iommufd IOAS: unmanaged domains, strict; the strategies choose its
+    /// domains.
+    Vfio,
+    /// A kernel driver's DMA-API domain: one group's default domain, strict or lazy.
+    DmaApi,
+}
+
 /// A container after loading.
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {
     pub name: String,
+    pub kind: ContainerKind,
+    /// Resolved: a DMA-API domain's default mode is already decided here.
     pub invalidation: Invalidation,
     pub flush_queue: u32,
     pub flush_timeout: Cycle,
@@ -102,6 +115,9 @@ pub struct Scenario {
     pub seed: u64,
     pub duration: Cycle,
     pub strategies: Vec<StrategyName>,
+    /// The kernel modelled (the file's `kernel`, default the newest; the CLI's `--kernel`
+    /// replaces it before a run). `sim::run` reads it from here.
+    pub kernel: crate::linux::Kernel,
     pub soft_errno: SoftErrno,
     pub containers: Vec<ContainerSpec>,
     /// Sorted by `at`; ties keep file order.
@@ -130,6 +146,66 @@ pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, 
     Ok(page.trailing_zeros() as u8)
 }
 
+/// A DMA-API domain is one group's default domain: every device attached to it must be in the
+/// same IOMMU group. Its default mode (when the file names none) follows the Kconfig default of
+/// the group's IOMMU architecture: `IOMMU_DEFAULT_DMA_LAZY if X86` (drivers/iommu/Kconfig, since
+/// v5.15; before, `intel_iommu_strict`/`amd_iommu_unmap_flush` defaulted to lazy on x86 and
+/// arm-smmu to strict), so VT-d and AMD-Vi are lazy, the Arm SMMUs and virtio-iommu strict
+/// (virtio-iommu had no flush queue support before v6.7, and its architecture is unknown here).
+fn dma_api_groups(
+    containers: &mut [ContainerSpec],
+    default_mode: &[usize],
+    script: &[Line],
+    platform: &Platform,
+    invalid: &dyn Fn(&str, String) -> InputError,
+) -> Result<(), InputError> {
+    let mut group_of: Vec<Option<(crate::ids::GroupId, DeviceId)>> = vec![None; containers.len()];
+    for line in script {
+        let Action::Attach { device, container } = line.action else { continue };
+        let spec = &containers[container.index()];
+        if spec.kind != ContainerKind::DmaApi {
+            continue;
+        }
+        let g = platform.devices[device.index()].group;
+        match group_of[container.index()] {
+            None => group_of[container.index()] = Some((g, device)),
+            Some((first, other)) if first != g => {
+                let (a, b) = (&platform.devices[other.index()].name, &platform.devices[device.index()].name);
+                return Err(invalid(
+                    &format!("\"{}\"", spec.name),
+                    format!(
+                        "containers: DMA-API domain \"{}\" is one IOMMU group's default domain, but \"{a}\" and \"{b}\" \
+                         are in different groups (Linux gives every group its own default domain): declare one DmaApi per group",
+                        spec.name
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for &i in default_mode {
+        if let Some((g, _)) = group_of[i] {
+            let kind = platform.iommus[platform.groups[g.index()].iommu.index()].kind;
+            if matches!(kind, crate::iommu::IommuKind::IntelVtd | crate::iommu::IommuKind::AmdVi) {
+                containers[i].invalidation = Invalidation::Lazy;
+            }
+        }
+    }
+    for c in containers.iter() {
+        if c.invalidation == Invalidation::Lazy && (c.flush_queue < 2 || !c.flush_queue.is_power_of_two() || c.flush_timeout == 0) {
+            return Err(invalid(
+                &format!("\"{}\"", c.name),
+                format!(
+                    "containers: lazy DMA-API domain \"{}\" needs flush_queue a power of two ≥ 2 (the ring is indexed by \
+                     a mask, dma-iommu.c fq_ring_add) and flush_timeout ≥ 1",
+                    c.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Scenario {
     /// Reads a scenario file and the topology it names.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
@@ -156,6 +232,11 @@ impl Scenario {
         let invalid = |needle: &str, message: String| InputError::Invalid { at: Location::of_text(path, source, needle), message };
         crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
+        let kernel = match &s.kernel {
+            None => crate::linux::Kernel::default(),
+            Some(text) => crate::linux::Kernel::parse(text).map_err(|e| invalid(&format!("\"{text}\""), format!("kernel: {e}")))?,
+        };
+
         let mut strategies = Vec::new();
         for (i, name) in s.strategies.iter().enumerate() {
             let n = StrategyName::parse(name).map_err(|e| invalid(&format!("\"{name}\""), format!("strategies[{i}]: {e}")))?;
@@ -169,28 +250,59 @@ impl Scenario {
         }
 
         let mut containers: Vec<ContainerSpec> = Vec::new();
-        // Name → index (lookups per event and duplicate checks stay logarithmic).
-        let mut container_ids: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        // Name → id: duplicate checks and lookups are logarithmic (issue 15: no load-time
+        // check may be quadratic).
+        let mut container_ids: BTreeMap<&str, ContainerId> = BTreeMap::new();
+        // DMA-API domains whose mode is the architecture's default, decided once the script
+        // says which group they belong to.
+        let mut default_mode: Vec<usize> = Vec::new();
         for (i, c) in s.containers.iter().enumerate() {
-            if c.id.is_empty() {
+            let id = c.id();
+            let here = format!("\"{id}\"");
+            if id.is_empty() {
                 return Err(invalid("Container", format!("containers[{i}]: empty id")));
             }
-            if container_ids.insert(c.id.as_str(), i).is_some() {
-                return Err(invalid(&format!("\"{}\"", c.id), format!("containers[{i}] \"{}\": duplicate container id", c.id)));
+            if container_ids.insert(id, ContainerId::from_index(i)).is_some() {
+                return Err(invalid(&here, format!("containers[{i}] \"{id}\": duplicate container id")));
             }
-            if c.invalidation == Invalidation::Lazy && (c.flush_queue == 0 || c.flush_timeout == 0) {
-                return Err(invalid(
-                    &format!("\"{}\"", c.id),
-                    format!("containers[{i}] \"{}\": lazy invalidation needs flush_queue ≥ 1 and flush_timeout ≥ 1", c.id),
-                ));
-            }
-            containers.push(ContainerSpec {
-                name: c.id.clone(),
-                invalidation: c.invalidation,
-                flush_queue: c.flush_queue,
-                flush_timeout: c.flush_timeout,
-                granularity: c.granularity,
-            });
+            let spec = match c {
+                schema::Container::Container { invalidation, granularity, .. } => {
+                    if *invalidation == Invalidation::Lazy {
+                        return Err(invalid(
+                            &here,
+                            format!(
+                                "containers[{i}] \"{id}\": a VFIO container / iommufd IOAS cannot be lazy: VFIO and iommufd \
+                                 domains are unmanaged and have no flush queue (vfio_iommu_type1.c vfio_unmap_unpin syncs \
+                                 the IOTLB before unpinning). A kernel driver's lazy DMA-API domain is \
+                                 `DmaApi(id: \"{id}\", invalidation: Lazy)`"
+                            ),
+                        ));
+                    }
+                    ContainerSpec {
+                        name: id.to_string(),
+                        kind: ContainerKind::Vfio,
+                        invalidation: *invalidation,
+                        flush_queue: 0,
+                        flush_timeout: 0,
+                        granularity: *granularity,
+                    }
+                }
+                schema::Container::DmaApi { invalidation, flush_queue, flush_timeout, granularity, .. } => {
+                    if invalidation.is_none() {
+                        default_mode.push(i);
+                    }
+                    let mode = invalidation.unwrap_or(Invalidation::Strict);
+                    ContainerSpec {
+                        name: id.to_string(),
+                        kind: ContainerKind::DmaApi,
+                        invalidation: mode,
+                        flush_queue: *flush_queue,
+                        flush_timeout: *flush_timeout,
+                        granularity: *granularity,
+                    }
+                }
+            };
+            containers.push(spec);
         }
         if containers.len() > u16::MAX as usize {
             return Err(invalid("containers", "more than 65535 containers".into()));
@@ -202,7 +314,7 @@ impl Scenario {
             })
         };
         let container = |i: usize, name: &str| -> Result<ContainerId, InputError> {
-            container_ids.get(name).copied().map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("events[{i}].container: container \"{name}\" is not declared in `containers`"))
             })
         };
@@ -270,6 +382,7 @@ impl Scenario {
             script.push(Line { at: e.at, count, every, stride, wrap, action });
         }
         script.sort_by_key(|l| l.at); // stable: ties keep file order
+        dma_api_groups(&mut containers, &default_mode, &script, &platform, &invalid)?;
 
         let generators = crate::workload::load::generators(&s.generators, &platform, &containers, &invalid)?;
         let faults = crate::workload::load::faults(&s.faults, &platform, &invalid)?;
@@ -293,6 +406,7 @@ impl Scenario {
             // Saturated (docs/limits.md): times beyond it cannot be represented safely.
             duration: s.duration.min(crate::limits::MAX_TIME),
             strategies,
+            kernel,
             soft_errno: s.soft_errno,
             containers,
             script,

@@ -4,5 +4,5 @@
 pub mod load;
 pub mod schema;
 
-pub use load::{Action, ContainerSpec, Line, PROT_READ, PROT_WRITE, ProtBits, Scenario};
+pub use load::{Action, ContainerKind, ContainerSpec, Line, PROT_READ, PROT_WRITE, ProtBits, Scenario};
 pub use schema::{Invalidation, Scope, SoftErrno};

@@ -18,6 +18,11 @@ pub struct Scenario {
     /// Simulated time limit in cycles; events due later are not processed.
     #[serde(default = "default_duration")]
     pub duration: Cycle,
+    /// The Linux kernel modelled: `"6.12"`, `"6.15.0"`, `"v6.1"` or `"proposed"` (default: the
+    /// newest modelled release). Selects the drivers' attach rules, errnos and log lines
+    /// (docs/kernel-versions.md); `--kernel` overrides it.
+    #[serde(default)]
+    pub kernel: Option<String>,
     /// Strategies to run (names as in contracts.md); empty = all.
     #[serde(default)]
     pub strategies: Vec<String>,
@@ -25,7 +30,8 @@ pub struct Scenario {
     /// `EMEDIUMTYPE` (the 2022 series).
     #[serde(default)]
     pub soft_errno: SoftErrno,
-    /// VFIO containers / iommufd IOASes.
+    /// VFIO containers / iommufd IOASes (`Container`) and kernel drivers' DMA-API domains
+    /// (`DmaApi`).
     #[serde(default)]
     pub containers: Vec<Container>,
     /// The timed script.
@@ -59,26 +65,61 @@ pub enum SoftErrno {
     EMEDIUMTYPE,
 }
 
-/// A VFIO container or iommufd IOAS: a set of user mappings and the domains that hold them.
+/// What devices are attached to: a VFIO container / iommufd IOAS, or a kernel driver's DMA-API
+/// domain. The two are different things in Linux, so they are different variants here: only a
+/// DMA-API domain has a flush queue (`IOMMU_DOMAIN_DMA_FQ`); VFIO and iommufd allocate
+/// `IOMMU_DOMAIN_UNMANAGED` paging domains (`iommu_paging_domain_alloc`), which are always
+/// strict — `vfio_iommu_type1.c:vfio_unmap_unpin` syncs the IOTLB before it unpins the pages,
+/// so a VFIO container that asks for `Lazy` is refused at load with the reason.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Container {
-    /// Name the script refers to.
-    pub id: String,
-    /// How unmaps invalidate the IOTLBs.
-    #[serde(default)]
-    pub invalidation: Invalidation,
-    /// Lazy mode: flush after this many queued unmaps (`IOVA_DEFAULT_FQ_SIZE`, dma-iommu.c).
-    #[serde(default = "default_fq_size")]
-    pub flush_queue: u32,
-    /// Lazy mode: flush this many cycles after the first queued unmap
-    /// (`IOVA_DEFAULT_FQ_TIMEOUT` = 10 ms, dma-iommu.c).
-    #[serde(default = "default_fq_timeout")]
-    pub flush_timeout: Cycle,
-    /// Force the granularity of this container's invalidations (an experiment): `Auto` lets
-    /// the hardware limits decide (page/range, or domain-wide when too large).
-    #[serde(default)]
-    pub granularity: Scope,
+pub enum Container {
+    /// A VFIO container or iommufd IOAS (a VM, a user-space driver): a set of user mappings;
+    /// every map goes into every domain of the container. Unmaps are always strict.
+    Container {
+        /// Name the script refers to.
+        id: String,
+        /// `Strict` (the only mode VFIO/iommufd have) or `None` (an experiment: no
+        /// invalidation at all). `Lazy` is refused: use a `DmaApi` domain.
+        #[serde(default)]
+        invalidation: Invalidation,
+        /// Force the granularity of this container's invalidations (an experiment).
+        #[serde(default)]
+        granularity: Scope,
+    },
+    /// A kernel driver's DMA-API domain: the default domain of one IOMMU group, used through
+    /// `dma_map_*`/`dma_unmap_*` (`drivers/iommu/dma-iommu.c`). One group only: Linux gives
+    /// every group its own default domain (`iommu_group_alloc_default_domain`), so no
+    /// reuse strategy applies to it.
+    DmaApi {
+        /// Name the script and generators refer to.
+        id: String,
+        /// `Strict`, `Lazy` (the flush queue, `IOMMU_DOMAIN_DMA_FQ`) or `None` (an
+        /// experiment). Default: the Kconfig default of the IOMMU's architecture
+        /// (`CONFIG_IOMMU_DEFAULT_DMA_LAZY` on x86, strict elsewhere; drivers/iommu/Kconfig).
+        #[serde(default)]
+        invalidation: Option<Invalidation>,
+        /// Lazy: entries of the (per-CPU) flush queue ring (`IOVA_DEFAULT_FQ_SIZE`, dma-iommu.c);
+        /// the ring holds one fewer, so a full ring flushes on the `flush_queue`-th unmap.
+        #[serde(default = "default_fq_size")]
+        flush_queue: u32,
+        /// Lazy: the flush timer, armed by the first unmap after it last fired
+        /// (`IOVA_DEFAULT_FQ_TIMEOUT` = 10 ms, dma-iommu.c).
+        #[serde(default = "default_fq_timeout")]
+        flush_timeout: Cycle,
+        /// Force the granularity of this domain's invalidations (an experiment).
+        #[serde(default)]
+        granularity: Scope,
+    },
+}
+
+impl Container {
+    /// The name the script refers to.
+    pub fn id(&self) -> &str {
+        match self {
+            Container::Container { id, .. } | Container::DmaApi { id, .. } => id,
+        }
+    }
 }
 
 /// Granularity of invalidation commands.
@@ -102,7 +143,7 @@ fn default_fq_timeout() -> Cycle {
     crate::time::ms(10)
 }
 
-/// Invalidation mode of a container (or of a DMA-API user).
+/// Invalidation mode of a container or DMA-API domain.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Invalidation {
     /// Range/page invalidation plus a sync wait inside every unmap.

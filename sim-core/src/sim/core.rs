@@ -5,9 +5,11 @@
 use crate::container::{Container, Mapping};
 use crate::domain::{Attachment, Domain};
 use crate::ids::{ContainerId, DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::driver::{self, DomainProps, DriverEra, Errno};
+use crate::iommu::driver::{DomainProps, Errno};
 use crate::iommu::instance::Instance;
 use crate::iommu::iotlb::Iotlb;
+use crate::linux::attach::{self as linux_attach, DomainState, Master};
+use crate::linux::{Era, Kernel};
 use crate::metrics::{FaultRecord, Histogram, Metrics, RunResult};
 use crate::pagetable::{Format, PageTable, Prot};
 use crate::scenario::{ProtBits, Scenario};
@@ -76,9 +78,18 @@ pub struct Core<'s> {
     pub scenario: &'s Scenario,
     pub now: Cycle,
     pub seed: u64,
-    pub era: DriverEra,
+    /// The kernel modelled (`scenario.kernel`): its drivers decide attaches (`linux/`).
+    pub kernel: Kernel,
+    /// The errno that means "incompatible, try another domain" to the series' VFIO flow and
+    /// iommufd: `EINVAL`, or `EMEDIUMTYPE` in the 2022 series' what-if (`soft_errno`).
+    pub soft: Errno,
+    /// What-if: every refusal is final (`what-if-hard-fail`).
+    pub all_hard: bool,
     /// Cross-instance sharing what-if (shared-across-instances).
     pub sharing: bool,
+    /// Superpages (2M/1G bits) every VT-d unit of the platform has: a VT-d domain's leaf
+    /// sizes before v6.13 (`domain_update_iommu_superpage`).
+    vtd_common_superpages: u64,
     pub instances: Vec<Instance>,
     /// Domain-ID pools (DIDs, ASIDs, context banks...); `Instance::pool` indexes them.
     pub id_pools: Vec<crate::iommu::driver::IdSpace>,
@@ -97,8 +108,13 @@ pub struct Core<'s> {
 }
 
 impl<'s> Core<'s> {
-    pub fn new(scenario: &'s Scenario, seed: u64, era: DriverEra, sharing: bool) -> Core<'s> {
+    pub fn new(scenario: &'s Scenario, seed: u64, all_hard: bool, sharing: bool) -> Core<'s> {
         let platform = &scenario.platform;
+        let vtd_common_superpages = platform
+            .iommus
+            .iter()
+            .filter(|i| i.kind == crate::iommu::IommuKind::IntelVtd)
+            .fold(crate::iommu::PageSizes::SZ_2M | crate::iommu::PageSizes::SZ_1G, |acc, i| acc & i.params.caps.page_sizes.0);
         let mut instances: Vec<Instance> = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
         let id_pools = crate::iommu::instance::id_pools(&platform.iommus, &mut instances);
         let devices = platform
@@ -135,8 +151,14 @@ impl<'s> Core<'s> {
             scenario,
             now: 0,
             seed,
-            era,
+            kernel: scenario.kernel,
+            soft: match scenario.soft_errno {
+                crate::scenario::SoftErrno::EINVAL => Errno::EINVAL,
+                crate::scenario::SoftErrno::EMEDIUMTYPE => Errno::EMEDIUMTYPE,
+            },
+            all_hard,
             sharing,
+            vtd_common_superpages,
             instances,
             id_pools,
             devices,
@@ -182,15 +204,28 @@ impl<'s> Core<'s> {
         let iommu = self.group_iommu(g);
         let inst = &self.platform.iommus[iommu.index()];
         let format = Format::for_instance(inst.kind, &inst.params.caps).map_err(|_| Errno::ENODEV)?;
-        Ok(DomainProps::for_instance(inst.kind, iommu, &inst.params.caps, format.page_sizes))
+        Ok(linux_attach::alloc_props(self.kernel, inst.kind, iommu, &inst.params.caps, format.page_sizes, self.vtd_common_superpages))
     }
 
-    /// The driver's verdict, without side effects: used by `compat-index` to choose a domain
-    /// without trial attaches.
+    /// What the attach check reads of a domain besides its properties: the end of its highest
+    /// mapping (its container's; a fresh domain has none yet).
+    fn domain_state(&self, d: DomainId) -> DomainState {
+        let max_mapped_end = self
+            .domain(d)
+            .container
+            .and_then(|c| self.containers[c.index()].mappings.last_key_value().map(|(&iova, m)| iova + m.size))
+            .unwrap_or(0);
+        DomainState { max_mapped_end, stage2: false }
+    }
+
+    /// The driver's verdict under the modelled kernel, without side effects: used by
+    /// `compat-index` to choose a domain without trial attaches.
     pub fn is_compatible(&self, d: DomainId, g: GroupId) -> bool {
         let iommu = self.group_iommu(g);
         let inst = &self.platform.iommus[iommu.index()];
-        driver::compatible(&self.domain(d).props, inst.kind, iommu, &inst.params.caps, self.sharing).is_ok()
+        let st = self.domain_state(d);
+        linux_attach::check(self.kernel, self.sharing, &self.domain(d).props, st, inst.kind, iommu, &inst.params.caps, Master::default())
+            .is_ok()
     }
 
     // ----- domains ---------------------------------------------------------------------------
@@ -210,7 +245,18 @@ impl<'s> Core<'s> {
         let props = self.props_for_group(g)?;
         let iommu = self.group_iommu(g);
         let inst = &self.platform.iommus[iommu.index()];
-        let format = Format::for_instance(inst.kind, &inst.params.caps).map_err(|_| Errno::ENODEV)?;
+        let mut format = Format::for_instance(inst.kind, &inst.params.caps).map_err(|_| Errno::ENODEV)?;
+        // The kernel may restrict the leaf sizes (VT-d before v6.13: the platform's common
+        // superpages; first-stage domains).
+        format.page_sizes = crate::iommu::PageSizes(format.page_sizes.0 & props.page_sizes.0);
+        // AMD-Vi: the domain id comes from the platform-wide pool now, not at attach
+        // (`protection_domain_alloc` → `pdom_id_alloc`); a full pool fails the allocation.
+        let alloc_tag = if self.instances[iommu.index()].tag_at_alloc {
+            let pool = self.instances[iommu.index()].pool;
+            Some(self.id_pools[pool].alloc().map_err(|_| crate::iommu::instance::full_pool_errno(inst.kind))?)
+        } else {
+            None
+        };
         let table = PageTable::new(format);
         let costs = &inst.params.costs;
         self.m.cpu_cycles_attach += costs.cpu_domain_alloc + costs.cpu_table_alloc * table.tables();
@@ -225,6 +271,7 @@ impl<'s> Core<'s> {
             attachments: Vec::new(),
             groups: Vec::new(),
             ats_devices: Vec::new(),
+            alloc_tag,
             unmap_epoch: 0,
             shifts: [0; 8],
             shifts_levels: 0,
@@ -258,6 +305,10 @@ impl<'s> Core<'s> {
         if let Some(c) = domain.container {
             self.containers[c.index()].domains.retain(|&x| x != d);
         }
+        if let Some(tag) = domain.alloc_tag {
+            let pool = self.instances[domain.props.owner.index()].pool;
+            self.id_pools[pool].free(tag);
+        }
         self.free_slots.push(d);
         self.domains_live -= 1;
     }
@@ -267,31 +318,49 @@ impl<'s> Core<'s> {
     /// and the errno is returned; soft/hard failures and log lines are counted here.
     pub fn attach(&mut self, d: DomainId, g: GroupId, trial: bool) -> Result<(), Errno> {
         let iommu = self.group_iommu(g);
-        let inst = &self.platform.iommus[iommu.index()];
-        let costs = inst.params.costs.clone();
+        let platform: &'s Platform = self.platform;
+        let inst = &platform.iommus[iommu.index()];
+        let costs = &inst.params.costs;
         if trial {
             self.m.trial_attaches += 1;
         }
-        let verdict = driver::compatible(&self.domain(d).props, inst.kind, iommu, &inst.params.caps, self.sharing);
+        let st = self.domain_state(d);
+        let verdict = linux_attach::check(
+            self.kernel,
+            self.sharing,
+            &self.domain(d).props,
+            st,
+            inst.kind,
+            iommu,
+            &inst.params.caps,
+            Master::default(),
+        );
+        let mut log_lines = 1;
         let result = match verdict {
-            Err(_) => Err(match self.era {
-                DriverEra::SoftErrno(e) => e,
-                DriverEra::HardErrno => Errno::ENXIO,
-            }),
+            Err(refusal) => {
+                log_lines = refusal.log_lines();
+                Err(refusal.errno(self.kernel.era(), self.soft))
+            }
             Ok(()) => {
                 // A domain's first group on an instance takes a tag from that instance's ID space
-                // (VT-d `domain_attach_iommu`, SMMUv2 context bank, AMD domain id) — unless the
-                // domain already holds a tag of the same pool: SMMUv3 ASIDs are global, one per
-                // domain, valid on every SMMUv3 it reaches.
+                // (VT-d `domain_attach_iommu`, SMMUv2 context bank) — unless the domain already
+                // holds a tag of the same pool: SMMUv3 ASIDs are global, one per domain, valid
+                // on every SMMUv3 it reaches; AMD domain ids were taken at allocation.
+                // `iommu/instance.rs::usable_ids` has the sources.
                 if self.domain(d).tag_on(iommu).is_none() {
                     let pool = self.instances[iommu.index()].pool;
-                    let same_pool = self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag);
-                    match same_pool.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
+                    let held = match self.domain(d).alloc_tag {
+                        // AMD-Vi: the domain's own id, the same behind every unit.
+                        Some(tag) if self.instances[iommu.index()].tag_at_alloc => Some(tag),
+                        _ => self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag),
+                    };
+                    let kind = inst.kind;
+                    match held.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
                         Ok(tag) => {
                             self.domain_mut(d).attachments.push(Attachment { iommu, tag, groups: 0 });
                             Ok(())
                         }
-                        Err(e) => Err(e),
+                        Err(_) => Err(crate::iommu::instance::full_pool_errno(kind)),
                     }
                 } else {
                     Ok(())
@@ -306,9 +375,27 @@ impl<'s> Core<'s> {
             } else {
                 self.m.hard_failures += 1;
             }
-            self.m.log_lines += driver::log_lines_for_refusal(errno, self.era);
+            // A refusal by an attach rule prints what its driver prints in this kernel
+            // (`linux/rules.rs`); any other failure (ID space full...) one line.
+            self.m.log_lines += log_lines;
             return Err(errno);
         }
+        // VT-d before v6.13 adapts the domain to the unit (`prepare_domain_attach_device`,
+        // `domain_update_iommu_cap`): narrower, fewer levels, coherent only if all units are.
+        let unit_levels = Format::for_instance(inst.kind, &inst.params.caps).map_or(u8::MAX, |f| f.levels);
+        let table_levels = self.domain(d).table.levels();
+        let caps = &inst.params.caps;
+        let mut props = self.domain(d).props;
+        if let Some(levels) = linux_attach::adapt_on_attach(self.kernel, &mut props, inst.kind, caps, unit_levels, table_levels) {
+            let dom = self.domain_mut(d);
+            let before = dom.table.table_bytes();
+            let freed = dom.table.shed_levels(levels);
+            let after = dom.table.table_bytes();
+            dom.refresh_shifts();
+            self.m.cpu_cycles_attach += costs.cpu_table_free * freed;
+            self.pt_sub(before - after);
+        }
+        self.domain_mut(d).props = props;
         // Program a context entry / STE per device of the group, then invalidate the
         // context cache.
         let devices = self.platform.groups[g.index()].devices.len() as u64;
@@ -356,10 +443,11 @@ impl<'s> Core<'s> {
         }
         if let Some(tag) = released {
             self.flush_tag_on(iommu, tag);
-            // The tag goes back to its pool when no other attachment of the domain shares it.
+            // The tag goes back to its pool when no other attachment of the domain shares it
+            // (an id taken at allocation goes back when the domain is freed).
             let pool = self.instances[iommu.index()].pool;
             let still_used = self.domain(d).attachments.iter().any(|a| self.instances[a.iommu.index()].pool == pool);
-            if !still_used {
+            if !still_used && !self.instances[iommu.index()].tag_at_alloc {
                 self.id_pools[pool].free(tag);
             }
         }
@@ -419,8 +507,10 @@ impl<'s> Core<'s> {
         }
     }
 
-    /// Unmaps from one domain, charging the CPU cost; the caller invalidates.
-    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) {
+    /// Unmaps from one domain, charging the CPU cost; the caller invalidates. Returns the
+    /// commands a driver without range invalidation sends for it
+    /// ([`crate::pagetable::table::UnmapStats::tlbi_units`]).
+    pub fn unmap_from(&mut self, d: DomainId, iova: u64, size: u64) -> u64 {
         let owner = self.domain(d).props.owner;
         let costs = &self.platform.iommus[owner.index()].params.costs;
         let (call, pte, alloc, free) = (costs.cpu_map_call, costs.cpu_pte_write, costs.cpu_table_alloc, costs.cpu_table_free);
@@ -435,6 +525,7 @@ impl<'s> Core<'s> {
             self.pt_sub(before - after);
         }
         self.m.cpu_cycles_unmap += call + pte * s.ptes_cleared + alloc * s.tables_allocated + free * s.tables_freed;
+        s.tlbi_units(self.domain(d).table.format().granule_shift)
     }
 
     // ----- bookkeeping ----------------------------------------------------------------------
@@ -454,9 +545,15 @@ impl<'s> Core<'s> {
         self.pt_live -= bytes;
     }
 
-    /// True if `errno` is the soft "incompatible" answer of the modelled driver era.
+    /// True if `errno` means "incompatible, try another domain" to the series' VFIO flow and
+    /// iommufd (never in the `what-if-hard-fail` world).
     pub fn is_soft(&self, errno: Errno) -> bool {
-        matches!(self.era, DriverEra::SoftErrno(e) if e == errno)
+        !self.all_hard && errno == self.soft
+    }
+
+    /// The era of the modelled kernel.
+    pub fn era(&self) -> Era {
+        self.kernel.era()
     }
 
     /// Records a fault (counted always; details kept for the first few).

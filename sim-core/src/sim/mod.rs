@@ -3,12 +3,13 @@
 //! outcome) into the run digest and, if asked, a trace.
 
 pub mod core;
+mod invalidate;
 mod results;
 
 use crate::engine::{Digest, EventQueue};
 use crate::ids::{ContainerId, DeviceId};
 use crate::metrics::RunResult;
-use crate::scenario::{Action, Invalidation, Scenario};
+use crate::scenario::{Action, ContainerKind, Invalidation, Scenario};
 use crate::strategy::{self, Strategy, StrategyName};
 use crate::time::Cycle;
 use crate::workload::{FaultSpec, Gen, Steps, TOKEN_START, TOKEN_STOP};
@@ -98,9 +99,9 @@ pub trait Observer {
 
 /// Runs `scenario` under `name` with `seed`, optionally streaming every event to `observer`.
 pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<&mut dyn Observer>) -> RunResult {
-    let setup = strategy::setup(name, scenario.soft_errno);
+    let setup = strategy::setup(name);
     let mut sim = Simulation {
-        core: Core::new(scenario, seed, setup.era, setup.sharing),
+        core: Core::new(scenario, seed, setup.all_hard, setup.sharing),
         strategy: setup.strategy,
         queue: EventQueue::new(),
         digest: Digest::default(),
@@ -110,6 +111,7 @@ pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<
         deferred: Vec::new(),
         unmapped: Vec::new(),
         interrupted: false,
+        after_duration: 0,
     };
     sim.run();
     sim.finish(name)
@@ -129,6 +131,8 @@ struct Simulation<'s, 'o> {
     unmapped: Vec<(u64, crate::container::Mapping)>,
     /// Stopped early by `budget::request_stop` (Ctrl-C): the results are partial.
     interrupted: bool,
+    /// Scenario operations still due when the run reached `duration` (not run).
+    after_duration: u64,
 }
 
 impl Simulation<'_, '_> {
@@ -151,6 +155,8 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
+                let rest = std::iter::from_fn(|| self.queue.pop()).map(|e| Self::user_events(e.2));
+                self.after_duration = rest.fold(Self::user_events(event), u64::saturating_add);
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
@@ -188,9 +194,12 @@ impl Simulation<'_, '_> {
                     }
                 }
                 Event::FlushTimer { container, generation } => {
-                    let live = self.core.containers[container.index()].fq_generation == generation;
-                    let flushed = live && self.core.containers[container.index()].fq_pending > 0;
-                    if flushed {
+                    // `fq_flush_timeout`: the timer disarms and flushes whatever is queued —
+                    // unconditionally, even if a full ring flushed in the meantime.
+                    let cont = &mut self.core.containers[container.index()];
+                    let live = cont.fq_generation == generation && !cont.domains.is_empty();
+                    if live {
+                        cont.fq_timer_on = false;
                         self.flush(container);
                     }
                     EventRecord {
@@ -199,7 +208,7 @@ impl Simulation<'_, '_> {
                         a: container.0 as u64,
                         b: generation as u64,
                         c: 0,
-                        outcome: flushed as u64,
+                        outcome: live as u64,
                         cpu: 0,
                     }
                 }
@@ -207,6 +216,19 @@ impl Simulation<'_, '_> {
             rec.cpu = self.core.cpu_cycles() - cpu_before;
             self.record(&rec);
             self.drain_deferred();
+        }
+    }
+
+    /// How many scenario-requested operations a queued event stands for: a script line's
+    /// remaining repeats, a generator's start or stop (its set-up or tear-down: a generator
+    /// without `stop` runs until `duration` by design, so its next packet is not counted),
+    /// a fault; 0 for the simulator's own timers.
+    fn user_events(e: Event) -> u64 {
+        match e {
+            Event::Script { left, .. } => left.saturating_add(1),
+            Event::Gen { token, .. } => u64::from(token == TOKEN_START || token == TOKEN_STOP),
+            Event::Fault { .. } => 1,
+            Event::Deferred { .. } | Event::FlushTimer { .. } => 0,
         }
     }
 
@@ -344,7 +366,12 @@ impl Simulation<'_, '_> {
             core.m.attaches_failed += 1;
             return crate::iommu::driver::Errno::EBUSY.code() << 32;
         }
-        match self.strategy.attach(core, g, c) {
+        // A DMA-API domain is the group's own default domain: no reuse strategy applies.
+        let attached = match core.containers[c.index()].spec.kind {
+            ContainerKind::DmaApi => strategy::allocate_and_join(core, g, c),
+            ContainerKind::Vfio => self.strategy.attach(core, g, c),
+        };
+        match attached {
             Ok(d) => {
                 let gs = &mut core.groups[g.index()];
                 gs.container = Some(c);
@@ -375,12 +402,21 @@ impl Simulation<'_, '_> {
             return 0;
         }
         let d = core.groups[g.index()].domain.expect("attached group has a domain");
-        core.groups[g.index()].container = None;
+        let c = core.groups[g.index()].container.take();
         core.detach(d, g);
         core.m.detaches += 1;
         if core.domain(d).groups.is_empty() {
             core.free_domain(d);
             self.strategy.domain_freed(d);
+            if let Some(c) = c {
+                let cont = &mut core.containers[c.index()];
+                if cont.domains.is_empty() {
+                    // The flush queue goes with its domain (`iommu_dma_free_fq`: del_timer_sync).
+                    cont.fq_pending = 0;
+                    cont.fq_timer_on = false;
+                    cont.fq_generation = cont.fq_generation.wrapping_add(1);
+                }
+            }
             return 2;
         }
         1
@@ -423,28 +459,50 @@ impl Simulation<'_, '_> {
             self.unmapped = taken;
             return false;
         }
-        let mode = core.containers[c.index()].spec.invalidation;
+        let (mode, kind) = {
+            let spec = &core.containers[c.index()].spec;
+            (spec.invalidation, spec.kind)
+        };
         let n = core.containers[c.index()].domains.len();
         for i in 0..n {
             let d = core.containers[c.index()].domains[i];
+            // VFIO type1 adds a new domain at the head of `domain_list` and unmaps the head
+            // (the newest domain) chunk by chunk with batched syncs; the others in one go.
+            let batched = kind == ContainerKind::Vfio && i == n - 1;
             for &(start, m) in &taken {
-                core.unmap_from(d, start, m.size);
-                if mode == Invalidation::Strict {
-                    core.invalidate_range(d, start, m.size);
+                let leaves = core.unmap_from(d, start, m.size);
+                if mode != Invalidation::Strict {
+                    continue;
+                }
+                let step = if batched { crate::container::vfio_sync_bytes(&m) } else { m.size };
+                let mut off = 0;
+                while off < m.size {
+                    let len = step.min(m.size - off);
+                    // The batch's share of the leaf entries (exact for uniformly backed ranges).
+                    let batch_leaves = (u128::from(leaves) * u128::from(len)).div_ceil(u128::from(m.size)) as u64;
+                    core.invalidate_range(d, start + off, len, batch_leaves);
+                    off += len;
                 }
             }
         }
         let count = taken.len() as u32;
         self.unmapped = taken;
-        if mode == Invalidation::Lazy && count > 0 && n > 0 {
-            let cont = &mut self.core.containers[c.index()];
-            cont.fq_pending += count;
-            if cont.fq_pending >= cont.spec.flush_queue {
-                self.flush(c);
-            } else if cont.fq_pending == count {
-                // First entry since the last flush arms the timer (fq_flush_timeout).
-                let (at, generation) = (self.core.now + cont.spec.flush_timeout, cont.fq_generation);
-                self.queue.push(at, Event::FlushTimer { container: c, generation });
+        if mode == Invalidation::Lazy && n > 0 {
+            // dma-iommu.c `queue_iova`, once per unmapped range: a full ring (it holds
+            // `flush_queue - 1` entries) flushes before the new entry goes in; the first entry
+            // after the timer last fired arms it.
+            for _ in 0..count {
+                let cont = &self.core.containers[c.index()];
+                if cont.fq_pending + 1 >= cont.spec.flush_queue {
+                    self.flush(c);
+                }
+                let cont = &mut self.core.containers[c.index()];
+                cont.fq_pending += 1;
+                if !cont.fq_timer_on {
+                    cont.fq_timer_on = true;
+                    let (at, generation) = (self.core.now + cont.spec.flush_timeout, cont.fq_generation);
+                    self.queue.push(at, Event::FlushTimer { container: c, generation });
+                }
             }
         }
         true
@@ -459,12 +517,12 @@ impl Simulation<'_, '_> {
             let d = core.containers[c.index()].domains[i];
             core.invalidate_domain(d);
         }
-        let cont = &mut core.containers[c.index()];
-        cont.fq_pending = 0;
-        cont.fq_generation = cont.fq_generation.wrapping_add(1);
+        core.containers[c.index()].fq_pending = 0;
         core.m.flushes += 1;
     }
 }
 
+#[cfg(test)]
+mod id_tests;
 #[cfg(test)]
 mod tests;

@@ -71,6 +71,7 @@ impl Simulation<'_, '_> {
             .collect();
         RunResult {
             strategy: name.as_str().to_string(),
+            kernel: core.kernel.to_string(),
             digest: self.digest.hex(),
             metrics: m,
             iommus,
@@ -78,6 +79,7 @@ impl Simulation<'_, '_> {
             fault_log: core.fault_log,
             latency_buckets: all.buckets().collect(),
             interrupted: self.interrupted,
+            events_after_duration: self.after_duration,
         }
     }
 }

@@ -78,7 +78,7 @@ fn strict_unmap_leaves_no_translation() {
 #[test]
 fn lazy_unmap_is_stale_inside_the_window_and_clean_after_the_flush() {
     let s = scenario(
-        r#"containers: [Container(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
+        r#"containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
         events: [
             (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
             (at: 10, op: Map(container: "c", iova: 0x10000, size: 0x1000)),
@@ -97,7 +97,8 @@ fn lazy_unmap_is_stale_inside_the_window_and_clean_after_the_flush() {
 #[test]
 fn lazy_flush_queue_full_flushes_at_once() {
     let s = scenario(
-        r#"containers: [Container(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
+        r#"duration: 2_000_000,
+        containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
         events: [
             (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
             (at: 10, repeat: (count: 8, every: 10, stride: 4096), op: Map(container: "c", iova: 0x0, size: 0x1000)),
@@ -105,8 +106,71 @@ fn lazy_flush_queue_full_flushes_at_once() {
         ]"#,
     );
     let r = go(&s, StrategyName::PerGroup);
-    assert_eq!(r.metrics.flushes, 2, "8 unmaps through a 4-entry queue");
+    // A 4-entry ring holds 3 (`fq_full`): the 4th and 7th unmaps find it full and flush first;
+    // the timer armed by the 1st unmap still fires (a full-ring flush does not disarm it) and
+    // flushes the 8th's entries.
+    assert_eq!(r.metrics.flushes, 3, "8 unmaps through a 4-entry ring, plus the timer");
     assert_eq!(r.metrics.invalidations_page, 0);
+    let early = Scenario { duration: 1_000_199, ..s.clone() };
+    assert_eq!(go(&early, StrategyName::PerGroup).metrics.flushes, 2, "the timer fires 10 ms after the first unmap, at 1_000_200");
+}
+
+#[test]
+fn dma_api_domains_take_no_strategy_and_default_by_architecture() {
+    // Two AMD groups: the reuse strategies would share one domain in a VFIO container; as
+    // kernel drivers' DMA-API domains each group keeps its own default domain.
+    let s = scenario(
+        r#"containers: [DmaApi(id: "a"), DmaApi(id: "b"), DmaApi(id: "arm")],
+        events: [
+            (at: 0, op: Attach(device: "0002:01:00.0", container: "a")),
+            (at: 0, op: Attach(device: "0003:01:00.0", container: "b")),
+            (at: 0, op: Attach(device: "0000:02:00.0", container: "arm")),
+        ]"#,
+    );
+    for strategy in [StrategyName::VfioEmediumtype, StrategyName::CompatIndex] {
+        assert_eq!(go(&s, strategy).metrics.domains_peak, 3, "{strategy:?}");
+        assert_eq!(go(&s, strategy).metrics.trial_attaches, 0, "{strategy:?}");
+    }
+    use crate::scenario::Invalidation;
+    let modes: Vec<Invalidation> = s.containers.iter().map(|c| c.invalidation).collect();
+    assert_eq!(modes, [Invalidation::Lazy, Invalidation::Lazy, Invalidation::Strict], "x86 lazy, Arm strict (Kconfig)");
+}
+
+#[test]
+fn a_vfio_container_cannot_be_lazy_nor_a_dma_api_domain_span_groups() {
+    let platform = || Platform::parse(Path::new("t.ron"), TOPO).expect("test topology");
+    let lazy = r#"Scenario(name: "s", topology: "t.ron", containers: [Container(id: "vm0", invalidation: Lazy)])"#;
+    let e = Scenario::from_parts(Path::new("s.ron"), lazy, platform()).expect_err("a lazy VFIO container");
+    let text = e.to_string();
+    assert!(text.contains("cannot be lazy") && text.contains("DmaApi(id: \"vm0\", invalidation: Lazy)"), "{text}");
+    let two = r#"Scenario(name: "s", topology: "t.ron", containers: [DmaApi(id: "nic")], events: [
+        (at: 0, op: Attach(device: "0000:02:00.0", container: "nic")),
+        (at: 0, op: Attach(device: "0000:03:00.0", container: "nic"))])"#;
+    let e = Scenario::from_parts(Path::new("s.ron"), two, platform()).expect_err("two groups");
+    assert!(e.to_string().contains("different groups"), "{e}");
+    let odd = r#"Scenario(name: "s", topology: "t.ron", containers: [DmaApi(id: "q", invalidation: Lazy, flush_queue: 6)])"#;
+    assert!(Scenario::from_parts(Path::new("s.ron"), odd, platform()).is_err(), "a ring size must be a power of two");
+}
+
+#[test]
+fn vfio_syncs_every_512_chunks_but_the_dma_api_once_per_unmap() {
+    // 1 GiB backed by 4K pages, unmapped in one go: VFIO's first domain gathers 512 chunks per
+    // sync (512 range commands of 2 MiB); a DMA-API unmap of the same range syncs once: one
+    // range command (with RIL arm-smmu-v3 never falls back to ASID-wide).
+    let body = |kind: &str| {
+        format!(
+            r#"containers: [{kind}(id: "c", invalidation: Strict)],
+            events: [
+                (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+                (at: 10, op: Map(container: "c", iova: 0x0, size: 0x4000_0000, backing: "4K")),
+                (at: 20, op: Unmap(container: "c", iova: 0x0, size: 0x4000_0000)),
+            ]"#
+        )
+    };
+    let vfio = go(&scenario(&body("Container")), StrategyName::PerGroup);
+    assert_eq!((vfio.metrics.invalidations_page, vfio.metrics.invalidations_domain), (512, 0));
+    let dma = go(&scenario(&body("DmaApi")), StrategyName::PerGroup);
+    assert_eq!((dma.metrics.invalidations_page, dma.metrics.invalidations_domain), (1, 0));
 }
 
 /// The lazy flush queue's two triggers, pinned exactly (issue 16: `>=` → `>` in the size
@@ -367,4 +431,48 @@ proptest! {
         prop_assert_eq!(r.metrics.pagetable_bytes_final, 0);
         prop_assert_eq!(r.metrics.domains_final, 0);
     }
+}
+
+#[test]
+fn smmuv3_invalidation_follows_the_kernel_version() {
+    // 4 MiB (1024 pages) and 1 GiB unmapped from an SMMUv3 domain (a DMA-API domain: one
+    // sync per unmap, no VFIO batching).
+    let mut s = scenario(
+        r#"containers: [DmaApi(id: "c", invalidation: Strict)],
+        events: [
+            (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
+            (at: 10, op: Map(container: "c", iova: 0x0, size: 0x40_0000)),
+            (at: 20, op: Unmap(container: "c", iova: 0x0, size: 0x40_0000)),
+            (at: 30, op: Map(container: "c", iova: 0x4000_0000, size: 0x4000_0000)),
+            (at: 40, op: Unmap(container: "c", iova: 0x4000_0000, size: 0x4000_0000)),
+        ]"#,
+    );
+    let counts = |s: &Scenario| {
+        let r = go(s, StrategyName::PerGroup);
+        (r.metrics.invalidations_page, r.metrics.invalidations_domain)
+    };
+    // With RIL: one range command each, never ASID-wide — released and proposed alike (the
+    // old model's 512-page fallback would give (1, 1) plus the detach-free flush).
+    for kernel in [crate::linux::Kernel::release(crate::linux::KernelVersion::new(6, 1, 0)), crate::linux::Kernel::PROPOSED] {
+        s.kernel = kernel;
+        assert_eq!(counts(&s), (2, 0), "{kernel:?}");
+    }
+    // Without RIL: one command per leaf in every release — 2 for the two 2M blocks of the
+    // 4 MiB mapping, 1 for the 1G block — and none larger falls back. Backed by 4K pages the
+    // 4 MiB range has 1024 leaves: 1024 commands, until the invalidation array (proposed)
+    // turns ≥ 512 leaves of 4K into one ASID-wide command.
+    s.platform.iommus[0].params.caps.range_invalidation = false;
+    s.kernel = crate::linux::Kernel::NEWEST;
+    assert_eq!(counts(&s), (3, 0));
+    let small = |s: &Scenario| {
+        let mut s = s.clone();
+        let Some(crate::scenario::Line { action: crate::scenario::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
+            panic!("line 1 maps")
+        };
+        *backing_shift = 12;
+        s
+    };
+    assert_eq!(counts(&small(&s)), (1024 + 1, 0));
+    s.kernel = crate::linux::Kernel::PROPOSED;
+    assert_eq!(counts(&small(&s)), (1, 1));
 }

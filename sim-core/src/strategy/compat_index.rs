@@ -1,61 +1,25 @@
-//! `compat-index` (ours): instead of trial attaches, keep an index of each container's domains
-//! by *compatibility key* — the domain properties the driver predicates read, with the owning
-//! instance kept only for drivers whose domains cannot span instances — and evaluate the
-//! driver's predicate on keys. The group goes straight to the most recently created compatible
-//! domain, which is exactly the domain the newest-first search of `vfio-emediumtype` would end
-//! on (VFIO's `domain_list` is head-inserted, `search.rs`), so the outcome is identical with
-//! zero failed trial attaches.
-
-use std::collections::BTreeMap;
+//! `compat-index` (ours): instead of trial attaches, evaluate the modelled kernel's attach
+//! predicate (`linux/attach.rs::check`, side-effect free) on the container's domains and go
+//! straight to the most recently added compatible one — exactly the domain the newest-first
+//! search of `vfio-emediumtype` would end on (VFIO's `domain_list` is head-inserted,
+//! `search.rs`), so the outcome is the same with zero failed trial attaches. The predicate is
+//! evaluated on each domain's current properties rather than on a key cached at allocation,
+//! because VT-d domains before v6.13 change on attach (narrower, fewer levels).
 
 use super::{Strategy, allocate_and_join};
-use crate::ids::{ContainerId, DomainId, GroupId, IommuId};
-use crate::iommu::IommuKind;
-use crate::iommu::driver::{self, DomainProps, Errno};
+use crate::ids::{ContainerId, DomainId, GroupId};
+use crate::iommu::driver::Errno;
 use crate::sim::core::Core;
 
-/// The compatibility key of a domain.
-fn key(p: &DomainProps) -> DomainProps {
-    match p.kind {
-        // Domains span instances: the owner does not matter to the predicate.
-        IommuKind::IntelVtd | IommuKind::AmdVi => DomainProps { owner: IommuId(u16::MAX), ..*p },
-        _ => *p,
-    }
-}
-
-/// Per container: key → domains with that key, in creation order (serial, id).
-#[derive(Default)]
-pub struct CompatIndex {
-    index: BTreeMap<ContainerId, BTreeMap<DomainProps, Vec<(u64, DomainId)>>>,
-}
+pub struct CompatIndex;
 
 impl Strategy for CompatIndex {
     fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
-        let iommu = core.group_iommu(g);
-        let inst = &core.platform.iommus[iommu.index()];
-        let best = self.index.get(&c).and_then(|by_key| {
-            by_key
-                .iter()
-                .filter(|(k, _)| driver::compatible(k, inst.kind, iommu, &inst.params.caps, core.sharing).is_ok())
-                .filter_map(|(_, ds)| ds.last().copied())
-                .max()
-        });
-        if let Some((_, d)) = best {
+        let best = core.container_domains(c).iter().rev().copied().find(|&d| core.is_compatible(d, g));
+        if let Some(d) = best {
             core.attach(d, g, true)?;
             return Ok(d);
         }
-        let d = allocate_and_join(core, g, c)?;
-        let entry = (core.domain(d).serial, d);
-        self.index.entry(c).or_default().entry(key(&core.domain(d).props)).or_default().push(entry);
-        Ok(d)
-    }
-
-    fn domain_freed(&mut self, d: DomainId) {
-        for by_key in self.index.values_mut() {
-            for ds in by_key.values_mut() {
-                ds.retain(|&(_, x)| x != d);
-            }
-            by_key.retain(|_, ds| !ds.is_empty());
-        }
+        allocate_and_join(core, g, c)
     }
 }

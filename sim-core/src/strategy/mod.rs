@@ -12,8 +12,7 @@ mod vfio_type1;
 pub use name::StrategyName;
 
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::{DriverEra, Errno};
-use crate::scenario::SoftErrno;
+use crate::iommu::driver::Errno;
 use crate::sim::core::Core;
 
 /// A domain-reuse strategy.
@@ -26,31 +25,27 @@ pub trait Strategy: Send {
     fn domain_freed(&mut self, _d: DomainId) {}
 }
 
-/// How a strategy runs: the strategy itself, the driver era it assumes and whether drivers may
-/// share a domain across SMMU instances.
+/// How a strategy runs: the strategy itself, whether every refusal is final (the
+/// `what-if-hard-fail` world) and whether drivers may share a domain across SMMU instances.
+/// The kernel's own rules come from the scenario (`scenario.kernel`, `linux/`).
 pub struct Setup {
     pub strategy: Box<dyn Strategy>,
-    pub era: DriverEra,
+    pub all_hard: bool,
     pub sharing: bool,
 }
 
-/// Builds strategy `name` for a scenario whose drivers answer incompatibility with `soft`.
-pub fn setup(name: StrategyName, soft: SoftErrno) -> Setup {
-    let soft = match soft {
-        SoftErrno::EINVAL => Errno::EINVAL,
-        SoftErrno::EMEDIUMTYPE => Errno::EMEDIUMTYPE,
+/// Builds strategy `name`.
+pub fn setup(name: StrategyName) -> Setup {
+    let (strategy, all_hard, sharing): (Box<dyn Strategy>, _, _) = match name {
+        StrategyName::PerGroup => (Box::new(per_group::PerGroup), false, false),
+        StrategyName::VfioType1 => (Box::new(vfio_type1::VfioType1), false, false),
+        StrategyName::VfioEmediumtype => (Box::new(search::FirstFit), false, false),
+        StrategyName::IommufdAuto => (Box::new(iommufd_auto::IommufdAuto), false, false),
+        StrategyName::WhatIfHardFail => (Box::new(search::FirstFit), true, false),
+        StrategyName::CompatIndex => (Box::new(compat_index::CompatIndex), false, false),
+        StrategyName::SharedAcrossInstances => (Box::new(search::FirstFit), false, true),
     };
-    let series = DriverEra::SoftErrno(soft);
-    let (strategy, era, sharing): (Box<dyn Strategy>, _, _) = match name {
-        StrategyName::PerGroup => (Box::new(per_group::PerGroup), series, false),
-        StrategyName::VfioType1 => (Box::new(vfio_type1::VfioType1), series, false),
-        StrategyName::VfioEmediumtype => (Box::new(search::FirstFit), series, false),
-        StrategyName::IommufdAuto => (Box::new(iommufd_auto::IommufdAuto), series, false),
-        StrategyName::HardFail => (Box::new(search::FirstFit), DriverEra::HardErrno, false),
-        StrategyName::CompatIndex => (Box::new(compat_index::CompatIndex::default()), series, false),
-        StrategyName::SharedAcrossInstances => (Box::new(search::FirstFit), series, true),
-    };
-    Setup { strategy, era, sharing }
+    Setup { strategy, all_hard, sharing }
 }
 
 /// The common last step: allocate a domain for the group, attach, and add it to the container

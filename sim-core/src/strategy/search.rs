@@ -8,8 +8,10 @@
 //! - `vfio-emediumtype`: the series' `vfio_iommu_alloc_attach_domain` (v3 5/5): a soft errno
 //!   means try the next domain, any other errno fails the attach back to the user; allocate
 //!   only when none fits.
-//! - `hard-fail`: the same loop before the series, when drivers answered incompatibility with a
-//!   hard errno (ENXIO, with a `dev_err`): the search stops at the first incompatible domain.
+//! - `what-if-hard-fail` (formerly `hard-fail`): the same loop with every refusal final, so the
+//!   search stops at the first incompatible domain. No kernel shipped this: before v6.2 the
+//!   drivers' errnos were hard, but type1 went on after any error (`vfio-type1` on `--kernel
+//!   6.1` is the historical flow).
 //! - `shared-across-instances`: the same loop with drivers that may share a domain across SMMU
 //!   instances (the 2026 SMMUv3 proposal; what VT-d and AMD already do).
 

@@ -28,7 +28,7 @@ impl Strategy for VfioType1 {
             i -= 1;
             let d = core.container_domains(c)[i];
             let (a, b) = (core.domain(d).props, core.domain(new).props);
-            if a.kind != b.kind || a.enforce_cc != b.enforce_cc {
+            if !crate::linux::attach::type1_same_ops(core.kernel, &a, &b) {
                 continue;
             }
             core.detach(new, g);

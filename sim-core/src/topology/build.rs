@@ -84,7 +84,7 @@ enum Entity {
 const MAX_IOMMUS: usize = u16::MAX as usize + 1;
 const MAX_NODES: usize = u32::MAX as usize;
 
-pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
+pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) -> Result<Platform, InputError> {
     let file: TopologyFile = parse_ron(path, source)?;
     let loc = Locator { path, source };
     let invalid = |at: Location, message: String| InputError::Invalid { at, message };
@@ -275,6 +275,7 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
     let mut bus_devices: Vec<Vec<DeviceId>> = vec![Vec::new(); file.buses.len()];
     // (IOMMU, stream id) → first device, to refuse SMMUv3 aliasing.
     let mut streams: BTreeMap<(IommuId, u32), usize> = BTreeMap::new();
+    let mut dev_parent: Vec<usize> = Vec::with_capacity(file.devices.len());
     for (i, spec) in file.devices.iter().enumerate() {
         let me = label(&file, Entity::Device(i));
         let parent = match names.get(spec.parent.as_str()) {
@@ -304,6 +305,19 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
                 ),
             ));
         };
+        let iommu = match &spec.iommu {
+            None => iommu,
+            Some(name) => match names.get(name.as_str()) {
+                Some(Entity::Iommu(k)) => IommuId::from_index(*k),
+                other => {
+                    return Err(invalid(
+                        loc.field(dev_at(i), "iommu"),
+                        format!("{me}: iommu \"{name}\" is not an IOMMU in this topology{}", what_it_is(&file, other.copied())),
+                    ));
+                }
+            },
+        };
+        dev_parent.push(parent);
         let kind = iommus[iommu.index()].kind;
         let bdf = Bdf::parse(&spec.id).filter(|_| pkind.is_pci());
         let stream_ids = match bdf {
@@ -346,7 +360,30 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             bdf,
             multifunction: spec.multifunction,
             acs: spec.acs,
+            func: None,
         });
+    }
+
+    // PCI functions: types, ACS (quirks applied), SR-IOV, bus numbers.
+    let dev_index = |name: &str| match names.get(name) {
+        Some(Entity::Device(k)) => Some(*k),
+        _ => None,
+    };
+    let (mut bus_funcs, dev_funcs) =
+        super::functions::resolve(&file.buses, &kinds, &parents, &file.devices, &dev_parent, &dev_index, kernel).map_err(
+            |(at, field, why)| {
+                let (entity, decl) = match at {
+                    super::functions::At::Bus(i) => (Entity::Bus(i), bus_at(i)),
+                    super::functions::At::Device(i) => (Entity::Device(i), dev_at(i)),
+                };
+                invalid(loc.field(decl, field), format!("{}: {why}", label(&file, entity)))
+            },
+        )?;
+    for (d, f) in devices.iter_mut().zip(dev_funcs) {
+        if let Some(f) = &f {
+            d.multifunction = f.multifunction;
+        }
+        d.func = f;
     }
 
     let buses: Vec<Bus> = file
@@ -365,10 +402,20 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
             },
             child_buses: std::mem::take(&mut child_buses[i]),
             devices: std::mem::take(&mut bus_devices[i]),
+            func: bus_funcs[i].take(),
+            group: None,
         })
         .collect();
+    let mut buses = buses;
+    for b in &mut buses {
+        if let (Some(f), BusKind::RootPort | BusKind::SwitchDownstream) = (&b.func, b.kind) {
+            b.acs = f.acs_enabled;
+        }
+    }
 
-    let groups = super::groups::derive(&buses, &order, &mut devices);
+    let (groups, bridge_groups) =
+        super::groups::derive(&mut buses, &order, &mut devices).map_err(|why| invalid(Location::file(path), why))?;
+    let reported_groups = file.reported_groups.iter().map(|g| (g.id, g.members.clone())).collect();
 
     let mut graph = petgraph::Graph::with_capacity(iommus.len() + buses.len() + devices.len(), buses.len() + devices.len());
     let iommu_nodes: Vec<_> = (0..iommus.len()).map(|i| graph.add_node(Node::Iommu(IommuId::from_index(i)))).collect();
@@ -394,6 +441,8 @@ pub(super) fn build(path: &Path, source: &str) -> Result<Platform, InputError> {
         buses,
         devices,
         groups,
+        bridge_groups,
+        reported_groups,
         graph,
     })
 }
@@ -442,14 +491,6 @@ fn check_device_placement(spec: &DeviceSpec, parent: BusKind, parent_name: &str)
             return Err(("ats", "ats (PCIe Address Translation Services) applies only to PCI devices".into()));
         }
         return Ok(());
-    }
-    if parent == BusKind::SwitchUpstream {
-        return Err((
-            "parent",
-            format!(
-                "parent \"{parent_name}\" is a SwitchUpstream; endpoints sit below a SwitchDownstream port, not on the switch's internal bus"
-            ),
-        ));
     }
     if Bdf::parse(&spec.id).is_none() {
         return Err((
@@ -540,6 +581,15 @@ fn check_params(kind: IommuKind, p: &IommuParams) -> Result<(), (&'static str, S
     }
     if c.max_invalidation_pages == 0 {
         return Err(("caps.max_invalidation_pages", "must be at least 1".into()));
+    }
+    if c.s2_context_banks != 0 && (kind != IommuKind::ArmSmmuV2 || c.s2_context_banks >= c.domain_ids) {
+        return Err((
+            "caps.s2_context_banks",
+            format!(
+                "{} is impossible for {kind}: only arm-smmu-v2 has stage-2-only context banks, fewer than domain_ids",
+                c.s2_context_banks
+            ),
+        ));
     }
     let g = &p.geometry;
     for (entries, ways, e_name, w_name) in [
@@ -848,7 +898,7 @@ Topology(
             "Topology(name: \"deep\", iommus: [Iommu(id: \"m\", kind: AmdVi)], buses: [{buses}], devices: [Device(id: \"0000:01:00.0\", parent: \"{parent}\"), Device(id: \"0000:02:00.0\", parent: \"rp\")])"
         );
         // `build` itself (Platform::parse then refuses it: deeper than limits::MAX_BUS_DEPTH).
-        let p = super::build(Path::new("t.ron"), &src).unwrap();
+        let p = super::build(Path::new("t.ron"), &src, None).unwrap();
         assert_eq!(p.groups.len(), 1);
         assert!(Platform::parse(Path::new("t.ron"), &src).unwrap_err().to_string().contains("levels deep"));
         let _ = crate::topology::report::text(&p);

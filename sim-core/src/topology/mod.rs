@@ -7,7 +7,12 @@
 //! does ([`groups`]). The file format is documented in `docs/topology-format.md`.
 
 pub mod build;
+pub mod check;
+mod functions;
+pub use functions::parse_ids;
 pub mod groups;
+pub mod pci;
+pub mod quirks;
 pub mod report;
 pub mod schema;
 
@@ -30,6 +35,11 @@ pub struct Platform {
     /// IOMMU groups; `GroupId` is the index, ordered by IOMMU (file order) and then by the
     /// lowest `DeviceId` in the group, so numbering is stable for a given file.
     pub groups: Vec<Group>,
+    /// Groups holding only bridges and ports (no endpoint), numbered after `groups`: Linux
+    /// puts every PCI function in a group, but nothing can be attached to these.
+    pub bridge_groups: Vec<Group>,
+    /// The groups the real machine reported (`reported_groups` in the file): id and members.
+    pub reported_groups: Vec<(u32, Vec<String>)>,
     /// Parent → child edges: IOMMU → root bus, bus → child bus, bus → device.
     pub graph: petgraph::Graph<Node, ()>,
     iommu_names: BTreeMap<String, IommuId>,
@@ -95,6 +105,11 @@ pub struct Bus {
     pub child_buses: Vec<BusId>,
     /// Devices directly on this bus, in file order.
     pub devices: Vec<DeviceId>,
+    /// The port or bridge as a PCI function (when its id is an address).
+    pub func: Option<pci::PciFunction>,
+    /// Its IOMMU group (an index into `groups`, or past it into `bridge_groups`), when it is a
+    /// PCI function below an IOMMU.
+    pub group: Option<GroupId>,
 }
 
 /// A PCI address `DDDD:BB:DD.F`.
@@ -151,6 +166,8 @@ pub struct Device {
     pub multifunction: bool,
     /// Device-level ACS (matters for multifunction devices only).
     pub acs: bool,
+    /// The PCI function (`None` for platform devices).
+    pub func: Option<pci::PciFunction>,
 }
 
 /// An IOMMU group: the unit of attach.
@@ -159,6 +176,19 @@ pub struct Group {
     pub iommu: IommuId,
     /// Members, sorted by name.
     pub devices: Vec<DeviceId>,
+    /// Bridges and ports in the group (PCI functions too, as Linux lists them), sorted by name.
+    pub bridges: Vec<BusId>,
+}
+
+impl Group {
+    /// Whether VFIO could take the group: it holds an endpoint to bind to vfio-pci, and every
+    /// other member is a bridge, which vfio-pci never binds (`vfio_pci_probe` refuses
+    /// non-normal headers) but which is harmless: PCIe ports are bound to pcieport, whose
+    /// `driver_managed_dma` keeps the group claimable (drivers/pci/pcie/portdrv.c, v5.19+),
+    /// and PCI bridges have no driver.
+    pub fn vfio_usable(&self) -> bool {
+        !self.devices.is_empty()
+    }
 }
 
 /// A node of [`Platform::graph`].
@@ -178,7 +208,19 @@ impl Platform {
 
     /// Parses and validates topology text; `path` is used only in messages.
     pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
-        let platform = build::build(path, source)?;
+        let platform = build::build(path, source, None)?;
+        Self::checked(path, platform)
+    }
+
+    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): for the
+    /// scenario's `kernel:` field (not wired yet; `parse` behaves as a current kernel).
+    pub fn parse_for_kernel(path: &std::path::Path, source: &str, kernel: quirks::Kernel) -> Result<Platform, crate::error::InputError> {
+        let platform = build::build(path, source, kernel)?;
+        Self::checked(path, platform)
+    }
+
+    /// Refuses a platform beyond the documented limits (docs/limits.md).
+    fn checked(path: &std::path::Path, platform: Platform) -> Result<Platform, crate::error::InputError> {
         crate::limits::check_platform(&platform).map_err(|(field, message)| crate::error::InputError::Invalid {
             at: crate::error::Location::file(path),
             message: format!("{field}: {message}"),
@@ -201,6 +243,12 @@ impl Platform {
     /// Members of group `g`, sorted by name.
     pub fn devices_of_group(&self, g: GroupId) -> &[DeviceId] {
         self.groups.get(g.index()).map_or(&[], |g| &g.devices)
+    }
+
+    /// Every group, endpoint groups first then bridge-only ones (the numbering of
+    /// `Bus::group`).
+    pub fn all_groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.iter().chain(self.bridge_groups.iter())
     }
 
     /// Devices behind IOMMU `i`, sorted by name.
@@ -276,7 +324,7 @@ impl Platform {
 mod docs_tests {
     use std::collections::BTreeMap;
 
-    use super::schema::{BusSpec, DeviceSpec, IommuSpec, TopologyFile};
+    use super::schema::{AcsSpec, BusSpec, DeviceSpec, IommuSpec, PciSpec, PcieType, ReportedGroup, SriovSpec, TopologyFile};
     use crate::iommu::params::{CapsOverrides, CostsOverrides, GeometryOverrides};
     use crate::iommu::{Caps, Costs, Geometry, IommuKind, IommuParams};
     use crate::schema::{enum_variants, struct_fields, variant_fields};
@@ -318,7 +366,15 @@ mod docs_tests {
     #[test]
     fn every_struct_and_variant_field_is_documented() {
         let secs = sections();
-        for (name, fields) in [struct_fields::<TopologyFile>(), struct_fields::<IommuSpec>(), struct_fields::<DeviceSpec>()] {
+        for (name, fields) in [
+            struct_fields::<TopologyFile>(),
+            struct_fields::<IommuSpec>(),
+            struct_fields::<DeviceSpec>(),
+            struct_fields::<PciSpec>(),
+            struct_fields::<AcsSpec>(),
+            struct_fields::<SriovSpec>(),
+            struct_fields::<ReportedGroup>(),
+        ] {
             assert!(!name.is_empty());
             assert_same(name, &listed(&secs, name), fields);
         }
@@ -331,6 +387,7 @@ mod docs_tests {
             assert_same(v, &listed(&secs, v), fields);
         }
         assert_same("kind", &listed(&secs, "kind"), enum_variants::<IommuKind>().1);
+        assert_same("pcie", &listed(&secs, "pcie"), enum_variants::<PcieType>().1);
     }
 
     /// The override structs mirror the parameter structs, and the page lists every field with

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{BusKind, Platform};
-use crate::ids::{BusId, DeviceId, GroupId, IommuId};
+use crate::ids::{BusId, DeviceId, IommuId};
 use crate::iommu::PageSizes;
 
 /// Key capabilities of an instance on one line.
@@ -80,6 +80,15 @@ fn device_line(p: &Platform, d: DeviceId) -> String {
 fn bus_line(p: &Platform, b: BusId) -> String {
     let bus = p.bus(b);
     let mut s = format!("{}  {}", bus.name, bus.kind.as_str());
+    if let Some(g) = bus.group {
+        let _ = write!(s, " [group {g}]");
+    }
+    if let Some((v, d)) = bus.func.as_ref().and_then(|f| f.ids) {
+        let _ = write!(s, " {v:04x}:{d:04x}");
+    }
+    if bus.func.as_ref().is_some_and(|f| f.multifunction) {
+        s += " multifunction";
+    }
     match bus.kind {
         BusKind::RootComplex | BusKind::PlatformBus => match bus.iommu {
             Some(i) => {
@@ -151,10 +160,15 @@ pub fn text(p: &Platform) -> String {
             }
         }
     }
-    out += "\nGroups\n";
-    for (g, group) in p.groups.iter().enumerate() {
+    out += "\nGroups (bridges after `|`; vfio: whether VFIO could take the group)\n";
+    for (g, group) in p.all_groups().enumerate() {
         let names: Vec<&str> = group.devices.iter().map(|d| p.device(*d).name.as_str()).collect();
-        let _ = writeln!(out, "  group {g:<3} {:width$}  {}", p.iommu(group.iommu).name, names.join(" "));
+        let _ = write!(out, "  group {g:<3} {:width$}  {}", p.iommu(group.iommu).name, names.join(" "));
+        if !group.bridges.is_empty() {
+            let bridges: Vec<&str> = group.bridges.iter().map(|b| p.bus(*b).name.as_str()).collect();
+            let _ = write!(out, "{}| {}", if names.is_empty() { "" } else { " " }, bridges.join(" "));
+        }
+        out += if group.vfio_usable() { "  vfio: usable\n" } else { "  vfio: no endpoint\n" };
     }
     out
 }
@@ -182,6 +196,8 @@ struct JsonGroup<'a> {
     id: usize,
     iommu: &'a str,
     devices: Vec<&'a str>,
+    bridges: Vec<&'a str>,
+    vfio_usable: bool,
 }
 
 #[derive(Serialize)]
@@ -196,7 +212,9 @@ struct JsonDevice<'a> {
 /// The `--json` form, keys in the order of contracts.md. Contract keys: `topology`,
 /// `iommus[].{id, kind, devices}`, `groups[].{id, iommu, devices}`; device lists sorted.
 /// Added: `iommus[].address_width`, `iommus[].page_sizes`, `iommus[].domain_ids`, and
-/// `devices[]` with each device's IOMMU, group, ATS and stream ids (in `DeviceId` order).
+/// `devices[]` with each device's IOMMU, group, ATS and stream ids (in `DeviceId` order),
+/// `groups[].bridges` (ports and bridges in the group) and `groups[].vfio_usable`; groups
+/// holding only bridges follow the others.
 pub fn json(p: &Platform) -> Value {
     serde_json::to_value(json_doc(p)).unwrap_or(Value::Null)
 }
@@ -225,13 +243,14 @@ fn json_doc(p: &Platform) -> JsonTopology<'_> {
             })
             .collect(),
         groups: p
-            .groups
-            .iter()
+            .all_groups()
             .enumerate()
             .map(|(g, group)| JsonGroup {
                 id: g,
                 iommu: &p.iommu(group.iommu).name,
-                devices: p.devices_of_group(GroupId::from_index(g)).iter().map(name).collect(),
+                devices: group.devices.iter().map(name).collect(),
+                bridges: group.bridges.iter().map(|b| p.bus(*b).name.as_str()).collect(),
+                vfio_usable: group.vfio_usable(),
             })
             .collect(),
         devices: p
@@ -268,7 +287,10 @@ mod tests {
         assert_eq!(v["iommus"][0]["id"], "smmu0");
         assert_eq!(v["iommus"][0]["kind"], "arm-smmu-v3");
         assert_eq!(v["iommus"][0]["devices"], json!(["0000:01:00.0", "0000:01:00.1"]));
-        assert_eq!(v["groups"], json!([{ "id": 0, "iommu": "smmu0", "devices": ["0000:01:00.0", "0000:01:00.1"] }]));
+        assert_eq!(
+            v["groups"],
+            json!([{ "id": 0, "iommu": "smmu0", "devices": ["0000:01:00.0", "0000:01:00.1"], "bridges": ["0000:00:01.0"], "vfio_usable": true }])
+        );
     }
 
     #[test]
@@ -277,7 +299,10 @@ mod tests {
         let t = text(&p);
         assert!(t.contains("smmu0  arm-smmu-v3     2 devices  48-bit IOVA"), "{t}");
         assert!(t.contains("IOTLB 2048 entries 4-way"), "{t}");
-        assert!(t.contains("  pci0000:00  RootComplex -> smmu0\n    0000:00:01.0  RootPort no-acs\n      0000:01:00.1  [group 0]"), "{t}");
-        assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1"), "{t}");
+        assert!(
+            t.contains("  pci0000:00  RootComplex -> smmu0\n    0000:00:01.0  RootPort [group 0] no-acs\n      0000:01:00.1  [group 0]"),
+            "{t}"
+        );
+        assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1 | 0000:00:01.0  vfio: usable"), "{t}");
     }
 }

@@ -23,6 +23,108 @@ pub struct TopologyFile {
     /// Endpoint devices; their order is the order of `DeviceId`s.
     #[serde(default)]
     pub devices: Vec<DeviceSpec>,
+    /// The IOMMU groups the real machine reported (`/sys/kernel/iommu_groups`), as written by
+    /// `iommu-sim import`; `iommu-sim topology --check-groups` compares them with the derived
+    /// ones. Not used by simulations.
+    #[serde(default)]
+    pub reported_groups: Vec<ReportedGroup>,
+}
+
+/// One group as the machine reported it: `Group(id: 13, members: ["0000:00:1c.0", ...])`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename = "Group", deny_unknown_fields)]
+pub struct ReportedGroup {
+    /// The group's number on that machine (`/sys/kernel/iommu_groups/N`).
+    pub id: u32,
+    /// Every PCI function in it, bridges included, by address.
+    pub members: Vec<String>,
+}
+
+/// A PCI function as Linux reads it from configuration space: what `pci_device_group`
+/// (drivers/iommu/iommu.c) and `pci_acs_enabled` (drivers/pci/pci.c) look at. Every field is
+/// optional; what is left out is derived from the node's place in the tree (see
+/// docs/topology-format.md, "Pci").
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename = "Pci", deny_unknown_fields)]
+pub struct PciSpec {
+    /// `"vvvv:dddd"` vendor and device id (hex), as `lspci -nn` prints them; selects quirks.
+    #[serde(default)]
+    pub ids: Option<String>,
+    /// 24-bit class code (`0x060400` PCI bridge, `0x020000` Ethernet, `0x060000` host bridge).
+    #[serde(default)]
+    pub class: Option<u32>,
+    /// PCIe device/port type from the PCI Express capability; `Conventional` when it has none.
+    #[serde(default)]
+    pub pcie: Option<PcieType>,
+    /// Header type bit 7: one function of a multifunction device.
+    #[serde(default)]
+    pub multifunction: bool,
+    /// The ACS extended capability: absent (`None`), or its capability and control registers.
+    #[serde(default)]
+    pub acs: Option<AcsSpec>,
+    /// SR-IOV capability of a physical function.
+    #[serde(default)]
+    pub sriov: Option<SriovSpec>,
+    /// For a virtual function: its physical function's address.
+    #[serde(default)]
+    pub physfn: Option<String>,
+    /// For a bridge: `(secondary, subordinate)` bus numbers.
+    #[serde(default)]
+    pub bus_range: Option<(u8, u8)>,
+    /// Extra requester ids this function uses, as devfns on its own bus (`pci_add_dma_alias`);
+    /// added to those the DMA-alias quirk table gives for its ids.
+    #[serde(default)]
+    pub dma_aliases: Vec<u8>,
+}
+
+/// ACS capability (PCIe r5.0 §7.7.8) registers: bit 0 SV, 1 TB, 2 RR, 3 CR, 4 UF, 5 EC, 6 DT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "Acs", deny_unknown_fields)]
+pub struct AcsSpec {
+    /// ACS Capability register (what the function implements).
+    pub cap: u16,
+    /// ACS Control register (what is enabled; Linux enables SV, RR, CR, UF at boot).
+    pub ctrl: u16,
+}
+
+/// SR-IOV capability of a physical function (PCIe r5.0 §9.3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "Sriov", deny_unknown_fields)]
+pub struct SriovSpec {
+    /// TotalVFs.
+    pub total_vfs: u16,
+    /// NumVFs currently enabled.
+    #[serde(default)]
+    pub num_vfs: u16,
+    /// First VF Offset (routing-id offset of VF 1 from the PF).
+    pub offset: u16,
+    /// VF Stride (routing-id distance between consecutive VFs).
+    pub stride: u16,
+}
+
+/// PCI Express capability device/port type (`PCI_EXP_TYPE_*`, include/uapi/linux/pci_regs.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub enum PcieType {
+    /// `PCI_EXP_TYPE_ENDPOINT` (0).
+    Endpoint,
+    /// `PCI_EXP_TYPE_LEG_END` (1).
+    LegacyEndpoint,
+    /// `PCI_EXP_TYPE_ROOT_PORT` (4).
+    RootPort,
+    /// `PCI_EXP_TYPE_UPSTREAM` (5).
+    Upstream,
+    /// `PCI_EXP_TYPE_DOWNSTREAM` (6).
+    Downstream,
+    /// `PCI_EXP_TYPE_PCI_BRIDGE` (7): PCIe-to-PCI/PCI-X bridge.
+    PcieToPciBridge,
+    /// `PCI_EXP_TYPE_PCIE_BRIDGE` (8): PCI/PCI-X-to-PCIe bridge.
+    PciToPcieBridge,
+    /// `PCI_EXP_TYPE_RC_END` (9): root-complex integrated endpoint.
+    RcEndpoint,
+    /// `PCI_EXP_TYPE_RC_EC` (10): root-complex event collector.
+    RcEventCollector,
+    /// No PCI Express capability: conventional PCI / PCI-X.
+    Conventional,
 }
 
 /// One IOMMU instance: `Iommu(id: "dmar0", kind: IntelVtd, caps: (...), ...)`.
@@ -65,9 +167,17 @@ pub enum BusSpec {
         /// Linux enables it at enumeration, `pci_enable_acs`).
         #[serde(default)]
         acs: Option<bool>,
+        /// The port as a PCI function (ids, ACS registers, multifunction, bus range).
+        #[serde(default)]
+        pci: Option<PciSpec>,
     },
     /// The upstream port of a PCIe switch, child of a root port or a downstream port.
-    SwitchUpstream { id: String, parent: String },
+    SwitchUpstream {
+        id: String,
+        parent: String,
+        #[serde(default)]
+        pci: Option<PciSpec>,
+    },
     /// A downstream port of a PCIe switch, child of a switch upstream port.
     SwitchDownstream {
         id: String,
@@ -75,9 +185,17 @@ pub enum BusSpec {
         /// ACS enabled; default false (many switches lack it or leave it off).
         #[serde(default)]
         acs: Option<bool>,
+        #[serde(default)]
+        pci: Option<PciSpec>,
     },
-    /// A PCIe-to-PCI(-X) bridge: everything below shares its secondary-bus alias.
-    PcieToPciBridge { id: String, parent: String },
+    /// A PCIe-to-PCI(-X) bridge (or a conventional PCI-to-PCI bridge): everything below
+    /// shares its alias.
+    PcieToPciBridge {
+        id: String,
+        parent: String,
+        #[serde(default)]
+        pci: Option<PciSpec>,
+    },
     /// A platform (non-PCI) bus such as an SoC interconnect, a root bound to an IOMMU;
     /// its devices are identified by stream ids.
     PlatformBus {
@@ -123,6 +241,17 @@ impl BusSpec {
             BusSpec::PlatformBus { .. } => "PlatformBus",
         }
     }
+
+    /// The node's PCI function description, if written.
+    pub fn pci(&self) -> Option<&PciSpec> {
+        match self {
+            BusSpec::RootPort { pci, .. }
+            | BusSpec::SwitchUpstream { pci, .. }
+            | BusSpec::SwitchDownstream { pci, .. }
+            | BusSpec::PcieToPciBridge { pci, .. } => pci.as_ref(),
+            BusSpec::RootComplex { .. } | BusSpec::PlatformBus { .. } => None,
+        }
+    }
 }
 
 /// An endpoint: `Device(id: "0000:03:00.0", parent: "0000:02:01.0", ats: true)`.
@@ -147,4 +276,11 @@ pub struct DeviceSpec {
     /// use their requester id and must leave this empty.
     #[serde(default)]
     pub stream_ids: Vec<u32>,
+    /// The IOMMU translating this device when it is not its root's (a VT-d DRHD unit whose
+    /// scope names one device, e.g. the integrated GPU's `dmar0`).
+    #[serde(default)]
+    pub iommu: Option<String>,
+    /// The function as Linux reads it from config space (PCI devices only).
+    #[serde(default)]
+    pub pci: Option<PciSpec>,
 }

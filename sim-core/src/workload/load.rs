@@ -1,7 +1,10 @@
 //! Resolving generator and fault declarations against the platform and containers: names
 //! become ids and every value is range-checked, so a run never meets an impossible request.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::accel::{AccelSpec, MAX_BUFFERS};
+use super::iova;
 use super::nic::NicSpec;
 use super::nvme::NvmeSpec;
 use super::schema::{Churn, Fault, Generator};
@@ -24,7 +27,14 @@ pub fn generators(
     invalid: &Invalid<'_>,
 ) -> Result<Vec<GenSpec>, InputError> {
     let mut out: Vec<GenSpec> = Vec::with_capacity(gens.len());
-    let mut ids = std::collections::BTreeSet::new();
+    // Whether each generator named its IOVA base (else `iova::assign` places it).
+    let mut explicit: Vec<bool> = Vec::with_capacity(gens.len());
+    // Name → container and the set of generator ids seen so far: every check below is a
+    // logarithmic lookup, so loading is O(n log n) in generators and containers (it used to
+    // compare each id with every earlier one).
+    let container_ids: BTreeMap<&str, ContainerId> =
+        containers.iter().enumerate().map(|(k, c)| (c.name.as_str(), ContainerId::from_index(k))).collect();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
     for (i, g) in gens.iter().enumerate() {
         let at = |field: &str| format!("generators[{i}].{field}");
         let device = |name: &str| -> Result<DeviceId, InputError> {
@@ -33,7 +43,7 @@ pub fn generators(
             })
         };
         let container = |name: &str| -> Result<ContainerId, InputError> {
-            containers.iter().position(|c| c.name == name).map(ContainerId::from_index).ok_or_else(|| {
+            container_ids.get(name).copied().ok_or_else(|| {
                 invalid(&format!("\"{name}\""), format!("{}: container \"{name}\" is not declared in `containers`", at("container")))
             })
         };
@@ -43,6 +53,8 @@ pub fn generators(
         let window = |start: Cycle, stop: Option<Cycle>| check(stop.is_none_or(|s| s > start), "stop", "must be after start");
         let spec = match g {
             Generator::Nic { id, device: d, container: c, start, stop, rate, packet_bytes, ring, arrivals, page_pool, iova_base } => {
+                explicit.push(iova_base.is_some());
+                let iova_base = &iova_base.unwrap_or(iova::NIC_BASE);
                 window(*start, *stop)?;
                 check((1..=65536).contains(packet_bytes), "packet_bytes", "must be 1..=65536")?;
                 check(*ring >= 1 && *ring <= 1 << 20, "ring", "must be 1..=1048576")?;
@@ -84,6 +96,8 @@ pub fn generators(
                 arrivals,
                 iova_base,
             } => {
+                explicit.push(iova_base.is_some());
+                let iova_base = &iova_base.unwrap_or(iova::NVME_BASE);
                 window(*start, *stop)?;
                 check(*iops >= 1, "iops", "must be ≥ 1")?;
                 check((1..=4096).contains(queue_depth), "queue_depth", "must be 1..=4096")?;
@@ -134,6 +148,8 @@ pub fn generators(
                 iova_base,
                 premapped,
             } => {
+                explicit.push(iova_base.is_some());
+                let iova_base = &iova_base.unwrap_or(iova::ACCEL_BASE);
                 window(*start, *stop)?;
                 check((1..=MAX_BUFFERS).contains(buffers), "buffers", &format!("must be 1..={MAX_BUFFERS}"))?;
                 check(*buffer_bytes > 0 && buffer_bytes % PAGE == 0, "buffer_bytes", "must be a positive multiple of 4 KiB")?;
@@ -159,7 +175,8 @@ pub fn generators(
                 check(end <= u128::from(u64::MAX), "iova_base", "the buffers overflow 64 bits")?;
                 GenSpec::Accel(spec)
             }
-            Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, ram_page, churn } => {
+            Generator::Vm { id, container: c, devices, start, stop, ram_bytes, ram_iova, backing, churn } => {
+                explicit.push(true);
                 window(*start, *stop)?;
                 check(!devices.is_empty() && devices.len() <= MAX_DEVICES, "devices", &format!("must list 1..={MAX_DEVICES} devices"))?;
                 check(*ram_bytes > 0 && ram_bytes % PAGE == 0, "ram_bytes", "must be a positive multiple of 4 KiB")?;
@@ -171,12 +188,18 @@ pub fn generators(
                 if let Some(Churn { every, down }) = churn {
                     check(*every >= 1 && *down >= 1, "churn", "every and down must be ≥ 1")?;
                 }
-                let ram_page_shift = crate::scenario::load::backing_shift(ram_page.as_deref(), *ram_iova, *ram_bytes)
-                    .map_err(|m| invalid("ram_page", format!("{}: {m}", at("ram_page"))))?;
+                let ram_page_shift = crate::scenario::load::backing_shift(backing.as_deref(), *ram_iova, *ram_bytes)
+                    .map_err(|m| invalid("backing", format!("{}: {m}", at("backing"))))?;
                 let devices = devices.iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>()?;
+                let container = container(c)?;
+                check(
+                    containers[container.index()].kind == crate::scenario::ContainerKind::Vfio,
+                    "container",
+                    &format!("\"{c}\" is a DMA-API domain; a VM's devices are assigned through VFIO: use a `Container`"),
+                )?;
                 GenSpec::Vm(VmSpec {
                     id: id.clone(),
-                    container: container(c)?,
+                    container,
                     devices,
                     start: *start,
                     stop: *stop,
@@ -192,6 +215,8 @@ pub fn generators(
         }
         out.push(spec);
     }
+    let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+    iova::assign(&mut out, &explicit, &names, invalid)?;
     Ok(out)
 }
 

@@ -11,6 +11,7 @@
 pub mod accel;
 pub mod address;
 pub mod arrival;
+pub mod iova;
 pub mod load;
 pub mod nic;
 pub mod nvme;

@@ -67,15 +67,6 @@ fn default_buffer_bytes() -> u64 {
 fn default_access_bytes() -> u64 {
     1 << 16
 }
-fn default_nic_base() -> u64 {
-    0x10_0000_0000
-}
-fn default_nvme_base() -> u64 {
-    0x20_0000_0000
-}
-fn default_accel_base() -> u64 {
-    0x100_0000_0000
-}
 fn default_reads() -> u32 {
     700
 }
@@ -101,8 +92,9 @@ pub enum Generator {
         arrivals: Arrivals,
         #[serde(default)]
         page_pool: bool,
-        #[serde(default = "default_nic_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
     },
     /// An NVMe drive: requests of `block_bytes` over a working set, up to `queue_depth`
     /// outstanding, each completing `service` cycles later.
@@ -131,8 +123,9 @@ pub enum Generator {
         service: Cycle,
         #[serde(default)]
         arrivals: Arrivals,
-        #[serde(default = "default_nvme_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
     },
     /// A GPU-like accelerator: large long-lived buffers and many translations per mapping.
     Accelerator {
@@ -154,8 +147,9 @@ pub enum Generator {
         rate: u64,
         #[serde(default)]
         arrivals: Arrivals,
-        #[serde(default = "default_accel_base")]
-        iova_base: u64,
+        /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
+        #[serde(default)]
+        iova_base: Option<u64>,
         /// The buffers lie in memory already mapped by someone else (a passed-through device
         /// DMAing into guest RAM that a `Vm` mapped): the accelerator maps and unmaps nothing.
         #[serde(default)]
@@ -175,9 +169,10 @@ pub enum Generator {
         #[serde(default)]
         ram_iova: u64,
         /// Backing page size of guest RAM (`"4K"`, `"2M"`, `"1G"`): the IOMMU cannot map it
-        /// with larger pages. Default: contiguous.
-        #[serde(default)]
-        ram_page: Option<String>,
+        /// with larger pages. Default: contiguous. The same name and meaning as `Map`'s
+        /// `backing` (`ram_page`, its first name, is still accepted).
+        #[serde(default, alias = "ram_page")]
+        backing: Option<String>,
         #[serde(default)]
         churn: Option<Churn>,
     },

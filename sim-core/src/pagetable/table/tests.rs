@@ -403,3 +403,24 @@ proptest! {
         run_model(amd(), (1 << 39) - 3 * M2, &ops)?;
     }
 }
+
+/// VT-d before v6.13 knocks out top levels when a domain meets a unit with a smaller AGAW:
+/// mappings below the new reach survive and translate the same, the old root is freed.
+#[test]
+fn shedding_levels_keeps_low_mappings() {
+    let caps = crate::iommu::Caps::defaults(crate::iommu::IommuKind::IntelVtd);
+    let f = Format::for_instance(crate::iommu::IommuKind::IntelVtd, &caps).unwrap();
+    let mut t = PageTable::new(f);
+    assert_eq!(t.levels(), 4);
+    t.map(0x4000_0000, 0x8000_0000, 0x20_0000, Prot(3)).unwrap();
+    let before = t.translate(0x4000_1000);
+    let tables = t.tables();
+    assert_eq!(t.shed_levels(3), 1);
+    assert_eq!((t.levels(), t.tables()), (3, tables - 1));
+    assert_eq!(t.translate(0x4000_1000), before);
+    assert!(t.map(1 << 40, 0, 0x1000, Prot(3)).is_err(), "beyond the 39-bit reach");
+    // Something mapped above the new reach stops the shedding.
+    let mut t = PageTable::new(f);
+    t.map(1 << 40, 0, 0x1000, Prot(3)).unwrap();
+    assert_eq!((t.shed_levels(3), t.levels()), (0, 4));
+}

@@ -1,0 +1,20 @@
+//! Linux's behaviour, by version: which kernel a run models ([`version`]) and, per version,
+//! the drivers' attach rules, errnos and log lines ([`rules`], [`attach`]). This layer sits
+//! between the platform (`topology/`, `iommu/`: hardware only, no Linux) and the simulation
+//! (`sim/`, `strategy/`), and knows nothing of the event loop.
+//!
+//! Proposed series (not merged) are modelled under the `proposed` kernel: cross-SMMUv3 domain
+//! sharing (`attach.rs`). The 2025 PCI ACS group rework ("pcie_switch_groups") is only a
+//! documented hook here: IOMMU groups come from `topology/groups.rs`, whose PCI rework is
+//! another branch's work; until it lands the proposed kernel groups devices as today.
+
+pub mod attach;
+pub mod domains;
+pub mod errno;
+pub mod invalidation;
+pub mod rules;
+pub mod version;
+
+pub use errno::Errno;
+pub use rules::{Check, Rule, log_line, log_line_for_errno};
+pub use version::{Era, Kernel, KernelVersion};

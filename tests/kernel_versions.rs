@@ -1,0 +1,213 @@
+//! The kernel axis end to end: the same platform and script give different domains, errnos
+//! and log lines on different kernels (docs/kernel-versions.md), `compare --kernels` shows
+//! them side by side, and the reference page prints the code's rule table.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use sim_core::linux::Kernel;
+use sim_core::scenario::Scenario;
+use sim_core::sim::run;
+use sim_core::strategy::StrategyName::{self, IommufdAuto, VfioEmediumtype, VfioType1};
+use sim_core::topology::Platform;
+
+use common::root;
+
+/// Three VT-d units: B offers 2M only, A 2M and 1G, C is 39-bit. Each has one device.
+const THREE_UNITS: &str = r#"Topology(
+    name: "t-vtd-three",
+    iommus: [
+        Iommu(id: "dmarB", kind: IntelVtd, caps: (page_sizes: ["4K", "2M"])),
+        Iommu(id: "dmarA", kind: IntelVtd),
+        Iommu(id: "dmarC", kind: IntelVtd, caps: (address_width: 39)),
+    ],
+    buses: [
+        RootComplex(id: "pci0000:00", iommu: "dmarB"),
+        RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
+        RootComplex(id: "pci0000:40", iommu: "dmarA"),
+        RootPort(id: "0000:40:01.0", parent: "pci0000:40", acs: true),
+        RootComplex(id: "pci0000:80", iommu: "dmarC"),
+        RootPort(id: "0000:80:01.0", parent: "pci0000:80", acs: true),
+    ],
+    devices: [
+        Device(id: "0000:01:00.0", parent: "0000:00:01.0"),
+        Device(id: "0000:41:00.0", parent: "0000:40:01.0"),
+        Device(id: "0000:81:00.0", parent: "0000:80:01.0"),
+    ],
+)"#;
+
+/// B's device, then A's, then C's join one container; then 1 GiB of guest RAM is mapped.
+const THREE_ATTACHES: &str = r#"(
+    name: "three-units", topology: "t.ron", seed: 1, duration: 1_000_000,
+    containers: [Container(id: "vm0")],
+    events: [
+        (at: 0, op: Attach(device: "0000:01:00.0", container: "vm0")),
+        (at: 1, op: Attach(device: "0000:41:00.0", container: "vm0")),
+        (at: 2, op: Attach(device: "0000:81:00.0", container: "vm0")),
+        (at: 10, op: Map(container: "vm0", iova: 0, size: 0x4000_0000)),
+        (at: 20, op: Dma(device: "0000:81:00.0", iova: 0x1000, bytes: 4096, dir: Read)),
+    ],
+)"#;
+
+fn three_units(kernel: &str) -> Scenario {
+    let platform = Platform::parse(Path::new("t.ron"), THREE_UNITS).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = Scenario::from_parts(Path::new("s.ron"), THREE_ATTACHES, platform).unwrap_or_else(|e| panic!("{e}"));
+    s.kernel = Kernel::parse(kernel).unwrap();
+    s
+}
+
+fn with_kernel(mut s: Scenario, kernel: &str) -> Scenario {
+    s.kernel = Kernel::parse(kernel).unwrap();
+    s
+}
+
+/// v6.12: no superpage check and a domain sheds levels to fit the 39-bit unit: one domain.
+/// v6.15: superpage equality and width: three. v6.17: superpage subset: two.
+#[test]
+fn the_same_vtd_vm_needs_1_3_2_domains_on_6_12_6_15_6_17() {
+    for strategy in [VfioEmediumtype, IommufdAuto, StrategyName::CompatIndex] {
+        let counts: Vec<u64> =
+            ["6.12", "6.15", "6.17"].iter().map(|k| run(&three_units(k), strategy, 1, None).metrics.domains_allocated).collect();
+        assert_eq!(counts, [1, 3, 2], "{strategy}");
+    }
+    // The v6.12 domain shed a level for dmar C (pagetable/table.rs `shed_levels`) and C's DMA
+    // still translates through it.
+    let r = run(&three_units("6.12"), VfioEmediumtype, 1, None);
+    assert_eq!((r.metrics.faults, r.metrics.translations), (0, 1));
+}
+
+/// VT-d first-stage domains (v6.13+) invalidate a 1 GiB unmap with one PASID-based range
+/// command; v6.12's second-stage domains fall back to a domain-selective flush beyond MAMV.
+#[test]
+fn vtd_first_stage_invalidation_has_no_domain_wide_fallback() {
+    let s = Scenario::load(&root().join("scenarios/vm-vtd-mixed-dmar.ron")).unwrap();
+    let m = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, s.seed, None).metrics;
+    let (old, new) = (m("6.12"), m("6.17"));
+    assert!(old.invalidations_domain > new.invalidations_domain, "{} vs {}", old.invalidations_domain, new.invalidations_domain);
+    assert!(new.invalidations_page > old.invalidations_page);
+}
+
+/// VFIO type1 before v6.2 went on after any error: the same domains as on v6.2+, but each
+/// refused trial of another SMMU's domain printed "cannot attach to SMMU %s (upstream of %s)".
+#[test]
+fn pre_6_2_type1_gives_type1s_domains_with_log_lines() {
+    let s = Scenario::load(&root().join("scenarios/vm-four-smmuv3.ron")).unwrap();
+    let old = run(&with_kernel(s.clone(), "6.1"), VfioType1, s.seed, None).metrics;
+    let new = run(&with_kernel(s.clone(), "6.12"), VfioType1, s.seed, None).metrics;
+    assert_eq!((old.domains_allocated, old.domains_peak, old.attaches_failed), (new.domains_allocated, new.domains_peak, 0));
+    assert_eq!(old.trial_attaches, new.trial_attaches);
+    assert!(old.log_lines > 0 && new.log_lines == 0, "{} / {}", old.log_lines, new.log_lines);
+    assert_eq!(old.log_lines, old.hard_failures, "one dev_err per ENXIO refusal");
+    // The series' flow on the same pre-6.2 drivers stops at the first ENXIO.
+    let series = run(&with_kernel(s, "6.1"), VfioEmediumtype, 7, None).metrics;
+    assert!(series.attaches_failed > 0);
+}
+
+/// v6.15.0's arm-smmu-v3 accepted another SMMU's domain: one domain for four SMMUs.
+#[test]
+fn the_6_15_0_smmuv3_regression_is_its_own_version() {
+    let s = Scenario::load(&root().join("scenarios/vm-four-smmuv3.ron")).unwrap();
+    let peak = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, s.seed, None).metrics.domains_peak;
+    assert_eq!((peak("6.14"), peak("6.15.0"), peak("6.15.4"), peak("6.16")), (4, 1, 4, 4));
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_iommu-sim"))
+}
+
+#[test]
+fn compare_kernels_side_by_side_in_table_json_and_html() {
+    let dir = std::env::temp_dir().join(format!("iommu-sim-kernels-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("k.html");
+    let scenario = root().join("scenarios/vm-four-smmuv3.ron");
+    let out = bin()
+        .args(["compare", scenario.to_str().unwrap(), "--kernels", "6.1,6.12,6.17", "--strategy", "vfio-type1", "--html"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for col in ["vfio-type1@6.1", "vfio-type1@6.12", "vfio-type1@6.17"] {
+        assert!(table.contains(col), "{table}");
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("vfio-type1@6.12"));
+    assert!(page.contains("Linux 6.1 &#x2f; 6.12 &#x2f; 6.17"), "the subtitle names the kernels");
+    let out = bin().args(["compare", scenario.to_str().unwrap(), "--kernels", "6.1,6.17", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    let kernels: Vec<&str> = runs.iter().map(|r| r["kernel"].as_str().unwrap()).collect();
+    assert!(kernels.contains(&"6.1") && kernels.contains(&"6.17"));
+    // No iommufd before v6.2: skipped there with a note, present on 6.17.
+    assert!(!runs.iter().any(|r| r["kernel"] == "6.1" && r["strategy"] == "iommufd-auto"));
+    assert!(runs.iter().any(|r| r["kernel"] == "6.17" && r["strategy"] == "iommufd-auto"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("iommufd was merged in v6.2"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_kernels_and_old_names() {
+    let scenario = root().join("scenarios/default.ron");
+    let out = bin().args(["run", scenario.to_str().unwrap(), "--kernel", "4.19"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("older than the oldest modelled") && err.contains("proposed"), "{err}");
+    let out = bin().args(["run", scenario.to_str().unwrap(), "--kernel", "6.1", "--strategy", "iommufd-auto"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "iommufd named explicitly on a kernel without it");
+    let out = bin().args(["run", scenario.to_str().unwrap(), "--strategy", "hard-fail"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deprecated"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("what-if-hard-fail"));
+}
+
+/// docs/kernel-versions.md prints exactly the code's rule table.
+#[test]
+fn the_reference_page_prints_the_rule_table() {
+    let page = std::fs::read_to_string(root().join("docs/kernel-versions.md")).unwrap();
+    let table = sim_core::linux::rules::markdown_table();
+    assert!(page.contains(&table), "docs/kernel-versions.md is out of date; the table should read:\n{table}");
+    for e in sim_core::linux::Era::ALL {
+        assert!(page.contains(e.as_str()), "era {e} undocumented");
+    }
+}
+
+/// Every bundled scenario states the kernel it models.
+#[test]
+fn bundled_scenarios_state_their_kernel() {
+    for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "ron") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(text.contains("\n    kernel: \""), "{} has no `kernel:` line", p.display());
+        }
+    }
+}
+
+/// v6.15.0 invalidated an accepted foreign domain only on its own SMMU: a device behind the
+/// other SMMU keeps using the unmapped translation (a stale hit, not a fault).
+#[test]
+fn the_6_15_0_regression_leaves_stale_translations_on_the_other_smmu() {
+    let text = format!(
+        r#"(name: "stale", topology: "t.ron", seed: 3, duration: 1_000_000,
+        containers: [Container(id: "vm0")],
+        events: [
+            (at: 0, op: Attach(device: "{nic}", container: "vm0")),
+            (at: 1, op: Attach(device: "{nvme}", container: "vm0")),
+            (at: 10, op: Map(container: "vm0", iova: 0x10_0000, size: 0x1000)),
+            (at: 20, op: Dma(device: "{nvme}", iova: 0x10_0000, bytes: 4096, dir: Read)),
+            (at: 30, op: Unmap(container: "vm0", iova: 0x10_0000, size: 0x1000)),
+            (at: 40, op: Dma(device: "{nvme}", iova: 0x10_0000, bytes: 4096, dir: Read)),
+        ])"#,
+        nic = common::NIC,
+        nvme = common::NVME
+    );
+    let s = common::arm_server_scenario("stale.ron", &text);
+    let m = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, 3, None).metrics;
+    let (bad, fixed) = (m("6.15.0"), m("6.16"));
+    assert_eq!((bad.domains_allocated, bad.stale_translations, bad.faults), (1, 1, 0));
+    assert_eq!((fixed.domains_allocated, fixed.stale_translations, fixed.faults), (2, 0, 1));
+}
