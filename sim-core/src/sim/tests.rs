@@ -175,14 +175,15 @@ fn vfio_syncs_every_512_chunks_but_the_dma_api_once_per_unmap() {
 
 /// The lazy flush queue's two triggers, pinned exactly (issue 16: `>=` → `>` in the size
 /// check was caught only by the golden replay). Linux `queue_iova` (dma-iommu.c) flushes when
-/// the queue is full, and `fq_flush_timeout` fires `IOVA_DEFAULT_FQ_TIMEOUT` after the timer
-/// is armed by the first queued entry.
+/// the ring is full — it holds `flush_queue - 1` entries, so the `flush_queue`-th unmap flushes
+/// the earlier ones before it goes in — and `fq_flush_timeout` fires `IOVA_DEFAULT_FQ_TIMEOUT`
+/// after the timer is armed by the first queued entry.
 #[test]
 fn lazy_flush_after_exactly_flush_queue_unmaps() {
     // A queue of 4 and a timeout beyond the run: only the size trigger can flush.
     let run_with = |unmaps: u64| {
         let s = scenario(&format!(
-            r#"duration: 100000, containers: [Container(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
+            r#"duration: 100000, containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
             events: [
                 (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
                 (at: 10, repeat: (count: 5, every: 10, stride: 4096), op: Map(container: "c", iova: 0x0, size: 0x1000)),
@@ -196,7 +197,7 @@ fn lazy_flush_after_exactly_flush_queue_unmaps() {
     let three = run_with(3);
     assert_eq!((three.flushes, three.stale_translations, three.faults), (0, 1, 0), "3 of 4 queued: no flush, the entry is stale");
     let four = run_with(4);
-    assert_eq!((four.flushes, four.stale_translations, four.faults), (1, 0, 1), "the 4th unmap fills the queue and flushes");
+    assert_eq!((four.flushes, four.stale_translations, four.faults), (1, 0, 1), "the 4th unmap finds the ring full and flushes the 1st");
     let five = run_with(5);
     assert_eq!(five.flushes, 1, "the 5th unmap starts a new queue");
 }
@@ -207,7 +208,7 @@ fn lazy_flush_at_exactly_the_timeout() {
     // timer, so at 1200 the DMA still runs first (stale) and at 1201 the flush has happened.
     let run_at = |dma: u64| {
         let s = scenario(&format!(
-            r#"containers: [Container(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
+            r#"containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
             events: [
                 (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
                 (at: 10, op: Map(container: "c", iova: 0x0, size: 0x1000)),
