@@ -161,6 +161,15 @@ pub fn check_scenario(s: &ScenarioFile) -> Result<(), (String, String)> {
         }
         Ok(())
     };
+    // Generators and faults are numbered in 16 bits inside events, script lines in 32.
+    for (n, list) in [(s.generators.len(), "generators"), (s.faults.len(), "faults")] {
+        if n > usize::from(u16::MAX) {
+            return Err((list.into(), format!("{list}: {n} entries, at most {}", u16::MAX)));
+        }
+    }
+    if s.events.len() > u32::MAX as usize {
+        return Err(("events".into(), format!("events: {} lines, at most {}", s.events.len(), u32::MAX)));
+    }
     for (i, c) in s.containers.iter().enumerate() {
         // Only a DMA-API domain has a flush queue (a VFIO container cannot be lazy).
         let crate::scenario::schema::Container::DmaApi { id, flush_queue, flush_timeout, .. } = c else { continue };

@@ -175,8 +175,9 @@ fn vfio_syncs_every_512_chunks_but_the_dma_api_once_per_unmap() {
 
 /// The lazy flush queue's two triggers, pinned exactly (issue 16: `>=` → `>` in the size
 /// check was caught only by the golden replay). Linux `queue_iova` (dma-iommu.c) flushes when
-/// the queue is full, and `fq_flush_timeout` fires `IOVA_DEFAULT_FQ_TIMEOUT` after the timer
-/// is armed by the first queued entry.
+/// the ring is full — it holds `flush_queue - 1` entries, so the `flush_queue`-th unmap flushes
+/// the earlier ones before it goes in — and `fq_flush_timeout` fires `IOVA_DEFAULT_FQ_TIMEOUT`
+/// after the timer is armed by the first queued entry.
 #[test]
 fn lazy_flush_after_exactly_flush_queue_unmaps() {
     // A queue of 4 and a timeout beyond the run: only the size trigger can flush.
@@ -196,7 +197,7 @@ fn lazy_flush_after_exactly_flush_queue_unmaps() {
     let three = run_with(3);
     assert_eq!((three.flushes, three.stale_translations, three.faults), (0, 1, 0), "3 of 4 queued: no flush, the entry is stale");
     let four = run_with(4);
-    assert_eq!((four.flushes, four.stale_translations, four.faults), (1, 0, 1), "the 4th unmap fills the queue and flushes");
+    assert_eq!((four.flushes, four.stale_translations, four.faults), (1, 0, 1), "the 4th unmap finds the ring full and flushes the 1st");
     let five = run_with(5);
     assert_eq!(five.flushes, 1, "the 5th unmap starts a new queue");
 }
