@@ -20,7 +20,7 @@ fn a_strategy_that_failed_attaches_gets_no_best_mark() {
     assert!(o.status.success(), "{err}");
     let header = out.lines().find(|l| l.starts_with("metric")).expect("header");
     let cols: Vec<&str> = header.split_whitespace().collect();
-    let hf = cols.iter().position(|c| *c == "hard-fail").expect("hard-fail column");
+    let hf = cols.iter().position(|c| *c == "what-if-hard-fail").expect("what-if-hard-fail column");
     let mut rows = 0;
     for line in out.lines().skip_while(|l| !l.starts_with("metric")).skip(1).take_while(|l| !l.starts_with('(')) {
         let cells: Vec<&str> = line.split_whitespace().collect();
