@@ -82,7 +82,9 @@ fn sweep_report_renders_in_chromium_without_errors() {
     let html = std::fs::read_to_string(work.join("sweep.html")).expect("page");
     assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained");
     let charts = html.matches("<svg class=\"chart").count();
-    assert!(charts >= 4, "too few charts: {charts}");
+    // The small sweep's second axis was vm1's Strict/Lazy/None until VFIO containers could no
+    // longer be lazy (issue 10); its granularity axis moves three invalidation metrics.
+    assert!(charts >= 3, "too few charts: {charts}");
     let csv = std::fs::read_to_string(work.join("r.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 1 + 36);
     // Same input, same bytes.

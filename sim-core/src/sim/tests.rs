@@ -182,7 +182,7 @@ fn lazy_flush_after_exactly_flush_queue_unmaps() {
     // A queue of 4 and a timeout beyond the run: only the size trigger can flush.
     let run_with = |unmaps: u64| {
         let s = scenario(&format!(
-            r#"duration: 100000, containers: [Container(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
+            r#"duration: 100000, containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 4, flush_timeout: 1000000)],
             events: [
                 (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
                 (at: 10, repeat: (count: 5, every: 10, stride: 4096), op: Map(container: "c", iova: 0x0, size: 0x1000)),
@@ -207,7 +207,7 @@ fn lazy_flush_at_exactly_the_timeout() {
     // timer, so at 1200 the DMA still runs first (stale) and at 1201 the flush has happened.
     let run_at = |dma: u64| {
         let s = scenario(&format!(
-            r#"containers: [Container(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
+            r#"containers: [DmaApi(id: "c", invalidation: Lazy, flush_queue: 256, flush_timeout: 1000)],
             events: [
                 (at: 0, op: Attach(device: "0000:02:00.0", container: "c")),
                 (at: 10, op: Map(container: "c", iova: 0x0, size: 0x1000)),

@@ -434,10 +434,7 @@ mod tests {
         assert_eq!(grid.coords(3), vec![1, 0]);
         assert_eq!(
             grid.point_label(3),
-            vec![
-                ("dmar0 IOTLB entries".to_string(), "256".to_string()),
-                ("containers[vm1].invalidation".to_string(), "Strict".to_string())
-            ]
+            vec![("dmar0 IOTLB entries".to_string(), "256".to_string()), ("containers[vm1].granularity".to_string(), "Auto".to_string())]
         );
     }
 
