@@ -14,14 +14,25 @@ use crate::strategy::StrategyName;
 /// data, its two no-translation baselines (identity domain, IOMMU off) under the first
 /// strategy, so every throughput figure has its reference beside it.
 pub fn run_all(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> Results {
-    let baselines: &[Bypass] = if moves_data(scenario) && !strategies.is_empty() { &[Bypass::Identity, Bypass::Off] } else { &[] };
-    let jobs: Vec<(StrategyName, Bypass)> =
-        strategies.iter().map(|&s| (s, Bypass::None)).chain(baselines.iter().map(|&b| (strategies[0], b))).collect();
+    let jobs = jobs(scenario, strategies);
     let mut runs: Vec<RunResult> = jobs.par_iter().map(|&(name, b)| sim::run_with(scenario, name, seed, b, None)).collect();
     let base = runs.split_off(strategies.len());
     let mut r = results(scenario, seed, runs);
     r.baselines = base;
     r
+}
+
+/// The two no-translation baselines of `run_all` alone, for callers that run the strategies
+/// themselves (with an observer: trace, kernel log, progress).
+pub fn baselines(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> Vec<RunResult> {
+    let jobs = jobs(scenario, strategies);
+    jobs[strategies.len()..].par_iter().map(|&(name, b)| sim::run_with(scenario, name, seed, b, None)).collect()
+}
+
+/// Every strategy, then the baselines (under the first strategy) when the scenario moves data.
+fn jobs(scenario: &Scenario, strategies: &[StrategyName]) -> Vec<(StrategyName, Bypass)> {
+    let baselines: &[Bypass] = if moves_data(scenario) && !strategies.is_empty() { &[Bypass::Identity, Bypass::Off] } else { &[] };
+    strategies.iter().map(|&s| (s, Bypass::None)).chain(baselines.iter().map(|&b| (strategies[0], b))).collect()
 }
 
 /// Whether any device of the scenario does DMA (a generator other than a VM, or a script `Dma`).

@@ -174,5 +174,7 @@ pub fn run_watched(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (runs, logs): (Vec<RunResult>, Vec<Vec<LogLine>>) = runs.into_iter().unzip();
-    Ok((sim_core::runner::results(scenario, seed, runs), logs))
+    let mut results = sim_core::runner::results(scenario, seed, runs);
+    results.baselines = sim_core::runner::baselines(scenario, strategies, seed);
+    Ok((results, logs))
 }
