@@ -279,3 +279,18 @@ fn run_log_prints_what_log_lines_counts() {
     let (table, _) = text(&sim(&["run", "scenarios/default.ron", "--strategy", "compat-index", "--log"]));
     assert!(table.contains("[compat-index] (nothing)"), "{table}");
 }
+
+/// `--help` lists the kernels as possible values (one release per era), and a version outside
+/// the modelled range is refused by the flag's parser with the list of eras (exit 2).
+#[test]
+fn kernel_flags_list_their_possible_values() {
+    let o = sim(&["compare", "--help"]);
+    let (out, _) = text(&o);
+    for want in ["6.1:", "6.12:", "6.15.0:", "6.17:", "proposed:"] {
+        assert!(out.contains(want), "{want} missing from compare --help:\n{out}");
+    }
+    let o = sim(&["run", "scenarios/default.ron", "--kernel", "7.3"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("'--kernel <V>'") && err.contains("eras:"), "{err}");
+}

@@ -41,7 +41,7 @@ pub struct Args {
     /// Replay every scenario on this Linux kernel instead of its own `kernel` ("6.12",
     /// "proposed"...). With `--bless` this would record another kernel's results, so the two
     /// cannot be combined.
-    #[arg(long, value_name = "V", conflicts_with = "bless")]
+    #[arg(long, value_name = "V", conflicts_with = "bless", value_parser = super::KernelValue)]
     pub kernel: Option<String>,
 }
 

@@ -21,11 +21,11 @@ pub struct Args {
     pub strategy: Option<String>,
     /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
     /// "proposed"; docs/kernel-versions.md).
-    #[arg(long, value_name = "V", conflicts_with = "kernels")]
+    #[arg(long, value_name = "V", conflicts_with = "kernels", value_parser = super::KernelValue)]
     pub kernel: Option<String>,
     /// Comma-separated kernels to put side by side ("6.1,6.12,6.17"): every strategy runs on
     /// each; columns are `strategy@kernel`, oldest kernel first as given.
-    #[arg(long, value_delimiter = ',', value_name = "V,...")]
+    #[arg(long, value_delimiter = ',', value_name = "V,...", value_parser = super::KernelValue)]
     pub kernels: Vec<String>,
     /// Override the scenario's seed.
     #[arg(long)]

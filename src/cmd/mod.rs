@@ -99,3 +99,29 @@ pub fn strategies_for(
     }
     Ok(keep)
 }
+
+/// `--kernel`/`--kernels` values: any modelled release parses ("6.12.3", "v6.1"), and `--help`
+/// lists one release per era as its possible values (docs/kernel-versions.md).
+#[derive(Clone)]
+pub struct KernelValue;
+
+impl clap::builder::TypedValueParser for KernelValue {
+    type Value = String;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        match sim_core::linux::Kernel::parse(&text) {
+            Ok(_) => Ok(text),
+            Err(e) => {
+                let name = arg.map_or_else(|| "--kernel".to_string(), |a| a.to_string());
+                Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("invalid value '{text}' for '{name}': {e}\n"))
+                    .with_cmd(cmd))
+            }
+        }
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use sim_core::linux::Era;
+        Some(Box::new(Era::ALL.iter().map(|e| clap::builder::PossibleValue::new(e.representative()).help(e.as_str()))))
+    }
+}

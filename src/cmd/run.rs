@@ -21,7 +21,7 @@ pub struct Args {
     pub strategy: Option<String>,
     /// Model this Linux kernel instead of the scenario's `kernel` ("6.12", "6.15.0", "v6.1",
     /// "proposed"; docs/kernel-versions.md).
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", value_parser = super::KernelValue)]
     pub kernel: Option<String>,
     /// Override the scenario's seed.
     #[arg(long)]
