@@ -100,3 +100,26 @@ fn non_traces_are_exit_2() {
     assert_eq!(code, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `-` reads one of the two traces from stdin (a pipe from another machine); both `-` is a
+/// usage error.
+#[test]
+fn trace_diff_reads_one_trace_from_stdin() {
+    let dir = workdir("stdin");
+    for t in ["a.trace", "b.trace"] {
+        assert_eq!(sim(&["run", "trace.ron", "--trace", t], &dir).0, 0);
+    }
+    let out = Command::new(BIN)
+        .args(["trace-diff", "-", "b.trace"])
+        .current_dir(&dir)
+        .stdin(std::fs::File::open(dir.join("a.trace")).unwrap())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("identical: 15 events"), "{text}");
+    let (code, _, err) = sim(&["trace-diff", "-", "-"], &dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("only one of the two traces"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

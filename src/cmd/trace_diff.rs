@@ -14,9 +14,9 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// First trace file.
+    /// First trace file (`-` = stdin).
     pub a: PathBuf,
-    /// Second trace file.
+    /// Second trace file (`-` = stdin; only one of the two can be).
     pub b: PathBuf,
     /// Identical events to show before the first difference (at most 10000).
     #[arg(long, default_value_t = 3)]
@@ -26,8 +26,15 @@ pub struct Args {
 /// Most context events kept (and printed): the window is held in memory.
 const MAX_CONTEXT: usize = 10_000;
 
-fn open(path: &Path) -> Result<TraceReader<std::io::BufReader<std::fs::File>>, String> {
-    TraceReader::open(path).map_err(|e| format!("{}: {e}", path.display()))
+/// A trace reader over the file, or over stdin for `-` (traces are read front to back, so a
+/// pipe works: `ssh host cat run.trace | iommu-sim trace-diff - local.trace`).
+fn open(path: &Path) -> Result<TraceReader<Box<dyn std::io::Read>>, String> {
+    let input: Box<dyn std::io::Read> = if super::io::is_std(path) {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?))
+    };
+    TraceReader::new(input).map_err(|e| format!("{}: {e}", super::io::label(path)))
 }
 
 fn next<R: std::io::Read>(r: &mut TraceReader<R>, path: &Path) -> Result<Option<EventRecord>, String> {
@@ -41,6 +48,9 @@ fn summary(h: &TraceHeader) -> String {
 pub fn run(args: Args) -> CmdResult {
     if args.context > MAX_CONTEXT {
         return Err(format!("--context {}: at most {MAX_CONTEXT} events of context", args.context).into());
+    }
+    if super::io::is_std(&args.a) && super::io::is_std(&args.b) {
+        return Err("trace-diff: only one of the two traces can be `-` (stdin)".into());
     }
     let mut ra = open(&args.a)?;
     let mut rb = open(&args.b)?;
