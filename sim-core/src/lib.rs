@@ -8,7 +8,7 @@
 //! simulation per strategy ([`sim`]) → [`metrics::Results`] → presentation (CLI, reports).
 //!
 //! Where things are decided: an attach in `iommu/driver.rs` (the driver's verdict) and
-//! `strategy/` (what to try); a translation's cost in `iommu/translate.rs`; an invalidation's
+//! `strategy/` (what to try); a translation's cost in `sim/translate.rs`; an invalidation's
 //! fan-out in `sim/invalidate.rs`.
 
 pub mod atomic;

@@ -5,9 +5,9 @@
 use rayon::prelude::*;
 
 use crate::metrics::{Results, RunResult, SCHEMA};
-use crate::pcie::Bypass;
 use crate::scenario::Scenario;
 use crate::sim;
+use crate::sim::transfer::Bypass;
 use crate::strategy::StrategyName;
 
 /// Runs every strategy of `strategies` on `scenario` with `seed`, and, when the scenario moves

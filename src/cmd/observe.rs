@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sim_core::iommu::klog::{self, LogRecord};
+use sim_core::linux::klog::{self, LogRecord};
 use sim_core::scenario::Scenario;
 use sim_core::sim::{EventRecord, Observer};
 

@@ -7,11 +7,9 @@ pub mod instance;
 pub mod invalidate;
 pub mod iotlb;
 pub mod kind;
-pub mod klog;
 pub mod params;
 pub mod presets;
 pub mod set_assoc;
-pub mod translate;
 pub mod walk_cache;
 
 pub use kind::{IommuKind, PageSizes};

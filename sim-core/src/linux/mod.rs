@@ -12,6 +12,7 @@ pub mod attach;
 pub mod domains;
 pub mod errno;
 pub mod invalidation;
+pub mod klog;
 pub mod rules;
 pub mod version;
 

@@ -357,7 +357,7 @@ pub struct Results {
     pub seed: u64,
     pub runs: Vec<RunResult>,
     /// The no-translation references of the same scenario: an identity (passthrough) default
-    /// domain and the IOMMU off (`crate::pcie::Bypass`), run under the first strategy.
+    /// domain and the IOMMU off (`crate::sim::transfer::Bypass`), run under the first strategy.
     pub baselines: Vec<RunResult>,
     /// The platform, so a report can draw it from saved results alone.
     pub platform: PlatformSummary,

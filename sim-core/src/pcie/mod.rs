@@ -15,12 +15,7 @@
 pub mod link;
 pub mod memory;
 pub mod port;
-pub mod transfer;
 
 pub use link::{LinkOverrides, LinkParams};
 pub use memory::{MemoryOverrides, MemoryParams};
 pub use port::Port;
-pub use transfer::{Bypass, Transfer};
-
-#[cfg(test)]
-mod tests;

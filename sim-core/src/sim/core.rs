@@ -106,12 +106,12 @@ pub struct Core<'s> {
     pub fault_log: Vec<FaultRecord>,
     /// Kernel log lines printed during the current event, handed to the observer (if any)
     /// and cleared after each event (`iommu/klog.rs`).
-    pub log: Vec<crate::iommu::klog::LogRecord>,
+    pub log: Vec<crate::linux::klog::LogRecord>,
     pub injected: Injected,
     /// Per device: its PCIe link, tags and throughput counters (`crate::pcie`).
     pub ports: Vec<crate::pcie::Port>,
     /// Whether DMA is translated, or one of the no-translation baselines.
-    pub bypass: crate::pcie::Bypass,
+    pub bypass: crate::sim::transfer::Bypass,
 }
 
 impl<'s> Core<'s> {
@@ -182,7 +182,7 @@ impl<'s> Core<'s> {
             log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
             ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
-            bypass: crate::pcie::Bypass::None,
+            bypass: crate::sim::transfer::Bypass::None,
         }
     }
 
@@ -392,7 +392,7 @@ impl<'s> Core<'s> {
             self.m.log_lines += log_lines;
             if log_lines > 0 {
                 let domain_owner = self.domain(d).props.owner;
-                self.log.push(crate::iommu::klog::LogRecord { cycle: self.now, group: g, iommu, domain_owner, errno, rule: refused_rule });
+                self.log.push(crate::linux::klog::LogRecord { cycle: self.now, group: g, iommu, domain_owner, errno, rule: refused_rule });
             }
             return Err(errno);
         }

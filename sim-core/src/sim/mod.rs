@@ -5,6 +5,8 @@
 pub mod core;
 mod invalidate;
 mod results;
+pub mod transfer;
+pub mod translate;
 
 use crate::engine::{Digest, EventQueue};
 use crate::ids::{ContainerId, DeviceId};
@@ -96,12 +98,12 @@ pub struct EventRecord {
 pub trait Observer {
     fn event(&mut self, rec: &EventRecord);
     /// A kernel log line a driver printed while the last event was processed (`run --log`).
-    fn log(&mut self, _line: &crate::iommu::klog::LogRecord) {}
+    fn log(&mut self, _line: &crate::linux::klog::LogRecord) {}
 }
 
 /// Runs `scenario` under `name` with `seed`, optionally streaming every event to `observer`.
 pub fn run(scenario: &Scenario, name: StrategyName, seed: u64, observer: Option<&mut dyn Observer>) -> RunResult {
-    run_with(scenario, name, seed, crate::pcie::Bypass::None, observer)
+    run_with(scenario, name, seed, crate::sim::transfer::Bypass::None, observer)
 }
 
 /// Runs `scenario` under `name`, with DMA translated or bypassing the IOMMU (the identity
@@ -110,7 +112,7 @@ pub fn run_with(
     scenario: &Scenario,
     name: StrategyName,
     seed: u64,
-    bypass: crate::pcie::Bypass,
+    bypass: crate::sim::transfer::Bypass,
     observer: Option<&mut dyn Observer>,
 ) -> RunResult {
     let setup = strategy::setup(name);
@@ -132,7 +134,7 @@ pub fn run_with(
     };
     sim.run();
     let mut r = sim.finish(name);
-    if bypass != crate::pcie::Bypass::None {
+    if bypass != crate::sim::transfer::Bypass::None {
         r.strategy = bypass.as_str().to_string();
     }
     r
@@ -306,7 +308,7 @@ impl Simulation<'_, '_> {
         if let Some(token) = self.steps.done_token() {
             // Closed loop: the generator hears back when its DMAs are done. In a baseline the
             // DMA API is dma-direct: no IOMMU CPU work.
-            let cpu = if self.core.bypass == crate::pcie::Bypass::None { self.core.cpu_cycles() - cpu_start } else { 0 };
+            let cpu = if self.core.bypass == crate::sim::transfer::Bypass::None { self.core.cpu_cycles() - cpu_start } else { 0 };
             let at = self.gens[generator as usize].completed(now, token, self.step_done, cpu);
             self.queue.push(at, Event::Gen { generator, token });
         }
@@ -568,3 +570,5 @@ impl Simulation<'_, '_> {
 mod id_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transfer_tests;

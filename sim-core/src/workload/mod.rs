@@ -56,7 +56,7 @@ impl Steps {
     }
 
     /// Asks to be woken with `token` once the DMAs queued at this wake-up complete: the
-    /// engine computes that cycle (`crate::pcie::transfer`) and asks [`Gen::completed`].
+    /// engine computes that cycle (`crate::sim::transfer`) and asks [`Gen::completed`].
     pub fn wake_when_done(&mut self, token: u32) {
         self.done_token = Some(token);
     }

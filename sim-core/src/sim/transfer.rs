@@ -10,11 +10,11 @@
 //! has. TLPs never cross a 4 KiB boundary (MPS and MRRS are powers of two ≤ 4096 and split
 //! aligned), so each TLP is exactly one translation request.
 
-use super::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::ids::DeviceId;
-use crate::iommu::translate::DmaOutcome;
+use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::scenario::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::sim::core::Core;
+use crate::sim::translate::DmaOutcome;
 use crate::time::Cycle;
 
 /// How DMA is translated in a run: through the IOMMU (the strategies), or one of the two
@@ -145,11 +145,11 @@ impl Core<'_> {
     #[inline]
     fn lookup(&mut self, dev: DeviceId, addr: u64, need: ProtBits, at_ps: u64, last: &mut Last, out: &mut DmaOutcome) -> Cycle {
         match self.bypass {
-            super::Bypass::None => {}
-            super::Bypass::Identity => {
+            Bypass::None => {}
+            Bypass::Identity => {
                 return self.platform.iommus[self.platform.devices[dev.index()].iommu.index()].params.costs.iotlb_hit;
             }
-            super::Bypass::Off => return 0,
+            Bypass::Off => return 0,
         }
         let page = addr >> 12;
         if page == last.page && last.clean {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::Bypass;
+use super::transfer::Bypass;
 use crate::metrics::{GeneratorResult, RunResult};
 use crate::scenario::Scenario;
 use crate::sim::run_with;

@@ -3,8 +3,8 @@
 //! attach rule that refused (`linux/rules.rs`, per kernel version); [`text`] only fills in the
 //! names, so the CLI never knows driver strings.
 
-use super::kind::IommuKind;
 use crate::ids::{GroupId, IommuId};
+use crate::iommu::kind::IommuKind;
 use crate::linux::Errno;
 use crate::linux::rules::Rule;
 use crate::time::Cycle;
