@@ -292,3 +292,13 @@ fn lspci_hex_dumps_are_config_space() {
     std::fs::write(&f, text.replace(&hex(&nic), &hex(&bad))).unwrap();
     refused(&f, &["hex.txt:1", "0000:00:03.0: hex config space: unknown capability id 0x42"]);
 }
+
+/// A device or an endless stream given as the capture is refused once it passes the size
+/// limit, never read whole (it used to read `/dev/zero` forever).
+#[test]
+fn an_endless_capture_is_refused_not_read_forever() {
+    let o = run(&["import", "/dev/zero", "-o", tmp("zero").join("out.ron").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("/dev/zero") && err.contains("not a capture"), "{err}");
+}

@@ -276,7 +276,18 @@ pub fn import(path: &Path, name: &str, iommu_kind: Option<IommuKind>) -> Result<
     let machine = if meta.is_dir() {
         sysfs::from_dir(path, name)?
     } else {
-        let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+        // Read at most MAX_TOTAL bytes: a device (`/dev/zero`), a pipe or a huge file is refused
+        // as soon as it passes the limit, never read whole.
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+        let mut bytes = Vec::new();
+        file.take(sysfs::MAX_TOTAL + 1).read_to_end(&mut bytes).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+        if bytes.len() as u64 > sysfs::MAX_TOTAL {
+            return Err(bad(
+                &shown,
+                format!("larger than {} bytes: not a capture (a tarball or lspci text is a few MiB)", sysfs::MAX_TOTAL),
+            ));
+        }
         if sysfs::looks_like_tar(&bytes) {
             sysfs::from_tar(&shown, &bytes, name)?
         } else {

@@ -27,6 +27,10 @@ enum Entry {
 /// Limits: a capture larger than this is refused (a real machine's is a few MB).
 const MAX_ENTRIES: usize = 500_000;
 const MAX_FILE: u64 = 64 * 1024;
+/// Most bytes of file content a capture may hold in all (a real one holds a few MiB: 4 KiB of
+/// config space and a few small attributes per function), so a decompression bomb or a huge
+/// archive is refused instead of filling memory.
+pub const MAX_TOTAL: u64 = 256 << 20;
 /// The marker file at the top of a capture.
 pub const MARKER: &str = "iommu-sim-capture";
 
@@ -161,6 +165,7 @@ pub fn from_tar(shown: &str, bytes: &[u8], name: &str) -> Result<Machine, InputE
         if bytes.starts_with(&[0x1f, 0x8b]) { Box::new(flate2::read::GzDecoder::new(bytes)) } else { Box::new(bytes) };
     let mut archive = tar::Archive::new(reader);
     let mut entries = BTreeMap::new();
+    let mut total = 0u64;
     let io = |e: std::io::Error| bad(shown, format!("not a readable tarball: {e}"));
     for e in archive.entries().map_err(io)? {
         let mut e = e.map_err(io)?;
@@ -181,6 +186,10 @@ pub fn from_tar(shown: &str, bytes: &[u8], name: &str) -> Result<Machine, InputE
                         format!("{shown}:{raw}"),
                         format!("{} bytes: larger than any sysfs attribute a capture holds", e.size()),
                     ));
+                }
+                total += e.size();
+                if total > MAX_TOTAL {
+                    return Err(bad(shown, format!("more than {MAX_TOTAL} bytes of files: not a capture made by scripts/capture.sh")));
                 }
                 let mut buf = Vec::new();
                 e.read_to_end(&mut buf).map_err(io)?;
