@@ -8,6 +8,18 @@ use std::path::Path;
 use sim_core::scenario::Scenario;
 use sim_core::topology::Platform;
 
+/// One SMMUv3 with 4K pages only (so a large working set really needs 4K IOTLB entries) and
+/// one device: the platform of the scenario and closed-loop benches.
+pub const ONE_SMMU_4K: &str = r#"Topology(
+    name: "bench",
+    iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3, caps: (page_sizes: ["4K"]))],
+    buses: [
+        RootComplex(id: "pci0000:00", iommu: "smmu0"),
+        RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
+    ],
+    devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0")],
+)"#;
+
 /// `n` SMMUv3 instances, each with one root complex, one root port and one device: every
 /// device is its own group behind its own instance, so no domain can be shared and VFIO type1
 /// tries every existing domain of the container before allocating one (issue 15, item 1).

@@ -13,15 +13,7 @@ use sim_core::sim::run;
 use sim_core::strategy::StrategyName;
 use sim_core::topology::Platform;
 
-const TOPO: &str = r#"Topology(
-    name: "bench",
-    iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3, caps: (page_sizes: ["4K"]))],
-    buses: [
-        RootComplex(id: "pci0000:00", iommu: "smmu0"),
-        RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
-    ],
-    devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0")],
-)"#;
+use iommu_sim_benches::ONE_SMMU_4K as TOPO;
 
 fn scenario(duration: u64, body: &str) -> Scenario {
     let platform = Platform::parse(Path::new("bench.ron"), TOPO).expect("bench topology");

@@ -11,16 +11,7 @@ use sim_core::sim::run;
 use sim_core::strategy::StrategyName;
 use sim_core::topology::Platform;
 
-/// One SMMUv3 with 4K pages only (so a large working set really needs 4K IOTLB entries).
-const TOPO: &str = r#"Topology(
-    name: "bench",
-    iommus: [Iommu(id: "smmu0", kind: ArmSmmuV3, caps: (page_sizes: ["4K"]))],
-    buses: [
-        RootComplex(id: "pci0000:00", iommu: "smmu0"),
-        RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
-    ],
-    devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0")],
-)"#;
+use iommu_sim_benches::ONE_SMMU_4K as TOPO;
 
 /// `dmas` DMAs of `bytes` each, addresses advancing by `stride` over a `wrap`-byte working set
 /// of 4K mappings.
