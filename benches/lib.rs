@@ -8,6 +8,8 @@ use std::path::Path;
 use sim_core::scenario::Scenario;
 use sim_core::topology::Platform;
 
+pub mod queues;
+
 /// One SMMUv3 with 4K pages only (so a large working set really needs 4K IOTLB entries) and
 /// one device: the platform of the scenario and closed-loop benches.
 pub const ONE_SMMU_4K: &str = r#"Topology(

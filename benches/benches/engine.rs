@@ -4,38 +4,56 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use iommu_sim_benches::queues::{BinaryEventQueue, RadixEventQueue};
 use sim_core::engine::{EventQueue, SimRng};
 use sim_core::metrics::Histogram;
 use sim_core::workload::address::{Pattern, Picker};
 use sim_core::workload::arrival::{ArrivalClock, Arrivals};
 
+/// Steady state with `pending` events in the queue: every pop schedules a successor at a
+/// random delay (uniform in 1..10·pending cycles) until `N` events were popped.
+macro_rules! steady {
+    ($q:expr, $pending:expr, $delays:expr) => {{
+        let (q, pending, delays) = ($q, $pending, $delays);
+        for i in 0..pending {
+            q.push(delays[(i & 4095) as usize], i);
+        }
+        let mut n = 0u64;
+        while let Some((at, _, e)) = q.pop() {
+            n += 1;
+            if n + pending <= N {
+                q.push(at + delays[(n & 4095) as usize], e);
+            }
+            black_box(e);
+        }
+        n
+    }};
+}
+
+const N: u64 = 100_000;
+
+/// The engine's queue (4-ary heap) against the previous one (`std` binary heap) and a radix
+/// heap, at 8 pending events (a few devices), 1 000 and 10 000 (one generator per device on
+/// large platforms). Instruction counts of the same loops: `examples/queue_icount.rs`.
 fn queue(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_queue");
-    const N: u64 = 100_000;
     g.throughput(Throughput::Elements(N));
-    // 8 pending: a few devices; 1k and 10k: one generator per device on large platforms.
     for pending in [8u64, 1000, 10_000] {
-        let name = match pending {
-            1000 => "push_pop_steady_1k_pending".to_string(),
-            p => format!("push_pop_steady_{p}_pending"),
-        };
-        g.bench_function(name, |b| {
-            let mut rng = SimRng::for_source(1, "bench");
-            let delays: Vec<u64> = (0..4096).map(|_| rng.below(pending * 10).max(1)).collect();
+        let mut rng = SimRng::for_source(1, "bench");
+        let delays: Vec<u64> = (0..4096).map(|_| rng.below(pending * 10).max(1)).collect();
+        let size = if pending == 1000 { "1k".to_string() } else { pending.to_string() };
+        g.bench_function(format!("push_pop_steady_{size}_pending"), |b| {
             let mut q: EventQueue<u64> = EventQueue::new();
+            b.iter(|| steady!(&mut q, pending, &delays))
+        });
+        g.bench_function(format!("old_binary_heap_{size}_pending"), |b| {
+            let mut q: BinaryEventQueue<u64> = BinaryEventQueue::default();
+            b.iter(|| steady!(&mut q, pending, &delays))
+        });
+        g.bench_function(format!("radix_heap_{size}_pending"), |b| {
             b.iter(|| {
-                for i in 0..pending {
-                    q.push(delays[(i & 4095) as usize], i);
-                }
-                let mut n = 0u64;
-                while let Some((at, _, e)) = q.pop() {
-                    n += 1;
-                    if n + pending <= N {
-                        q.push(at + delays[(n & 4095) as usize], e);
-                    }
-                    black_box(e);
-                }
-                n
+                let mut q: RadixEventQueue<u64> = RadixEventQueue::default();
+                steady!(&mut q, pending, &delays)
             })
         });
     }

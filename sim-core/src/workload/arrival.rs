@@ -69,18 +69,24 @@ pub fn neg_ln_q32(u: u64, bits: u32) -> u64 {
 
 /// `log2(x)` in 32.32 fixed point for `x >= 1`: the integer part from the leading bit, the
 /// fraction bit by bit by squaring the normalised mantissa (exact to 32 bits).
+///
+/// The mantissa is held as a 1.63 `u64` (bit 63 always set), so each squaring is one
+/// 64×64→128-bit multiply: `m² ≥ 2` exactly when the 2.126 product reaches `2^127`, and the
+/// next mantissa is the product shifted right by 64 (halved) or 63. This is the same
+/// arithmetic as squaring a `u128` mantissa and shifting by 63 then 1 (issue 15 replaced that
+/// form, three multiplies and 128-bit shifts per bit): results are bit-identical, checked
+/// against the old form in `tests::log2_matches_the_u128_form`.
+#[inline]
 pub fn log2_q32(x: u64) -> u64 {
     debug_assert!(x >= 1);
     let int = 63 - u64::from(x.leading_zeros());
-    // Mantissa m in [1, 2) as 1.63 fixed point.
-    let mut m: u128 = u128::from(x) << (63 - int);
+    let mut m: u64 = x << (63 - int);
     let mut frac: u64 = 0;
     for i in (0..32).rev() {
-        m = (m * m) >> 63;
-        if m >= 2u128 << 63 {
-            m >>= 1;
-            frac |= 1 << i;
-        }
+        let p = u128::from(m) * u128::from(m);
+        let ge2 = (p >> 127) as u64; // 1 when m² ≥ 2
+        m = (p >> (63 + ge2)) as u64;
+        frac |= ge2 << i;
     }
     (int << 32) | frac
 }
@@ -96,6 +102,42 @@ mod tests {
         // log2(3) = 1.5849625007
         let l = log2_q32(3) as f64 / (1u64 << 32) as f64;
         assert!((l - 1.584_962_500_7).abs() < 1e-8, "{l}");
+    }
+
+    /// The previous implementation (a `u128` mantissa squared and shifted), kept as the
+    /// reference the faster form must equal bit for bit.
+    fn log2_q32_u128(x: u64) -> u64 {
+        let int = 63 - u64::from(x.leading_zeros());
+        let mut m: u128 = u128::from(x) << (63 - int);
+        let mut frac: u64 = 0;
+        for i in (0..32).rev() {
+            m = (m * m) >> 63;
+            if m >= 2u128 << 63 {
+                m >>= 1;
+                frac |= 1 << i;
+            }
+        }
+        (int << 32) | frac
+    }
+
+    #[test]
+    fn log2_matches_the_u128_form() {
+        // Every value below 2^20, every power of two and its neighbours, and 300 000 values of
+        // the 53-bit range the Poisson gap uses (a ChaCha stream), plus full-width values.
+        let mut check = |x: u64| assert_eq!(log2_q32(x), log2_q32_u128(x), "x = {x:#x}");
+        (1..1u64 << 20).for_each(&mut check);
+        for b in 0..64 {
+            let p = 1u64 << b;
+            [p - 1, p, p + 1, p | (p >> 1), p.wrapping_mul(3) >> 1].into_iter().filter(|&x| x >= 1).for_each(&mut check);
+        }
+        let mut rng = SimRng::for_source(3, "log2");
+        for _ in 0..300_000 {
+            let r = rng.next_u64();
+            check((r >> 11) + 1);
+            check(r | 1);
+        }
+        check(u64::MAX);
+        check(1 << 53);
     }
 
     #[test]
