@@ -110,11 +110,13 @@ pub const SIMPY_TOPOLOGY: &str = r#"Topology(
         RootPort(id: "0000:00:03.0", parent: "pci0000:00", acs: true),
         RootPort(id: "0000:00:04.0", parent: "pci0000:00", acs: true),
     ],
+    // MRRS 4096: a 4 KiB read is one TLP, so one translation per page as in the SimPy model
+    // (at the default 512 a page is 8 TLPs: 8 lookups, 7 of them repeats of the first).
     devices: [
-        Device(id: "0000:01:00.0", parent: "0000:00:01.0"),
-        Device(id: "0000:02:00.0", parent: "0000:00:02.0"),
-        Device(id: "0000:03:00.0", parent: "0000:00:03.0"),
-        Device(id: "0000:04:00.0", parent: "0000:00:04.0"),
+        Device(id: "0000:01:00.0", parent: "0000:00:01.0", link: (mrrs: 4096)),
+        Device(id: "0000:02:00.0", parent: "0000:00:02.0", link: (mrrs: 4096)),
+        Device(id: "0000:03:00.0", parent: "0000:00:03.0", link: (mrrs: 4096)),
+        Device(id: "0000:04:00.0", parent: "0000:00:04.0", link: (mrrs: 4096)),
     ],
 )"#;
 

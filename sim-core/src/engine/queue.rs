@@ -37,15 +37,20 @@ const D: usize = 4;
 /// being the earliest: a stream of events that each schedule their successor (a repeating
 /// script line, a generator's arrivals) then never touches the heap, which saves the sift and
 /// a store-to-load forwarding stall per event (the heap writes an element and reads it back
-/// at once). Invariant: `front`, if set, is ≤ every element of `heap`.
+/// at once). Invariant: `front`, if set, is ≤ every element of the heap.
 ///
-/// `heap` is an implicit 4-ary min-heap: the children of node `i` are `4i+1 ..= 4i+4`. Its
-/// `Vec` only grows (to the largest number of events ever pending), so no event allocates once
-/// the run has reached its steady state.
+/// The heap is an implicit 4-ary min-heap in `slots[..len]`: the children of node `i` are
+/// `4i+1 ..= 4i+4`. Slots past `len` hold sentinels (largest key), at least [`D`] of them, so
+/// every node that has a child has four slots to compare: the sift-down is one fixed-size
+/// tournament per level, without a separate path for the last, partly filled node (the usual
+/// case when few events are pending). `slots` only grows (to the largest number of events ever
+/// pending, plus the sentinels), so no event allocates once the run has reached its steady
+/// state.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     front: Option<Scheduled<E>>,
-    heap: Vec<Scheduled<E>>,
+    slots: Vec<Scheduled<E>>,
+    len: usize,
     next_seq: u64,
 }
 
@@ -57,7 +62,7 @@ impl<E: Copy> Default for EventQueue<E> {
 
 impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { front: None, heap: Vec::with_capacity(64), next_seq: 0 }
+        EventQueue { front: None, slots: Vec::with_capacity(64), len: 0, next_seq: 0 }
     }
 
     /// Schedules `event` at cycle `at`. Returns the sequence number it was given.
@@ -68,7 +73,7 @@ impl<E: Copy> EventQueue<E> {
         let new = Scheduled { at, seq, event };
         match self.front {
             // `new` has the largest seq so far: it is due first only if strictly earlier.
-            None if self.heap.first().is_none_or(|top| at < top.at) => self.front = Some(new),
+            None if self.len == 0 || at < self.slots[0].at => self.front = Some(new),
             Some(f) if at < f.at => {
                 self.heap_push(f);
                 self.front = Some(new);
@@ -91,24 +96,34 @@ impl<E: Copy> EventQueue<E> {
     /// The cycle of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<Cycle> {
-        self.front.as_ref().or(self.heap.first()).map(|s| s.at)
+        match (&self.front, self.len) {
+            (Some(f), _) => Some(f.at),
+            (None, 0) => None,
+            (None, _) => Some(self.slots[0].at),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + usize::from(self.front.is_some())
+        self.len + usize::from(self.front.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.front.is_none() && self.heap.is_empty()
+        self.front.is_none() && self.len == 0
     }
 
     /// Sift up with a hole: parents move down until `new`'s place is found, one store each.
     #[inline]
     fn heap_push(&mut self, new: Scheduled<E>) {
+        if self.len + D >= self.slots.len() {
+            // Grow by one node's worth of sentinels (amortised by `Vec`'s doubling).
+            let sentinel = Scheduled { at: Cycle::MAX, seq: u64::MAX, event: new.event };
+            let want = (self.len + 2 * D).max(self.slots.len());
+            self.slots.resize(want, sentinel);
+        }
         let key = new.key();
-        let mut i = self.heap.len();
-        self.heap.push(new);
-        let h = &mut self.heap[..];
+        let h = &mut self.slots[..];
+        let mut i = self.len;
+        self.len += 1;
         while i > 0 {
             let parent = (i - 1) / D;
             if h[parent].key() <= key {
@@ -120,52 +135,41 @@ impl<E: Copy> EventQueue<E> {
         h[i] = new;
     }
 
-    /// Removes the root: the last element is sifted down from the root with a hole, moving
-    /// the smallest of each node's (up to four) children up.
+    /// Removes the root: the last element leaves a sentinel behind and is sifted down from the
+    /// root with a hole, the smallest of each node's four children moving up.
     #[inline]
     fn heap_pop(&mut self) -> Option<Scheduled<E>> {
-        let last = self.heap.pop()?;
-        let h = &mut self.heap[..];
-        let n = h.len();
-        if n == 0 {
-            return Some(last);
+        if self.len == 0 {
+            return None;
         }
+        self.len -= 1;
+        let n = self.len;
+        let h = &mut self.slots[..];
         let top = h[0];
+        let last = h[n];
+        h[n].at = Cycle::MAX;
+        h[n].seq = u64::MAX;
         let key = last.key();
         let mut i = 0;
         loop {
             let first = D * i + 1;
-            if first + D <= n {
-                // All four children exist: a fixed-size tournament (no loop bounds to check).
-                let c = &h[first..first + D];
-                let (a, ka) = if c[1].key() < c[0].key() { (1, c[1].key()) } else { (0, c[0].key()) };
-                let (b, kb) = if c[3].key() < c[2].key() { (3, c[3].key()) } else { (2, c[2].key()) };
-                let (m, km) = if kb < ka { (b, kb) } else { (a, ka) };
-                if km >= key {
-                    break;
-                }
-                h[i] = c[m];
-                i = first + m;
-            } else {
-                if first >= n {
-                    break;
-                }
-                let mut m = first;
-                let mut km = h[first].key();
-                for (j, s) in h.iter().enumerate().take(n).skip(first + 1) {
-                    if s.key() < km {
-                        m = j;
-                        km = s.key();
-                    }
-                }
-                if km < key {
-                    h[i] = h[m];
-                    i = m;
-                }
+            if first >= n {
                 break;
             }
+            // Four slots exist (sentinels past `len`): a fixed-size tournament.
+            let c = &h[first..first + D];
+            let (a, ka) = if c[1].key() < c[0].key() { (1, c[1].key()) } else { (0, c[0].key()) };
+            let (b, kb) = if c[3].key() < c[2].key() { (3, c[3].key()) } else { (2, c[2].key()) };
+            let (m, km) = if kb < ka { (b, kb) } else { (a, ka) };
+            if km >= key {
+                break;
+            }
+            h[i] = c[m];
+            i = first + m;
         }
-        h[i] = last;
+        if n > 0 {
+            h[i] = last;
+        }
         Some(top)
     }
 }

@@ -85,6 +85,18 @@ pub struct Port {
     /// Retire time of the last posted write (they retire in order).
     pub last_posted: u64,
     pub c: PortCounters,
+    /// Wire times (picoseconds) of the link's common TLPs, computed once (each is a division):
+    /// a read request, a full-size write (`mps` bytes) and a full-size read's completions
+    /// (`mrrs` bytes). Other sizes are computed per TLP (`LinkParams::wire_ps`).
+    pub wire: WireTimes,
+}
+
+/// See [`Port::wire`].
+#[derive(Clone, Copy, Debug)]
+pub struct WireTimes {
+    pub read_request: u64,
+    pub full_write: u64,
+    pub full_read_completions: u64,
 }
 
 impl Port {
@@ -96,6 +108,12 @@ impl Port {
             posted: CreditRing::new(link.posted_credits),
             last_posted: 0,
             c: PortCounters::default(),
+            wire: WireTimes {
+                read_request: link.wire_ps(super::link::REQUEST_OVERHEAD),
+                full_write: link.wire_ps(u64::from(link.mps) + super::link::REQUEST_OVERHEAD),
+                full_read_completions: link
+                    .wire_ps(u64::from(link.mrrs) + u64::from(link.mrrs).div_ceil(u64::from(link.mps)) * super::link::COMPLETION_OVERHEAD),
+            },
         }
     }
 }
