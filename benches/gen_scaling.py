@@ -2,7 +2,8 @@
 """Writes the scaling inputs of issue 15 into DIR (default /tmp/i15), the same shapes as
 benches/lib.rs: attachN.ron (N groups, each behind its own SMMUv3, one container, vfio-type1),
 flatN.ron + gensN.ron (N devices behind one VT-d, one NIC generator each), and the setup-only
-twins of the SimPy-shaped scenarios (for benches/icount.sh)."""
+twins of the SimPy-shaped scenarios (benches/icount.sh now uses the committed twins in
+benches/icount/)."""
 import os, sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "/tmp/i15"
