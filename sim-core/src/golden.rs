@@ -253,8 +253,10 @@ impl Expected {
                 if e.runs.iter().any(|r| r.strategy == name) {
                     return Err(err(ln, col0, format!("section [{name}] appears twice")));
                 }
-                for k in HEADER_KEYS {
-                    if !seen_header.contains(k) && !(*k == "kernel" && format == 1) {
+                // A format-1 file has no `kernel` line.
+                let required = HEADER_KEYS.iter().filter(|k| !(**k == "kernel" && format == 1));
+                for k in required {
+                    if !seen_header.contains(k) {
                         return Err(err(ln, col0, format!("header line `{k} = ...` missing before the first section")));
                     }
                 }
