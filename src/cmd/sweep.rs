@@ -2,10 +2,13 @@
 //! runs every (point, seed, strategy) of a sweep on all cores and writes one JSON line each
 //! (docs/sweep-format.md).
 //!
-//! Lines are appended as items finish (so a kill loses at most the items running), and at
-//! the end the file is rewritten sorted by item number. Re-running with the same output skips
-//! the keys already there: an interrupted sweep resumes, and its final file is the same bytes
-//! as an uninterrupted one, whatever the number of workers.
+//! Lines are appended in item order as items finish (`exec::run` hands them over in order,
+//! holding a few finished ones while an earlier item still runs), so the file is sorted as it
+//! grows and a kill loses at most the items running or waiting. Re-running with the same
+//! output skips the keys already there: an interrupted sweep resumes by appending, and its
+//! final file is the same bytes as an uninterrupted one, whatever the number of workers. Only
+//! when the new lines cannot simply follow the old ones (gaps left by Ctrl-C or by an
+//! incomplete merge, lines of an edited sweep file) is the file rewritten sorted at the end.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -64,8 +67,12 @@ pub fn run(args: Args) -> CmdResult {
             None => format!("{}.jsonl", grid.name),
         })
     });
-    grid.validate(args.budget.max_events)?;
-    let summary = run_to_file(&grid, shard, &output, args.jobs, args.quiet)?;
+    // One pool for everything, the up-front checks included, so `-j 1` is one core throughout.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let summary = pool.install(|| -> Result<String, String> {
+        grid.validate(args.budget.max_events).map_err(|e| e.to_string())?;
+        run_to_file(&grid, shard, &output, args.quiet).map_err(|e| e.to_string())
+    })?;
     eprintln!("{summary}");
     if shard.is_none() {
         let metrics = if grid.metrics.is_empty() { String::new() } else { format!(" --metrics {}", grid.metrics.join(",")) };
@@ -74,15 +81,10 @@ pub fn run(args: Args) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-/// Runs the items of `shard` (all without one) not yet in `output`, then sorts `output`.
-/// Returns a one-line summary.
-pub fn run_to_file(
-    grid: &Grid,
-    shard: Option<Shard>,
-    output: &Path,
-    jobs: Option<usize>,
-    quiet: bool,
-) -> Result<String, Box<dyn std::error::Error>> {
+/// Runs the items of `shard` (all without one) not yet in `output` on the current rayon pool,
+/// appending them in item order (then sorting `output` only if the old lines are not all
+/// before the new ones). Returns a one-line summary.
+pub fn run_to_file(grid: &Grid, shard: Option<Shard>, output: &Path, quiet: bool) -> Result<String, Box<dyn std::error::Error>> {
     let start = Instant::now();
     let wanted: Vec<u64> = (0..grid.items()).filter(|&i| shard.is_none_or(|s| s.contains(i))).collect();
     let index_of: HashMap<String, u64> = wanted.iter().map(|&i| (grid.key(&grid.item(i)), i)).collect();
@@ -94,6 +96,10 @@ pub fn run_to_file(
         None => index as usize,
     };
     let mut reused = 0;
+    // Whether the lines already there are this grid's, each once, ascending: then new lines,
+    // which come in item order, can follow them without a rewrite.
+    let mut in_order = true;
+    let mut last_index: Option<u64> = None;
     if output.exists() {
         let scan = results_file::scan(output)?;
         if let Some(at) = scan.torn_at {
@@ -113,17 +119,28 @@ pub fn run_to_file(
                 .into());
             };
             let slot = &mut done[position(index)];
+            in_order &= !*slot
+                && last_index.is_none_or(|l| l < index)
+                && e.head.index == index
+                && e.head.grid == grid.id
+                && e.head.of == grid.items();
+            last_index = Some(index);
             reused += usize::from(!*slot);
             *slot = true;
         }
     }
     let pending: Vec<u64> = wanted.iter().copied().filter(|&i| !done[position(i)]).collect();
+    in_order &= match (last_index, pending.first()) {
+        (Some(l), Some(&p)) => l < p,
+        _ => true,
+    };
 
     // Run, appending each line as it finishes.
     let file = Mutex::new(OpenOptions::new().create(true).append(true).open(output).map_err(|e| format!("{}: {e}", output.display()))?);
     let bar = progress(pending.len() as u64, quiet);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let written = std::sync::atomic::AtomicUsize::new(0);
+    // Called in item order, one at a time.
     let done_fn = |record: Record| {
         let mut line = record.to_line();
         line.push('\n');
@@ -135,13 +152,12 @@ pub fn run_to_file(
         written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         bar.inc(1);
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
-    pool.install(|| exec::run(grid, &pending, &done_fn))?;
+    exec::run(grid, &pending, &done_fn)?;
     bar.finish_and_clear();
     if let Some(e) = write_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(format!("{}: cannot write: {e}", output.display()).into());
     }
-    drop(file);
+    let file = file.into_inner().unwrap_or_else(|p| p.into_inner());
     if sim_core::budget::stop_requested() {
         return Err(format!(
             "interrupted: {} finished item(s) are in {}; run the same command again to resume",
@@ -151,7 +167,13 @@ pub fn run_to_file(
         .into());
     }
 
-    finalize(grid, output, &index_of)?;
+    if in_order && written.load(std::sync::atomic::Ordering::Relaxed) == pending.len() {
+        // Already sorted: every old line before every new one, no gaps among the new.
+        file.sync_all().map_err(|e| format!("{}: cannot write: {e}", output.display()))?;
+    } else {
+        drop(file);
+        finalize(grid, output, &index_of)?;
+    }
     Ok(format!(
         "sweep \"{}\"{}: {} item(s) run, {} already present, in {:.1} s; wrote {}",
         grid.name,
@@ -217,7 +239,7 @@ pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, h
     grid.validate(budget.max_events)?;
     let records: Vec<Record> = match output {
         Some(path) => {
-            eprintln!("{}", run_to_file(grid, None, path, None, false)?);
+            eprintln!("{}", run_to_file(grid, None, path, false)?);
             let text = std::fs::read_to_string(path)?;
             text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?
         }
@@ -228,9 +250,8 @@ pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, h
             if sim_core::budget::stop_requested() {
                 return Err("interrupted: no table (results would be partial)".into());
             }
-            let mut v = out.into_inner().unwrap_or_else(|p| p.into_inner());
-            v.sort_by_key(|r| r.index);
-            v
+            // In item order already (exec::run).
+            out.into_inner().unwrap_or_else(|p| p.into_inner())
         }
     };
     if let Some(path) = html {

@@ -321,23 +321,32 @@ impl Grid {
     }
 
     /// Checks every value of every axis on its own (an error names the axis), then every point
-    /// (an error names the point), in parallel, each also against the work budget of one run
-    /// (`budget::check`, `--max-events`). Nothing runs.
+    /// (an error names the point), each also against the work budget of one run
+    /// (`budget::check`, `--max-events`). Nothing runs. The checks are spread over the current
+    /// rayon pool (all values of all axes at once, then all points), and the error reported is
+    /// the first in that order, whatever the scheduling.
     pub fn validate(&self, max_events: u64) -> Result<(), SweepError> {
         use rayon::prelude::*;
         let budget = |s: Scenario| crate::budget::check(&s, max_events).map(drop);
-        for a in &self.axes {
-            a.values.par_iter().zip(&a.texts).try_for_each(|(v, t)| {
-                self.build_with(&[(a, v)])
-                    .and_then(budget)
-                    .map_err(|m| SweepError::Axis { axis: a.label.clone(), message: format!("value {t}: {m}") })
-            })?;
+        let values: Vec<(&Axis, &Node, &String)> =
+            self.axes.iter().flat_map(|a| a.values.iter().zip(&a.texts).map(move |(v, t)| (a, v, t))).collect();
+        let bad_value = values.par_iter().find_map_first(|&(a, v, t)| {
+            self.build_with(&[(a, v)])
+                .and_then(budget)
+                .err()
+                .map(|m| SweepError::Axis { axis: a.label.clone(), message: format!("value {t}: {m}") })
+        });
+        if let Some(e) = bad_value {
+            return Err(e);
         }
         if self.axes.len() != 1 {
-            (0..self.points()).into_par_iter().try_for_each(|p| {
-                let s = self.build(p)?;
-                budget(s).map_err(|message| SweepError::Point { point: self.describe(p), message })
-            })?;
+            let bad_point = (0..self.points()).into_par_iter().find_map_first(|p| match self.build(p) {
+                Err(e) => Some(e),
+                Ok(s) => budget(s).err().map(|message| SweepError::Point { point: self.describe(p), message }),
+            });
+            if let Some(e) = bad_point {
+                return Err(e);
+            }
         }
         Ok(())
     }
