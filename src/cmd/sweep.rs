@@ -25,10 +25,12 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The sweep file (RON, docs/sweep-format.md).
+    /// The sweep file (RON, docs/sweep-format.md; `-` = stdin, the scenario it names relative
+    /// to the current folder).
     pub file: PathBuf,
     /// Results file (JSON Lines); resumed if it exists. Default: NAME.jsonl, or
-    /// NAME.shard-I-of-N.jsonl for a shard, in the current directory.
+    /// NAME.shard-I-of-N.jsonl for a shard, in the current directory. `-` = stdout (every
+    /// line, in order; nothing to resume from).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
     /// Run only slice I of N (1-based). Inside a Slurm array job it defaults to the array task
@@ -52,9 +54,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let grid = Grid::load(&args.file)?;
+    let grid = if super::io::is_std(&args.file) {
+        if args.emit.is_some() {
+            return Err("sweep - --emit: the emitted jobs read the sweep file by its path; save it to a file first".into());
+        }
+        Grid::load_text(std::path::Path::new("<stdin>"), &super::io::read_text(&args.file)?)?
+    } else {
+        Grid::load(&args.file)?
+    };
     if let Some(engine) = args.emit {
-        print!("{}", emit::render(engine, &args.file, &grid, &args.emit_opts)?);
+        crate::out::print(&emit::render(engine, &args.file, &grid, &args.emit_opts)?)?;
         return Ok(Outcome::Success);
     }
     let shard = match &args.shard {
@@ -71,10 +80,13 @@ pub fn run(args: Args) -> CmdResult {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
     let summary = pool.install(|| -> Result<String, String> {
         grid.validate(args.budget.max_events).map_err(|e| e.to_string())?;
+        if super::io::is_std(&output) {
+            return run_to_stdout(&grid, shard).map_err(|e| e.to_string());
+        }
         run_to_file(&grid, shard, &output, args.quiet).map_err(|e| e.to_string())
     })?;
     eprintln!("{summary}");
-    if shard.is_none() {
+    if shard.is_none() && !super::io::is_std(&output) {
         let metrics = if grid.metrics.is_empty() { String::new() } else { format!(" --metrics {}", grid.metrics.join(",")) };
         eprintln!("report: iommu-sim report {} -o {}.html{metrics}", output.display(), grid.name);
     }
@@ -185,6 +197,32 @@ pub fn run_to_file(grid: &Grid, shard: Option<Shard>, output: &Path, quiet: bool
     ))
 }
 
+/// `sweep FILE -o -`: every item of `shard` (all without one) printed as a JSON line on
+/// stdout in item order, as they finish (`sweep x.ron -o - | jq ...`). Nothing is resumed.
+fn run_to_stdout(grid: &Grid, shard: Option<Shard>) -> Result<String, Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let wanted: Vec<u64> = (0..grid.items()).filter(|&i| shard.is_none_or(|s| s.contains(i))).collect();
+    let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    exec::run(grid, &wanted, &|record: Record| {
+        if let Err(e) = crate::outln!("{}", record.to_line()) {
+            error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(format!("<stdout>: cannot write: {e}").into());
+    }
+    if sim_core::budget::stop_requested() {
+        return Err("interrupted: the lines printed are the items finished; nothing to resume from stdout".into());
+    }
+    Ok(format!(
+        "sweep \"{}\"{}: {} item(s) run in {:.1} s; printed on stdout",
+        grid.name,
+        shard.map_or_else(String::new, |s| format!(" shard {s}")),
+        wanted.len(),
+        start.elapsed().as_secs_f64()
+    ))
+}
+
 /// Rewrites `output` sorted by item number, one line per key; lines written under another
 /// grid (the sweep file changed but kept these points) are re-numbered.
 fn finalize(grid: &Grid, output: &Path, index_of: &HashMap<String, u64>) -> Result<(), Box<dyn std::error::Error>> {
@@ -237,6 +275,9 @@ fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
 /// headline metrics, or the JSON lines with `--json`; `html`: the sweep report too.
 pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, html: Option<&Path>, json: bool) -> CmdResult {
     grid.validate(budget.max_events)?;
+    // `-o -`: the JSON lines on stdout, as `--json` prints them.
+    let json = json || output.is_some_and(super::io::is_std);
+    let output = output.filter(|p| !super::io::is_std(p));
     let records: Vec<Record> = match output {
         Some(path) => {
             eprintln!("{}", run_to_file(grid, None, path, false)?);
@@ -255,15 +296,20 @@ pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, h
         }
     };
     if let Some(path) = html {
-        std::fs::write(path, reports::sweep::render(&records, &grid.metrics)).map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        super::io::write_text(path, &reports::sweep::render(&records, &grid.metrics))?;
+        if super::io::is_std(path) {
+            return Ok(Outcome::Success);
+        }
     }
     if json {
+        let mut text = String::new();
         for r in &records {
-            println!("{}", r.to_line());
+            text.push_str(&r.to_line());
+            text.push('\n');
         }
+        crate::out::print(&text)?;
     } else {
-        print!("{}", summary_table(grid, &records));
+        crate::out::print(&summary_table(grid, &records))?;
     }
     Ok(Outcome::Success)
 }
@@ -314,16 +360,21 @@ fn summary_table(grid: &Grid, records: &[Record]) -> String {
 /// for ordinary results files.
 pub fn report(
     inputs: &[PathBuf],
+    stdin: Option<&str>,
     output: &Path,
     csv: Option<&Path>,
     metrics: &[String],
 ) -> Result<Option<Outcome>, Box<dyn std::error::Error>> {
+    // `-`: the text of stdin, read once by the caller.
+    let read = |p: &Path| -> Result<String, String> {
+        match stdin {
+            Some(t) if super::io::is_std(p) => Ok(t.to_string()),
+            _ => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())),
+        }
+    };
     let is_sweep = |p: &Path| {
         p.extension().is_some_and(|e| e == "jsonl")
-            || std::fs::read_to_string(p)
-                .ok()
-                .and_then(|t| t.lines().next().map(|l| serde_json::from_str::<results_file::Head>(l).is_ok()))
-                .unwrap_or(false)
+            || read(p).ok().and_then(|t| t.lines().next().map(|l| serde_json::from_str::<results_file::Head>(l).is_ok())).unwrap_or(false)
     };
     if !inputs.iter().any(|p| is_sweep(p)) {
         if csv.is_some() || !metrics.is_empty() {
@@ -331,11 +382,15 @@ pub fn report(
         }
         return Ok(None);
     }
+    if super::io::is_std(output) && csv.is_some_and(super::io::is_std) {
+        return Err("report: -o - and --csv - would both write stdout; give one of them a file name".into());
+    }
     let mut records: Vec<Record> = Vec::new();
     for path in inputs {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = read(path)?;
+        let name = super::io::label(path);
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            records.push(serde_json::from_str(line).map_err(|e| format!("{}:{}: not a sweep results line: {e}", path.display(), i + 1))?);
+            records.push(serde_json::from_str(line).map_err(|e| format!("{name}:{}: not a sweep results line: {e}", i + 1))?);
         }
     }
     if records.is_empty() {
@@ -346,11 +401,9 @@ pub fn report(
             return Err(format!("--metrics: unknown metric \"{m}\"").into());
         }
     }
-    std::fs::write(output, reports::sweep::render(&records, metrics)).map_err(|e| format!("{}: {e}", output.display()))?;
-    eprintln!("wrote {}", output.display());
+    super::io::write_text(output, &reports::sweep::render(&records, metrics))?;
     if let Some(csv) = csv {
-        std::fs::write(csv, reports::sweep::csv(&records)).map_err(|e| format!("{}: {e}", csv.display()))?;
-        eprintln!("wrote {}", csv.display());
+        super::io::write_text(csv, &reports::sweep::csv(&records))?;
     }
     Ok(Some(Outcome::Success))
 }

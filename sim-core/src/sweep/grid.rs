@@ -99,8 +99,13 @@ fn read_doc(path: &FsPath) -> Result<Doc, SweepError> {
 impl Grid {
     /// Reads a sweep file and everything it names.
     pub fn load(path: &FsPath) -> Result<Grid, SweepError> {
-        let source = InputError::read(path)?;
-        let file: SweepFile = parse_ron(path, &source)?;
+        Grid::load_text(path, &InputError::read(path)?)
+    }
+
+    /// [`Grid::load`] of text already read (stdin: `path` is its label, `<stdin>`, and the
+    /// scenario it names is relative to the current folder).
+    pub fn load_text(path: &FsPath, source: &str) -> Result<Grid, SweepError> {
+        let file: SweepFile = parse_ron(path, source)?;
         let dir = path.parent().unwrap_or(FsPath::new("."));
         let mut axes = Vec::with_capacity(file.axes.len());
         for spec in &file.axes {
@@ -123,12 +128,24 @@ impl Grid {
             .iter()
             .map(|s| StrategyName::parse(s).map_err(|e| SweepError::Other(format!("strategies: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
-        Grid::new(file.name, &dir.join(&file.scenario), axes, file.seeds, strategies, file.metrics)
+        Grid::new(file.name, &dir.join(&file.scenario), None, axes, file.seeds, strategies, file.metrics)
     }
 
     /// A sweep from the command line: `--set PATH=V1,V2,...` (values split at top-level commas)
     /// and `--seeds A..B`.
     pub fn from_cli(scenario: &FsPath, sets: &[String], seeds: Option<&str>, strategies: Vec<StrategyName>) -> Result<Grid, SweepError> {
+        Grid::from_cli_text(scenario, None, sets, seeds, strategies)
+    }
+
+    /// [`Grid::from_cli`] with the scenario's text already read (`text`: stdin, `scenario`
+    /// its label; its topology is relative to the current folder).
+    pub fn from_cli_text(
+        scenario: &FsPath,
+        text: Option<&str>,
+        sets: &[String],
+        seeds: Option<&str>,
+        strategies: Vec<StrategyName>,
+    ) -> Result<Grid, SweepError> {
         let mut axes = Vec::new();
         for set in sets {
             let (path, vals) = set.split_once('=').ok_or_else(|| SweepError::Other(format!("--set {set}: expected PATH=V1,V2,...")))?;
@@ -144,20 +161,26 @@ impl Grid {
         }
         let seeds = seeds.map(SeedRange::parse).transpose().map_err(SweepError::Other)?;
         let name = scenario.file_stem().map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
-        Grid::new(name, scenario, axes, seeds, strategies, Vec::new())
+        Grid::new(name, scenario, text, axes, seeds, strategies, Vec::new())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new(
         name: String,
         scenario_path: &FsPath,
+        scenario_text: Option<&str>,
         raw_axes: Vec<(String, String, Vec<Node>)>,
         seeds: Option<SeedRange>,
         strategies: Vec<StrategyName>,
         metrics: Vec<String>,
     ) -> Result<Grid, SweepError> {
-        let base = read_doc(scenario_path)?;
+        let text = match scenario_text {
+            Some(t) => t.to_string(),
+            None => InputError::read(scenario_path)?,
+        };
+        let base = Doc::parse(&text).map_err(|e| SweepError::Other(format!("{}: {e}", scenario_path.display())))?;
         // The base scenario must load as it is (its own errors are not an axis's).
-        let scenario = Scenario::load(scenario_path)?;
+        let scenario = Scenario::load_text(scenario_path, &text)?;
         let topo_rel =
             base.root.field("topology").and_then(Node::as_str).ok_or_else(|| SweepError::Other("scenario has no `topology`".into()))?;
         let dir = scenario_path.parent().unwrap_or(FsPath::new(".")).to_path_buf();
