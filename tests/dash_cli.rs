@@ -181,3 +181,22 @@ fn compare_sweep_reads_stdin_and_writes_lines_to_stdout() {
     assert!(o.status.success(), "{}", err(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("1 points × 2 seeds × 1 strategies"), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// `compare S -o F` used to be accepted and ignored without `--set` (exit 0, no file).
+#[test]
+fn run_and_compare_write_results_json_with_dash_o() {
+    let dir = root().join("scenarios");
+    let tmp = work("o");
+    for cmd in ["run", "compare"] {
+        let json = sim_in(&dir, &[cmd, "nic-strict-vs-lazy.ron", "--json"], b"");
+        assert!(json.status.success(), "{}", err(&json));
+        let file = tmp.join(format!("{cmd}.json"));
+        let o = sim_in(&dir, &[cmd, "nic-strict-vs-lazy.ron", "-o", file.to_str().expect("utf-8")], b"");
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("metric"), "{cmd}: the table is still printed");
+        assert_eq!(std::fs::read(&file).expect("written"), json.stdout, "{cmd} -o FILE holds what --json prints");
+        let o = sim_in(&dir, &[cmd, "nic-strict-vs-lazy.ron", "-o", "-"], b"");
+        assert_eq!(o.stdout, json.stdout, "{cmd} -o - prints the JSON instead of the table");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -46,8 +46,8 @@ pub struct Args {
     /// Run every point with each of these seeds: `A..B` (both included) or one seed.
     #[arg(long, value_name = "A..B", conflicts_with = "seed")]
     pub seeds: Option<String>,
-    /// With --set/--seeds: also write the results as JSON Lines (resumable, like `sweep -o`;
-    /// `-` = stdout, instead of the table).
+    /// Also write the results to this file: the JSON of `--json` (contracts.md); with
+    /// --set/--seeds, JSON Lines (resumable, like `sweep -o`). `-` = stdout, instead of the table.
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -109,7 +109,13 @@ pub fn run(args: Args) -> CmdResult {
         super::io::write_text(path, &html)?;
     }
     super::warn_after_duration(&results, scenario.duration);
-    if args.html.as_deref().is_some_and(super::io::is_std) {
+    if let Some(path) = &args.output {
+        if args.html.as_deref().is_some_and(super::io::is_std) && super::io::is_std(path) {
+            return Err("compare: --html - and -o - would both write stdout; give one of them a file name".into());
+        }
+        super::io::write_text(path, &format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+    }
+    if args.html.as_deref().is_some_and(super::io::is_std) || args.output.as_deref().is_some_and(super::io::is_std) {
         return Ok(Outcome::Success);
     }
     if args.json {

@@ -38,6 +38,10 @@ pub struct Args {
     /// only, never a terminal); the summary then goes to stderr.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Also write the results JSON (what `--json` prints; contracts.md) to this file
+    /// (`-` = stdout, instead of the summary).
+    #[arg(short = 'o', long = "output", value_name = "FILE.json")]
+    pub output: Option<PathBuf>,
     /// Print the kernel log lines the modelled drivers would print (what `log_lines` counts),
     /// per strategy, with the Linux source of each, after the summary (on stderr with --json).
     #[arg(long)]
@@ -57,6 +61,9 @@ pub fn run(args: Args) -> CmdResult {
     let trace_to_stdout = args.trace.as_deref().is_some_and(super::io::is_std);
     if trace_to_stdout {
         check_trace_to_stdout(&strategies)?;
+        if args.output.as_deref().is_some_and(super::io::is_std) {
+            return Err("run: --trace - and -o - would both write stdout; give one of them a file name".into());
+        }
     }
     args.budget.check(&scenario)?;
     let bar = Progress::bar(&scenario, strategies.len());
@@ -69,17 +76,21 @@ pub fn run(args: Args) -> CmdResult {
         b.finish_and_clear();
     }
     super::warn_after_duration(&results, scenario.duration);
+    let json_to_stdout = args.output.as_deref().is_some_and(super::io::is_std);
+    if let Some(path) = &args.output {
+        super::io::write_text(path, &format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+    }
     // With `--trace -` stdout carries the trace: everything else goes to stderr.
     let summary = if args.json { format!("{}\n", serde_json::to_string_pretty(&results)?) } else { table::render(&results, args.wide) };
     if trace_to_stdout {
         eprint!("{summary}")
-    } else {
+    } else if !json_to_stdout {
         crate::out::print(&summary)?
     }
     if args.log {
         let text = render_log(&strategies, &logs);
         // Keep stdout pure JSON with --json.
-        if args.json || trace_to_stdout { eprint!("{text}") } else { crate::out::print(&text)? }
+        if args.json || trace_to_stdout || json_to_stdout { eprint!("{text}") } else { crate::out::print(&text)? }
     }
     Ok(Outcome::Success)
 }
