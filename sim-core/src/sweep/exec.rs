@@ -181,24 +181,36 @@ impl Shared<'_> {
     /// every record that is now in order to `done`.
     fn finish(&self, pos: usize, record: Option<Record>) {
         let mut order = lock(&self.order);
-        while pos >= order.next + self.window {
+        // `failed` also covers a panic in `done` (see `Wake`): nobody waits for what will
+        // never be handed over.
+        while pos >= order.next + self.window && !self.failed.load(Ordering::Relaxed) {
             order = self.room.wait(order).unwrap_or_else(|p| p.into_inner());
         }
         order.ready.insert(pos, record);
-        let mut moved = false;
+        let wake = Wake(self);
         loop {
             let next = order.next;
             let Some(record) = order.ready.remove(&next) else { break };
             order.next += 1;
-            moved = true;
             if let Some(r) = record {
                 (self.done)(r);
             }
         }
         drop(order);
-        if moved {
-            self.room.notify_all();
+        drop(wake);
+    }
+}
+
+/// Wakes the workers waiting for room when dropped; if dropped by a panic (in `done`), also
+/// stops the run so that they do not wait for records that will never be handed over.
+struct Wake<'a, 'b>(&'a Shared<'b>);
+
+impl Drop for Wake<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.failed.store(true, Ordering::Relaxed);
         }
+        self.0.room.notify_all();
     }
 }
 
@@ -222,6 +234,23 @@ mod tests {
     fn grid() -> Grid {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/sweep/small.ron");
         Grid::load(&path).expect("grid")
+    }
+
+    #[test]
+    fn a_panic_while_handing_over_ends_the_run_instead_of_hanging() {
+        let grid = grid();
+        let pending: Vec<u64> = (0..grid.items()).collect();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                run(&grid, &pending, &|r| {
+                    if r.index == 1 {
+                        panic!("done failed");
+                    }
+                })
+            })
+        }));
+        assert!(result.is_err(), "the panic reaches the caller");
     }
 
     #[test]
