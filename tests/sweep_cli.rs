@@ -127,6 +127,9 @@ fn bad_axes_exit_2_naming_the_axis() {
         ("containers[vm1].no_such_field=1", "no_such_field"),
         ("events[99].at=1", "out of range"),
         ("seed.x=1", "cannot take field `x` of a number"),
+        // An axis on `seed` used to be overridden by each item's seed: every "point" ran the
+        // scenario's own seed.
+        ("seed=1,2", "--seeds A..B"),
         ("kernel=\"6.17\",\"9.9\"", "9.9"),
     ] {
         let out = sim(&dir, &["compare", &scenario, "--set", set]);

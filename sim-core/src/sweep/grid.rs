@@ -199,6 +199,13 @@ impl Grid {
                 return Err(at(format!("more than {MAX_AXIS_VALUES} values")));
             }
             let (target, path) = route(&path, &base.root, &base_topo.root);
+            // Every run takes its seed from the item (`seeds`), which would silently override
+            // an axis on the scenario's `seed`: refused, pointing at the right tool.
+            if target == Target::Scenario && path.segs == [Seg::Field("seed".into())] {
+                return Err(at("seeds are not an axis: runs take theirs from `seeds: (from: A, to: B)` in a sweep file \
+                               or `--seeds A..B` with `compare`"
+                    .into()));
+            }
             if target == Target::Scenario && path.segs == [Seg::Field("topology".into())] {
                 for v in &values {
                     let rel = v.as_str().ok_or_else(|| at(format!("value {}: `topology` takes a file name (a string)", v.print())))?;
@@ -453,7 +460,7 @@ mod tests {
         std::fs::copy(data("reports/topo.ron"), dir.join("topo.ron")).expect("topo");
         let key_of = |text: &str| {
             std::fs::write(dir.join("s.ron"), text).expect("write");
-            let g = Grid::from_cli(&dir.join("s.ron"), &["seed=1".into()], Some("3"), vec![StrategyName::PerGroup]).expect("grid");
+            let g = Grid::from_cli(&dir.join("s.ron"), &["duration=1000".into()], Some("3"), vec![StrategyName::PerGroup]).expect("grid");
             g.key(&g.item(0))
         };
         let plain = key_of(&src);
