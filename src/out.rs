@@ -30,6 +30,21 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// [`print`] of bytes that need not be UTF-8 as a whole.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// `println!` through [`print`], returning `io::Result` for `?`.
 #[macro_export]
 macro_rules! outln {

@@ -104,7 +104,13 @@ fn dma_api_groups(
 impl Scenario {
     /// Reads a scenario file and the topology it names.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
-        let source = InputError::read(path)?;
+        Scenario::load_text(path, &InputError::read(path)?)
+    }
+
+    /// [`Scenario::load`] of text already read (stdin: `path` is its label, e.g. `<stdin>`,
+    /// whose empty parent puts the topology relative to the current folder).
+    pub fn load_text(path: &Path, source: &str) -> Result<Scenario, InputError> {
+        let source = source.to_string();
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
         if !topo_path.exists() {
