@@ -232,6 +232,10 @@ impl Expected {
         let mut e = Expected::default();
         let mut seen_header: Vec<&str> = Vec::new();
         let mut format = FORMAT;
+        // Sections and keys seen so far, for duplicate checks that stay logarithmic (a hostile
+        // file of 16 MiB holds hundreds of thousands of lines).
+        let mut sections: BTreeSet<&str> = BTreeSet::new();
+        let mut keys: BTreeSet<&str> = BTreeSet::new();
         let mut last_line = 0;
         for (i, raw) in text.lines().enumerate() {
             let ln = i + 1;
@@ -250,9 +254,10 @@ impl Expected {
                 if name.is_empty() || name.contains(['[', ']']) {
                     return Err(err(ln, col0, format!("bad section name `{line}` (expected `[strategy-name]`)")));
                 }
-                if e.runs.iter().any(|r| r.strategy == name) {
+                if !sections.insert(name) {
                     return Err(err(ln, col0, format!("section [{name}] appears twice")));
                 }
+                keys.clear();
                 // A format-1 file has no `kernel` line.
                 let required = HEADER_KEYS.iter().filter(|k| !(**k == "kernel" && format == 1));
                 for k in required {
@@ -346,7 +351,7 @@ impl Expected {
                         ));
                     }
                     let v = parse_u64(key)?;
-                    if run.values.iter().any(|(k, _)| k == key) {
+                    if !keys.insert(key) {
                         return Err(err(ln, col0, format!("`{key}` appears twice in section [{}]", run.strategy)));
                     }
                     run.values.push((key.to_string(), v));
@@ -386,8 +391,7 @@ fn unescape(s: &str) -> String {
                 Some('s') => out.push(' '),
                 Some('u') => {
                     // `\u{hex}`, as `escape` writes for whitespace other than a space.
-                    let rest: String = chars.clone().collect();
-                    let code = rest.strip_prefix('{').and_then(|r| r.split_once('}'));
+                    let code = chars.as_str().strip_prefix('{').and_then(|r| r.split_once('}'));
                     match code.and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(|c| (c, hex.len() + 2))) {
                         Some((c, n)) => {
                             out.push(c);

@@ -2,6 +2,7 @@
 //! bus tree and IOMMU groups (contracts.md). Bad input is an error (exit 2) naming the file,
 //! line and column or the offending id.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use sim_core::topology::{Platform, report};
@@ -69,7 +70,14 @@ pub fn run(args: Args) -> CmdResult {
         crate::out::print(&out)?;
         return Ok(if diffs.is_empty() { crate::Outcome::Success } else { crate::Outcome::Mismatch });
     }
-    let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
-    crate::out::print(&out)?;
+    // Streamed: a large platform's listing is never held in memory whole (issue 16).
+    let mut out = crate::out::stdout();
+    if args.json {
+        report::write_json(&platform, &mut out)?;
+        out.write_all(b"\n")?;
+    } else {
+        report::write_text(&platform, &mut out)?;
+    }
+    out.flush()?;
     Ok(crate::Outcome::Success)
 }

@@ -129,6 +129,12 @@ impl Scenario {
         Scenario::resolve(path, source, parsed, platform)
     }
 
+    /// [`Scenario::from_parts`] for text already parsed into `parsed` (the fuzz target reads
+    /// the topology name first and must not parse twice).
+    pub fn from_parsed(path: &Path, source: &str, parsed: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
+        Scenario::resolve(path, source, parsed, platform)
+    }
+
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid =
             |needle: &str, message: String| InputError::Invalid { at: Location::of_message(path, source, &message, needle), message };

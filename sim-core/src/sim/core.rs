@@ -472,13 +472,24 @@ impl<'s> Core<'s> {
 
     /// Adds a freshly attached domain to a container, replaying every existing mapping into it
     /// (`vfio_iommu_replay`, iommufd `iopt_fill_domain`).
+    ///
+    /// A mapping the new domain cannot represent (beyond its input or output width: a narrower
+    /// instance joined late) is not mapped at all and counts as a `map_error` (issue 16: a map
+    /// that cannot be represented is never a success); a DMA to it from the new domain's
+    /// devices then faults "not mapped". (Linux refuses the whole attach instead, -EINVAL from
+    /// `vfio_iommu_aper_conflict` in `vfio_iommu_type1_attach_group`; the simulator keeps the
+    /// attach and records the loss.)
     pub fn join_container(&mut self, d: DomainId, c: ContainerId) {
         self.domain_mut(d).container = Some(c);
         let mappings: Vec<(u64, Mapping)> = self.containers[c.index()].mappings.iter().map(|(&k, &v)| (k, v)).collect();
         let base = self.containers[c.index()].phys_base;
         for (iova, m) in mappings {
             self.m.replayed_maps += 1;
-            self.map_mapping(d, iova, base + iova, m);
+            let phys = base.checked_add(iova);
+            let fits = phys.is_some_and(|p| self.domain(d).table.format().representable(iova, p, m.size));
+            if !fits || !self.map_mapping(d, iova, phys.unwrap_or_default(), m) {
+                self.m.map_errors += 1;
+            }
         }
         self.containers[c.index()].domains.push(d);
     }
