@@ -121,3 +121,56 @@ fn a_dma_engine_byte_budget_stops_it() {
     assert_eq!(r.devices[0].translations, 256 * 8);
     assert!(r.devices[0].link_util_permille > 0 && r.devices[0].link_util_permille <= 1000);
 }
+
+/// An NVMe drive offered far more IOPS than it can carry, `qd` deep, 4 KiB reads with a short
+/// media time, with `cpu` as its per-I/O driver cost (split submit / complete).
+fn nvme(qd: u32, cpus: u32, submit: u64, complete: u64) -> String {
+    format!(
+        r#"Nvme(id: "d", device: "0000:01:00.0", container: "c", start: 1000, iops: 50_000_000, queue_depth: {qd},
+           block_bytes: 4096, pattern: Uniform, working_set: 0x400000, reads_per_mille: 1000, service: 2000,
+           cpus: {cpus}, submit_cpu: {submit}, complete_cpu: {complete})"#
+    )
+}
+
+#[test]
+fn nvme_iops_become_cpu_bound_as_the_per_io_cpu_cost_grows() {
+    let run = |cpus: u32, submit: u64, complete: u64, bypass| {
+        let s = scenario(topo("", ""), 2_001_000, &nvme(64, cpus, submit, complete));
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).clone()
+    };
+    // Without translation: cheap I/O is bound by the device (64 × 4 KiB per ≈ 3 µs), costly
+    // I/O by the CPU at 1 / (submit + complete) per second.
+    let cheap = run(1, 50, 50, Bypass::Off).achieved_per_sec;
+    let costly = run(1, 2000, 3000, Bypass::Off).achieved_per_sec;
+    let costlier = run(1, 4000, 6000, Bypass::Off).achieved_per_sec;
+    assert!(cheap > costly && costly > costlier, "{cheap} > {costly} > {costlier} IOPS");
+    assert!(costly.abs_diff(200_000) * 100 <= 200_000, "CPU-bound at 1 / 5 µs: {costly}");
+    assert!(costlier.abs_diff(100_000) * 100 <= 100_000, "CPU-bound at 1 / 10 µs: {costlier}");
+    // Two CPUs carry twice as much once CPU-bound.
+    let two = run(2, 4000, 6000, Bypass::Off).achieved_per_sec;
+    assert!(two.abs_diff(2 * costlier) * 100 <= 2 * costlier, "{two} vs 2 × {costlier}");
+    // Through the IOMMU (a strict VFIO container): map, unmap and the invalidation are CPU
+    // work of the same CPU, so the translated run carries fewer IOPS than the baseline.
+    let strict = run(1, 625, 625, Bypass::None);
+    let off = run(1, 625, 625, Bypass::Off);
+    assert!(
+        strict.achieved_per_sec * 100 < off.achieved_per_sec * 80,
+        "strict {} vs off {}",
+        strict.achieved_per_sec,
+        off.achieved_per_sec
+    );
+    assert!(strict.backpressure_cycles > 0);
+}
+
+#[test]
+fn nvme_qd1_latency_includes_the_cpu_cost() {
+    let latency = |submit: u64, complete: u64, bypass| {
+        let s = scenario(topo("", ""), 1_001_000, &nvme(1, 1, submit, complete));
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).mean_request_latency
+    };
+    // At QD1 nothing waits for the CPU: the latency grows by exactly the added CPU work.
+    assert_eq!(latency(1000, 3000, Bypass::Off), latency(0, 0, Bypass::Off) + 4000);
+    // Translated, it also includes the map, unmap and invalidation (1 500 cycles each call
+    // or more by default), so it is longer than the baseline's by at least those.
+    assert!(latency(1000, 3000, Bypass::None) >= latency(1000, 3000, Bypass::Off) + 3000);
+}
