@@ -174,3 +174,54 @@ fn nvme_qd1_latency_includes_the_cpu_cost() {
     // or more by default), so it is longer than the baseline's by at least those.
     assert!(latency(1000, 3000, Bypass::None) >= latency(1000, 3000, Bypass::Off) + 3000);
 }
+
+/// One device on a slow-latency link with `device` extra fields, driven by `generator`.
+fn classed(device: &str, generator: &str) -> Scenario {
+    let text = format!(
+        r#"Topology(name: "t", iommus: [Iommu(id: "dmar0", kind: IntelVtd)],
+        buses: [RootComplex(id: "pci0000:00", iommu: "dmar0"), RootPort(id: "0000:00:01.0", parent: "pci0000:00")],
+        devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0", {device})])"#
+    );
+    scenario(Platform::parse(Path::new("t.ron"), &text).expect("test topology"), 2_000_000, generator)
+}
+
+#[test]
+fn the_tag_default_follows_the_device_class_and_an_explicit_value_wins() {
+    use crate::pcie::DeviceClass;
+    let dev = |s: &Scenario| s.platform.devices[0].clone();
+    let nic = r#"Nic(id: "n", device: "0000:01:00.0", container: "c", start: 1000, rate: Gbps(1))"#;
+    let long_reads = engine("request_bytes: 65536, window_bytes: 0x1000000, outstanding: 64");
+    // From the topology's class, from the PCI class code, from the generator driving it.
+    for (device, generator, class, tags) in [
+        ("class: Accelerator", nic, DeviceClass::Accelerator, 768),
+        ("class: Nic", long_reads.as_str(), DeviceClass::Nic, 256),
+        ("pci: Pci(class: 0x030000)", nic, DeviceClass::Accelerator, 768),
+        ("pci: Pci(class: 0x010802)", nic, DeviceClass::Nvme, 256),
+        ("", r#"Accelerator(id: "g", device: "0000:01:00.0", container: "c", start: 1000, rate: 1000)"#, DeviceClass::Accelerator, 768),
+        ("", nic, DeviceClass::Nic, 256),
+        ("", long_reads.as_str(), DeviceClass::DmaEngine, 256),
+        // An explicit value wins over every class default.
+        ("class: Accelerator, link: (tags: 32)", nic, DeviceClass::Accelerator, 32),
+        (
+            "link: (tags: 100)",
+            r#"Accelerator(id: "g", device: "0000:01:00.0", container: "c", start: 1000, rate: 1000)"#,
+            DeviceClass::Accelerator,
+            100,
+        ),
+    ] {
+        let d = dev(&classed(device, generator));
+        assert_eq!((d.class, d.link.tags), (Some(class), tags), "`{device}` driven by {generator}");
+    }
+    // The tags bound the device: 64 reads of 64 KiB need 8 192 tags' worth of 512-byte TLPs
+    // in flight, so over a 5 µs link the accelerator's 768 tags move more than 256 or 32.
+    let achieved = |device: &str| {
+        let s = classed(device, &long_reads);
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, Bypass::Off, None)).achieved_mbps
+    };
+    let (gpu, nic_class, tight) = (
+        achieved("class: Accelerator, link: (latency: 5000)"),
+        achieved("class: Nic, link: (latency: 5000)"),
+        achieved("class: Accelerator, link: (latency: 5000, tags: 32)"),
+    );
+    assert!(gpu > nic_class && nic_class > tight, "{gpu} > {nic_class} > {tight} Mb/s");
+}

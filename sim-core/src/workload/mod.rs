@@ -150,6 +150,18 @@ impl GenSpec {
         }
     }
 
+    /// The device this generator drives and the class of device that makes it.
+    pub fn device_class(&self) -> Option<(DeviceId, crate::pcie::DeviceClass)> {
+        use crate::pcie::DeviceClass;
+        match self {
+            GenSpec::Nic(s) => Some((s.device, DeviceClass::Nic)),
+            GenSpec::Nvme(s) => Some((s.device, DeviceClass::Nvme)),
+            GenSpec::Accel(s) => Some((s.device, DeviceClass::Accelerator)),
+            GenSpec::DmaEngine(s) => Some((s.device, DeviceClass::DmaEngine)),
+            GenSpec::Vm(_) => None,
+        }
+    }
+
     /// First wake-up and stop time.
     pub fn window(&self) -> (Cycle, Option<Cycle>) {
         match self {
