@@ -294,6 +294,14 @@ impl Scenario {
 
         let generators = crate::workload::load::generators(&s.generators, &platform, &containers, &invalid)?;
         let faults = crate::workload::load::faults(&s.faults, &platform, &invalid)?;
+        // A device the topology did not classify is what its first generator drives (its
+        // class defaults, e.g. PCIe tags: `pcie/class.rs`).
+        let mut platform = platform;
+        for g in &generators {
+            if let Some((dev, class)) = g.device_class() {
+                platform.classify_device(dev, class);
+            }
+        }
         let mut tolerances = Vec::with_capacity(s.tolerances.len());
         for (name, &permille) in &s.tolerances {
             let info = crate::metrics::Metrics::INFO.iter().find(|i| i.name == name).ok_or_else(|| {

@@ -171,6 +171,11 @@ pub struct Device {
     pub acs: bool,
     /// Its PCIe link and request limits.
     pub link: crate::pcie::LinkParams,
+    /// Its class, from the topology (`class`, else the PCI class code) or, once a scenario is
+    /// loaded, from the generator driving it; `None`: unclassified (`Other`'s defaults).
+    pub class: Option<crate::pcie::DeviceClass>,
+    /// The file set `link.tags`, so no class default replaces it.
+    pub tags_set: bool,
     /// Socket of its root complex.
     pub socket: u32,
     /// The PCI function (`None` for platform devices).
@@ -233,6 +238,18 @@ impl Platform {
             message: format!("{field}: {message}"),
         })?;
         Ok(platform)
+    }
+
+    /// Gives an unclassified device `class` (the generator driving it says what it is) and,
+    /// unless the topology set its tags, that class's default tags (`pcie/class.rs`).
+    pub fn classify_device(&mut self, dev: DeviceId, class: crate::pcie::DeviceClass) {
+        let d = &mut self.devices[dev.index()];
+        if d.class.is_none() {
+            d.class = Some(class);
+            if !d.tags_set {
+                d.link.tags = class.default_tags();
+            }
+        }
     }
 
     pub fn device_by_name(&self, name: &str) -> Option<DeviceId> {
@@ -377,6 +394,12 @@ mod docs_tests {
             }
         }
         assert_same("iotlb", &listed(&secs, "iotlb"), &crate::iommu::presets::names());
+        // Every device class with its default tags as the code has them.
+        assert_same("class", &listed(&secs, "class"), enum_variants::<crate::pcie::DeviceClass>().1);
+        for row in secs["class"].iter().skip(1) {
+            let c: crate::pcie::DeviceClass = ron::from_str(&row[0]).expect("class name");
+            assert_eq!(row[2], c.default_tags().to_string(), "docs class {} tags", row[0]);
+        }
     }
 
     /// The override structs mirror the parameter structs, and the page lists every field with

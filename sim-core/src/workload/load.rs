@@ -97,7 +97,13 @@ pub fn generators(
                 service,
                 arrivals,
                 iova_base,
+                cpus,
+                submit_cpu,
+                complete_cpu,
             } => {
+                check((1..=1024).contains(cpus), "cpus", "must be 1..=1024")?;
+                check(*submit_cpu <= 1_000_000_000, "submit_cpu", "must be at most 1 s of CPU per request")?;
+                check(*complete_cpu <= 1_000_000_000, "complete_cpu", "must be at most 1 s of CPU per request")?;
                 explicit.push(iova_base.is_some());
                 let iova_base = &iova_base.unwrap_or(iova::NVME_BASE);
                 window(*start, *stop)?;
@@ -133,6 +139,9 @@ pub fn generators(
                     service: *service,
                     arrivals: *arrivals,
                     iova_base: *iova_base,
+                    cpus: *cpus,
+                    submit_cpu: *submit_cpu,
+                    complete_cpu: *complete_cpu,
                 })
             }
             Generator::Accelerator {
