@@ -14,7 +14,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::ids::ContainerId;
-use crate::scenario::{Action, Scenario};
+use crate::scenario::Scenario;
+use crate::spec::Action;
 use crate::time::{CYCLES_PER_SECOND, Cycle};
 use crate::workload::GenSpec;
 

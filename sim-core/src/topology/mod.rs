@@ -11,6 +11,7 @@ pub mod check;
 mod functions;
 pub use functions::parse_ids;
 pub mod groups;
+pub mod limits;
 pub mod pci;
 pub mod quirks;
 pub mod report;
@@ -232,7 +233,7 @@ impl Platform {
 
     /// Refuses a platform beyond the documented limits (docs/limits.md).
     fn checked(path: &std::path::Path, platform: Platform) -> Result<Platform, crate::error::InputError> {
-        crate::limits::check_platform(&platform).map_err(|(field, message)| crate::error::InputError::Invalid {
+        limits::check_platform(&platform).map_err(|(field, message)| crate::error::InputError::Invalid {
             at: crate::error::Location::file(path),
             message: format!("{field}: {message}"),
         })?;
@@ -296,47 +297,6 @@ impl Platform {
 
     pub fn bus(&self, b: BusId) -> &Bus {
         &self.buses[b.index()]
-    }
-}
-
-impl Platform {
-    /// The platform by name, as saved with results so reports can draw it.
-    pub fn summary(&self) -> crate::metrics::results::PlatformSummary {
-        use crate::metrics::results::{PlatformBus, PlatformDevice, PlatformIommu, PlatformSummary};
-        PlatformSummary {
-            iommus: self.iommus.iter().map(|i| PlatformIommu { id: i.name.clone(), kind: i.kind.as_str().to_string() }).collect(),
-            buses: self
-                .buses
-                .iter()
-                .map(|b| PlatformBus {
-                    id: b.name.clone(),
-                    kind: b.kind.as_str().to_string(),
-                    parent: b.parent.map(|p| self.buses[p.index()].name.clone()),
-                    iommu: b.iommu.map(|i| self.iommus[i.index()].name.clone()),
-                    acs: b.acs,
-                })
-                .collect(),
-            devices: self
-                .devices
-                .iter()
-                .map(|d| PlatformDevice {
-                    id: d.name.clone(),
-                    parent: self.buses[d.parent.index()].name.clone(),
-                    iommu: self.iommus[d.iommu.index()].name.clone(),
-                    group: u64::from(d.group.0),
-                    ats: d.ats,
-                })
-                .collect(),
-            groups: self
-                .groups
-                .iter()
-                .map(|g| {
-                    let mut names: Vec<String> = g.devices.iter().map(|d| self.devices[d.index()].name.clone()).collect();
-                    names.sort();
-                    names
-                })
-                .collect(),
-        }
     }
 }
 

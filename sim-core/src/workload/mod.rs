@@ -21,7 +21,7 @@ pub mod vm;
 
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId, IommuId};
-use crate::scenario::Action;
+use crate::spec::Action;
 use crate::time::Cycle;
 
 /// What one wake-up of a generator asks for: actions to perform now, and when to wake next.

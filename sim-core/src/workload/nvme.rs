@@ -31,7 +31,7 @@ use super::arrival::{ArrivalClock, Arrivals};
 use super::{Steps, TOKEN_START, TOKEN_STOP};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
-use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::spec::{Action, PROT_READ, PROT_WRITE};
 use crate::time::Cycle;
 
 #[derive(Clone, Debug)]
