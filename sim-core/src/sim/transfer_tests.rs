@@ -225,3 +225,21 @@ fn the_tag_default_follows_the_device_class_and_an_explicit_value_wins() {
     );
     assert!(gpu > nic_class && nic_class > tight, "{gpu} > {nic_class} > {tight} Mb/s");
 }
+
+#[test]
+fn an_nvme_stopped_with_a_cpu_backlog_drains_before_its_queues_are_unmapped() {
+    // 128 deep on one slow CPU: when the generator stops, most requests still wait for their
+    // doorbell or their completion work. They finish, and only then are the queues unmapped:
+    // no DMA faults on the queues, every map unmapped.
+    let body = r#"Nvme(id: "d", device: "0000:01:00.0", container: "c", start: 1000, stop: 300_000, iops: 50_000_000,
+        queue_depth: 128, working_set: 0x100_0000, submit_cpu: 5000, complete_cpu: 5000)"#;
+    let s = scenario(topo("", ""), 3_000_000, body);
+    let r = run_with(&s, StrategyName::PerGroup, 3, Bypass::None, None);
+    let g = gen0(&r);
+    // The first 128 submissions alone keep the CPU busy past the stop: exactly those complete.
+    assert_eq!(g.requests, 128);
+    assert_eq!(r.metrics.faults, 0);
+    assert_eq!(r.metrics.maps, r.metrics.unmaps);
+    // Its requests kept arriving while the CPU was busy: they waited for it.
+    assert!(g.backpressure_cycles > 0);
+}
