@@ -30,6 +30,21 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// [`print`] of bytes that need not be UTF-8 as a whole.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// Stdout as a buffered [`std::io::Write`] for output written piece by piece (`topology`'s
 /// listing streams, issue 16); like [`print`], a closed pipe drops the rest quietly.
 pub struct Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>);

@@ -131,7 +131,7 @@ fn dma_api_domains_take_no_strategy_and_default_by_architecture() {
         assert_eq!(go(&s, strategy).metrics.domains_peak, 3, "{strategy:?}");
         assert_eq!(go(&s, strategy).metrics.trial_attaches, 0, "{strategy:?}");
     }
-    use crate::scenario::Invalidation;
+    use crate::spec::Invalidation;
     let modes: Vec<Invalidation> = s.containers.iter().map(|c| c.invalidation).collect();
     assert_eq!(modes, [Invalidation::Lazy, Invalidation::Lazy, Invalidation::Strict], "x86 lazy, Arm strict (Kconfig)");
 }
@@ -467,7 +467,7 @@ fn smmuv3_invalidation_follows_the_kernel_version() {
     assert_eq!(counts(&s), (3, 0));
     let small = |s: &Scenario| {
         let mut s = s.clone();
-        let Some(crate::scenario::Line { action: crate::scenario::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
+        let Some(crate::spec::Line { action: crate::spec::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
             panic!("line 1 maps")
         };
         *backing_shift = 12;
