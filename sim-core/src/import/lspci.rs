@@ -234,14 +234,36 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
     }
 
     let mut m = Machine { name: name.to_string(), ..Machine::default() };
-    // Multifunction from the slot's population where no hex dump said.
-    let mut slot_count: BTreeMap<(u16, u8, u8), usize> = BTreeMap::new();
+    // SR-IOV VFs: lspci prints no link from a VF to its PF, but a PF with VFs enabled says
+    // where they are: VF k's routing id is PF RID + offset + k * stride, k < NumVFs (PCIe r5.0
+    // §9.3.3.9-10; drivers/pci/iov.c `pci_iov_virtfn_bus`/`pci_iov_virtfn_devfn`).
+    let mut vf_of: BTreeMap<Bdf, Bdf> = BTreeMap::new();
     for f in &funcs {
+        let Some(s) = f.1.sriov.filter(|s| s.num_vfs > 0) else { continue };
+        for k in 0..u32::from(s.num_vfs) {
+            let rid = u32::from(f.0.rid()) + u32::from(s.offset) + k * u32::from(s.stride);
+            let Ok(rid) = u16::try_from(rid) else { break };
+            let vf = Bdf { segment: f.0.segment, bus: (rid >> 8) as u8, device: ((rid >> 3) & 0x1f) as u8, function: (rid & 7) as u8 };
+            vf_of.insert(vf, f.0);
+        }
+    }
+    vf_of.retain(|vf, _| funcs.iter().any(|f| f.0 == *vf));
+    if !vf_of.is_empty() {
+        m.notes.push(format!(
+            "{} functions are SR-IOV VFs, placed from their PF's VF offset and stride; a VF is never multifunction (drivers/pci/iov.c).",
+            vf_of.len()
+        ));
+    }
+    // Multifunction from the slot's population where no hex dump said. A VF is not a function
+    // of a multifunction device (drivers/pci/iov.c `pci_iov_add_virtfn`: `virtfn->multifunction
+    // = 0`), so VFs neither count nor are counted.
+    let mut slot_count: BTreeMap<(u16, u8, u8), usize> = BTreeMap::new();
+    for f in funcs.iter().filter(|f| !vf_of.contains_key(&f.0)) {
         *slot_count.entry((f.0.segment, f.0.bus, f.0.device)).or_default() += 1;
     }
     let mut inferred = false;
     for f in funcs.iter_mut().filter(|f| !f.3) {
-        f.1.multifunction = slot_count[&(f.0.segment, f.0.bus, f.0.device)] > 1;
+        f.1.multifunction = !vf_of.contains_key(&f.0) && slot_count[&(f.0.segment, f.0.bus, f.0.device)] > 1;
         inferred = true;
     }
     if inferred {
@@ -284,11 +306,14 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
     if saw_tree {
         m.notes.push("lspci -t seen; parents are taken from the bridges' secondary bus numbers.".into());
     }
+    let parent_of = |bdf: Bdf| match by_secondary.get(&(bdf.segment, bdf.bus)) {
+        Some(b) => Parent::Bridge(*b),
+        None => Parent::Root(bdf.segment, bdf.bus),
+    };
     for (bdf, c, group, _, line) in funcs {
-        let parent = match by_secondary.get(&(bdf.segment, bdf.bus)) {
-            Some(b) => Parent::Bridge(*b),
-            None => Parent::Root(bdf.segment, bdf.bus),
-        };
+        // A VF hangs where its PF does (its bus may be one the PF's bridge only spans).
+        let physfn = vf_of.get(&bdf).copied();
+        let parent = parent_of(physfn.unwrap_or(bdf));
         let translated = !m.groups_known || group.is_some();
         m.functions.push(Function {
             bdf,
@@ -297,7 +322,7 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             multifunction_known: false,
             iommu: translated.then(|| unit.to_string()),
             group,
-            physfn: None,
+            physfn,
             source: at(line),
         });
     }

@@ -84,7 +84,10 @@ fn function(
     if let Some((sec, sub)) = s.bus_range.filter(|(sec, sub)| sec > sub) {
         return Err(("bus_range", format!("secondary bus {sec:#04x} is above subordinate {sub:#04x}")));
     }
-    let multifunction = legacy_mf || s.multifunction;
+    // A VF is never multifunction, whatever its header says: drivers/pci/iov.c
+    // `pci_iov_add_virtfn` sets `virtfn->multifunction = 0` (read in the v6.x text; the line
+    // dates from the first SR-IOV support).
+    let multifunction = (legacy_mf || s.multifunction) && s.physfn.is_none();
     let (acs_enabled, acs_quirk) =
         match ids.and_then(|(v, d)| quirks::acs_quirk_for(kernel, v, d, pcie, multifunction, on_root_bus, acs_regs)) {
             Some((on, src)) => (on, Some(src)),
