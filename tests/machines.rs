@@ -34,7 +34,7 @@ fn import(file: &std::path::Path) -> (PathBuf, String) {
 #[test]
 fn every_machine_imports_and_its_groups_match_what_it_reported() {
     let files = machines();
-    assert!(files.len() >= 5, "corpus has {} machines", files.len());
+    assert!(files.len() >= 6, "corpus has {} machines", files.len());
     for file in files {
         let (out, _) = import(&file);
         let r = bin().args(["topology", out.to_str().unwrap(), "--check-groups"]).output().unwrap();
@@ -91,6 +91,14 @@ fn the_rules_the_corpus_exercises() {
     assert_ne!(group_of(&epyc, "0000:82:00.0"), group_of(&epyc, "0000:83:00.0"));
     // The AST1150 bridge and the VGA behind it share one requester id.
     assert_eq!(group_of(&epyc, "0000:44:00.0"), group_of(&epyc, "0000:45:00.0"));
+
+    let b650 = load("amd-ryzen7000-b650-asrock-b650d4u.lspci.txt");
+    // Promontory 21 downstream ports have no ACS capability: the port, the AST1150 bridge and
+    // the VGA below share one group; sibling ports stay apart (the upstream port's bus is
+    // behind an ACS root port, and a port is not multifunction).
+    assert_eq!(group_of(&b650, "0000:03:03.0"), group_of(&b650, "0000:08:00.0"));
+    assert_ne!(group_of(&b650, "0000:03:00.0"), group_of(&b650, "0000:03:01.0"));
+    assert_eq!(group_of(&b650, "0000:03:01.0"), group_of(&b650, "0000:05:00.0"));
 
     let w680 = load("intel-raptorlake-w680-asrock-w680d4u.lspci.txt");
     // PCH functions without a PCIe capability in one slot share a group.
