@@ -80,6 +80,7 @@ fn num_after(text: &str, key: &str) -> Option<u16> {
 /// Parses the text into a machine. `shown` names the file in messages.
 pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Result<Machine, InputError> {
     let mut funcs: Vec<(Bdf, ConfigInfo, Option<u32>, bool, usize)> = Vec::new();
+    let mut ids_unknown: std::collections::BTreeSet<Bdf> = std::collections::BTreeSet::new();
     let mut listed_groups: BTreeMap<Bdf, u32> = BTreeMap::new();
     let mut current_listing: Option<u32> = None;
     let mut saw_tree = false;
@@ -145,7 +146,16 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             in_sriov = false;
             let br = bracketed(line);
             let class_code = br.first().and_then(|c| u32::from_str_radix(c, 16).ok()).filter(|_| br.first().is_some_and(|c| c.len() == 4));
-            let ids = br.iter().rev().find_map(|b| crate::topology::parse_ids(b));
+            let mut ids = br.iter().rev().find_map(|b| crate::topology::parse_ids(b));
+            // lspci cuts a long name, bracket included: "... Registers [8086... (rev 02)".
+            // The vendor survives; the device id does not (the function is kept without ids).
+            if ids.is_none()
+                && let Some(v) = line.rfind('[').map(|p| &line[p + 1..]).filter(|r| r.len() > 7 && &r[4..7] == "...")
+                && let Ok(vendor) = u16::from_str_radix(&v[..4], 16)
+            {
+                ids = Some((vendor, 0));
+                ids_unknown.insert(bdf);
+            }
             let (Some(class_code), Some((vendor, device))) = (class_code, ids) else {
                 return Err(bad(at(n), "device line lacks `[class]` or `[vendor:device]`: run `lspci -vvv -nn` (with -nn)"));
             };
@@ -310,7 +320,15 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
         Some(b) => Parent::Bridge(*b),
         None => Parent::Root(bdf.segment, bdf.bus),
     };
-    for (bdf, c, group, _, line) in funcs {
+    if !ids_unknown.is_empty() {
+        let cut: Vec<String> =
+            ids_unknown.iter().map(|b| format!("{:04x}:{:02x}:{:02x}.{:x}", b.segment, b.bus, b.device, b.function)).collect();
+        m.notes.push(format!(
+            "lspci cut the names, and with them the device ids, of {}: written without ids (no id-keyed quirk applies to them).",
+            cut.join(", ")
+        ));
+    }
+    for (bdf, c, group, hex_known, line) in funcs {
         // A VF hangs where its PF does (its bus may be one the PF's bridge only spans).
         let physfn = vf_of.get(&bdf).copied();
         let parent = parent_of(physfn.unwrap_or(bdf));
@@ -323,6 +341,8 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             iommu: translated.then(|| unit.to_string()),
             group,
             physfn,
+            // A hex dump (parsed into `c`) names the ids whatever the text cut.
+            ids_known: hex_known || !ids_unknown.contains(&bdf),
             source: at(line),
         });
     }

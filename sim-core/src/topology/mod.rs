@@ -218,8 +218,8 @@ impl Platform {
         Self::checked(path, platform)
     }
 
-    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): for the
-    /// scenario's `kernel:` field (not wired yet; `parse` behaves as a current kernel).
+    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): `topology
+    /// --kernel` and a scenario's `kernel:` (`parse` behaves as a current kernel).
     pub fn parse_for_kernel(path: &std::path::Path, source: &str, kernel: quirks::Kernel) -> Result<Platform, crate::error::InputError> {
         let platform = build::build(path, source, kernel)?;
         Self::checked(path, platform)
