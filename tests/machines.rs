@@ -138,6 +138,10 @@ fn the_rules_the_corpus_exercises() {
     // (its first functions' device ids are cut short in the listing, "[8086...": the group
     // rule does not need them).
     assert_eq!(group_of(&drh, "0000:ff:13.0"), group_of(&drh, "0000:ff:13.7"));
+    let cut = drh.device(drh.device_by_name("0000:ff:13.0").unwrap()).func.clone().unwrap();
+    assert!(cut.ids.is_none(), "{cut:?}");
+    let whole = drh.device(drh.device_by_name("0000:ff:13.2").unwrap()).func.clone().unwrap();
+    assert_eq!(whole.ids, Some((0x8086, 0x2faa)));
     assert_ne!(group_of(&drh, "0000:ff:13.0"), group_of(&drh, "0000:ff:16.0"));
     // C612 PCH root ports 8d10/8d18: isolated by pci_quirk_intel_pch_acs.
     assert_ne!(group_of(&drh, "0000:00:1c.0"), group_of(&drh, "0000:00:1c.4"));
