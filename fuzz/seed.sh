@@ -16,6 +16,10 @@ if [ -x "$bin" ]; then
     "$bin" run "$tmp/small.ron" --trace "$tmp/t.trace" >/dev/null
     cp "$tmp"/*.trace $c/trace/
     "$bin" run --json "$tmp/small.ron" > $c/results/small.json
+    # Small seeds that fit the -max_len of docs/fuzzing.md whole.
+    "$bin" run --json --strategy per-group "$tmp/small.ron" > $c/results/small-per-group.json
+    "$bin" check --bless "$tmp/small.ron" >/dev/null
+    cp "$tmp/small.expected" $c/expected/
     rm -rf "$tmp"
 fi
 echo "seeded: $(ls $c/* | wc -l) files in $c"

@@ -30,6 +30,57 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// [`print`] of bytes that need not be UTF-8 as a whole.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Stdout as a buffered [`std::io::Write`] for output written piece by piece (`topology`'s
+/// listing streams, issue 16); like [`print`], a closed pipe drops the rest quietly.
+pub struct Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+pub fn stdout() -> Stdout {
+    Stdout(std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()))
+}
+
+impl Stdout {
+    fn quiet_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                CLOSED.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !CLOSED.load(Ordering::Relaxed) {
+            Self::quiet_pipe(self.0.write_all(buf))?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if CLOSED.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        Self::quiet_pipe(self.0.flush())
+    }
+}
+
 /// `println!` through [`print`], returning `io::Result` for `?`.
 #[macro_export]
 macro_rules! outln {

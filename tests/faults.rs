@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-use sim_core::iommu::driver::Errno;
+use sim_core::linux::Errno;
 use sim_core::metrics::RunResult;
 use sim_core::scenario::Scenario;
 use sim_core::sim::{EventKind, EventRecord, Observer, run};

@@ -93,6 +93,10 @@ fn cases(tmp: &Path) -> Vec<(Vec<String>, i32, &'static str)> {
         (v(&["topology", &t("deep-300.ron")]), 2, "levels deep"),
         (v(&["topology", &t("deep-100000.ron")]), 2, "levels deep"),
         (v(&["topology", &t("deep-250.ron")]), 0, "[depth 250]"),
+        // Expected files of ~14 MiB whose duplicate checks or escapes were quadratic (hours).
+        (v(&["check", &t("exp-keys.ron")]), 2, "has no `digest"),
+        (v(&["check", &t("exp-sections.ron")]), 2, "has no `digest"),
+        (v(&["check", &t("exp-escapes.ron")]), 2, "no `[strategy]` section"),
         (v(&["trace-diff", "--context", "4611686018427387904", &f("topo.ron"), &f("topo.ron")]), 2, "--context"),
         (v(&["trace-diff", "--context", "100000000", &f("topo.ron"), &f("topo.ron")]), 2, "--context"),
         // Paths that are not files, or too large to read.
@@ -139,6 +143,17 @@ fn setup() -> tempfile::TempDir {
         std::fs::copy(check.join(f), p.join(f)).unwrap();
     }
     let small = std::fs::read_to_string(p.join("small.ron")).unwrap();
+    // Expected files near the 16 MiB input limit, beside copies of small.ron.
+    let header = "format = 1\nscenario = small\ntopology = topo\nseed = 1\n";
+    let keys: String = (0..400_000).map(|i| format!("device[d{i}].translations = 1\n")).collect();
+    let sections: String = (0..1_000_000).map(|i| format!("[s{i}]\n")).collect();
+    let escapes = format!("format = 1\nscenario = {}\n", "\\u".repeat(4_000_000));
+    for (name, text) in
+        [("exp-keys", format!("{header}[x]\n{keys}")), ("exp-sections", format!("{header}{sections}")), ("exp-escapes", escapes)]
+    {
+        std::fs::write(p.join(format!("{name}.ron")), &small).unwrap();
+        std::fs::write(p.join(format!("{name}.expected")), text).unwrap();
+    }
     std::fs::write(p.join("dir-topology.ron"), small.replace("topology: \"topo.ron\"", "topology: \"topo-dir\"")).unwrap();
     tmp
 }

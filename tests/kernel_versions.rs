@@ -106,12 +106,28 @@ fn pre_6_2_type1_gives_type1s_domains_with_log_lines() {
     assert!(series.attaches_failed > 0);
 }
 
-/// v6.15.0's arm-smmu-v3 accepted another SMMU's domain: one domain for four SMMUs.
+/// v6.15.0's arm-smmu-v3 accepted another SMMU's domain: one domain for four SMMUs, through
+/// 6.15.2; 6.15.3 carries the fix (the 6.15.3-rc1 stable review, docs/kernel-versions.md).
 #[test]
 fn the_6_15_0_smmuv3_regression_is_its_own_version() {
     let s = Scenario::load(&root().join("scenarios/vm-four-smmuv3.ron")).unwrap();
     let peak = |k: &str| run(&with_kernel(s.clone(), k), VfioEmediumtype, s.seed, None).metrics.domains_peak;
-    assert_eq!((peak("6.14"), peak("6.15.0"), peak("6.15.4"), peak("6.16")), (4, 1, 4, 4));
+    assert_eq!((peak("6.14"), peak("6.15.0"), peak("6.15.2"), peak("6.15.3"), peak("6.16")), (4, 1, 1, 4, 4));
+}
+
+/// Another driver's domain (arm-smmu and arm-smmu-v3 side by side): before v6.8 the domain's
+/// driver answers with its own, hard errno (no core owner check yet), so the series' flow
+/// stops; from v6.8 the core's `-EINVAL` is soft and the flow goes on to allocate. VFIO type1
+/// never tries another driver's domain, so it is the same on both.
+#[test]
+fn another_drivers_domain_is_hard_before_6_8_and_soft_from_6_8() {
+    let s = Scenario::load(&root().join("scenarios/vm-mixed-arm.ron")).unwrap();
+    let m = |k: &str, strategy| run(&with_kernel(s.clone(), k), strategy, s.seed, None).metrics;
+    let (old, new) = (m("6.7", VfioEmediumtype), m("6.8", VfioEmediumtype));
+    assert!(old.attaches_failed > 0 && old.soft_failures == 0, "6.7: {old:?}");
+    assert_eq!((new.attaches_failed, new.hard_failures), (0, 0), "6.8");
+    assert!(new.soft_failures > 0 && new.domains_peak > old.domains_peak);
+    assert_eq!(m("6.7", VfioType1).domains_peak, m("6.8", VfioType1).domains_peak);
 }
 
 fn bin() -> Command {

@@ -87,7 +87,7 @@ fn a_killed_sweep_resumes_to_the_same_file() {
     let full = read(dir.join("full.jsonl"));
     let total = full.iter().filter(|&&b| b == b'\n').count();
 
-    let mut child = Command::new(BIN).current_dir(&dir).args(["sweep", &sweep, "-o", "killed.jsonl", "-j", "1"]).spawn().expect("spawn");
+    let mut child = Command::new(BIN).current_dir(&dir).args(["sweep", &sweep, "-o", "killed.jsonl", "-j", "2"]).spawn().expect("spawn");
     let start = Instant::now();
     let count = || std::fs::read(dir.join("killed.jsonl")).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0);
     while count() < total / 3 && start.elapsed() < Duration::from_secs(120) {
@@ -101,11 +101,19 @@ fn a_killed_sweep_resumes_to_the_same_file() {
         killed_at < total,
         "the sweep finished before it could be killed ({killed_at} of {total}): make tests/data/sweep/resume.ron bigger"
     );
-    assert_ne!(read(dir.join("killed.jsonl")), full);
-    let out = ok(&dir, &["sweep", &sweep, "-o", "killed.jsonl", "-j", "2"]);
+    let killed = read(dir.join("killed.jsonl"));
+    assert_ne!(killed, full);
+    // Lines are written in item order as they finish, even with two workers: what a kill
+    // leaves is the start of the final file (up to a torn last line).
+    let complete = killed.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    assert!(full.starts_with(&killed[..complete]), "the killed file is not a prefix of the final one");
+    let inode = || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(dir.join("killed.jsonl")).expect("metadata"));
+    let before = inode();
+    let out = ok(&dir, &["sweep", &sweep, "-o", "killed.jsonl", "-j", "1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{} item(s) run, {killed_at} already present", total - killed_at)), "{err}");
     assert_eq!(read(dir.join("killed.jsonl")), full, "resumed file differs from the uninterrupted one");
+    assert_eq!(inode(), before, "resuming appended to the file instead of rewriting it");
 }
 
 #[test]
@@ -119,6 +127,9 @@ fn bad_axes_exit_2_naming_the_axis() {
         ("containers[vm1].no_such_field=1", "no_such_field"),
         ("events[99].at=1", "out of range"),
         ("seed.x=1", "cannot take field `x` of a number"),
+        // An axis on `seed` used to be overridden by each item's seed: every "point" ran the
+        // scenario's own seed.
+        ("seed=1,2", "--seeds A..B"),
         ("kernel=\"6.17\",\"9.9\"", "9.9"),
     ] {
         let out = sim(&dir, &["compare", &scenario, "--set", set]);

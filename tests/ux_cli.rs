@@ -294,3 +294,19 @@ fn kernel_flags_list_their_possible_values() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("'--kernel <V>'") && err.contains("eras:"), "{err}");
 }
+
+/// The throughput section (added with the closed-loop model) was one line of 167 columns for
+/// the default scenario: every part of the table fits 100 columns unless `--wide`.
+#[test]
+fn the_whole_table_fits_100_columns_throughput_included() {
+    for scenario in ["scenarios/default.ron", "scenarios/vm-four-smmuv3.ron"] {
+        let o = sim(&["compare", scenario]);
+        let (table, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(table.contains("throughput, Gb/s"), "{table}");
+        let long: Vec<&str> = table.lines().filter(|l| l.chars().count() > 100).collect();
+        assert!(long.is_empty(), "{scenario}: lines over 100 columns:\n{}", long.join("\n"));
+        let o = sim(&["compare", scenario, "--wide"]);
+        assert!(text(&o).0.lines().any(|l| l.chars().count() > 100), "--wide keeps one table");
+    }
+}

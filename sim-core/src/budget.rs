@@ -14,7 +14,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::ids::ContainerId;
-use crate::scenario::{Action, Scenario};
+use crate::scenario::Scenario;
+use crate::spec::Action;
 use crate::time::{CYCLES_PER_SECOND, Cycle};
 use crate::workload::GenSpec;
 
@@ -152,7 +153,8 @@ pub fn estimate(s: &Scenario) -> Estimate {
             }
             GenSpec::Nvme(n) => {
                 let requests = arrivals(n.iops, window);
-                e.events += requests * 4;
+                // Arrival, submission CPU, DMAs + media, completion CPU, and the actions.
+                e.events += requests * 6;
                 e.pages += requests * pages(n.block_bytes);
                 if n.map_per_request {
                     e.ptes += requests * 2 * ptes(n.block_bytes, 0) * fanout(n.container);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::ids::DomainId;
-use crate::scenario::{ContainerSpec, ProtBits};
+use crate::spec::{ContainerSpec, ProtBits};
 
 /// A user mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub struct Straddles;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{ContainerKind, Invalidation};
+    use crate::spec::{ContainerKind, Invalidation};
 
     fn c() -> Container {
         Container::new(

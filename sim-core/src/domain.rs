@@ -28,7 +28,7 @@ pub struct Domain {
     /// ATS-capable devices attached: their device TLBs must be invalidated with the domain.
     pub ats_devices: Vec<DeviceId>,
     /// The tag taken when the domain was allocated, valid on every instance of its pool
-    /// (AMD-Vi domain ids, `iommu/instance.rs::usable_ids`); `None` where tags are taken at
+    /// (AMD-Vi domain ids, `linux/id_pools.rs::usable_ids`); `None` where tags are taken at
     /// attach.
     pub alloc_tag: Option<u32>,
     /// Bumped by every unmap: an IOTLB entry filled at an older epoch may be stale and is

@@ -2,7 +2,10 @@
 //! parser knows them; otherwise the offending id and field path), so the CLI can print it as
 //! is and exit 2. Nothing a user writes may panic the program.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+use crate::limits::MAX_INPUT_BYTES;
 
 /// A place in a user's file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +109,7 @@ impl InputError {
     /// Reads a user's file, turning I/O errors (and non-UTF-8 content) into `InputError`.
     /// Folders, and files beyond `limits::MAX_INPUT_BYTES`, are refused before reading them whole.
     pub fn read(path: &Path) -> Result<String, InputError> {
-        crate::limits::read_input(path)
+        read_input(path)
     }
 
     /// Converts a RON parse error into one that names file, line and column.
@@ -160,6 +163,34 @@ pub fn parse_ron<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> R
     options.from_str(source).map_err(|e| InputError::from_ron_in(path, source, e))
 }
 
+/// Reads a user's file: a folder is refused as such, a file larger than [`MAX_INPUT_BYTES`] is
+/// refused before it is read (or as soon as reading passes the limit, for devices and pipes),
+/// and non-UTF-8 content is a parse error.
+fn read_input(path: &Path) -> Result<String, InputError> {
+    let io = |source: std::io::Error| InputError::Io { path: path.display().to_string(), source };
+    let too_big = |len: u64| InputError::Invalid {
+        at: Location::file(path),
+        message: format!("the file is {len} bytes or more; input files are limited to {MAX_INPUT_BYTES} bytes (docs/limits.md)"),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(InputError::Invalid { at: Location::file(path), message: "is a folder, not a file".into() });
+    }
+    if meta.is_file() && meta.len() > MAX_INPUT_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| InputError::Parse {
+        at: Location::file(path),
+        message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +208,16 @@ mod tests {
         let junk = "[".repeat(100_000);
         let r: Result<Vec<u8>, _> = parse_ron(Path::new("x.ron"), &junk);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_folder_and_an_endless_device_are_refused_clearly() {
+        let dir = std::env::temp_dir();
+        let e = read_input(&dir).unwrap_err().to_string();
+        assert!(e.contains("is a folder"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = read_input(Path::new("/dev/zero")).unwrap_err().to_string();
+            assert!(e.contains("limited to"), "{e}");
+        }
     }
 }

@@ -19,11 +19,16 @@ use std::path::{Path, PathBuf};
 use crate::error::{InputError, Location};
 use crate::metrics::{DeviceResult, GeneratorResult, IommuResult, Metrics, Results, RunResult};
 
-/// Version of the expected-file format (the `format = N` line).
-pub const FORMAT: u32 = 1;
+/// Version of the expected-file format (the `format = N` line). Format 2 added the `kernel`
+/// header line; a format-1 file still reads (its kernel "not recorded"), and `check` then
+/// reports the header change until it is re-blessed.
+pub const FORMAT: u32 = 2;
 
 /// Header keys (before the first `[strategy]` section).
-pub const HEADER_KEYS: &[&str] = &["format", "scenario", "topology", "seed"];
+pub const HEADER_KEYS: &[&str] = &["format", "scenario", "topology", "seed", "kernel"];
+
+/// What a format-1 file (written before the kernel axis) has in place of a kernel.
+pub const KERNEL_NOT_RECORDED: &str = "(not recorded: format 1)";
 
 /// Keys inside a section that are not metrics: the digest, and the prefixes of per-IOMMU and
 /// per-device lines (`iommu[NAME].FIELD`, `device[NAME].FIELD`).
@@ -138,6 +143,9 @@ pub struct Expected {
     pub scenario: String,
     pub topology: String,
     pub seed: u64,
+    /// The Linux kernel the runs modelled, as `run --json` writes it (`"6.17"`, `"6.15"`,
+    /// `"proposed"`): the scenario's `kernel` (default: the newest modelled) or `--kernel`.
+    pub kernel: String,
     /// One per strategy, in the scenario's strategy order.
     pub runs: Vec<ExpectedRun>,
 }
@@ -182,6 +190,8 @@ impl Expected {
             scenario: results.scenario.clone(),
             topology: results.topology.clone(),
             seed: results.seed,
+            // Every run of one `check` models the same kernel.
+            kernel: results.runs.first().map(|r| r.kernel.clone()).unwrap_or_default(),
             // The baselines ([identity], [iommu-off]) follow the strategies.
             runs: results.runs.iter().chain(&results.baselines).map(ExpectedRun::from_run).collect(),
         }
@@ -197,6 +207,7 @@ impl Expected {
         let _ = writeln!(out, "scenario = {}", escape(&self.scenario));
         let _ = writeln!(out, "topology = {}", escape(&self.topology));
         let _ = writeln!(out, "seed = {}", self.seed);
+        let _ = writeln!(out, "kernel = {}", escape(&self.kernel));
         for run in &self.runs {
             let _ = writeln!(out, "\n[{}]", run.strategy);
             let _ = writeln!(out, "digest = {}", run.digest);
@@ -220,6 +231,11 @@ impl Expected {
             |line: usize, col: usize, message: String| InputError::Parse { at: Location { path: path.to_path_buf(), line, col }, message };
         let mut e = Expected::default();
         let mut seen_header: Vec<&str> = Vec::new();
+        let mut format = FORMAT;
+        // Sections and keys seen so far, for duplicate checks that stay logarithmic (a hostile
+        // file of 16 MiB holds hundreds of thousands of lines).
+        let mut sections: BTreeSet<&str> = BTreeSet::new();
+        let mut keys: BTreeSet<&str> = BTreeSet::new();
         let mut last_line = 0;
         for (i, raw) in text.lines().enumerate() {
             let ln = i + 1;
@@ -238,10 +254,13 @@ impl Expected {
                 if name.is_empty() || name.contains(['[', ']']) {
                     return Err(err(ln, col0, format!("bad section name `{line}` (expected `[strategy-name]`)")));
                 }
-                if e.runs.iter().any(|r| r.strategy == name) {
+                if !sections.insert(name) {
                     return Err(err(ln, col0, format!("section [{name}] appears twice")));
                 }
-                for k in HEADER_KEYS {
+                keys.clear();
+                // A format-1 file has no `kernel` line.
+                let required = HEADER_KEYS.iter().filter(|k| !(**k == "kernel" && format == 1));
+                for k in required {
                     if !seen_header.contains(k) {
                         return Err(err(ln, col0, format!("header line `{k} = ...` missing before the first section")));
                     }
@@ -278,13 +297,25 @@ impl Expected {
                     match key {
                         "format" => {
                             let v = parse_u64("format")?;
-                            if v != u64::from(FORMAT) {
-                                return Err(err(ln, value_col, format!("format {v} is not supported (this build reads format {FORMAT})")));
+                            if v != u64::from(FORMAT) && v != 1 {
+                                return Err(err(
+                                    ln,
+                                    value_col,
+                                    format!("format {v} is not supported (this build reads formats 1 and {FORMAT})"),
+                                ));
+                            }
+                            format = v as u32;
+                            if format == 1 {
+                                e.kernel = KERNEL_NOT_RECORDED.to_string();
                             }
                         }
                         "scenario" => e.scenario = unescape(value),
                         "topology" => e.topology = unescape(value),
                         "seed" => e.seed = parse_u64("seed")?,
+                        "kernel" if format == 1 => {
+                            return Err(err(ln, col0, format!("`kernel` is a format-{FORMAT} header line; this file says `format = 1`")));
+                        }
+                        "kernel" => e.kernel = unescape(value),
                         _ => {}
                     }
                     seen_header.push(key);
@@ -320,7 +351,7 @@ impl Expected {
                         ));
                     }
                     let v = parse_u64(key)?;
-                    if run.values.iter().any(|(k, _)| k == key) {
+                    if !keys.insert(key) {
                         return Err(err(ln, col0, format!("`{key}` appears twice in section [{}]", run.strategy)));
                     }
                     run.values.push((key.to_string(), v));
@@ -360,8 +391,7 @@ fn unescape(s: &str) -> String {
                 Some('s') => out.push(' '),
                 Some('u') => {
                     // `\u{hex}`, as `escape` writes for whitespace other than a space.
-                    let rest: String = chars.clone().collect();
-                    let code = rest.strip_prefix('{').and_then(|r| r.split_once('}'));
+                    let code = chars.as_str().strip_prefix('{').and_then(|r| r.split_once('}'));
                     match code.and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(|c| (c, hex.len() + 2))) {
                         Some((c, n)) => {
                             out.push(c);
@@ -477,6 +507,7 @@ pub fn compare(old: &Expected, new: &Expected, mode: Mode<'_>) -> Comparison {
         ("scenario", &old.scenario, &new.scenario),
         ("topology", &old.topology, &new.topology),
         ("seed", &old.seed.to_string(), &new.seed.to_string()),
+        ("kernel", &old.kernel, &new.kernel),
     ] {
         if a != b {
             c.header.push((key, a.clone(), b.clone()));
@@ -542,7 +573,10 @@ mod tests {
             scenario: "tiny vm".into(),
             topology: "tiny".into(),
             seed: 42,
-            runs: vec![run.clone(), RunResult { strategy: "vfio-type1".into(), ..run }],
+            runs: vec![
+                RunResult { kernel: "6.17".into(), ..run.clone() },
+                RunResult { strategy: "vfio-type1".into(), kernel: "6.17".into(), ..run },
+            ],
             ..Default::default()
         })
     }
@@ -552,6 +586,7 @@ mod tests {
         let e = sample();
         let text = e.render();
         assert!(text.contains("\n[per-group]\ndigest = 0123456789abcdef\nevents = 10\n"), "{text}");
+        assert!(text.contains("\nseed = 42\nkernel = 6.17\n"), "{text}");
         assert!(text.contains("iommu[smmu0].translations = 5\n"));
         let back = Expected::parse(Path::new("x.expected"), &text).unwrap();
         assert_eq!(back, e);
@@ -585,8 +620,10 @@ mod tests {
         assert!(msg.contains("evnets"), "{msg}");
         let (line, _, _) = parse_err(&good.replace("digest = 0123456789abcdef", "digest = xyz"));
         assert_eq!(line, want - 1);
-        assert!(parse_err("format = 2\n").2.contains("format 2"));
-        assert!(parse_err("scenario = a\n").2.contains("format = 1"));
+        assert!(parse_err("format = 3\n").2.contains("format 3"));
+        assert!(parse_err("scenario = a\n").2.contains("format = 2"));
+        assert!(parse_err("format = 2\nscenario = a\ntopology = b\nseed = 1\n[x]\n").2.contains("kernel"));
+        assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\nkernel = 6.17\n").2.contains("format-2"));
         assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x\n").2.contains("closing"));
         assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n").2.contains("no `[strategy]`"));
         assert!(parse_err("format = 1\nscenario = a\ntopology = b\nseed = 1\n[x]\nevents = 1\n").2.contains("no `digest"));
@@ -661,6 +698,25 @@ mod tests {
         let mut seeded = old.clone();
         seeded.seed = 7;
         assert!(!compare(&old, &seeded, Mode::Exact).passed());
+        // Another kernel is another model: a header failure, in tolerant mode too.
+        let mut other_kernel = old.clone();
+        other_kernel.kernel = "6.12".into();
+        let c = compare(&old, &other_kernel, Mode::Tolerant(&[("events", 1000)]));
+        assert_eq!(c.header, vec![("kernel", "6.17".to_string(), "6.12".to_string())]);
+        assert!(!c.passed());
+    }
+
+    /// A file written before the kernel axis (format 1) still reads; its kernel is "not
+    /// recorded", so `check` fails on the header until it is re-blessed, and nothing else moves.
+    #[test]
+    fn a_format_1_file_reads_and_asks_for_its_kernel() {
+        let new = sample();
+        let text = new.render().replace("format = 2\n", "format = 1\n").replace("kernel = 6.17\n", "");
+        let old = Expected::parse(Path::new("old.expected"), &text).unwrap();
+        assert_eq!(old.kernel, KERNEL_NOT_RECORDED);
+        let c = compare(&old, &new, Mode::Exact);
+        assert_eq!(c.header, vec![("kernel", KERNEL_NOT_RECORDED.to_string(), "6.17".to_string())]);
+        assert!(c.runs.is_empty(), "only the header differs");
     }
 
     #[test]

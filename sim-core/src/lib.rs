@@ -7,8 +7,8 @@
 //! Data flows one way: files ([`topology`], [`scenario`]) → an immutable platform → one
 //! simulation per strategy ([`sim`]) → [`metrics::Results`] → presentation (CLI, reports).
 //!
-//! Where things are decided: an attach in `iommu/driver.rs` (the driver's verdict) and
-//! `strategy/` (what to try); a translation's cost in `sim/translate.rs`; an invalidation's
+//! Where things are decided: an attach in `linux/` (the driver's verdict, by kernel version)
+//! and `strategy/` (what to try); a translation's cost in `sim/translate.rs`; an invalidation's
 //! fan-out in `sim/invalidate.rs`.
 
 pub mod atomic;
@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod schema;
 pub mod sim;
 pub mod spans;
+pub mod spec;
 pub mod strategy;
 pub mod sweep;
 pub mod time;

@@ -38,7 +38,7 @@ fn jobs(scenario: &Scenario, strategies: &[StrategyName]) -> Vec<(StrategyName, 
 /// Whether any device of the scenario does DMA (a generator other than a VM, or a script `Dma`).
 pub fn moves_data(scenario: &Scenario) -> bool {
     scenario.generators.iter().any(|g| !matches!(g, crate::workload::GenSpec::Vm(_)))
-        || scenario.script.iter().any(|l| matches!(l.action, crate::scenario::Action::Dma { .. }))
+        || scenario.script.iter().any(|l| matches!(l.action, crate::spec::Action::Dma { .. }))
 }
 
 /// The strategies of `strategies` that exist on `kernel` (iommufd needs v6.2), and a note
@@ -64,6 +64,46 @@ pub fn results(scenario: &Scenario, seed: u64, runs: Vec<crate::metrics::RunResu
         seed,
         runs,
         baselines: Vec::new(),
-        platform: scenario.platform.summary(),
+        platform: platform_summary(&scenario.platform),
+    }
+}
+
+/// The platform by name, as saved with results so reports can draw it. (Here, not in
+/// `topology/`: the platform knows nothing of the results format.)
+fn platform_summary(p: &crate::topology::Platform) -> crate::metrics::results::PlatformSummary {
+    use crate::metrics::results::{PlatformBus, PlatformDevice, PlatformIommu, PlatformSummary};
+    PlatformSummary {
+        iommus: p.iommus.iter().map(|i| PlatformIommu { id: i.name.clone(), kind: i.kind.as_str().to_string() }).collect(),
+        buses: p
+            .buses
+            .iter()
+            .map(|b| PlatformBus {
+                id: b.name.clone(),
+                kind: b.kind.as_str().to_string(),
+                parent: b.parent.map(|x| p.buses[x.index()].name.clone()),
+                iommu: b.iommu.map(|i| p.iommus[i.index()].name.clone()),
+                acs: b.acs,
+            })
+            .collect(),
+        devices: p
+            .devices
+            .iter()
+            .map(|d| PlatformDevice {
+                id: d.name.clone(),
+                parent: p.buses[d.parent.index()].name.clone(),
+                iommu: p.iommus[d.iommu.index()].name.clone(),
+                group: u64::from(d.group.0),
+                ats: d.ats,
+            })
+            .collect(),
+        groups: p
+            .groups
+            .iter()
+            .map(|g| {
+                let mut names: Vec<String> = g.devices.iter().map(|d| p.devices[d.index()].name.clone()).collect();
+                names.sort();
+                names
+            })
+            .collect(),
     }
 }

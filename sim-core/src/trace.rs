@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use crate::iommu::driver::Errno;
+use crate::linux::Errno;
 use crate::scenario::Scenario;
 use crate::sim::{EventKind, EventRecord, Observer};
 use crate::strategy::StrategyName;

@@ -21,8 +21,13 @@ use crate::Outcome;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Scenario files or folders; a folder means every `*.ron` scenario in it (topology files
-    /// are skipped). Default: `scenarios/`.
+    /// are skipped). Default: `scenarios/`. `-` reads one scenario from stdin (its topology
+    /// path relative to the current folder) and needs `--expected`.
     pub paths: Vec<PathBuf>,
+    /// The expected file to compare with, instead of the one beside the scenario
+    /// (`NAME.expected`): only with a single scenario, and required for `-` (stdin).
+    #[arg(long, value_name = "FILE")]
+    pub expected: Option<PathBuf>,
     /// Rewrite the expected files from this run instead of comparing (says which changed).
     #[arg(long)]
     pub bless: bool,
@@ -73,7 +78,16 @@ enum Verdict {
 
 pub fn run(args: Args) -> CmdResult {
     let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
+    check_stdin_use(&args, &paths)?;
     let scenarios = collect(&paths)?;
+    if args.expected.is_some() && (scenarios.len() != 1 || paths.iter().any(|p| p.is_dir())) {
+        return Err(format!(
+            "check --expected: applies to a single scenario file, but {} name {} scenario(s); drop --expected to use each scenario's own NAME.expected",
+            list(&paths),
+            scenarios.len()
+        )
+        .into());
+    }
     if let Some(k) = &args.kernel {
         sim_core::linux::Kernel::parse(k).map_err(|e| format!("--kernel: {e}"))?;
     }
@@ -94,7 +108,8 @@ pub fn run(args: Args) -> CmdResult {
     let verdicts: Vec<Verdict> = scenarios
         .par_iter()
         .map(|p| {
-            let v = check_one(p, args.bless, args.tolerant, args.budget, args.kernel.as_deref());
+            let exp_path = args.expected.clone().unwrap_or_else(|| golden::expected_path(p));
+            let v = check_one(p, &exp_path, args.bless, args.tolerant, args.budget, args.kernel.as_deref());
             bar.inc(1);
             v
         })
@@ -105,8 +120,8 @@ pub fn run(args: Args) -> CmdResult {
     let mut out = String::new();
     let mut cases: Vec<Case> = Vec::new();
     for (path, verdict) in scenarios.iter().zip(verdicts) {
-        let p = path.display();
-        let expected = golden::expected_path(path);
+        let p = super::io::label(path);
+        let expected = args.expected.clone().unwrap_or_else(|| golden::expected_path(path));
         let e = expected.display();
         let before = out.len();
         let status = match &verdict {
@@ -229,11 +244,37 @@ fn list(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// `-` (a scenario on stdin) has no file beside it: it is checked against `--expected FILE`,
+/// it cannot be blessed (there is no scenario file for the expected one to sit beside), and it
+/// is the only scenario of the run.
+fn check_stdin_use(args: &Args, paths: &[PathBuf]) -> Result<(), String> {
+    if !paths.iter().any(|p| super::io::is_std(p)) {
+        return Ok(());
+    }
+    if paths.len() > 1 {
+        return Err("check -: a scenario on stdin is checked alone; give `-` as the only path".into());
+    }
+    if args.bless {
+        return Err("check - --bless: a scenario read from stdin has no file to bless an expected file beside; \
+                    save it and run `iommu-sim check --bless FILE.ron`"
+            .into());
+    }
+    if args.expected.is_none() {
+        return Err("check -: a scenario read from stdin has no expected file beside it; \
+                    name one with `--expected FILE.expected`"
+            .into());
+    }
+    Ok(())
+}
+
 /// Files as given, folders expanded to their `*.ron` scenarios; sorted, without duplicates.
+/// `-` (stdin) is kept as it is.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        if super::io::is_std(p) {
+            out.push(p.clone());
+        } else if p.is_dir() {
             let entries = std::fs::read_dir(p).map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?;
             for entry in entries {
                 let path = entry.map_err(|e| format!("{}: cannot list folder: {e}", p.display()))?.path();
@@ -275,8 +316,8 @@ fn is_topology(path: &Path) -> bool {
     s.strip_prefix("Topology").is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
-fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget, kernel: Option<&str>) -> Verdict {
-    let mut scenario = match Scenario::load(path) {
+fn check_one(path: &Path, exp_path: &Path, bless: bool, tolerant: bool, budget: super::Budget, kernel: Option<&str>) -> Verdict {
+    let mut scenario: Scenario = match super::io::load_scenario(path) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(e.to_string()),
     };
@@ -290,21 +331,20 @@ fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget, ke
     let (strategies, _) = sim_core::runner::available(&scenario.strategies, scenario.kernel);
     let results = sim_core::runner::run_all(&scenario, &strategies, scenario.seed);
     if results.runs.iter().any(|r| r.interrupted) {
-        return Verdict::Error(format!("{}: interrupted; nothing compared or written", path.display()));
+        return Verdict::Error(format!("{}: interrupted; nothing compared or written", super::io::label(path)));
     }
     super::warn_after_duration(&results, scenario.duration);
     let actual = Expected::from_results(&results);
-    let exp_path = golden::expected_path(path);
     if bless {
         let text = actual.render();
-        let old = std::fs::read_to_string(&exp_path).ok();
+        let old = std::fs::read_to_string(exp_path).ok();
         if old.as_deref() == Some(text.as_str()) {
             return Verdict::Blessed { created: false, changed: None };
         }
-        if let Err(e) = sim_core::atomic::write(&exp_path, &text) {
+        if let Err(e) = sim_core::atomic::write(exp_path, &text) {
             return Verdict::Error(format!("{}: cannot write: {e}", exp_path.display()));
         }
-        let changed = old.map(|o| match Expected::parse(&exp_path, &o) {
+        let changed = old.map(|o| match Expected::parse(exp_path, &o) {
             Ok(prev) => describe_changes(&golden::compare(&prev, &actual, Mode::Exact)),
             Err(_) => vec!["the old file did not parse".to_string()],
         });
@@ -313,7 +353,7 @@ fn check_one(path: &Path, bless: bool, tolerant: bool, budget: super::Budget, ke
     if !exp_path.exists() {
         return Verdict::Missing;
     }
-    let expected = match Expected::load(&exp_path) {
+    let expected = match Expected::load(exp_path) {
         Ok(e) => e,
         Err(e) => return Verdict::Error(e.to_string()),
     };

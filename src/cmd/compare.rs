@@ -46,7 +46,8 @@ pub struct Args {
     /// Run every point with each of these seeds: `A..B` (both included) or one seed.
     #[arg(long, value_name = "A..B", conflicts_with = "seed")]
     pub seeds: Option<String>,
-    /// With --set/--seeds: also write the results as JSON Lines (resumable, like `sweep -o`).
+    /// Also write the results to this file: the JSON of `--json` (contracts.md); with
+    /// --set/--seeds, JSON Lines (resumable, like `sweep -o`). `-` = stdout, instead of the table.
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -56,7 +57,18 @@ pub struct Args {
 pub fn run(args: Args) -> CmdResult {
     if !args.set.is_empty() || args.seeds.is_some() {
         let strategies = args.strategies.iter().map(|s| super::parse_strategy(s)).collect::<Result<Vec<_>, _>>()?;
-        let grid = sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?;
+        let grid = if super::io::is_std(&args.scenario) {
+            let text = super::io::read_text(&args.scenario)?;
+            sim_core::sweep::Grid::from_cli_text(
+                std::path::Path::new("<stdin>"),
+                Some(&text),
+                &args.set,
+                args.seeds.as_deref(),
+                strategies,
+            )?
+        } else {
+            sim_core::sweep::Grid::from_cli(&args.scenario, &args.set, args.seeds.as_deref(), strategies)?
+        };
         return super::sweep::compare_grid(&grid, args.budget, args.output.as_deref(), args.html.as_deref(), args.json);
     }
     let mut scenario = super::io::load_scenario(&args.scenario)?;
@@ -97,7 +109,13 @@ pub fn run(args: Args) -> CmdResult {
         super::io::write_text(path, &html)?;
     }
     super::warn_after_duration(&results, scenario.duration);
-    if args.html.as_deref().is_some_and(super::io::is_std) {
+    if let Some(path) = &args.output {
+        if args.html.as_deref().is_some_and(super::io::is_std) && super::io::is_std(path) {
+            return Err("compare: --html - and -o - would both write stdout; give one of them a file name".into());
+        }
+        super::io::write_text(path, &format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+    }
+    if args.html.as_deref().is_some_and(super::io::is_std) || args.output.as_deref().is_some_and(super::io::is_std) {
         return Ok(Outcome::Success);
     }
     if args.json {

@@ -4,7 +4,6 @@
 //! carries the groups the machine reported; `iommu-sim topology FILE --check-groups` compares
 //! them with the derived ones. A bad capture exits 2 naming the file and what is wrong.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use sim_core::iommu::IommuKind;
@@ -13,12 +12,14 @@ use super::CmdResult;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The capture: a directory or .tar/.tar.gz from scripts/capture.sh, or lspci text.
+    /// The capture: a directory or .tar/.tar.gz from scripts/capture.sh, or lspci text
+    /// (`-` = stdin: `sudo lspci -vvv -nn | iommu-sim import - --name host`).
     pub capture: PathBuf,
-    /// Write the topology here instead of standard output.
+    /// Write the topology here instead of standard output (`-` = stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// The topology's name (default: the capture's file name without extensions).
+    /// The topology's name (default: the capture's file name without extensions; `machine`
+    /// for stdin).
     #[arg(long)]
     pub name: Option<String>,
     /// For lspci text, which shows no IOMMU units: the IOMMU kind (intel-vtd, amd-vi,
@@ -35,17 +36,18 @@ fn parse_kind(s: &str) -> Result<IommuKind, String> {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    let stdin = super::io::is_std(&args.capture);
     let name = args.name.clone().unwrap_or_else(|| {
-        let f = args.capture.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "machine".into());
+        let f = args.capture.file_name().filter(|_| !stdin).map_or_else(|| "machine".into(), |s| s.to_string_lossy().into_owned());
         f.split('.').next().unwrap_or("machine").to_string()
     });
-    let ron = sim_core::import::import(&args.capture, &name, args.iommu)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, ron).map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
-        None => match std::io::stdout().lock().write_all(ron.as_bytes()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-            _ => {}
-        },
-    }
+    let ron = if stdin {
+        sim_core::import::import_stream("<stdin>", std::io::stdin().lock(), &name, args.iommu)?
+    } else {
+        sim_core::import::import(&args.capture, &name, args.iommu)?
+    };
+    // `-o FILE` is written atomically (a reader never sees half a topology); `-o -` and no
+    // `-o` print it.
+    super::io::write_text(args.output.as_deref().unwrap_or(std::path::Path::new("-")), &ron)?;
     Ok(crate::Outcome::Success)
 }

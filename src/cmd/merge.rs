@@ -14,10 +14,11 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Shard results files (from `sweep --shard` or a Slurm array), any order.
+    /// Shard results files (from `sweep --shard` or a Slurm array), any order (`-` = stdin,
+    /// once).
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// The merged results file.
+    /// The merged results file (`-` = stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: PathBuf,
 }
@@ -25,12 +26,16 @@ pub struct Args {
 pub fn run(args: Args) -> CmdResult {
     let mut scans = Vec::with_capacity(args.shards.len());
     let mut files = Vec::with_capacity(args.shards.len());
+    if args.shards.iter().filter(|p| super::io::is_std(p)).count() > 1 {
+        return Err("merge: `-` (stdin) can be given only once".into());
+    }
     for path in &args.shards {
-        let scan = results_file::scan(path)?;
+        let file: File = results_file::open(path)?;
+        let scan = results_file::scan_file(&file, std::path::Path::new(&super::io::label(path)))?;
         if scan.torn_at.is_some() {
-            eprintln!("{}: ignoring an incomplete last line (the shard was interrupted; rerun it to resume)", path.display());
+            eprintln!("{}: ignoring an incomplete last line (the shard was interrupted; rerun it to resume)", super::io::label(path));
         }
-        files.push(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?);
+        files.push(file);
         scans.push(scan);
     }
     // Every line must come from the same sweep.

@@ -83,10 +83,14 @@ fn kind(v: &Value) -> &'static str {
 
 /// Reads and validates one results file, naming the file in any error (exit 2).
 pub fn load(path: &Path) -> Result<Results, Box<dyn std::error::Error>> {
+    load_text(path, &io::read_text(path)?)
+}
+
+/// [`load`] of text already read (stdin).
+pub fn load_text(path: &Path, text: &str) -> Result<Results, Box<dyn std::error::Error>> {
     let name = io::label(path);
-    let text = io::read_text(path)?;
     let value: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{name}: not valid JSON (line {}, column {}): {e}", e.line(), e.column()))?;
+        serde_json::from_str(text).map_err(|e| format!("{name}: not valid JSON (line {}, column {}): {e}", e.line(), e.column()))?;
     if let Some(why) = invalid(&value) {
         return Err(format!("{name}: not iommu-sim results: {why}").into());
     }
@@ -114,15 +118,21 @@ fn labels(paths: &[PathBuf]) -> Vec<String> {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    if let Some(outcome) = super::sweep::report(&args.results, &args.output, args.csv.as_deref(), &args.metrics)? {
-        return Ok(outcome);
-    }
     if args.results.iter().filter(|p| io::is_std(p)).count() > 1 {
         return Err("report: `-` (stdin) can be given only once".into());
     }
+    // stdin is read once: it may be sweep results (JSON Lines) or ordinary results.
+    let stdin = if args.results.iter().any(|p| io::is_std(p)) { Some(io::read_text(Path::new("-"))?) } else { None };
+    if let Some(outcome) = super::sweep::report(&args.results, stdin.as_deref(), &args.output, args.csv.as_deref(), &args.metrics)? {
+        return Ok(outcome);
+    }
     let mut inputs = Vec::with_capacity(args.results.len());
     for (path, label) in args.results.iter().zip(labels(&args.results)) {
-        inputs.push((label, load(path)?));
+        let results = match &stdin {
+            Some(text) if io::is_std(path) => load_text(path, text)?,
+            _ => load(path)?,
+        };
+        inputs.push((label, results));
     }
     let html = reports::try_render(&inputs)?;
     io::write_text(&args.output, &html)?;

@@ -39,6 +39,14 @@ pub struct Scan {
 /// line; a final line without newline is reported as torn, not an error.
 pub fn scan(path: &Path) -> Result<Scan, String> {
     let file = File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    scan_file(&file, path)
+}
+
+/// [`scan`] of an open file (read from its start), named `path` in messages.
+pub fn scan_file(file: &File, path: &Path) -> Result<Scan, String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = file;
+    file.seek(SeekFrom::Start(0)).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut reader = BufReader::new(file);
     let mut scan = Scan::default();
     let (mut offset, mut line_no, mut buf) = (0u64, 0usize, Vec::new());
@@ -76,6 +84,23 @@ pub fn read_line(file: &File, entry: &Entry) -> std::io::Result<Vec<u8>> {
 /// through `out.tmp` and a rename. A replacement is used instead of the source bytes when
 /// given (a line re-numbered for a changed grid).
 pub fn write_sorted(out: &Path, sources: &[File], lines: &[(usize, &Entry, Option<String>)]) -> Result<(), String> {
+    if out.as_os_str() == "-" {
+        // stdout: a closed pipe ends the output quietly (crate::out).
+        let fail = |e: std::io::Error| format!("<stdout>: cannot write: {e}");
+        let mut text = Vec::with_capacity(1 << 16);
+        for (src, entry, replacement) in lines {
+            match replacement {
+                Some(t) => text.extend_from_slice(t.as_bytes()),
+                None => text.extend_from_slice(&read_line(&sources[*src], entry).map_err(fail)?),
+            }
+            text.push(b'\n');
+            if text.len() >= 1 << 16 {
+                crate::out::print_bytes(&text).map_err(fail)?;
+                text.clear();
+            }
+        }
+        return crate::out::print_bytes(&text).map_err(fail);
+    }
     let tmp = tmp_path(out);
     let fail = |e: std::io::Error| format!("{}: cannot write: {e}", tmp.display());
     let mut w = std::io::BufWriter::new(File::create(&tmp).map_err(fail)?);
@@ -110,4 +135,19 @@ pub fn ranges(sorted: &[u64], limit: usize) -> String {
         parts.push("...".into());
     }
     parts.join(", ")
+}
+
+/// Opens a results file to read; `-` (stdin) is first copied to an unnamed temporary file,
+/// since lines are read back by offset.
+pub fn open(path: &Path) -> Result<File, String> {
+    if path.as_os_str() != "-" {
+        return File::open(path).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let fail = |e: std::io::Error| format!("<stdin>: cannot buffer in a temporary file: {e}");
+    let tmp = std::env::temp_dir().join(format!("iommu-sim-stdin-{}.jsonl", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&tmp).map_err(fail)?;
+    // Unnamed from now on: removed whatever happens next.
+    let _ = std::fs::remove_file(&tmp);
+    std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(fail)?;
+    Ok(file)
 }

@@ -34,9 +34,14 @@ pub struct Args {
     pub wide: bool,
     /// Stream every processed event to this binary trace file (docs/trace-format.md). With
     /// several strategies, one file per strategy beside it: `out.trace` →
-    /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`).
+    /// `out.per-group.trace`, ... (`out` → `out.per-group.trace`). `-` = stdout (one strategy
+    /// only, never a terminal); the summary then goes to stderr.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Also write the results JSON (what `--json` prints; contracts.md) to this file
+    /// (`-` = stdout, instead of the summary).
+    #[arg(short = 'o', long = "output", value_name = "FILE.json")]
+    pub output: Option<PathBuf>,
     /// Print the kernel log lines the modelled drivers would print (what `log_lines` counts),
     /// per strategy, with the Linux source of each, after the summary (on stderr with --json).
     #[arg(long)]
@@ -53,6 +58,13 @@ pub fn run(args: Args) -> CmdResult {
         None => super::strategies_for(scenario.kernel, scenario.strategies.clone(), false)?,
     };
     let seed = args.seed.unwrap_or(scenario.seed);
+    let trace_to_stdout = args.trace.as_deref().is_some_and(super::io::is_std);
+    if trace_to_stdout {
+        check_trace_to_stdout(&strategies)?;
+        if args.output.as_deref().is_some_and(super::io::is_std) {
+            return Err("run: --trace - and -o - would both write stdout; give one of them a file name".into());
+        }
+    }
     args.budget.check(&scenario)?;
     let bar = Progress::bar(&scenario, strategies.len());
     let (results, logs) = if args.trace.is_none() && !args.log && bar.is_none() {
@@ -64,17 +76,44 @@ pub fn run(args: Args) -> CmdResult {
         b.finish_and_clear();
     }
     super::warn_after_duration(&results, scenario.duration);
-    if args.json {
-        crate::outln!("{}", serde_json::to_string_pretty(&results)?)?;
-    } else {
-        crate::out::print(&table::render(&results, args.wide))?;
+    let json_to_stdout = args.output.as_deref().is_some_and(super::io::is_std);
+    if let Some(path) = &args.output {
+        super::io::write_text(path, &format!("{}\n", serde_json::to_string_pretty(&results)?))?;
+    }
+    // With `--trace -` stdout carries the trace: everything else goes to stderr.
+    let summary = if args.json { format!("{}\n", serde_json::to_string_pretty(&results)?) } else { table::render(&results, args.wide) };
+    if trace_to_stdout {
+        eprint!("{summary}")
+    } else if !json_to_stdout {
+        crate::out::print(&summary)?
     }
     if args.log {
         let text = render_log(&strategies, &logs);
         // Keep stdout pure JSON with --json.
-        if args.json { eprint!("{text}") } else { crate::out::print(&text)? }
+        if args.json || trace_to_stdout || json_to_stdout { eprint!("{text}") } else { crate::out::print(&text)? }
     }
     Ok(Outcome::Success)
+}
+
+/// `--trace -` writes one binary trace on stdout: refused for several strategies (their
+/// traces would be interleaved in one stream) and when stdout is a terminal.
+fn check_trace_to_stdout(strategies: &[StrategyName]) -> Result<(), String> {
+    use std::io::IsTerminal as _;
+    if strategies.len() > 1 {
+        let names: Vec<String> = strategies.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "--trace -: stdout can carry the trace of one strategy, but this run has {} ({}); \
+             pick one with `--strategy NAME`, or give a file name to get one trace per strategy",
+            strategies.len(),
+            names.join(", ")
+        ));
+    }
+    if std::io::stdout().is_terminal() {
+        return Err("--trace -: the trace is binary and stdout is a terminal; redirect it (`> run.trace`) or pipe it \
+                    (`| iommu-sim trace-diff - other.trace`)"
+            .into());
+    }
+    Ok(())
 }
 
 /// The `--log` section: per strategy, each line with its cycle and its source in Linux.
@@ -126,6 +165,36 @@ fn check_trace_paths(scenario: &Scenario, paths: &[PathBuf]) -> Result<(), Strin
     Ok(())
 }
 
+/// One strategy's run with its trace streamed to stdout (`--trace -`); a reader that closes the
+/// pipe early (`| head -c 100`) ends the trace quietly.
+fn run_to_stdout(
+    scenario: &Scenario,
+    name: StrategyName,
+    seed: u64,
+    log: bool,
+    bar: Option<std::sync::Arc<indicatif::ProgressBar>>,
+) -> Result<(RunResult, Vec<LogLine>), String> {
+    let fail = |e: std::io::Error| format!("<stdout>: cannot write trace: {e}");
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let mut w = match TraceWriter::new(out, &TraceHeader::for_run(scenario, name, seed)) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
+        other => Some(other.map_err(fail)?),
+    };
+    let mut watch = Watch {
+        scenario,
+        trace: w.as_mut().map(|w| w as &mut dyn sim_core::sim::Observer),
+        log: log.then(Vec::new),
+        progress: bar.map(Progress::new),
+    };
+    let run = sim_core::sim::run(scenario, name, seed, Some(&mut watch));
+    let lines = watch.log.take().unwrap_or_default();
+    match w.map(TraceWriter::finish) {
+        Some(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(fail(e)),
+        _ => {}
+    }
+    Ok((run, lines))
+}
+
 /// Results and, per strategy, its kernel log lines.
 pub type Watched = (Results, Vec<Vec<LogLine>>);
 
@@ -142,7 +211,10 @@ pub fn run_watched(
 ) -> Result<Watched, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     let several = strategies.len() > 1;
-    if let Some(file) = trace {
+    let to_stdout = trace.is_some_and(super::io::is_std);
+    if to_stdout {
+        check_trace_to_stdout(strategies)?;
+    } else if let Some(file) = trace {
         let mut paths: Vec<PathBuf> = strategies.iter().map(|&s| trace_path(file, s, several)).collect();
         paths.push(file.to_path_buf());
         check_trace_paths(scenario, &paths)?;
@@ -150,6 +222,9 @@ pub fn run_watched(
     let runs = strategies
         .par_iter()
         .map(|&name| -> Result<(RunResult, Vec<LogLine>), String> {
+            if to_stdout {
+                return run_to_stdout(scenario, name, seed, log, bar.clone());
+            }
             let mut writer = match trace {
                 None => None,
                 Some(file) => {

@@ -2,10 +2,13 @@
 //! runs every (point, seed, strategy) of a sweep on all cores and writes one JSON line each
 //! (docs/sweep-format.md).
 //!
-//! Lines are appended as items finish (so a kill loses at most the items running), and at
-//! the end the file is rewritten sorted by item number. Re-running with the same output skips
-//! the keys already there: an interrupted sweep resumes, and its final file is the same bytes
-//! as an uninterrupted one, whatever the number of workers.
+//! Lines are appended in item order as items finish (`exec::run` hands them over in order,
+//! holding a few finished ones while an earlier item still runs), so the file is sorted as it
+//! grows and a kill loses at most the items running or waiting. Re-running with the same
+//! output skips the keys already there: an interrupted sweep resumes by appending, and its
+//! final file is the same bytes as an uninterrupted one, whatever the number of workers. Only
+//! when the new lines cannot simply follow the old ones (gaps left by Ctrl-C or by an
+//! incomplete merge, lines of an edited sweep file) is the file rewritten sorted at the end.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -22,10 +25,12 @@ use crate::Outcome;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The sweep file (RON, docs/sweep-format.md).
+    /// The sweep file (RON, docs/sweep-format.md; `-` = stdin, the scenario it names relative
+    /// to the current folder).
     pub file: PathBuf,
     /// Results file (JSON Lines); resumed if it exists. Default: NAME.jsonl, or
-    /// NAME.shard-I-of-N.jsonl for a shard, in the current directory.
+    /// NAME.shard-I-of-N.jsonl for a shard, in the current directory. `-` = stdout (every
+    /// line, in order; nothing to resume from).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
     /// Run only slice I of N (1-based). Inside a Slurm array job it defaults to the array task
@@ -49,9 +54,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let grid = Grid::load(&args.file)?;
+    let grid = if super::io::is_std(&args.file) {
+        if args.emit.is_some() {
+            return Err("sweep - --emit: the emitted jobs read the sweep file by its path; save it to a file first".into());
+        }
+        Grid::load_text(std::path::Path::new("<stdin>"), &super::io::read_text(&args.file)?)?
+    } else {
+        Grid::load(&args.file)?
+    };
     if let Some(engine) = args.emit {
-        print!("{}", emit::render(engine, &args.file, &grid, &args.emit_opts)?);
+        crate::out::print(&emit::render(engine, &args.file, &grid, &args.emit_opts)?)?;
         return Ok(Outcome::Success);
     }
     let shard = match &args.shard {
@@ -64,25 +76,27 @@ pub fn run(args: Args) -> CmdResult {
             None => format!("{}.jsonl", grid.name),
         })
     });
-    grid.validate(args.budget.max_events)?;
-    let summary = run_to_file(&grid, shard, &output, args.jobs, args.quiet)?;
+    // One pool for everything, the up-front checks included, so `-j 1` is one core throughout.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(args.jobs.unwrap_or(0)).build()?;
+    let summary = pool.install(|| -> Result<String, String> {
+        grid.validate(args.budget.max_events).map_err(|e| e.to_string())?;
+        if super::io::is_std(&output) {
+            return run_to_stdout(&grid, shard).map_err(|e| e.to_string());
+        }
+        run_to_file(&grid, shard, &output, args.quiet).map_err(|e| e.to_string())
+    })?;
     eprintln!("{summary}");
-    if shard.is_none() {
+    if shard.is_none() && !super::io::is_std(&output) {
         let metrics = if grid.metrics.is_empty() { String::new() } else { format!(" --metrics {}", grid.metrics.join(",")) };
         eprintln!("report: iommu-sim report {} -o {}.html{metrics}", output.display(), grid.name);
     }
     Ok(Outcome::Success)
 }
 
-/// Runs the items of `shard` (all without one) not yet in `output`, then sorts `output`.
-/// Returns a one-line summary.
-pub fn run_to_file(
-    grid: &Grid,
-    shard: Option<Shard>,
-    output: &Path,
-    jobs: Option<usize>,
-    quiet: bool,
-) -> Result<String, Box<dyn std::error::Error>> {
+/// Runs the items of `shard` (all without one) not yet in `output` on the current rayon pool,
+/// appending them in item order (then sorting `output` only if the old lines are not all
+/// before the new ones). Returns a one-line summary.
+pub fn run_to_file(grid: &Grid, shard: Option<Shard>, output: &Path, quiet: bool) -> Result<String, Box<dyn std::error::Error>> {
     let start = Instant::now();
     let wanted: Vec<u64> = (0..grid.items()).filter(|&i| shard.is_none_or(|s| s.contains(i))).collect();
     let index_of: HashMap<String, u64> = wanted.iter().map(|&i| (grid.key(&grid.item(i)), i)).collect();
@@ -94,6 +108,10 @@ pub fn run_to_file(
         None => index as usize,
     };
     let mut reused = 0;
+    // Whether the lines already there are this grid's, each once, ascending: then new lines,
+    // which come in item order, can follow them without a rewrite.
+    let mut in_order = true;
+    let mut last_index: Option<u64> = None;
     if output.exists() {
         let scan = results_file::scan(output)?;
         if let Some(at) = scan.torn_at {
@@ -113,17 +131,28 @@ pub fn run_to_file(
                 .into());
             };
             let slot = &mut done[position(index)];
+            in_order &= !*slot
+                && last_index.is_none_or(|l| l < index)
+                && e.head.index == index
+                && e.head.grid == grid.id
+                && e.head.of == grid.items();
+            last_index = Some(index);
             reused += usize::from(!*slot);
             *slot = true;
         }
     }
     let pending: Vec<u64> = wanted.iter().copied().filter(|&i| !done[position(i)]).collect();
+    in_order &= match (last_index, pending.first()) {
+        (Some(l), Some(&p)) => l < p,
+        _ => true,
+    };
 
     // Run, appending each line as it finishes.
     let file = Mutex::new(OpenOptions::new().create(true).append(true).open(output).map_err(|e| format!("{}: {e}", output.display()))?);
     let bar = progress(pending.len() as u64, quiet);
     let write_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let written = std::sync::atomic::AtomicUsize::new(0);
+    // Called in item order, one at a time.
     let done_fn = |record: Record| {
         let mut line = record.to_line();
         line.push('\n');
@@ -135,13 +164,12 @@ pub fn run_to_file(
         written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         bar.inc(1);
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
-    pool.install(|| exec::run(grid, &pending, &done_fn))?;
+    exec::run(grid, &pending, &done_fn)?;
     bar.finish_and_clear();
     if let Some(e) = write_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(format!("{}: cannot write: {e}", output.display()).into());
     }
-    drop(file);
+    let file = file.into_inner().unwrap_or_else(|p| p.into_inner());
     if sim_core::budget::stop_requested() {
         return Err(format!(
             "interrupted: {} finished item(s) are in {}; run the same command again to resume",
@@ -151,7 +179,13 @@ pub fn run_to_file(
         .into());
     }
 
-    finalize(grid, output, &index_of)?;
+    if in_order && written.load(std::sync::atomic::Ordering::Relaxed) == pending.len() {
+        // Already sorted: every old line before every new one, no gaps among the new.
+        file.sync_all().map_err(|e| format!("{}: cannot write: {e}", output.display()))?;
+    } else {
+        drop(file);
+        finalize(grid, output, &index_of)?;
+    }
     Ok(format!(
         "sweep \"{}\"{}: {} item(s) run, {} already present, in {:.1} s; wrote {}",
         grid.name,
@@ -160,6 +194,32 @@ pub fn run_to_file(
         reused,
         start.elapsed().as_secs_f64(),
         output.display()
+    ))
+}
+
+/// `sweep FILE -o -`: every item of `shard` (all without one) printed as a JSON line on
+/// stdout in item order, as they finish (`sweep x.ron -o - | jq ...`). Nothing is resumed.
+fn run_to_stdout(grid: &Grid, shard: Option<Shard>) -> Result<String, Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let wanted: Vec<u64> = (0..grid.items()).filter(|&i| shard.is_none_or(|s| s.contains(i))).collect();
+    let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    exec::run(grid, &wanted, &|record: Record| {
+        if let Err(e) = crate::outln!("{}", record.to_line()) {
+            error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(format!("<stdout>: cannot write: {e}").into());
+    }
+    if sim_core::budget::stop_requested() {
+        return Err("interrupted: the lines printed are the items finished; nothing to resume from stdout".into());
+    }
+    Ok(format!(
+        "sweep \"{}\"{}: {} item(s) run in {:.1} s; printed on stdout",
+        grid.name,
+        shard.map_or_else(String::new, |s| format!(" shard {s}")),
+        wanted.len(),
+        start.elapsed().as_secs_f64()
     ))
 }
 
@@ -215,9 +275,12 @@ fn progress(total: u64, quiet: bool) -> indicatif::ProgressBar {
 /// headline metrics, or the JSON lines with `--json`; `html`: the sweep report too.
 pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, html: Option<&Path>, json: bool) -> CmdResult {
     grid.validate(budget.max_events)?;
+    // `-o -`: the JSON lines on stdout, as `--json` prints them.
+    let json = json || output.is_some_and(super::io::is_std);
+    let output = output.filter(|p| !super::io::is_std(p));
     let records: Vec<Record> = match output {
         Some(path) => {
-            eprintln!("{}", run_to_file(grid, None, path, None, false)?);
+            eprintln!("{}", run_to_file(grid, None, path, false)?);
             let text = std::fs::read_to_string(path)?;
             text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?
         }
@@ -228,21 +291,25 @@ pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, h
             if sim_core::budget::stop_requested() {
                 return Err("interrupted: no table (results would be partial)".into());
             }
-            let mut v = out.into_inner().unwrap_or_else(|p| p.into_inner());
-            v.sort_by_key(|r| r.index);
-            v
+            // In item order already (exec::run).
+            out.into_inner().unwrap_or_else(|p| p.into_inner())
         }
     };
     if let Some(path) = html {
-        std::fs::write(path, reports::sweep::render(&records, &grid.metrics)).map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        super::io::write_text(path, &reports::sweep::render(&records, &grid.metrics))?;
+        if super::io::is_std(path) {
+            return Ok(Outcome::Success);
+        }
     }
     if json {
+        let mut text = String::new();
         for r in &records {
-            println!("{}", r.to_line());
+            text.push_str(&r.to_line());
+            text.push('\n');
         }
+        crate::out::print(&text)?;
     } else {
-        print!("{}", summary_table(grid, &records));
+        crate::out::print(&summary_table(grid, &records))?;
     }
     Ok(Outcome::Success)
 }
@@ -293,16 +360,21 @@ fn summary_table(grid: &Grid, records: &[Record]) -> String {
 /// for ordinary results files.
 pub fn report(
     inputs: &[PathBuf],
+    stdin: Option<&str>,
     output: &Path,
     csv: Option<&Path>,
     metrics: &[String],
 ) -> Result<Option<Outcome>, Box<dyn std::error::Error>> {
+    // `-`: the text of stdin, read once by the caller.
+    let read = |p: &Path| -> Result<String, String> {
+        match stdin {
+            Some(t) if super::io::is_std(p) => Ok(t.to_string()),
+            _ => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())),
+        }
+    };
     let is_sweep = |p: &Path| {
         p.extension().is_some_and(|e| e == "jsonl")
-            || std::fs::read_to_string(p)
-                .ok()
-                .and_then(|t| t.lines().next().map(|l| serde_json::from_str::<results_file::Head>(l).is_ok()))
-                .unwrap_or(false)
+            || read(p).ok().and_then(|t| t.lines().next().map(|l| serde_json::from_str::<results_file::Head>(l).is_ok())).unwrap_or(false)
     };
     if !inputs.iter().any(|p| is_sweep(p)) {
         if csv.is_some() || !metrics.is_empty() {
@@ -310,11 +382,15 @@ pub fn report(
         }
         return Ok(None);
     }
+    if super::io::is_std(output) && csv.is_some_and(super::io::is_std) {
+        return Err("report: -o - and --csv - would both write stdout; give one of them a file name".into());
+    }
     let mut records: Vec<Record> = Vec::new();
     for path in inputs {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = read(path)?;
+        let name = super::io::label(path);
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            records.push(serde_json::from_str(line).map_err(|e| format!("{}:{}: not a sweep results line: {e}", path.display(), i + 1))?);
+            records.push(serde_json::from_str(line).map_err(|e| format!("{name}:{}: not a sweep results line: {e}", i + 1))?);
         }
     }
     if records.is_empty() {
@@ -325,11 +401,9 @@ pub fn report(
             return Err(format!("--metrics: unknown metric \"{m}\"").into());
         }
     }
-    std::fs::write(output, reports::sweep::render(&records, metrics)).map_err(|e| format!("{}: {e}", output.display()))?;
-    eprintln!("wrote {}", output.display());
+    super::io::write_text(output, &reports::sweep::render(&records, metrics))?;
     if let Some(csv) = csv {
-        std::fs::write(csv, reports::sweep::csv(&records)).map_err(|e| format!("{}: {e}", csv.display()))?;
-        eprintln!("wrote {}", csv.display());
+        super::io::write_text(csv, &reports::sweep::csv(&records))?;
     }
     Ok(Some(Outcome::Success))
 }

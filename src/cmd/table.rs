@@ -100,18 +100,7 @@ pub fn render(results: &Results, wide: bool) -> String {
     let widths: Vec<usize> =
         (0..names.len()).map(|c| cells.iter().map(|row| row[c].chars().count()).max().unwrap_or(0).max(names[c].len())).collect();
     // Strategies packed into tables that fit WIDTH (at least one strategy per table).
-    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut start = 0;
-    let mut used = metric_w + 2 + unit_w;
-    for (c, w) in widths.iter().enumerate() {
-        if !wide && c > start && used + 2 + w > WIDTH {
-            chunks.push(start..c);
-            start = c;
-            used = metric_w + 2 + unit_w;
-        }
-        used += 2 + w;
-    }
-    chunks.push(start..names.len());
+    let chunks = pack(metric_w + 2 + unit_w, &widths, wide);
     for (k, chunk) in chunks.iter().enumerate() {
         if k > 0 {
             out.push('\n');
@@ -154,8 +143,25 @@ pub fn render(results: &Results, wide: bool) -> String {
             out.push_str("(k/M/G = 10^3/10^6/10^9, KiB/MiB = 2^10/2^20 bytes; --wide for exact values)\n");
         }
     }
-    throughput(results, &mut out);
+    throughput(results, &mut out, wide);
     out
+}
+
+/// Columns `0..widths.len()` packed into consecutive ranges whose tables fit [`WIDTH`] after a
+/// `fixed`-wide label part (at least one column per table); one range when `wide`.
+fn pack(fixed: usize, widths: &[usize], wide: bool) -> Vec<std::ops::Range<usize>> {
+    let mut chunks = Vec::new();
+    let (mut start, mut used) = (0, fixed);
+    for (c, w) in widths.iter().enumerate() {
+        if !wide && c > start && used + 2 + w > WIDTH {
+            chunks.push(start..c);
+            start = c;
+            used = fixed;
+        }
+        used += 2 + w;
+    }
+    chunks.push(start..widths.len());
+    chunks
 }
 
 /// Gb/s with three decimals from an integer Mb/s.
@@ -165,7 +171,7 @@ fn gbps(mbps: u64) -> String {
 
 /// Achieved throughput per generator and per busy device, each strategy beside the
 /// no-translation baselines (identity domain, IOMMU off) and what was offered.
-fn throughput(results: &Results, out: &mut String) {
+fn throughput(results: &Results, out: &mut String, wide: bool) {
     let runs: Vec<_> = results.runs.iter().chain(&results.baselines).collect();
     let Some(first) = runs.first() else { return };
     let gens: Vec<usize> = (0..first.generators.len()).filter(|&i| first.generators[i].kind != "vm").collect();
@@ -196,18 +202,24 @@ fn throughput(results: &Results, out: &mut String) {
     let label_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(10);
     let widths: Vec<usize> = (0..names.len()).map(|c| rows.iter().map(|r| r.2[c].len()).max().unwrap_or(0).max(names[c].len())).collect();
     let _ = writeln!(out, "\nthroughput, Gb/s achieved over active time (baselines: identity domain, IOMMU off)");
-    let _ = write!(out, "{:<label_w$}  {:>8}", "", "offered");
-    for (n, w) in names.iter().zip(&widths) {
-        let _ = write!(out, "  {n:>w$}");
-    }
-    out.push('\n');
-    for (label, offered, cells) in &rows {
-        let pad = label_w + label.len() - label.chars().count();
-        let _ = write!(out, "{label:<pad$}  {offered:>8}");
-        for (v, w) in cells.iter().zip(&widths) {
-            let _ = write!(out, "  {v:>w$}");
+    // Split like the metrics table so that each part fits WIDTH columns (unless --wide).
+    for (k, chunk) in pack(label_w + 2 + 8, &widths, wide).into_iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let _ = write!(out, "{:<label_w$}  {:>8}", "", "offered");
+        for c in chunk.clone() {
+            let _ = write!(out, "  {:>w$}", names[c], w = widths[c]);
         }
         out.push('\n');
+        for (label, offered, cells) in &rows {
+            let pad = label_w + label.len() - label.chars().count();
+            let _ = write!(out, "{label:<pad$}  {offered:>8}");
+            for c in chunk.clone() {
+                let _ = write!(out, "  {:>w$}", cells[c], w = widths[c]);
+            }
+            out.push('\n');
+        }
     }
 }
 

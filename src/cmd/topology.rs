@@ -2,6 +2,7 @@
 //! bus tree and IOMMU groups (contracts.md). Bad input is an error (exit 2) naming the file,
 //! line and column or the offending id.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use sim_core::topology::{Platform, report};
@@ -10,7 +11,7 @@ use super::CmdResult;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The topology file (RON).
+    /// The topology file (RON; `-` = stdin).
     pub file: PathBuf,
     /// Print JSON (contracts.md) instead of the readable listing.
     #[arg(long)]
@@ -38,13 +39,14 @@ fn parse_kernel(s: &str) -> Result<(u16, u16), String> {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let source = sim_core::error::InputError::read(&args.file)?;
-    let platform = Platform::parse_for_kernel(&args.file, &source, args.kernel)?;
+    let source = super::io::read_text(&args.file)?;
+    let label = PathBuf::from(super::io::label(&args.file));
+    let platform = Platform::parse_for_kernel(&label, &source, args.kernel)?;
     if args.check_groups {
         if platform.reported_groups.is_empty() {
             return Err(format!(
                 "{}: no reported_groups to check against (import a captured machine with `iommu-sim import` to get them)",
-                args.file.display()
+                label.display()
             )
             .into());
         }
@@ -53,22 +55,29 @@ pub fn run(args: Args) -> CmdResult {
             platform.devices.iter().filter(|d| d.func.is_some()).count() + platform.buses.iter().filter(|b| b.group.is_some()).count();
         let mut out = String::new();
         for d in &diffs {
-            out += &format!("{}: {d}\n", args.file.display());
+            out += &format!("{}: {d}\n", label.display());
         }
         if diffs.is_empty() {
             out += &format!(
                 "{}: groups match: {} PCI functions in {} reported groups\n",
-                args.file.display(),
+                label.display(),
                 functions,
                 platform.reported_groups.len()
             );
         } else {
-            out += &format!("{}: {} differences between derived and reported groups\n", args.file.display(), diffs.len());
+            out += &format!("{}: {} differences between derived and reported groups\n", label.display(), diffs.len());
         }
         crate::out::print(&out)?;
         return Ok(if diffs.is_empty() { crate::Outcome::Success } else { crate::Outcome::Mismatch });
     }
-    let out = if args.json { report::json_pretty(&platform) + "\n" } else { report::text(&platform) };
-    crate::out::print(&out)?;
+    // Streamed: a large platform's listing is never held in memory whole (issue 16).
+    let mut out = crate::out::stdout();
+    if args.json {
+        report::write_json(&platform, &mut out)?;
+        out.write_all(b"\n")?;
+    } else {
+        report::write_text(&platform, &mut out)?;
+    }
+    out.flush()?;
     Ok(crate::Outcome::Success)
 }

@@ -38,7 +38,7 @@ fn open(path: &Path) -> Result<TraceReader<Box<dyn std::io::Read>>, String> {
 }
 
 fn next<R: std::io::Read>(r: &mut TraceReader<R>, path: &Path) -> Result<Option<EventRecord>, String> {
-    r.next_event().map_err(|e: TraceError| format!("{}: {e}", path.display()))
+    r.next_event().map_err(|e: TraceError| format!("{}: {e}", super::io::label(path)))
 }
 
 fn summary(h: &TraceHeader) -> String {
@@ -55,8 +55,8 @@ pub fn run(args: Args) -> CmdResult {
     let mut ra = open(&args.a)?;
     let mut rb = open(&args.b)?;
     let (ha, hb) = (ra.header().clone(), rb.header().clone());
-    crate::outln!("A: {} ({})", args.a.display(), summary(&ha))?;
-    crate::outln!("B: {} ({})", args.b.display(), summary(&hb))?;
+    crate::outln!("A: {} ({})", super::io::label(&args.a), summary(&ha))?;
+    crate::outln!("B: {} ({})", super::io::label(&args.b), summary(&hb))?;
     let mut differs = false;
     for (what, x, y) in [
         ("scenario", &ha.scenario, &hb.scenario),

@@ -281,27 +281,29 @@ impl Machine {
 pub fn import(path: &Path, name: &str, iommu_kind: Option<IommuKind>) -> Result<String, InputError> {
     let meta = std::fs::metadata(path).map_err(|source| InputError::Io { path: path.display().to_string(), source })?;
     let shown = path.display().to_string();
-    let machine = if meta.is_dir() {
-        sysfs::from_dir(path, name)?
+    if meta.is_dir() {
+        return sysfs::from_dir(path, name)?.to_ron(&shown);
+    }
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
+    import_stream(&shown, file, name, iommu_kind)
+}
+
+/// Imports a tarball or lspci text read from `input` (a file, or stdin for `import -`),
+/// named `shown` in messages.
+pub fn import_stream(shown: &str, input: impl std::io::Read, name: &str, iommu_kind: Option<IommuKind>) -> Result<String, InputError> {
+    // Read at most MAX_TOTAL bytes: a device (`/dev/zero`), a pipe or a huge file is refused
+    // as soon as it passes the limit, never read whole.
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    input.take(sysfs::MAX_TOTAL + 1).read_to_end(&mut bytes).map_err(|source| InputError::Io { path: shown.to_string(), source })?;
+    if bytes.len() as u64 > sysfs::MAX_TOTAL {
+        return Err(bad(shown, format!("larger than {} bytes: not a capture (a tarball or lspci text is a few MiB)", sysfs::MAX_TOTAL)));
+    }
+    let machine = if sysfs::looks_like_tar(&bytes) {
+        sysfs::from_tar(shown, &bytes, name)?
     } else {
-        // Read at most MAX_TOTAL bytes: a device (`/dev/zero`), a pipe or a huge file is refused
-        // as soon as it passes the limit, never read whole.
-        use std::io::Read as _;
-        let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: shown.clone(), source })?;
-        let mut bytes = Vec::new();
-        file.take(sysfs::MAX_TOTAL + 1).read_to_end(&mut bytes).map_err(|source| InputError::Io { path: shown.clone(), source })?;
-        if bytes.len() as u64 > sysfs::MAX_TOTAL {
-            return Err(bad(
-                &shown,
-                format!("larger than {} bytes: not a capture (a tarball or lspci text is a few MiB)", sysfs::MAX_TOTAL),
-            ));
-        }
-        if sysfs::looks_like_tar(&bytes) {
-            sysfs::from_tar(&shown, &bytes, name)?
-        } else {
-            let text = String::from_utf8(bytes).map_err(|_| bad(&shown, "neither a tarball nor UTF-8 lspci text"))?;
-            lspci::parse(&shown, &text, name, iommu_kind)?
-        }
+        let text = String::from_utf8(bytes).map_err(|_| bad(shown, "neither a tarball nor UTF-8 lspci text"))?;
+        lspci::parse(shown, &text, name, iommu_kind)?
     };
-    machine.to_ron(&shown)
+    machine.to_ron(shown)
 }

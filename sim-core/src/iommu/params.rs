@@ -68,7 +68,7 @@ overridable! {
         pub snoop_control: bool,
         /// Size of the domain-ID space: VT-d `cap_ndoms`, SMMUv2 context banks (≤ 128),
         /// SMMUv3 2^asid_bits, AMD 2^16, virtio-iommu's domain range. Which ids Linux can use
-        /// and which pools are shared is decided in `iommu/instance.rs::id_pools`.
+        /// and which pools are shared is decided in `linux/id_pools.rs::IdPools`.
         pub domain_ids: u32,
         /// SMMUv2: context banks that support stage 2 only (ID1.NUMS2CB). They come first, and
         /// a stage-1 domain (every VFIO / DMA-API domain) allocates after them

@@ -80,7 +80,7 @@ pub fn check(
 ) -> Result<(), Refusal> {
     let era = kernel.era();
     let refuse = |c: Check| -> Result<(), Refusal> {
-        match rules::rule(if c == Check::OtherDriver { d.kind } else { kind }, era, c) {
+        match rules::rule(if c == Check::OtherDriver { d.kind } else { kind }, kernel, c) {
             Some(r) if r.errno.is_some() => Err(Refusal { check: c, rule: r }),
             _ => Ok(()),
         }
@@ -125,6 +125,12 @@ pub fn check(
         // amd/iommu.c attach: only dirty tracking (not modelled); domains span IOMMUs.
         IommuKind::AmdVi => Ok(()),
         IommuKind::ArmSmmuV2 | IommuKind::ArmSmmuV3 | IommuKind::VirtioIommu => {
+            // Before v6.11 arm-smmu-v3 refused any domain first thing while SVA was enabled on
+            // the master (the rule's release bounds decide; the model's SVA master is one with
+            // SSIDs in use).
+            if kind == IommuKind::ArmSmmuV3 && master.ssids_in_use {
+                refuse(Check::SvaEnabled)?;
+            }
             if d.owner != instance {
                 let share = kind == IommuKind::ArmSmmuV3 && (sharing || era == Era::Proposed);
                 if !share {
@@ -135,11 +141,12 @@ pub fn check(
                     || (d.coherent_walk && !caps.coherent_walk)
                 {
                     // arm_smmu_domain_can_share() (proposed, not merged).
-                    let r = rules::rule(kind, Era::Proposed, Check::NotShareable).expect("proposed rule");
+                    let r = rules::rule(kind, Kernel::PROPOSED, Check::NotShareable).expect("proposed rule");
                     return Err(Refusal { check: Check::NotShareable, rule: r });
                 }
             }
             if kind == IommuKind::ArmSmmuV3 {
+                // From v6.11 (the rule's bounds): only a stage-2 domain, after the instance check.
                 if st.stage2 && master.ssids_in_use {
                     refuse(Check::SsidsInUse)?;
                 }

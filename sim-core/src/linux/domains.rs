@@ -74,7 +74,7 @@ pub const RULES: &[DomainRule] = &[
         "domain ids",
         "per unit, at attach, from `IDA_START_DID` = 2 (DID 0: caching-mode invalid translations and \"no DID\"; DID 1: `FLPT_DEFAULT_DID`); full: `-ENOSPC`, `%s: No free domain ids`",
         "intel/iommu.h; intel/iommu.c:domain_attach_iommu (bitmap before the IDA conversion: DID 1 reserved in scalable mode, assumed)",
-        "iommu/instance.rs usable_ids",
+        "linux/id_pools.rs usable_ids",
     ),
     r(
         "amd-iommu",
@@ -90,7 +90,7 @@ pub const RULES: &[DomainRule] = &[
         "ASIDs and VMIDs",
         "stage-1 ASIDs from the global `arm_smmu_asid_xa`, 1..2^asid_bits-1; full: `xa_alloc` `-EBUSY`. VMIDs per SMMU for stage-2 domains only: not modelled (VFIO domains are stage 1)",
         "arm-smmu-v3.c:arm_smmu_domain_finalise_s1",
-        "iommu/instance.rs id_pools",
+        "linux/id_pools.rs IdPools",
     ),
     r(
         "arm-smmu",
@@ -98,7 +98,7 @@ pub const RULES: &[DomainRule] = &[
         "context banks",
         "stage-1 domains take a bank in [`num_s2_context_banks`, `num_context_banks`) (topology `s2_context_banks`); full: `-ENOSPC`",
         "arm-smmu.c:arm_smmu_init_domain_context",
-        "iommu/instance.rs usable_ids",
+        "linux/id_pools.rs usable_ids",
     ),
     r(
         "arm-smmu-v3",

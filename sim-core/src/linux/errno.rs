@@ -20,14 +20,17 @@ pub enum Errno {
     EOPNOTSUPP,
     /// Before v6.2, VT-d refusing a domain whose highest mapped address the unit cannot reach.
     EFAULT,
-    /// No IOMMU behind the device, or no usable page-table format.
+    /// No IOMMU behind the device, or no usable page-table format; before v6.8, VT-d for a
+    /// device no DMAR unit covers (another driver's device).
     ENODEV,
+    /// Before v6.8, arm-smmu-v3 for a device without an fwspec (another driver's device).
+    ENOENT,
     /// Allocation failed (e.g. injected).
     ENOMEM,
     /// The instance's domain-ID space is full (DIDs, context banks, ASIDs, AMD domain ids).
     ENOSPC,
     /// The group is attached elsewhere and cannot be changed; arm-smmu-v3 stage-2 domain while
-    /// substream ids are in use.
+    /// substream ids are in use (v6.11+), any domain while SVA is enabled (before v6.11).
     EBUSY,
 }
 
@@ -41,6 +44,7 @@ impl Errno {
             Errno::EOPNOTSUPP => "EOPNOTSUPP",
             Errno::EFAULT => "EFAULT",
             Errno::ENODEV => "ENODEV",
+            Errno::ENOENT => "ENOENT",
             Errno::ENOMEM => "ENOMEM",
             Errno::ENOSPC => "ENOSPC",
             Errno::EBUSY => "EBUSY",
@@ -58,6 +62,7 @@ impl Errno {
             Errno::EOPNOTSUPP => 95,
             Errno::EFAULT => 14,
             Errno::ENODEV => 19,
+            Errno::ENOENT => 2,
             Errno::ENOMEM => 12,
             Errno::ENOSPC => 28,
             Errno::EBUSY => 16,
@@ -69,7 +74,7 @@ impl Errno {
         Errno::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
-    pub const ALL: [Errno; 10] = [
+    pub const ALL: [Errno; 11] = [
         Errno::EINVAL,
         Errno::EMEDIUMTYPE,
         Errno::ENXIO,
@@ -77,6 +82,7 @@ impl Errno {
         Errno::EOPNOTSUPP,
         Errno::EFAULT,
         Errno::ENODEV,
+        Errno::ENOENT,
         Errno::ENOMEM,
         Errno::ENOSPC,
         Errno::EBUSY,

@@ -11,6 +11,7 @@
 pub mod attach;
 pub mod domains;
 pub mod errno;
+pub mod id_pools;
 pub mod invalidation;
 pub mod klog;
 pub mod rules;

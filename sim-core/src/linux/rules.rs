@@ -10,9 +10,16 @@
 //! patch (v6.13), the Jul-2025 "iommu/vt-d: Split paging_domain_compatible()" patch (v6.17),
 //! the Aug-2024 SMMUv3 CANWBS review thread and the 6.13 SMMUv3 nesting merge, and the
 //! NVIDIA backport of "iommu/arm-smmu-v3: Fix incorrect return in arm_smmu_attach_dev".
+//! Later (issue 10 follow-up): that fix's posting (Fixes: 48e7b8e284e5) and the 6.15.3-rc1
+//! stable review and linux-6.15.y push (first 6.15 stable with it: 6.15.3); the IOMMU updates
+//! for v6.11 pull (SMMUv3 SVA/SSID attach rule); v5.19–v6.1 arm-smmu-v3 attach code ("cannot
+//! attach - SVA enabled", `-ENOENT` without fwspec); the v7 "iommu/amd: Drop unnecessary checks
+//! in amd_iommu_attach_device()" patch; VT-d `prepare_domain_attach_device` context in 2022–23
+//! patches (`device_to_iommu()` → `-ENODEV`); "iommu: Validate that devices match domains"
+//! (Oct 2023 review) for the core owner check.
 
 use super::errno::Errno;
-use super::version::Era;
+use super::version::{Era, Kernel, KernelVersion};
 use crate::iommu::IommuKind;
 
 /// What a driver (or the core) checks before accepting an existing domain.
@@ -35,6 +42,8 @@ pub enum Check {
     AddressWidth,
     /// VT-d: a first-stage domain behind a unit without scalable-mode first-stage support.
     FirstStage,
+    /// arm-smmu-v3 before v6.11: any domain while SVA is enabled on the master.
+    SvaEnabled,
     /// arm-smmu-v3: a stage-2 domain while the master has substream ids (PASIDs) in use.
     SsidsInUse,
     /// Proposed cross-SMMUv3 sharing: the other SMMU cannot use this page table.
@@ -51,6 +60,7 @@ impl Check {
             Check::Superpage => "superpages",
             Check::AddressWidth => "address width",
             Check::FirstStage => "first stage unsupported",
+            Check::SvaEnabled => "SVA enabled on the master",
             Check::SsidsInUse => "stage 2 with SSIDs in use",
             Check::NotShareable => "page table not shareable",
         }
@@ -74,6 +84,10 @@ pub struct Rule {
     pub log: Option<&'static str>,
     /// File:function, the versions it was read in, and any caveat.
     pub source: &'static str,
+    /// Within its eras, only from this release on (a change that landed inside an era).
+    pub since: Option<KernelVersion>,
+    /// Within its eras, only before this release.
+    pub until: Option<KernelVersion>,
 }
 
 impl Rule {
@@ -81,13 +95,27 @@ impl Rule {
         self.first <= era && era <= self.last
     }
 
+    /// Whether the rule is `kernel`'s: its era is covered and its release within the bounds.
+    pub fn applies(&self, kernel: Kernel) -> bool {
+        self.covers(kernel.era()) && self.since.is_none_or(|v| kernel.version >= v) && self.until.is_none_or(|v| kernel.version < v)
+    }
+
     /// The eras as the docs write them ("before v6.2", "v6.13-v6.16 (incl. v6.15.0)"...).
     pub fn eras(&self) -> String {
-        if self.first == self.last {
-            return self.first.as_str().to_string();
-        }
         let covered: Vec<&str> = Era::ALL.iter().filter(|e| self.covers(**e)).map(|e| e.as_str()).collect();
         covered.join(", ")
+    }
+
+    /// [`Rule::eras`] with the release bounds, as the docs write them.
+    pub fn kernels(&self) -> String {
+        let mut s = self.eras();
+        if let Some(v) = self.since {
+            s.push_str(&format!(" (from {v})"));
+        }
+        if let Some(v) = self.until {
+            s.push_str(&format!(" (before {v})"));
+        }
+        s
     }
 }
 
@@ -98,20 +126,37 @@ const V2: Option<IommuKind> = Some(ArmSmmuV2);
 const V3: Option<IommuKind> = Some(ArmSmmuV3);
 const VTD: Option<IommuKind> = Some(IntelVtd);
 const VIRTIO: Option<IommuKind> = Some(VirtioIommu);
+const AMD: Option<IommuKind> = Some(AmdVi);
 
-/// Every rule, by driver then era. AMD has none: `amd_iommu_attach_device` refuses nothing
-/// the model represents (only dirty tracking without hardware support, not modelled), and AMD
-/// domains span IOMMUs in every era.
+/// The fields a row usually leaves alone (`..ANY`): no release bounds inside its eras.
+const ANY: Rule = Rule {
+    driver: "",
+    kind: None,
+    first: PreV6_2,
+    last: Proposed,
+    check: Check::OtherDriver,
+    errno: None,
+    log: None,
+    source: "",
+    since: None,
+    until: None,
+};
+
+/// Every rule, by driver then era. AMD has one (a device of another driver, before v6.2):
+/// otherwise `amd_iommu_attach_device` refuses nothing the model represents (only dirty
+/// tracking without hardware support, not modelled), and AMD domains span IOMMUs in every era.
 pub const RULES: &[Rule] = &[
     Rule {
         driver: "core",
         kind: None,
         first: PreV6_2,
-        last: PreV6_2,
+        last: V6_2,
         check: Check::OtherDriver,
         errno: Some(Errno::ENODEV),
         log: None,
-        source: "assumed: no core owner check yet; the domain's driver meets a device that is not its own (arm-smmu: next rows)",
+        source: "no core owner check before v6.8: `__iommu_attach_device` hands the device to the domain's driver (rows below); virtio-iommu, and amd-iommu from v6.2, do not check and read the other driver's per-device data (undefined in the source): modelled as `-ENODEV`, assumed",
+        until: Some(KernelVersion::V6_8),
+        ..ANY
     },
     Rule {
         driver: "core",
@@ -121,17 +166,32 @@ pub const RULES: &[Rule] = &[
         check: Check::OtherDriver,
         errno: Some(Errno::EINVAL),
         log: None,
-        source: "iommu.c:__iommu_attach_group (`dev_iommu_ops(dev) != domain->owner`; owner check from a later release, assumed from v6.2)",
+        source: "iommu.c:__iommu_attach_group (`dev_iommu_ops(dev) != domain->owner`, or no IOMMU at all), added by \"iommu: Validate that devices match domains\" (Robin Murphy, reviewed Oct 2023 for the v6.8 merge window; the merge release is assumed from that, not read)",
+        since: Some(KernelVersion::V6_8),
+        ..ANY
+    },
+    Rule {
+        driver: "amd-iommu",
+        kind: AMD,
+        first: PreV6_2,
+        last: PreV6_2,
+        check: Check::OtherDriver,
+        errno: Some(Errno::EINVAL),
+        log: None,
+        source: "amd/iommu.c:amd_iommu_attach_device (`if (!check_device(dev)) return -EINVAL;`: no AMD IOMMU covers the device), v5.19-v6.1; removed for v6.2 by \"iommu/amd: Drop unnecessary checks in amd_iommu_attach_device()\" (read in its v7 posting)",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu",
         kind: V2,
         first: PreV6_2,
-        last: PreV6_2,
+        last: V6_2,
         check: Check::OtherDriver,
         errno: Some(Errno::ENXIO),
         log: Some("cannot attach to SMMU, is it on the same bus?"),
-        source: "arm-smmu.c:arm_smmu_attach_dev (`fwspec->ops != &arm_smmu_ops`: the device has no SMMU of this driver at all), v5.19-v6.1",
+        source: "arm-smmu.c:arm_smmu_attach_dev (no fwspec, or `fwspec->ops != &arm_smmu_ops`: the device has no SMMU of this driver at all), read in v5.19-v6.1; v6.2-v6.7 assumed unchanged (not an incompatibility, so outside the v6.2 EINVAL series); from v6.8 the core refuses first",
+        until: Some(KernelVersion::V6_8),
+        ..ANY
     },
     Rule {
         driver: "arm-smmu",
@@ -142,6 +202,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: Some("cannot attach to SMMU %s whilst already attached to domain on SMMU %s"),
         source: "arm-smmu.c:arm_smmu_attach_dev (`smmu_domain->smmu != smmu`), v5.19-v6.1",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu",
@@ -152,6 +213,31 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "arm-smmu.c:arm_smmu_attach_dev (dev_err removed by \"iommu: Use EINVAL for incompatible device/domain in ->attach_dev\", v6.2)",
+        ..ANY
+    },
+    Rule {
+        driver: "arm-smmu-v3",
+        kind: V3,
+        first: PreV6_2,
+        last: V6_2,
+        check: Check::OtherDriver,
+        errno: Some(Errno::ENOENT),
+        log: None,
+        source: "arm-smmu-v3.c:arm_smmu_attach_dev (`if (!fwspec) return -ENOENT;`: a device without an fwspec, i.e. behind VT-d or AMD-Vi), read in v5.19-v6.1 code; a device of another fwspec driver (arm-smmu, virtio-iommu) is not checked and its private data is read as an SMMUv3 master (undefined): modelled as `-ENOENT` too, assumed; v6.2-v6.7 assumed unchanged",
+        until: Some(KernelVersion::V6_8),
+        ..ANY
+    },
+    Rule {
+        driver: "arm-smmu-v3",
+        kind: V3,
+        first: PreV6_2,
+        last: V6_2,
+        check: Check::SvaEnabled,
+        errno: Some(Errno::EBUSY),
+        log: Some("cannot attach - SVA enabled"),
+        source: "arm-smmu-v3.c:arm_smmu_attach_dev (`arm_smmu_master_sva_enabled(master)`, any domain, checked first), read in v5.19-v6.1 code; replaced in v6.11 by the stage-2 check below (the model's SVA-enabled master is one with SSIDs in use)",
+        until: Some(KernelVersion::V6_11),
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -162,6 +248,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::ENXIO),
         log: Some("cannot attach to SMMU %s (upstream of %s)"),
         source: "arm-smmu-v3.c:arm_smmu_attach_dev (`smmu_domain->smmu != smmu`), v5.19-v6.1",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -171,7 +258,8 @@ pub const RULES: &[Rule] = &[
         check: Check::OtherInstance,
         errno: Some(Errno::EINVAL),
         log: None,
-        source: "arm-smmu-v3.c:arm_smmu_attach_dev, v6.2-v6.16 (6.15.x stable updates carry the fix below)",
+        source: "arm-smmu-v3.c:arm_smmu_attach_dev, v6.2-v6.16 (6.15.3 and later 6.15.y carry the fix below)",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -181,7 +269,8 @@ pub const RULES: &[Rule] = &[
         check: Check::OtherInstance,
         errno: None,
         log: None,
-        source: "arm-smmu-v3.c:arm_smmu_attach_dev `if (smmu_domain->smmu != smmu) return ret;` with ret 0: another SMMU's domain accepted (fixed by \"iommu/arm-smmu-v3: Fix incorrect return in arm_smmu_attach_dev\", v6.16 and stable)",
+        source: "arm-smmu-v3.c:arm_smmu_attach_dev `if (smmu_domain->smmu != smmu) return ret;` with ret 0: another SMMU's domain accepted; introduced by 48e7b8e284e5 \"iommu/arm-smmu-v3: Remove arm_smmu_domain_finalise() during attach\" (the fix's Fixes: tag), fixed by \"iommu/arm-smmu-v3: Fix incorrect return in arm_smmu_attach_dev\" (posted 2025-04-22, applied for v6.16; in stable from 6.15.3: the 6.15.3-rc1 review of 2025-06-17 and the linux-6.15.y push after Linux 6.15.2 list it)",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -192,6 +281,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "arm-smmu-v3.c:arm_smmu_attach_dev, v6.16+",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -202,16 +292,19 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "arm-smmu-v3.c:arm_smmu_attach_prepare (`enforce_cache_coherency && !arm_smmu_master_canwbs(master)`), v6.13+ (CANWBS: IORT root-complex memory-access flag)",
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
         kind: V3,
-        first: V6_13,
+        first: V6_2,
         last: Proposed,
         check: Check::SsidsInUse,
         errno: Some(Errno::EBUSY),
         log: None,
-        source: "arm-smmu-v3.c:arm_smmu_attach_dev (S2 domain && `arm_smmu_ssids_in_use(&master->cd_table)`; hard), read in v6.13+ sources (introduced with the PASID rework, earlier release not verified)",
+        source: "arm-smmu-v3.c:arm_smmu_attach_dev (S2 domain && `arm_smmu_ssids_in_use(&master->cd_table)`; hard), read in v6.13+ sources; from v6.11: \"iommu/arm-smmu-v3: Do not use master->sva_enable to restrict attaches\" is in the IOMMU updates for v6.11 (pull of 2024-07-19; attribution of the check to that commit is from its title and the code before and after)",
+        since: Some(KernelVersion::V6_11),
+        ..ANY
     },
     Rule {
         driver: "arm-smmu-v3",
@@ -222,6 +315,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "proposed, NOT MERGED: arm_smmu_domain_can_share (\"Share domain across SMMU/vSMMU instances\" v4, 2026-03-19): pgsize ⊆, OAS/IAS fit, coherent walk needs FEAT_COHERENCY",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -232,6 +326,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EOPNOTSUPP),
         log: None,
         source: "intel/iommu.c:prepare_domain_attach_device (`force_snooping && !ecap_sc_support`), v5.19-v6.1",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -242,6 +337,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EFAULT),
         log: Some("%s: iommu width (%d) is not sufficient for the mapped address (%llx)"),
         source: "intel/iommu.c:prepare_domain_attach_device (`max_addr > (1LL << addr_width)`: highest mapped address), v5.19-v6.1",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -252,6 +348,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:prepare_domain_attach_device, v6.2-v6.12 (read in v6.12)",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -262,6 +359,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:prepare_domain_attach_device (highest mapped address; then levels are knocked out to the unit's agaw), v6.2-v6.12",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -272,6 +370,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible, v6.13+",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -282,6 +381,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible (`iommu_coherency != iommu_paging_structure_coherency`), v6.13+",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -292,6 +392,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible (`iommu_superpage != iommu_superpage_capability`: equality), v6.13-v6.16",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -302,6 +403,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible_{first,second}_stage (domain pgsize_bitmap ⊆ unit: subset), v6.17+",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -312,6 +414,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible (`use_first_level` and no scalable-mode FLTS), v6.13-v6.16; paging_domain_compatible_first_stage, v6.17+",
+        ..ANY
     },
     Rule {
         driver: "intel-iommu",
@@ -322,6 +425,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "intel/iommu.c:paging_domain_compatible (`gaw > addr_width`, `agaw > iommu->agaw`), v6.13+",
+        ..ANY
     },
     Rule {
         driver: "virtio-iommu",
@@ -332,6 +436,7 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EXDEV),
         log: Some("cannot attach to foreign vIOMMU"),
         source: "virtio-iommu.c:viommu_attach_dev (`vdomain->viommu != vdev->viommu`), v5.19-v6.1",
+        ..ANY
     },
     Rule {
         driver: "virtio-iommu",
@@ -342,33 +447,34 @@ pub const RULES: &[Rule] = &[
         errno: Some(Errno::EINVAL),
         log: None,
         source: "virtio-iommu.c:viommu_attach_dev, v6.2+",
+        ..ANY
     },
 ];
 
 /// The rule of `kind`'s driver (or the core, for [`Check::OtherDriver`] when the driver has
-/// none) for `check` in `era`. `None`: that era does not check it.
-pub fn rule(kind: IommuKind, era: Era, check: Check) -> Option<&'static Rule> {
+/// none) for `check` in `kernel`. `None`: that kernel does not check it.
+pub fn rule(kind: IommuKind, kernel: Kernel, check: Check) -> Option<&'static Rule> {
     RULES
         .iter()
-        .find(|r| r.kind == Some(kind) && r.check == check && r.covers(era))
-        .or_else(|| RULES.iter().find(|r| r.kind.is_none() && r.check == check && r.covers(era)))
+        .find(|r| r.kind == Some(kind) && r.check == check && r.applies(kernel))
+        .or_else(|| RULES.iter().find(|r| r.kind.is_none() && r.check == check && r.applies(kernel)))
 }
 
-/// The kernel log line `kind`'s driver prints in `era` when `check` refuses a domain, with its
-/// source (`None`: nothing is printed). The text is the driver's format string.
-pub fn log_line(kind: IommuKind, era: Era, check: Check) -> Option<(&'static str, &'static str)> {
-    rule(kind, era, check).and_then(|r| r.log.map(|l| (l, r.source)))
+/// The kernel log line `kind`'s driver prints in `kernel` when `check` refuses a domain, with
+/// its source (`None`: nothing is printed). The text is the driver's format string.
+pub fn log_line(kind: IommuKind, kernel: Kernel, check: Check) -> Option<(&'static str, &'static str)> {
+    rule(kind, kernel, check).and_then(|r| r.log.map(|l| (l, r.source)))
 }
 
-/// The log line printed in `era` when an attach behind a `kind` instance was refused with
+/// The log line printed in `kernel` when an attach behind a `kind` instance was refused with
 /// `errno` (what a consumer of attach events — `run --log` — can look up from an event's
 /// errno): the refusal rules of that driver (or the core) with that errno and a `dev_err`.
-/// Unique by construction: within an era no driver uses one errno for two logged checks
+/// Unique by construction: within a kernel no driver uses one errno for two logged checks
 /// (tested). `None`: the refusal printed nothing.
-pub fn log_line_for_errno(kind: IommuKind, era: Era, errno: Errno) -> Option<(&'static str, &'static str)> {
+pub fn log_line_for_errno(kind: IommuKind, kernel: Kernel, errno: Errno) -> Option<(&'static str, &'static str)> {
     RULES
         .iter()
-        .filter(|r| (r.kind == Some(kind) || r.kind.is_none()) && r.covers(era) && r.errno == Some(errno))
+        .filter(|r| (r.kind == Some(kind) || r.kind.is_none()) && r.applies(kernel) && r.errno == Some(errno))
         .find_map(|r| r.log.map(|l| (l, r.source)))
 }
 
@@ -381,7 +487,7 @@ pub fn markdown_table() -> String {
             None => "accepted".to_string(),
         };
         let log = r.log.map_or_else(|| "—".to_string(), |l| format!("`{l}`"));
-        out.push_str(&format!("| {} | {} | {} | {} | {} | {} |\n", r.driver, r.eras(), r.check.as_str(), errno, log, r.source));
+        out.push_str(&format!("| {} | {} | {} | {} | {} | {} |\n", r.driver, r.kernels(), r.check.as_str(), errno, log, r.source));
     }
     out
 }
@@ -390,11 +496,23 @@ pub fn markdown_table() -> String {
 mod tests {
     use super::*;
 
+    fn k(s: &str) -> Kernel {
+        Kernel::parse(s).unwrap()
+    }
+
+    /// Every release at which some rule starts or stops, and one inside each era.
+    fn sample_kernels() -> Vec<Kernel> {
+        ["5.19", "6.1", "6.2", "6.7", "6.8", "6.10", "6.11", "6.12", "6.13", "6.15", "6.15.2", "6.15.3", "6.16", "6.17", "proposed"]
+            .into_iter()
+            .map(k)
+            .collect()
+    }
+
     #[test]
-    fn every_era_has_at_most_one_rule_per_driver_and_check() {
+    fn every_kernel_has_at_most_one_rule_per_driver_and_check() {
         for (i, a) in RULES.iter().enumerate() {
             for b in &RULES[i + 1..] {
-                let overlap = Era::ALL.iter().any(|e| a.covers(*e) && b.covers(*e));
+                let overlap = sample_kernels().into_iter().any(|kern| a.applies(kern) && b.applies(kern));
                 assert!(!(a.kind == b.kind && a.check == b.check && overlap), "{a:?} overlaps {b:?}");
             }
         }
@@ -402,35 +520,74 @@ mod tests {
 
     #[test]
     fn pre_series_errnos_differ_by_driver_and_log() {
-        assert_eq!(rule(ArmSmmuV3, PreV6_2, Check::OtherInstance).unwrap().errno, Some(Errno::ENXIO));
-        assert_eq!(rule(ArmSmmuV2, PreV6_2, Check::OtherInstance).unwrap().errno, Some(Errno::EINVAL));
-        assert_eq!(rule(VirtioIommu, PreV6_2, Check::OtherInstance).unwrap().errno, Some(Errno::EXDEV));
-        assert_eq!(rule(IntelVtd, PreV6_2, Check::SnoopControl).unwrap().errno, Some(Errno::EOPNOTSUPP));
-        assert_eq!(rule(IntelVtd, PreV6_2, Check::AddressWidth).unwrap().errno, Some(Errno::EFAULT));
-        assert!(log_line(IntelVtd, PreV6_2, Check::SnoopControl).is_none());
-        assert!(log_line(ArmSmmuV3, PreV6_2, Check::OtherInstance).unwrap().0.contains("upstream of"));
-        for era in [V6_2, V6_13, V6_17] {
-            assert!(log_line(ArmSmmuV3, era, Check::OtherInstance).is_none());
+        let old = k("6.1");
+        assert_eq!(rule(ArmSmmuV3, old, Check::OtherInstance).unwrap().errno, Some(Errno::ENXIO));
+        assert_eq!(rule(ArmSmmuV2, old, Check::OtherInstance).unwrap().errno, Some(Errno::EINVAL));
+        assert_eq!(rule(VirtioIommu, old, Check::OtherInstance).unwrap().errno, Some(Errno::EXDEV));
+        assert_eq!(rule(IntelVtd, old, Check::SnoopControl).unwrap().errno, Some(Errno::EOPNOTSUPP));
+        assert_eq!(rule(IntelVtd, old, Check::AddressWidth).unwrap().errno, Some(Errno::EFAULT));
+        assert!(log_line(IntelVtd, old, Check::SnoopControl).is_none());
+        assert!(log_line(ArmSmmuV3, old, Check::OtherInstance).unwrap().0.contains("upstream of"));
+        for s in ["6.2", "6.13", "6.17"] {
+            assert!(log_line(ArmSmmuV3, k(s), Check::OtherInstance).is_none());
         }
-        assert_eq!(rule(ArmSmmuV3, V6_15_0, Check::OtherInstance).unwrap().errno, None);
-        assert_eq!(rule(AmdVi, V6_17, Check::OtherInstance), None);
-        assert_eq!(rule(AmdVi, V6_17, Check::OtherDriver).unwrap().driver, "core");
-        assert!(rule(IntelVtd, V6_2, Check::Superpage).is_none(), "v6.2-v6.12 had no superpage check");
+        assert_eq!(rule(ArmSmmuV3, k("6.15.0"), Check::OtherInstance).unwrap().errno, None);
+        assert_eq!(rule(AmdVi, k("6.17"), Check::OtherInstance), None);
+        assert_eq!(rule(AmdVi, k("6.17"), Check::OtherDriver).unwrap().driver, "core");
+        assert!(rule(IntelVtd, k("6.12"), Check::Superpage).is_none(), "v6.2-v6.12 had no superpage check");
+    }
+
+    /// Another driver's domain: before v6.8 the domain's driver answers (each its own way),
+    /// from v6.8 the core's owner check (`-EINVAL`, soft).
+    #[test]
+    fn another_drivers_domain_by_release() {
+        let errno = |kind, s: &str| rule(kind, k(s), Check::OtherDriver).unwrap().errno.unwrap();
+        assert_eq!(errno(IntelVtd, "6.1"), Errno::ENODEV, "device_to_iommu() finds no DMAR unit");
+        assert_eq!(errno(IntelVtd, "6.7"), Errno::ENODEV);
+        assert_eq!(errno(AmdVi, "6.1"), Errno::EINVAL, "check_device() before v6.2");
+        assert_eq!(rule(AmdVi, k("6.1"), Check::OtherDriver).unwrap().driver, "amd-iommu");
+        assert_eq!(rule(AmdVi, k("6.2"), Check::OtherDriver).unwrap().driver, "core", "check dropped for v6.2: undefined");
+        assert_eq!(errno(ArmSmmuV3, "6.1"), Errno::ENOENT, "no fwspec");
+        assert_eq!(errno(ArmSmmuV2, "6.7"), Errno::ENXIO);
+        assert!(log_line(ArmSmmuV2, k("6.7"), Check::OtherDriver).unwrap().0.contains("same bus"));
+        for kind in [IntelVtd, AmdVi, ArmSmmuV2, ArmSmmuV3, VirtioIommu] {
+            for s in ["6.8", "6.12", "6.17", "proposed"] {
+                let r = rule(kind, k(s), Check::OtherDriver).unwrap();
+                assert_eq!((r.driver, r.errno), ("core", Some(Errno::EINVAL)), "{kind:?} {s}");
+            }
+        }
+    }
+
+    /// SMMUv3 and SSIDs: before v6.11 any domain while SVA is enabled (`-EBUSY` with a
+    /// `dev_err`); from v6.11 only a stage-2 domain (`-EBUSY`, silent).
+    #[test]
+    fn smmuv3_sva_and_ssid_rules_by_release() {
+        for s in ["6.1", "6.10"] {
+            assert_eq!(rule(ArmSmmuV3, k(s), Check::SvaEnabled).unwrap().errno, Some(Errno::EBUSY));
+            assert!(log_line(ArmSmmuV3, k(s), Check::SvaEnabled).unwrap().0.contains("SVA enabled"));
+            assert!(rule(ArmSmmuV3, k(s), Check::SsidsInUse).is_none(), "{s}");
+        }
+        for s in ["6.11", "6.12", "6.13", "6.17"] {
+            assert!(rule(ArmSmmuV3, k(s), Check::SvaEnabled).is_none(), "{s}");
+            assert_eq!(rule(ArmSmmuV3, k(s), Check::SsidsInUse).unwrap().errno, Some(Errno::EBUSY));
+            assert!(log_line(ArmSmmuV3, k(s), Check::SsidsInUse).is_none());
+        }
     }
 
     #[test]
     fn an_errno_names_its_log_line() {
-        assert!(log_line_for_errno(ArmSmmuV3, PreV6_2, Errno::ENXIO).unwrap().0.contains("upstream of"));
-        assert!(log_line_for_errno(IntelVtd, PreV6_2, Errno::EFAULT).unwrap().0.contains("iommu width"));
-        assert!(log_line_for_errno(IntelVtd, PreV6_2, Errno::EOPNOTSUPP).is_none());
-        assert!(log_line_for_errno(ArmSmmuV3, V6_17, Errno::EINVAL).is_none());
-        // Uniqueness: per driver and era, at most one logged rule per errno.
+        let old = k("6.1");
+        assert!(log_line_for_errno(ArmSmmuV3, old, Errno::ENXIO).unwrap().0.contains("upstream of"));
+        assert!(log_line_for_errno(IntelVtd, old, Errno::EFAULT).unwrap().0.contains("iommu width"));
+        assert!(log_line_for_errno(IntelVtd, old, Errno::EOPNOTSUPP).is_none());
+        assert!(log_line_for_errno(ArmSmmuV3, k("6.17"), Errno::EINVAL).is_none());
+        // Uniqueness: per driver and kernel, at most one logged rule per errno.
         for kind in [IntelVtd, AmdVi, ArmSmmuV2, ArmSmmuV3, VirtioIommu] {
-            for era in Era::ALL {
+            for kern in sample_kernels() {
                 for e in Errno::ALL {
                     let logged =
-                        RULES.iter().filter(|r| r.kind == Some(kind) && r.covers(era) && r.errno == Some(e) && r.log.is_some()).count();
-                    assert!(logged <= 1, "{kind:?} {era} {e:?}");
+                        RULES.iter().filter(|r| r.kind == Some(kind) && r.applies(kern) && r.errno == Some(e) && r.log.is_some()).count();
+                    assert!(logged <= 1, "{kind:?} {kern:?} {e:?}");
                 }
             }
         }

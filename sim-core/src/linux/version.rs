@@ -40,8 +40,18 @@ impl KernelVersion {
     pub const V6_2: KernelVersion = KernelVersion::new(6, 2, 0);
     /// v6.13: VT-d `paging_domain_compatible()` replaces `prepare_domain_attach_device()`.
     pub const V6_13: KernelVersion = KernelVersion::new(6, 13, 0);
+    /// v6.8: the core refuses another driver's domain (`__iommu_attach_group` owner check,
+    /// "iommu: Validate that devices match domains"; release assumed, see docs).
+    pub const V6_8: KernelVersion = KernelVersion::new(6, 8, 0);
+    /// v6.11: arm-smmu-v3 refuses a stage-2 domain while SSIDs are in use instead of any
+    /// domain while SVA is enabled ("iommu/arm-smmu-v3: Do not use master->sva_enable to
+    /// restrict attaches", IOMMU updates for v6.11).
+    pub const V6_11: KernelVersion = KernelVersion::new(6, 11, 0);
     /// v6.15.0: arm-smmu-v3 `arm_smmu_attach_dev()` returned 0 for another SMMU's domain.
     pub const V6_15_0: KernelVersion = KernelVersion::new(6, 15, 0);
+    /// v6.15.3: the first 6.15 stable release with "iommu/arm-smmu-v3: Fix incorrect return in
+    /// arm_smmu_attach_dev" (6.15.3-rc1 review, 2025-06-17; 6.15.1 and 6.15.2 lack it).
+    pub const V6_15_3: KernelVersion = KernelVersion::new(6, 15, 3);
     /// v6.17: VT-d superpage subset rule, per-stage domain ops.
     pub const V6_17: KernelVersion = KernelVersion::new(6, 17, 0);
     /// The newest release whose rules the model follows (the default).
@@ -85,8 +95,8 @@ pub enum Era {
     V6_2,
     /// v6.13 – v6.16: VT-d `paging_domain_compatible()` with superpage equality.
     V6_13,
-    /// v6.15.0 exactly: as [`Era::V6_13`], but arm-smmu-v3 accepted another SMMU's domain
-    /// (fixed in v6.16 and the 6.15 stable updates).
+    /// v6.15.0 – v6.15.2: as [`Era::V6_13`], but arm-smmu-v3 accepted another SMMU's domain
+    /// (fixed in v6.16 and in 6.15.3).
     V6_15_0,
     /// v6.17 and later: VT-d superpage subset, first-stage default with its own ops.
     V6_17,
@@ -105,7 +115,7 @@ impl Era {
             Era::PreV6_2 => "before v6.2",
             Era::V6_2 => "v6.2-v6.12",
             Era::V6_13 => "v6.13-v6.16",
-            Era::V6_15_0 => "v6.15.0",
+            Era::V6_15_0 => "v6.15.0-v6.15.2",
             Era::V6_17 => "v6.17+",
             Era::Proposed => "proposed (not merged)",
         }
@@ -188,7 +198,7 @@ impl Kernel {
             Era::PreV6_2
         } else if v < KernelVersion::V6_13 {
             Era::V6_2
-        } else if v == KernelVersion::V6_15_0 {
+        } else if KernelVersion::V6_15_0 <= v && v < KernelVersion::V6_15_3 {
             Era::V6_15_0
         } else if v < KernelVersion::V6_17 {
             Era::V6_13
@@ -262,6 +272,8 @@ mod tests {
         assert_eq!(era("6.13"), Era::V6_13);
         assert_eq!(era("6.15"), Era::V6_15_0);
         assert_eq!(era("6.15.0"), Era::V6_15_0);
+        assert_eq!(era("6.15.2"), Era::V6_15_0, "6.15.1 and 6.15.2 still have the regression");
+        assert_eq!(era("6.15.3"), Era::V6_13, "6.15.3 carries the fix");
         assert_eq!(era("6.15.4"), Era::V6_13);
         assert_eq!(era("6.16"), Era::V6_13);
         assert_eq!(era("6.17"), Era::V6_17);

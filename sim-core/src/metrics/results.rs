@@ -234,7 +234,8 @@ pub struct GeneratorResult {
     pub dropped: u64,
     /// Cycles requests waited for the host (a busy CPU) before their buffer came back.
     pub backpressure_cycles: u64,
-    /// Mean cycles from issue to DMA completion.
+    /// Mean cycles from issue to DMA completion (NVMe: from submission until the host has
+    /// handled the completion, its CPU work included).
     pub mean_request_latency: u64,
 }
 

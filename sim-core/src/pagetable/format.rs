@@ -85,6 +85,14 @@ pub struct Format {
 const SIZES_4K: u64 = PageSizes::SZ_4K | PageSizes::SZ_2M | PageSizes::SZ_1G;
 
 impl Format {
+    /// Whether a domain with this page-table format can hold `[iova, iova + size)` →
+    /// `[phys, phys + size)`: both ends inside the input and output widths, nothing wrapping.
+    /// A map that fails this is a `map_error` (as `iommu_map` fails with -ERANGE/-EINVAL).
+    pub fn representable(&self, iova: u64, phys: u64, size: u64) -> bool {
+        let fits = |start: u64, bits: u32| start.checked_add(size.saturating_sub(1)).is_some_and(|last| bits >= 64 || last >> bits == 0);
+        size > 0 && fits(iova, self.address_width) && fits(phys, self.output_width)
+    }
+
     /// The format of a domain allocated on an instance of `kind` with capabilities `caps`.
     ///
     /// * `IntelVtd`: 4K granule; levels = `agaw_to_level(width_to_agaw(w))`, i.e. 3/4/5 for
@@ -339,5 +347,23 @@ mod tests {
         // Messages name the problem for the user.
         let msg = err(IommuKind::ArmSmmuV2, caps(IommuKind::ArmSmmuV2, 48, P::SZ_2M)).to_string();
         assert!(msg.contains("2M") && msg.contains("4K, 16K or 64K"), "{msg}");
+    }
+
+    #[test]
+    fn representable_checks_both_widths_and_wrap() {
+        let f = Format {
+            kind: FormatKind::AmdV1,
+            granule_shift: 12,
+            bits_per_level: 9,
+            levels: 4,
+            max_levels: 4,
+            address_width: 48,
+            output_width: 48,
+            page_sizes: crate::iommu::PageSizes(4096),
+        };
+        assert!(f.representable(0, 0, 1 << 48));
+        assert!(!f.representable(1, 0, 1 << 48));
+        assert!(!f.representable(0, 1 << 48, 4096));
+        assert!(!f.representable(u64::MAX - 4095, 0, 8192));
     }
 }

@@ -12,10 +12,12 @@
 //! Everything is integer: link time is kept in picoseconds (1/1000 cycle) so that per-TLP
 //! rounding does not accumulate; completions are rounded up to whole cycles for the engine.
 
+pub mod class;
 pub mod link;
 pub mod memory;
 pub mod port;
 
+pub use class::DeviceClass;
 pub use link::{LinkOverrides, LinkParams};
 pub use memory::{MemoryOverrides, MemoryParams};
 pub use port::Port;

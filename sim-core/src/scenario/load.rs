@@ -5,104 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::schema::{self, Dir, Invalidation, Op, Prot, SoftErrno};
+use super::schema::{self, Dir, Op, Prot, SoftErrno};
 use crate::error::{InputError, Location, parse_ron};
 use crate::ids::{ContainerId, DeviceId};
+use crate::spec::{Action, ContainerKind, ContainerSpec, Invalidation, Line, MIN_PAGE, PROT_READ, PROT_WRITE, backing_shift};
 use crate::strategy::StrategyName;
 use crate::time::Cycle;
 use crate::topology::Platform;
 use crate::workload::{FaultSpec, GenSpec};
-
-/// What a container is in Linux (see `schema::Container`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContainerKind {
-    /// A VFIO container / iommufd IOAS: unmanaged domains, strict; the strategies choose its
-    /// domains.
-    Vfio,
-    /// A kernel driver's DMA-API domain: one group's default domain, strict or lazy.
-    DmaApi,
-}
-
-/// A container after loading.
-#[derive(Clone, Debug)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub kind: ContainerKind,
-    /// Resolved: a DMA-API domain's default mode is already decided here.
-    pub invalidation: Invalidation,
-    pub flush_queue: u32,
-    pub flush_timeout: Cycle,
-    pub granularity: schema::Scope,
-}
-
-/// Access bits of a mapping (1 = read, 2 = write).
-pub type ProtBits = u8;
-pub const PROT_READ: ProtBits = 1;
-pub const PROT_WRITE: ProtBits = 2;
-
-/// A script operation with names resolved to ids. `Copy` and small: it travels in events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Attach {
-        device: DeviceId,
-        container: ContainerId,
-    },
-    Detach {
-        device: DeviceId,
-    },
-    /// `backing_shift`: log2 of the size of the physically contiguous chunks behind the range
-    /// (the VM's backing page size), 0 when the whole range is contiguous.
-    Map {
-        container: ContainerId,
-        iova: u64,
-        size: u64,
-        prot: ProtBits,
-        backing_shift: u8,
-    },
-    Unmap {
-        container: ContainerId,
-        iova: u64,
-        size: u64,
-    },
-    Dma {
-        device: DeviceId,
-        iova: u64,
-        bytes: u64,
-        write: bool,
-    },
-}
-
-/// One resolved script line.
-#[derive(Clone, Copy, Debug)]
-pub struct Line {
-    pub at: Cycle,
-    pub count: u64,
-    pub every: Cycle,
-    /// Address advance per occurrence, and the span it wraps at (`u64::MAX`: never).
-    pub stride: u64,
-    pub wrap: u64,
-    pub action: Action,
-}
-
-impl Line {
-    /// The action of occurrence `n` (0-based): the address advanced by `n × stride` modulo
-    /// `wrap`.
-    #[inline]
-    pub fn occurrence(&self, n: u64) -> Action {
-        if self.stride == 0 {
-            return self.action;
-        }
-        let off = (u128::from(n) * u128::from(self.stride) % u128::from(self.wrap)) as u64;
-        match self.action {
-            Action::Map { container, iova, size, prot, backing_shift } => {
-                Action::Map { container, iova: iova.wrapping_add(off), size, prot, backing_shift }
-            }
-            Action::Unmap { container, iova, size } => Action::Unmap { container, iova: iova.wrapping_add(off), size },
-            Action::Dma { device, iova, bytes, write } => Action::Dma { device, iova: iova.wrapping_add(off), bytes, write },
-            other => other,
-        }
-    }
-}
 
 /// A scenario ready to run.
 #[derive(Clone, Debug)]
@@ -129,21 +39,6 @@ pub struct Scenario {
     /// `check --tolerant` tolerances in per-mille, by metric name (sorted; names checked
     /// against `Metrics::INFO`).
     pub tolerances: Vec<(&'static str, u32)>,
-}
-
-/// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
-const MIN_PAGE: u64 = 4096;
-
-/// Parses a backing page size (`"4K"`, `"2M"`, `"1G"`...) for a map of `[iova, iova + size)`:
-/// its log2, or 0 for none (contiguous). The range must be made of whole backing pages.
-pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, String> {
-    let Some(text) = backing else { return Ok(0) };
-    let page =
-        crate::iommu::PageSizes::parse_size(text).ok_or_else(|| format!("`{text}` is not a page size (\"4K\", \"2M\", \"1G\"...)"))?;
-    if !iova.is_multiple_of(page) || !size.is_multiple_of(page) {
-        return Err(format!("iova {iova:#x} and size {size:#x} must be multiples of the {text} backing pages"));
-    }
-    Ok(page.trailing_zeros() as u8)
 }
 
 /// A DMA-API domain is one group's default domain: every device attached to it must be in the
@@ -209,7 +104,13 @@ fn dma_api_groups(
 impl Scenario {
     /// Reads a scenario file and the topology it names.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
-        let source = InputError::read(path)?;
+        Scenario::load_text(path, &InputError::read(path)?)
+    }
+
+    /// [`Scenario::load`] of text already read (stdin: `path` is its label, e.g. `<stdin>`,
+    /// whose empty parent puts the topology relative to the current folder).
+    pub fn load_text(path: &Path, source: &str) -> Result<Scenario, InputError> {
+        let source = source.to_string();
         let parsed: schema::Scenario = parse_ron(path, &source)?;
         let topo_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
         if !topo_path.exists() {
@@ -257,10 +158,16 @@ impl Scenario {
         Scenario::resolve(path, source, parsed, platform)
     }
 
+    /// [`Scenario::from_parts`] for text already parsed into `parsed` (the fuzz target reads
+    /// the topology name first and must not parse twice).
+    pub fn from_parsed(path: &Path, source: &str, parsed: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
+        Scenario::resolve(path, source, parsed, platform)
+    }
+
     fn resolve(path: &Path, source: &str, s: schema::Scenario, platform: Platform) -> Result<Scenario, InputError> {
         let invalid =
             |needle: &str, message: String| InputError::Invalid { at: Location::of_message(path, source, &message, needle), message };
-        crate::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
+        super::limits::check_scenario(&s).map_err(|(needle, message)| invalid(&needle, message))?;
 
         let kernel = match &s.kernel {
             None => crate::linux::Kernel::default(),
@@ -416,6 +323,14 @@ impl Scenario {
 
         let generators = crate::workload::load::generators(&s.generators, &platform, &containers, &invalid)?;
         let faults = crate::workload::load::faults(&s.faults, &platform, &invalid)?;
+        // A device the topology did not classify is what its first generator drives (its
+        // class defaults, e.g. PCIe tags: `pcie/class.rs`).
+        let mut platform = platform;
+        for g in &generators {
+            if let Some((dev, class)) = g.device_class() {
+                platform.classify_device(dev, class);
+            }
+        }
         let mut tolerances = Vec::with_capacity(s.tolerances.len());
         for (name, &permille) in &s.tolerances {
             let info = crate::metrics::Metrics::INFO.iter().find(|i| i.name == name).ok_or_else(|| {

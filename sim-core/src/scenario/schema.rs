@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::spec::{Invalidation, Scope};
 use crate::time::Cycle;
 
 /// A scenario: a topology, a seed, containers and a timed script.
@@ -122,37 +123,12 @@ impl Container {
     }
 }
 
-/// Granularity of invalidation commands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Scope {
-    /// Page/range commands, domain-wide beyond the instance's `max_invalidation_pages`.
-    #[default]
-    Auto,
-    /// Always domain-wide (DSI, TLBI by ASID/VMID).
-    Domain,
-    /// Always global (every entry of every domain on the instance, VT-d GLOBAL_FLUSH,
-    /// TLBI_NSNH_ALL): other domains' devices lose their cached translations too.
-    Global,
-}
-
 fn default_fq_size() -> u32 {
     256
 }
 
 fn default_fq_timeout() -> Cycle {
     crate::time::ms(10)
-}
-
-/// Invalidation mode of a container or DMA-API domain.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Invalidation {
-    /// Range/page invalidation plus a sync wait inside every unmap.
-    #[default]
-    Strict,
-    /// Unmaps queue; a full queue or the timeout triggers one domain-wide flush.
-    Lazy,
-    /// No invalidation at all (an experiment: shows the exposure).
-    None,
 }
 
 /// One line of the script.

@@ -5,14 +5,15 @@
 use crate::container::{Container, Mapping};
 use crate::domain::{Attachment, Domain};
 use crate::ids::{ContainerId, DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::driver::{DomainProps, Errno};
+use crate::iommu::driver::DomainProps;
 use crate::iommu::instance::Instance;
 use crate::iommu::iotlb::Iotlb;
 use crate::linux::attach::{self as linux_attach, DomainState, Master};
-use crate::linux::{Era, Kernel};
+use crate::linux::{Era, Errno, Kernel};
 use crate::metrics::{FaultRecord, Histogram, Metrics, RunResult};
 use crate::pagetable::{Format, PageTable, Prot};
-use crate::scenario::{ProtBits, Scenario};
+use crate::scenario::Scenario;
+use crate::spec::ProtBits;
 use crate::time::Cycle;
 use crate::topology::Platform;
 
@@ -92,7 +93,7 @@ pub struct Core<'s> {
     vtd_common_superpages: u64,
     pub instances: Vec<Instance>,
     /// Domain-ID pools (DIDs, ASIDs, context banks...); `Instance::pool` indexes them.
-    pub id_pools: Vec<crate::iommu::driver::IdSpace>,
+    pub id_pools: crate::linux::id_pools::IdPools,
     pub devices: Vec<DeviceState>,
     pub groups: Vec<GroupState>,
     pub domains: Vec<Option<Domain>>,
@@ -122,8 +123,8 @@ impl<'s> Core<'s> {
             .iter()
             .filter(|i| i.kind == crate::iommu::IommuKind::IntelVtd)
             .fold(crate::iommu::PageSizes::SZ_2M | crate::iommu::PageSizes::SZ_1G, |acc, i| acc & i.params.caps.page_sizes.0);
-        let mut instances: Vec<Instance> = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
-        let id_pools = crate::iommu::instance::id_pools(&platform.iommus, &mut instances);
+        let instances: Vec<Instance> = platform.iommus.iter().map(|i| Instance::new(&i.name, &i.params, seed)).collect();
+        let id_pools = crate::linux::id_pools::IdPools::for_platform(&platform.iommus);
         let devices = platform
             .devices
             .iter()
@@ -261,9 +262,9 @@ impl<'s> Core<'s> {
         format.page_sizes = crate::iommu::PageSizes(format.page_sizes.0 & props.page_sizes.0);
         // AMD-Vi: the domain id comes from the platform-wide pool now, not at attach
         // (`protection_domain_alloc` → `pdom_id_alloc`); a full pool fails the allocation.
-        let alloc_tag = if self.instances[iommu.index()].tag_at_alloc {
-            let pool = self.instances[iommu.index()].pool;
-            Some(self.id_pools[pool].alloc().map_err(|_| crate::iommu::instance::full_pool_errno(inst.kind))?)
+        let alloc_tag = if self.id_pools.tag_at_alloc(iommu) {
+            let pool = self.id_pools.pool(iommu);
+            Some(self.id_pools.alloc(pool)?)
         } else {
             None
         };
@@ -316,8 +317,8 @@ impl<'s> Core<'s> {
             self.containers[c.index()].domains.retain(|&x| x != d);
         }
         if let Some(tag) = domain.alloc_tag {
-            let pool = self.instances[domain.props.owner.index()].pool;
-            self.id_pools[pool].free(tag);
+            let pool = self.id_pools.pool(domain.props.owner);
+            self.id_pools.free(pool, tag);
         }
         self.free_slots.push(d);
         self.domains_live -= 1;
@@ -358,21 +359,20 @@ impl<'s> Core<'s> {
                 // (VT-d `domain_attach_iommu`, SMMUv2 context bank) — unless the domain already
                 // holds a tag of the same pool: SMMUv3 ASIDs are global, one per domain, valid
                 // on every SMMUv3 it reaches; AMD domain ids were taken at allocation.
-                // `iommu/instance.rs::usable_ids` has the sources.
+                // `linux/id_pools.rs::usable_ids` has the sources.
                 if self.domain(d).tag_on(iommu).is_none() {
-                    let pool = self.instances[iommu.index()].pool;
+                    let pool = self.id_pools.pool(iommu);
                     let held = match self.domain(d).alloc_tag {
                         // AMD-Vi: the domain's own id, the same behind every unit.
-                        Some(tag) if self.instances[iommu.index()].tag_at_alloc => Some(tag),
-                        _ => self.domain(d).attachments.iter().find(|a| self.instances[a.iommu.index()].pool == pool).map(|a| a.tag),
+                        Some(tag) if self.id_pools.tag_at_alloc(iommu) => Some(tag),
+                        _ => self.domain(d).attachments.iter().find(|a| self.id_pools.pool(a.iommu) == pool).map(|a| a.tag),
                     };
-                    let kind = inst.kind;
-                    match held.map_or_else(|| self.id_pools[pool].alloc(), Ok) {
+                    match held.map_or_else(|| self.id_pools.alloc(pool), Ok) {
                         Ok(tag) => {
                             self.domain_mut(d).attachments.push(Attachment { iommu, tag, groups: 0 });
                             Ok(())
                         }
-                        Err(_) => Err(crate::iommu::instance::full_pool_errno(kind)),
+                        Err(errno) => Err(errno),
                     }
                 } else {
                     Ok(())
@@ -461,10 +461,10 @@ impl<'s> Core<'s> {
             self.flush_tag_on(iommu, tag);
             // The tag goes back to its pool when no other attachment of the domain shares it
             // (an id taken at allocation goes back when the domain is freed).
-            let pool = self.instances[iommu.index()].pool;
-            let still_used = self.domain(d).attachments.iter().any(|a| self.instances[a.iommu.index()].pool == pool);
-            if !still_used && !self.instances[iommu.index()].tag_at_alloc {
-                self.id_pools[pool].free(tag);
+            let pool = self.id_pools.pool(iommu);
+            let still_used = self.domain(d).attachments.iter().any(|a| self.id_pools.pool(a.iommu) == pool);
+            if !still_used && !self.id_pools.tag_at_alloc(iommu) {
+                self.id_pools.free(pool, tag);
             }
         }
         self.groups[g.index()].domain = None;
@@ -472,13 +472,24 @@ impl<'s> Core<'s> {
 
     /// Adds a freshly attached domain to a container, replaying every existing mapping into it
     /// (`vfio_iommu_replay`, iommufd `iopt_fill_domain`).
+    ///
+    /// A mapping the new domain cannot represent (beyond its input or output width: a narrower
+    /// instance joined late) is not mapped at all and counts as a `map_error` (issue 16: a map
+    /// that cannot be represented is never a success); a DMA to it from the new domain's
+    /// devices then faults "not mapped". (Linux refuses the whole attach instead, -EINVAL from
+    /// `vfio_iommu_aper_conflict` in `vfio_iommu_type1_attach_group`; the simulator keeps the
+    /// attach and records the loss.)
     pub fn join_container(&mut self, d: DomainId, c: ContainerId) {
         self.domain_mut(d).container = Some(c);
         let mappings: Vec<(u64, Mapping)> = self.containers[c.index()].mappings.iter().map(|(&k, &v)| (k, v)).collect();
         let base = self.containers[c.index()].phys_base;
         for (iova, m) in mappings {
             self.m.replayed_maps += 1;
-            self.map_mapping(d, iova, base + iova, m);
+            let phys = base.checked_add(iova);
+            let fits = phys.is_some_and(|p| self.domain(d).table.format().representable(iova, p, m.size));
+            if !fits || !self.map_mapping(d, iova, phys.unwrap_or_default(), m) {
+                self.m.map_errors += 1;
+            }
         }
         self.containers[c.index()].domains.push(d);
     }
@@ -586,5 +597,40 @@ impl<'s> Core<'s> {
                 reason: reason.to_string(),
             });
         }
+    }
+}
+
+/// What the strategies (Linux's VFIO / iommufd behaviour, `strategy/`) may do: the
+/// operations above, through a trait so that `strategy/` never imports the simulation.
+impl crate::strategy::Domains for Core<'_> {
+    fn alloc_domain(&mut self, g: GroupId) -> Result<DomainId, Errno> {
+        Core::alloc_domain(self, g)
+    }
+    fn attach(&mut self, d: DomainId, g: GroupId, trial: bool) -> Result<(), Errno> {
+        Core::attach(self, d, g, trial)
+    }
+    fn detach(&mut self, d: DomainId, g: GroupId) {
+        Core::detach(self, d, g)
+    }
+    fn free_domain(&mut self, d: DomainId) {
+        Core::free_domain(self, d)
+    }
+    fn join_container(&mut self, d: DomainId, c: ContainerId) {
+        Core::join_container(self, d, c)
+    }
+    fn container_domains(&self, c: ContainerId) -> &[DomainId] {
+        Core::container_domains(self, c)
+    }
+    fn is_compatible(&self, d: DomainId, g: GroupId) -> bool {
+        Core::is_compatible(self, d, g)
+    }
+    fn is_soft(&self, e: Errno) -> bool {
+        Core::is_soft(self, e)
+    }
+    fn props(&self, d: DomainId) -> DomainProps {
+        self.domain(d).props
+    }
+    fn kernel(&self) -> Kernel {
+        self.kernel
     }
 }

@@ -1,6 +1,6 @@
 //! Domain-ID spaces as Linux allocates them (issue 10 item 5): each test would fail if the
 //! pool were per instance where Linux's is global, taken at attach where Linux takes it at
-//! allocation, or returned the wrong errno when full. Sources: `iommu/instance.rs::usable_ids`.
+//! allocation, or returned the wrong errno when full. Sources: `linux/id_pools.rs::usable_ids`.
 
 use std::path::Path;
 

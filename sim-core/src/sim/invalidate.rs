@@ -9,8 +9,8 @@
 
 use crate::ids::{DomainId, IommuId};
 use crate::iommu::invalidate::{Granularity, granularity};
-use crate::scenario::Scope;
 use crate::sim::core::{Core, DeferredInvalidation};
+use crate::spec::Scope;
 
 impl Core<'_> {
     /// Strict-mode invalidation of `[iova, iova + size)` in domain `d`, with the sync wait.

@@ -11,7 +11,8 @@ pub mod translate;
 use crate::engine::{Digest, EventQueue};
 use crate::ids::{ContainerId, DeviceId};
 use crate::metrics::RunResult;
-use crate::scenario::{Action, ContainerKind, Invalidation, Scenario};
+use crate::scenario::Scenario;
+use crate::spec::{Action, ContainerKind, Invalidation};
 use crate::strategy::{self, Strategy, StrategyName};
 use crate::time::Cycle;
 use crate::workload::{FaultSpec, Gen, Steps, TOKEN_START, TOKEN_STOP};
@@ -326,8 +327,8 @@ impl Simulation<'_, '_> {
                 (0, 0)
             }
             FaultSpec::ExhaustIds { iommu, leave, .. } => {
-                let pool = self.core.instances[iommu.index()].pool;
-                let taken = self.core.id_pools[pool].exhaust(leave);
+                let pool = self.core.id_pools.pool(iommu);
+                let taken = self.core.id_pools.exhaust(pool, leave);
                 self.core.m.injected_faults += 1;
                 (iommu.0 as u64, taken as u64)
             }
@@ -390,7 +391,7 @@ impl Simulation<'_, '_> {
         if core.devices[dev.index()].removed {
             // Surprise-removed (an injected Unplug): the device is gone; VFIO has nothing to bind.
             core.m.attaches_failed += 1;
-            return crate::iommu::driver::Errno::ENODEV.code() << 32;
+            return crate::linux::Errno::ENODEV.code() << 32;
         }
         if core.devices[dev.index()].attached {
             // Already attached: nothing to do.
@@ -408,7 +409,7 @@ impl Simulation<'_, '_> {
             // The group is in another container: `vfio_iommu_type1_attach_group` / iommufd
             // refuse with -EBUSY.
             core.m.attaches_failed += 1;
-            return crate::iommu::driver::Errno::EBUSY.code() << 32;
+            return crate::linux::Errno::EBUSY.code() << 32;
         }
         // A DMA-API domain is the group's own default domain: no reuse strategy applies.
         let attached = match core.containers[c.index()].spec.kind {
@@ -474,8 +475,7 @@ impl Simulation<'_, '_> {
         // A map that some domain cannot represent (beyond its input or output width, or
         // wrapping) fails as a whole, like `vfio_iommu_map` unwinding a failed `iommu_map`.
         let phys = cont.phys_base.checked_add(iova).filter(|p| p.checked_add(size).is_some());
-        let representable =
-            |p: u64| cont.domains.iter().all(|&d| crate::limits::representable(core.domain(d).table.format(), iova, p, size));
+        let representable = |p: u64| cont.domains.iter().all(|&d| core.domain(d).table.format().representable(iova, p, size));
         if cont.overlaps(iova, size) || !phys.is_some_and(representable) {
             core.m.map_errors += 1;
             return false;

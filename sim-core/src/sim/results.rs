@@ -25,7 +25,8 @@ impl Simulation<'_, '_> {
             .iommus
             .iter()
             .zip(&core.instances)
-            .map(|(info, inst)| {
+            .enumerate()
+            .map(|(i, (info, inst))| {
                 let c = &inst.counters;
                 IommuResult {
                     id: info.name.clone(),
@@ -43,7 +44,7 @@ impl Simulation<'_, '_> {
                     invalidations_page: c.invalidations_page,
                     invalidations_domain: c.invalidations_domain,
                     invalidations_global: c.invalidations_global,
-                    domain_ids_peak: u64::from(core.id_pools[inst.pool].peak()),
+                    domain_ids_peak: u64::from(core.id_pools.peak(core.id_pools.pool(crate::ids::IommuId::from_index(i)))),
                     faults: c.faults,
                 }
             })

@@ -131,7 +131,7 @@ fn dma_api_domains_take_no_strategy_and_default_by_architecture() {
         assert_eq!(go(&s, strategy).metrics.domains_peak, 3, "{strategy:?}");
         assert_eq!(go(&s, strategy).metrics.trial_attaches, 0, "{strategy:?}");
     }
-    use crate::scenario::Invalidation;
+    use crate::spec::Invalidation;
     let modes: Vec<Invalidation> = s.containers.iter().map(|c| c.invalidation).collect();
     assert_eq!(modes, [Invalidation::Lazy, Invalidation::Lazy, Invalidation::Strict], "x86 lazy, Arm strict (Kconfig)");
 }
@@ -467,7 +467,7 @@ fn smmuv3_invalidation_follows_the_kernel_version() {
     assert_eq!(counts(&s), (3, 0));
     let small = |s: &Scenario| {
         let mut s = s.clone();
-        let Some(crate::scenario::Line { action: crate::scenario::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
+        let Some(crate::spec::Line { action: crate::spec::Action::Map { backing_shift, .. }, .. }) = s.script.get_mut(1) else {
             panic!("line 1 maps")
         };
         *backing_shift = 12;
@@ -476,4 +476,37 @@ fn smmuv3_invalidation_follows_the_kernel_version() {
     assert_eq!(counts(&small(&s)), (1024 + 1, 0));
     s.kernel = crate::linux::Kernel::PROPOSED;
     assert_eq!(counts(&small(&s)), (1, 1));
+}
+
+#[test]
+fn a_replayed_mapping_a_late_narrower_domain_cannot_hold_is_a_map_error_and_faults() {
+    // dmar0 translates 48 bits, dmar1 only 39. The map at 2^40 fits the first device's domain;
+    // the second device's domain (per-group: a domain of its own, created late) gets the
+    // container's mappings replayed and cannot hold that one: a map error, and its DMA faults.
+    let topo = r#"Topology(name: "w",
+        iommus: [Iommu(id: "dmar0", kind: IntelVtd), Iommu(id: "dmar1", kind: IntelVtd, caps: (address_width: 39))],
+        buses: [RootComplex(id: "pci0000:00", iommu: "dmar0"), RootPort(id: "0000:00:01.0", parent: "pci0000:00", acs: true),
+                RootComplex(id: "pci0001:00", iommu: "dmar1"), RootPort(id: "0001:00:01.0", parent: "pci0001:00", acs: true)],
+        devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0"), Device(id: "0001:01:00.0", parent: "0001:00:01.0")])"#;
+    let platform = Platform::parse(Path::new("w.ron"), topo).expect("test topology");
+    let text = r#"Scenario(name: "s", topology: "w.ron", seed: 1, containers: [Container(id: "c")],
+        events: [
+            (at: 0, op: Attach(device: "0000:01:00.0", container: "c")),
+            (at: 10, op: Map(container: "c", iova: 0x100_0000_0000, size: 0x1000)),
+            (at: 10, op: Map(container: "c", iova: 0x0, size: 0x1000)),
+            (at: 20, op: Attach(device: "0001:01:00.0", container: "c")),
+            (at: 30, op: Dma(device: "0000:01:00.0", iova: 0x100_0000_0000, bytes: 64, dir: Read)),
+            (at: 40, op: Dma(device: "0001:01:00.0", iova: 0x100_0000_0000, bytes: 64, dir: Read)),
+            (at: 50, op: Dma(device: "0001:01:00.0", iova: 0x0, bytes: 64, dir: Read)),
+            (at: 60, op: Unmap(container: "c", iova: 0x100_0000_0000, size: 0x1000)),
+        ])"#;
+    let s = Scenario::from_parts(Path::new("s.ron"), text, platform).expect("test scenario");
+    let r = go(&s, StrategyName::PerGroup);
+    assert_eq!(r.metrics.domains_peak, 2);
+    assert_eq!(r.metrics.maps, 2);
+    assert_eq!(r.metrics.replayed_maps, 2, "both mappings are replayed into the late domain");
+    assert_eq!(r.metrics.map_errors, 1, "the one beyond 39 bits is an error, not a success");
+    assert_eq!(dev(&r, "0000:01:00.0").faults, 0, "the wide domain holds it");
+    assert_eq!(dev(&r, "0001:01:00.0").faults, 1, "the narrow domain does not: its DMA faults, the one at 0 does not");
+    assert_eq!((r.metrics.unmaps, r.metrics.map_errors), (1, 1), "the container's unmap still succeeds: the wide domain held it");
 }

@@ -12,9 +12,9 @@
 
 use crate::ids::DeviceId;
 use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
-use crate::scenario::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::sim::core::Core;
 use crate::sim::translate::DmaOutcome;
+use crate::spec::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::time::Cycle;
 
 /// How DMA is translated in a run: through the IOMMU (the strategies), or one of the two

@@ -121,3 +121,107 @@ fn a_dma_engine_byte_budget_stops_it() {
     assert_eq!(r.devices[0].translations, 256 * 8);
     assert!(r.devices[0].link_util_permille > 0 && r.devices[0].link_util_permille <= 1000);
 }
+
+/// An NVMe drive offered far more IOPS than it can carry, `qd` deep, 4 KiB reads with a short
+/// media time, with `cpu` as its per-I/O driver cost (split submit / complete).
+fn nvme(qd: u32, cpus: u32, submit: u64, complete: u64) -> String {
+    format!(
+        r#"Nvme(id: "d", device: "0000:01:00.0", container: "c", start: 1000, iops: 50_000_000, queue_depth: {qd},
+           block_bytes: 4096, pattern: Uniform, working_set: 0x400000, reads_per_mille: 1000, service: 2000,
+           cpus: {cpus}, submit_cpu: {submit}, complete_cpu: {complete})"#
+    )
+}
+
+#[test]
+fn nvme_iops_become_cpu_bound_as_the_per_io_cpu_cost_grows() {
+    let run = |cpus: u32, submit: u64, complete: u64, bypass| {
+        let s = scenario(topo("", ""), 2_001_000, &nvme(64, cpus, submit, complete));
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).clone()
+    };
+    // Without translation: cheap I/O is bound by the device (64 × 4 KiB per ≈ 3 µs), costly
+    // I/O by the CPU at 1 / (submit + complete) per second.
+    let cheap = run(1, 50, 50, Bypass::Off).achieved_per_sec;
+    let costly = run(1, 2000, 3000, Bypass::Off).achieved_per_sec;
+    let costlier = run(1, 4000, 6000, Bypass::Off).achieved_per_sec;
+    assert!(cheap > costly && costly > costlier, "{cheap} > {costly} > {costlier} IOPS");
+    assert!(costly.abs_diff(200_000) * 100 <= 200_000, "CPU-bound at 1 / 5 µs: {costly}");
+    assert!(costlier.abs_diff(100_000) * 100 <= 100_000, "CPU-bound at 1 / 10 µs: {costlier}");
+    // Two CPUs carry twice as much once CPU-bound.
+    let two = run(2, 4000, 6000, Bypass::Off).achieved_per_sec;
+    assert!(two.abs_diff(2 * costlier) * 100 <= 2 * costlier, "{two} vs 2 × {costlier}");
+    // Through the IOMMU (a strict VFIO container): map, unmap and the invalidation are CPU
+    // work of the same CPU, so the translated run carries fewer IOPS than the baseline.
+    let strict = run(1, 625, 625, Bypass::None);
+    let off = run(1, 625, 625, Bypass::Off);
+    assert!(
+        strict.achieved_per_sec * 100 < off.achieved_per_sec * 80,
+        "strict {} vs off {}",
+        strict.achieved_per_sec,
+        off.achieved_per_sec
+    );
+    assert!(strict.backpressure_cycles > 0);
+}
+
+#[test]
+fn nvme_qd1_latency_includes_the_cpu_cost() {
+    let latency = |submit: u64, complete: u64, bypass| {
+        let s = scenario(topo("", ""), 1_001_000, &nvme(1, 1, submit, complete));
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, bypass, None)).mean_request_latency
+    };
+    // At QD1 nothing waits for the CPU: the latency grows by exactly the added CPU work.
+    assert_eq!(latency(1000, 3000, Bypass::Off), latency(0, 0, Bypass::Off) + 4000);
+    // Translated, it also includes the map, unmap and invalidation (1 500 cycles each call
+    // or more by default), so it is longer than the baseline's by at least those.
+    assert!(latency(1000, 3000, Bypass::None) >= latency(1000, 3000, Bypass::Off) + 3000);
+}
+
+/// One device on a slow-latency link with `device` extra fields, driven by `generator`.
+fn classed(device: &str, generator: &str) -> Scenario {
+    let text = format!(
+        r#"Topology(name: "t", iommus: [Iommu(id: "dmar0", kind: IntelVtd)],
+        buses: [RootComplex(id: "pci0000:00", iommu: "dmar0"), RootPort(id: "0000:00:01.0", parent: "pci0000:00")],
+        devices: [Device(id: "0000:01:00.0", parent: "0000:00:01.0", {device})])"#
+    );
+    scenario(Platform::parse(Path::new("t.ron"), &text).expect("test topology"), 2_000_000, generator)
+}
+
+#[test]
+fn the_tag_default_follows_the_device_class_and_an_explicit_value_wins() {
+    use crate::pcie::DeviceClass;
+    let dev = |s: &Scenario| s.platform.devices[0].clone();
+    let nic = r#"Nic(id: "n", device: "0000:01:00.0", container: "c", start: 1000, rate: Gbps(1))"#;
+    let long_reads = engine("request_bytes: 65536, window_bytes: 0x1000000, outstanding: 64");
+    // From the topology's class, from the PCI class code, from the generator driving it.
+    for (device, generator, class, tags) in [
+        ("class: Accelerator", nic, DeviceClass::Accelerator, 768),
+        ("class: Nic", long_reads.as_str(), DeviceClass::Nic, 256),
+        ("pci: Pci(class: 0x030000)", nic, DeviceClass::Accelerator, 768),
+        ("pci: Pci(class: 0x010802)", nic, DeviceClass::Nvme, 256),
+        ("", r#"Accelerator(id: "g", device: "0000:01:00.0", container: "c", start: 1000, rate: 1000)"#, DeviceClass::Accelerator, 768),
+        ("", nic, DeviceClass::Nic, 256),
+        ("", long_reads.as_str(), DeviceClass::DmaEngine, 256),
+        // An explicit value wins over every class default.
+        ("class: Accelerator, link: (tags: 32)", nic, DeviceClass::Accelerator, 32),
+        (
+            "link: (tags: 100)",
+            r#"Accelerator(id: "g", device: "0000:01:00.0", container: "c", start: 1000, rate: 1000)"#,
+            DeviceClass::Accelerator,
+            100,
+        ),
+    ] {
+        let d = dev(&classed(device, generator));
+        assert_eq!((d.class, d.link.tags), (Some(class), tags), "`{device}` driven by {generator}");
+    }
+    // The tags bound the device: 64 reads of 64 KiB need 8 192 tags' worth of 512-byte TLPs
+    // in flight, so over a 5 µs link the accelerator's 768 tags move more than 256 or 32.
+    let achieved = |device: &str| {
+        let s = classed(device, &long_reads);
+        gen0(&run_with(&s, StrategyName::PerGroup, 3, Bypass::Off, None)).achieved_mbps
+    };
+    let (gpu, nic_class, tight) = (
+        achieved("class: Accelerator, link: (latency: 5000)"),
+        achieved("class: Nic, link: (latency: 5000)"),
+        achieved("class: Accelerator, link: (latency: 5000, tags: 32)"),
+    );
+    assert!(gpu > nic_class && nic_class > tight, "{gpu} > {nic_class} > {tight} Mb/s");
+}

@@ -5,8 +5,8 @@
 
 use crate::ids::DeviceId;
 use crate::iommu::iotlb::TlbEntry;
-use crate::scenario::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::sim::core::Core;
+use crate::spec::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::time::Cycle;
 
 /// Translation requests are made per 4 KiB page touched (PCIe ATS and the IOMMUs translate at

@@ -6,15 +6,14 @@
 //! evaluated on each domain's current properties rather than on a key cached at allocation,
 //! because VT-d domains before v6.13 change on attach (narrower, fewer levels).
 
-use super::{Strategy, allocate_and_join};
+use super::{Domains, Strategy, allocate_and_join};
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::Errno;
-use crate::sim::core::Core;
+use crate::linux::Errno;
 
 pub struct CompatIndex;
 
 impl Strategy for CompatIndex {
-    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+    fn attach(&mut self, core: &mut dyn Domains, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
         let best = core.container_domains(c).iter().rev().copied().find(|&d| core.is_compatible(d, g));
         if let Some(d) = best {
             core.attach(d, g, true)?;

@@ -4,15 +4,14 @@
 //! every incompatibility is fatal here; any other error goes back to userspace. Otherwise a
 //! new hwpt is allocated for the device and filled from the IOAS (`iopt_table_add_domain`).
 
-use super::{Strategy, allocate_and_join};
+use super::{Domains, Strategy, allocate_and_join};
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::Errno;
-use crate::sim::core::Core;
+use crate::linux::Errno;
 
 pub struct IommufdAuto;
 
 impl Strategy for IommufdAuto {
-    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+    fn attach(&mut self, core: &mut dyn Domains, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
         let mut i = 0;
         while let Some(&d) = core.container_domains(c).get(i) {
             match core.attach(d, g, true) {

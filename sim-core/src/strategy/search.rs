@@ -15,15 +15,14 @@
 //! - `shared-across-instances`: the same loop with drivers that may share a domain across SMMU
 //!   instances (the 2026 SMMUv3 proposal; what VT-d and AMD already do).
 
-use super::{Strategy, allocate_and_join};
+use super::{Domains, Strategy, allocate_and_join};
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::Errno;
-use crate::sim::core::Core;
+use crate::linux::Errno;
 
 pub struct FirstFit;
 
 impl Strategy for FirstFit {
-    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+    fn attach(&mut self, core: &mut dyn Domains, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
         // A refused attach leaves the container's list unchanged, so indexing from the end is
         // stable across the loop.
         let mut i = core.container_domains(c).len();

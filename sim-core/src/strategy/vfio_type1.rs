@@ -7,15 +7,14 @@
 //! `domain_list` is searched from its head, where `list_add()` puts the newest domain, so the
 //! most recently added domain is tried first.
 
-use super::Strategy;
+use super::{Domains, Strategy};
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::Errno;
-use crate::sim::core::Core;
+use crate::linux::Errno;
 
 pub struct VfioType1;
 
 impl Strategy for VfioType1 {
-    fn attach(&mut self, core: &mut Core<'_>, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
+    fn attach(&mut self, core: &mut dyn Domains, g: GroupId, c: ContainerId) -> Result<DomainId, Errno> {
         let new = core.alloc_domain(g)?;
         if let Err(e) = core.attach(new, g, false) {
             core.free_domain(new);
@@ -27,8 +26,8 @@ impl Strategy for VfioType1 {
         while i > 0 {
             i -= 1;
             let d = core.container_domains(c)[i];
-            let (a, b) = (core.domain(d).props, core.domain(new).props);
-            if !crate::linux::attach::type1_same_ops(core.kernel, &a, &b) {
+            let (a, b) = (core.props(d), core.props(new));
+            if !crate::linux::attach::type1_same_ops(core.kernel(), &a, &b) {
                 continue;
             }
             core.detach(new, g);

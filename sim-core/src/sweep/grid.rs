@@ -99,8 +99,13 @@ fn read_doc(path: &FsPath) -> Result<Doc, SweepError> {
 impl Grid {
     /// Reads a sweep file and everything it names.
     pub fn load(path: &FsPath) -> Result<Grid, SweepError> {
-        let source = InputError::read(path)?;
-        let file: SweepFile = parse_ron(path, &source)?;
+        Grid::load_text(path, &InputError::read(path)?)
+    }
+
+    /// [`Grid::load`] of text already read (stdin: `path` is its label, `<stdin>`, and the
+    /// scenario it names is relative to the current folder).
+    pub fn load_text(path: &FsPath, source: &str) -> Result<Grid, SweepError> {
+        let file: SweepFile = parse_ron(path, source)?;
         let dir = path.parent().unwrap_or(FsPath::new("."));
         let mut axes = Vec::with_capacity(file.axes.len());
         for spec in &file.axes {
@@ -123,12 +128,24 @@ impl Grid {
             .iter()
             .map(|s| StrategyName::parse(s).map_err(|e| SweepError::Other(format!("strategies: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
-        Grid::new(file.name, &dir.join(&file.scenario), axes, file.seeds, strategies, file.metrics)
+        Grid::new(file.name, &dir.join(&file.scenario), None, axes, file.seeds, strategies, file.metrics)
     }
 
     /// A sweep from the command line: `--set PATH=V1,V2,...` (values split at top-level commas)
     /// and `--seeds A..B`.
     pub fn from_cli(scenario: &FsPath, sets: &[String], seeds: Option<&str>, strategies: Vec<StrategyName>) -> Result<Grid, SweepError> {
+        Grid::from_cli_text(scenario, None, sets, seeds, strategies)
+    }
+
+    /// [`Grid::from_cli`] with the scenario's text already read (`text`: stdin, `scenario`
+    /// its label; its topology is relative to the current folder).
+    pub fn from_cli_text(
+        scenario: &FsPath,
+        text: Option<&str>,
+        sets: &[String],
+        seeds: Option<&str>,
+        strategies: Vec<StrategyName>,
+    ) -> Result<Grid, SweepError> {
         let mut axes = Vec::new();
         for set in sets {
             let (path, vals) = set.split_once('=').ok_or_else(|| SweepError::Other(format!("--set {set}: expected PATH=V1,V2,...")))?;
@@ -144,20 +161,26 @@ impl Grid {
         }
         let seeds = seeds.map(SeedRange::parse).transpose().map_err(SweepError::Other)?;
         let name = scenario.file_stem().map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
-        Grid::new(name, scenario, axes, seeds, strategies, Vec::new())
+        Grid::new(name, scenario, text, axes, seeds, strategies, Vec::new())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new(
         name: String,
         scenario_path: &FsPath,
+        scenario_text: Option<&str>,
         raw_axes: Vec<(String, String, Vec<Node>)>,
         seeds: Option<SeedRange>,
         strategies: Vec<StrategyName>,
         metrics: Vec<String>,
     ) -> Result<Grid, SweepError> {
-        let base = read_doc(scenario_path)?;
+        let text = match scenario_text {
+            Some(t) => t.to_string(),
+            None => InputError::read(scenario_path)?,
+        };
+        let base = Doc::parse(&text).map_err(|e| SweepError::Other(format!("{}: {e}", scenario_path.display())))?;
         // The base scenario must load as it is (its own errors are not an axis's).
-        let scenario = Scenario::load(scenario_path)?;
+        let scenario = Scenario::load_text(scenario_path, &text)?;
         let topo_rel =
             base.root.field("topology").and_then(Node::as_str).ok_or_else(|| SweepError::Other("scenario has no `topology`".into()))?;
         let dir = scenario_path.parent().unwrap_or(FsPath::new(".")).to_path_buf();
@@ -176,6 +199,13 @@ impl Grid {
                 return Err(at(format!("more than {MAX_AXIS_VALUES} values")));
             }
             let (target, path) = route(&path, &base.root, &base_topo.root);
+            // Every run takes its seed from the item (`seeds`), which would silently override
+            // an axis on the scenario's `seed`: refused, pointing at the right tool.
+            if target == Target::Scenario && path.segs == [Seg::Field("seed".into())] {
+                return Err(at("seeds are not an axis: runs take theirs from `seeds: (from: A, to: B)` in a sweep file \
+                               or `--seeds A..B` with `compare`"
+                    .into()));
+            }
             if target == Target::Scenario && path.segs == [Seg::Field("topology".into())] {
                 for v in &values {
                     let rel = v.as_str().ok_or_else(|| at(format!("value {}: `topology` takes a file name (a string)", v.print())))?;
@@ -321,23 +351,32 @@ impl Grid {
     }
 
     /// Checks every value of every axis on its own (an error names the axis), then every point
-    /// (an error names the point), in parallel, each also against the work budget of one run
-    /// (`budget::check`, `--max-events`). Nothing runs.
+    /// (an error names the point), each also against the work budget of one run
+    /// (`budget::check`, `--max-events`). Nothing runs. The checks are spread over the current
+    /// rayon pool (all values of all axes at once, then all points), and the error reported is
+    /// the first in that order, whatever the scheduling.
     pub fn validate(&self, max_events: u64) -> Result<(), SweepError> {
         use rayon::prelude::*;
         let budget = |s: Scenario| crate::budget::check(&s, max_events).map(drop);
-        for a in &self.axes {
-            a.values.par_iter().zip(&a.texts).try_for_each(|(v, t)| {
-                self.build_with(&[(a, v)])
-                    .and_then(budget)
-                    .map_err(|m| SweepError::Axis { axis: a.label.clone(), message: format!("value {t}: {m}") })
-            })?;
+        let values: Vec<(&Axis, &Node, &String)> =
+            self.axes.iter().flat_map(|a| a.values.iter().zip(&a.texts).map(move |(v, t)| (a, v, t))).collect();
+        let bad_value = values.par_iter().find_map_first(|&(a, v, t)| {
+            self.build_with(&[(a, v)])
+                .and_then(budget)
+                .err()
+                .map(|m| SweepError::Axis { axis: a.label.clone(), message: format!("value {t}: {m}") })
+        });
+        if let Some(e) = bad_value {
+            return Err(e);
         }
         if self.axes.len() != 1 {
-            (0..self.points()).into_par_iter().try_for_each(|p| {
-                let s = self.build(p)?;
-                budget(s).map_err(|message| SweepError::Point { point: self.describe(p), message })
-            })?;
+            let bad_point = (0..self.points()).into_par_iter().find_map_first(|p| match self.build(p) {
+                Err(e) => Some(e),
+                Ok(s) => budget(s).err().map(|message| SweepError::Point { point: self.describe(p), message }),
+            });
+            if let Some(e) = bad_point {
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -421,7 +460,7 @@ mod tests {
         std::fs::copy(data("reports/topo.ron"), dir.join("topo.ron")).expect("topo");
         let key_of = |text: &str| {
             std::fs::write(dir.join("s.ron"), text).expect("write");
-            let g = Grid::from_cli(&dir.join("s.ron"), &["seed=1".into()], Some("3"), vec![StrategyName::PerGroup]).expect("grid");
+            let g = Grid::from_cli(&dir.join("s.ron"), &["duration=1000".into()], Some("3"), vec![StrategyName::PerGroup]).expect("grid");
             g.key(&g.item(0))
         };
         let plain = key_of(&src);

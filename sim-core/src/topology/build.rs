@@ -362,7 +362,12 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
                 ));
             }
         }
+        // Class defaults first (tags), then what the file sets (`pcie/class.rs`).
+        let class = spec.class.or_else(|| spec.pci.as_ref().and_then(|p| p.class).and_then(crate::pcie::DeviceClass::from_pci_class));
         let mut link = crate::pcie::LinkParams::default();
+        if let Some(c) = class {
+            link.tags = c.default_tags();
+        }
         link.apply(&spec.link);
         if let Err((field, why)) = link.check() {
             return Err(invalid(loc.field(dev_at(i), field), format!("{me}: link.{field}: {why}")));
@@ -378,6 +383,8 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
         bus_devices[parent].push(DeviceId::from_index(i));
         devices.push(Device {
             link,
+            class,
+            tags_set: spec.link.tags.is_some(),
             socket,
             name: spec.id.clone(),
             parent: BusId::from_index(parent),

@@ -11,6 +11,7 @@ pub mod check;
 mod functions;
 pub use functions::parse_ids;
 pub mod groups;
+pub mod limits;
 pub mod pci;
 pub mod quirks;
 pub mod report;
@@ -170,6 +171,11 @@ pub struct Device {
     pub acs: bool,
     /// Its PCIe link and request limits.
     pub link: crate::pcie::LinkParams,
+    /// Its class, from the topology (`class`, else the PCI class code) or, once a scenario is
+    /// loaded, from the generator driving it; `None`: unclassified (`Other`'s defaults).
+    pub class: Option<crate::pcie::DeviceClass>,
+    /// The file set `link.tags`, so no class default replaces it.
+    pub tags_set: bool,
     /// Socket of its root complex.
     pub socket: u32,
     /// The PCI function (`None` for platform devices).
@@ -230,7 +236,7 @@ impl Platform {
     /// (`spans.rs`), then the field inside it (`iommus[1].geometry.walkers`); a field the file
     /// leaves to its default points at the entry, a platform-wide limit at the list.
     fn checked(path: &std::path::Path, source: &str, platform: Platform) -> Result<Platform, crate::error::InputError> {
-        crate::limits::check_platform(&platform).map_err(|(at, message)| {
+        limits::check_platform(&platform).map_err(|(at, message)| {
             let index = crate::spans::SpanIndex::new(source);
             let entry = at.id.as_ref().and_then(|id| {
                 let quoted = format!("\"{id}\"");
@@ -254,6 +260,18 @@ impl Platform {
             crate::error::InputError::Invalid { at: location, message: format!("{at}: {message}") }
         })?;
         Ok(platform)
+    }
+
+    /// Gives an unclassified device `class` (the generator driving it says what it is) and,
+    /// unless the topology set its tags, that class's default tags (`pcie/class.rs`).
+    pub fn classify_device(&mut self, dev: DeviceId, class: crate::pcie::DeviceClass) {
+        let d = &mut self.devices[dev.index()];
+        if d.class.is_none() {
+            d.class = Some(class);
+            if !d.tags_set {
+                d.link.tags = class.default_tags();
+            }
+        }
     }
 
     pub fn device_by_name(&self, name: &str) -> Option<DeviceId> {
@@ -301,47 +319,6 @@ impl Platform {
 
     pub fn bus(&self, b: BusId) -> &Bus {
         &self.buses[b.index()]
-    }
-}
-
-impl Platform {
-    /// The platform by name, as saved with results so reports can draw it.
-    pub fn summary(&self) -> crate::metrics::results::PlatformSummary {
-        use crate::metrics::results::{PlatformBus, PlatformDevice, PlatformIommu, PlatformSummary};
-        PlatformSummary {
-            iommus: self.iommus.iter().map(|i| PlatformIommu { id: i.name.clone(), kind: i.kind.as_str().to_string() }).collect(),
-            buses: self
-                .buses
-                .iter()
-                .map(|b| PlatformBus {
-                    id: b.name.clone(),
-                    kind: b.kind.as_str().to_string(),
-                    parent: b.parent.map(|p| self.buses[p.index()].name.clone()),
-                    iommu: b.iommu.map(|i| self.iommus[i.index()].name.clone()),
-                    acs: b.acs,
-                })
-                .collect(),
-            devices: self
-                .devices
-                .iter()
-                .map(|d| PlatformDevice {
-                    id: d.name.clone(),
-                    parent: self.buses[d.parent.index()].name.clone(),
-                    iommu: self.iommus[d.iommu.index()].name.clone(),
-                    group: u64::from(d.group.0),
-                    ats: d.ats,
-                })
-                .collect(),
-            groups: self
-                .groups
-                .iter()
-                .map(|g| {
-                    let mut names: Vec<String> = g.devices.iter().map(|d| self.devices[d.index()].name.clone()).collect();
-                    names.sort();
-                    names
-                })
-                .collect(),
-        }
     }
 }
 
@@ -439,6 +416,12 @@ mod docs_tests {
             }
         }
         assert_same("iotlb", &listed(&secs, "iotlb"), &crate::iommu::presets::names());
+        // Every device class with its default tags as the code has them.
+        assert_same("class", &listed(&secs, "class"), enum_variants::<crate::pcie::DeviceClass>().1);
+        for row in secs["class"].iter().skip(1) {
+            let c: crate::pcie::DeviceClass = ron::from_str(&row[0]).expect("class name");
+            assert_eq!(row[2], c.default_tags().to_string(), "docs class {} tags", row[0]);
+        }
     }
 
     /// The override structs mirror the parameter structs, and the page lists every field with

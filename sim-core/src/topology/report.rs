@@ -1,9 +1,15 @@
 //! Presentation of a [`Platform`]: the readable listing of `iommu-sim topology` and its
 //! `--json` form (contracts.md "topology --json"; fields may be added, never renamed).
+//!
+//! Both are written piece by piece to an [`io::Write`] (issue 16: output streams, never a whole
+//! listing in memory): the largest write is one line's field, and a deep tree indents at most
+//! [`MAX_INDENT`] levels, so the output is linear in the platform's size.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::Value;
 
 use super::{BusKind, Platform};
@@ -11,33 +17,17 @@ use crate::ids::{BusId, DeviceId, IommuId};
 use crate::iommu::PageSizes;
 
 /// Key capabilities of an instance on one line.
-fn caps_line(p: &Platform, i: IommuId) -> String {
+fn write_caps<W: Write + ?Sized>(w: &mut W, p: &Platform, i: IommuId) -> io::Result<()> {
     let m = p.iommu(i);
     let c = &m.params.caps;
     let g = &m.params.geometry;
-    let pages = page_runs(c.page_sizes);
-    let mut flags = Vec::new();
-    if c.coherent_walk {
-        flags.push("coherent");
+    write!(w, "{}-bit IOVA, {}-bit PA, pages {}, {} domain ids, ", c.address_width, c.output_width, page_runs(c.page_sizes), c.domain_ids)?;
+    for (on, flag) in [(c.coherent_walk, "coherent, "), (c.snoop_control, "snoop-control, "), (c.range_invalidation, "range-inv, ")] {
+        if on {
+            w.write_all(flag.as_bytes())?;
+        }
     }
-    if c.snoop_control {
-        flags.push("snoop-control");
-    }
-    if c.range_invalidation {
-        flags.push("range-inv");
-    }
-    format!(
-        "{}-bit IOVA, {}-bit PA, pages {}, {} domain ids, {}{}IOTLB {} entries {}-way, {} walkers",
-        c.address_width,
-        c.output_width,
-        pages,
-        c.domain_ids,
-        flags.join(", "),
-        if flags.is_empty() { "" } else { ", " },
-        g.iotlb_entries,
-        g.iotlb_ways,
-        g.walkers
-    )
+    write!(w, "IOTLB {} entries {}-way, {} walkers", g.iotlb_entries, g.iotlb_ways, g.walkers)
 }
 
 /// Page sizes with runs of consecutive powers of two shortened: `4K/2M/1G`, `4K..256G/1T..2048T`.
@@ -50,91 +40,107 @@ pub(crate) fn page_runs(sizes: PageSizes) -> String {
         }
     }
     let name = PageSizes::size_name;
-    let parts: Vec<String> = runs
-        .into_iter()
-        .map(|(lo, hi)| match hi / lo {
-            1 => name(lo),
-            2 => format!("{}/{}", name(lo), name(hi)),
-            _ => format!("{}..{}", name(lo), name(hi)),
-        })
-        .collect();
-    parts.join("/")
+    let mut out = String::new();
+    for (k, (lo, hi)) in runs.into_iter().enumerate() {
+        if k > 0 {
+            out.push('/');
+        }
+        let _ = match hi / lo {
+            1 => write!(out, "{}", name(lo)),
+            2 => write!(out, "{}/{}", name(lo), name(hi)),
+            _ => write!(out, "{}..{}", name(lo), name(hi)),
+        };
+    }
+    out
 }
 
-fn device_line(p: &Platform, d: DeviceId) -> String {
+fn write_device<W: Write + ?Sized>(w: &mut W, p: &Platform, d: DeviceId) -> io::Result<()> {
     let dev = p.device(d);
-    let mut s = format!("{}  [group {}]", dev.name, dev.group);
+    write!(w, "{}  [group {}]", dev.name, dev.group)?;
     if dev.bdf.is_none() {
-        let sids: Vec<String> = dev.stream_ids.iter().map(|s| format!("{s:#x}")).collect();
-        let _ = write!(s, " sid {}", sids.join(","));
+        w.write_all(b" sid ")?;
+        for (k, s) in dev.stream_ids.iter().enumerate() {
+            write!(w, "{}{s:#x}", if k > 0 { "," } else { "" })?;
+        }
     }
     if dev.multifunction {
-        s += if dev.acs { " multifunction+acs" } else { " multifunction" };
+        w.write_all(if dev.acs { b" multifunction+acs" } else { b" multifunction" })?;
     }
     if dev.ats {
-        s += " ats";
+        w.write_all(b" ats")?;
     }
-    s
+    Ok(())
 }
 
-fn bus_line(p: &Platform, b: BusId) -> String {
+fn write_bus<W: Write + ?Sized>(w: &mut W, p: &Platform, b: BusId) -> io::Result<()> {
     let bus = p.bus(b);
-    let mut s = format!("{}  {}", bus.name, bus.kind.as_str());
+    write!(w, "{}  {}", bus.name, bus.kind.as_str())?;
     if let Some(g) = bus.group {
-        let _ = write!(s, " [group {g}]");
+        write!(w, " [group {g}]")?;
     }
     if let Some((v, d)) = bus.func.as_ref().and_then(|f| f.ids) {
-        let _ = write!(s, " {v:04x}:{d:04x}");
+        write!(w, " {v:04x}:{d:04x}")?;
     }
     if bus.func.as_ref().is_some_and(|f| f.multifunction) {
-        s += " multifunction";
+        w.write_all(b" multifunction")?;
     }
     match bus.kind {
         BusKind::RootComplex | BusKind::PlatformBus => match bus.iommu {
-            Some(i) => {
-                let _ = write!(s, " -> {}", p.iommu(i).name);
-            }
-            None => s += " (no IOMMU)",
+            Some(i) => write!(w, " -> {}", p.iommu(i).name),
+            None => w.write_all(b" (no IOMMU)"),
         },
-        BusKind::RootPort | BusKind::SwitchDownstream => s += if bus.acs { " acs" } else { " no-acs" },
-        BusKind::SwitchUpstream | BusKind::PcieToPciBridge => {}
+        BusKind::RootPort | BusKind::SwitchDownstream => w.write_all(if bus.acs { b" acs" } else { b" no-acs" }),
+        BusKind::SwitchUpstream | BusKind::PcieToPciBridge => Ok(()),
     }
-    s
 }
 
-/// Indentation of a tree line at `depth`: two spaces a level up to [`MAX_INDENT`] levels, then
-/// the depth written out, so a deep chain's listing grows linearly, not quadratically.
-fn indent(depth: usize) -> String {
-    const MAX_INDENT: usize = 32;
-    if depth <= MAX_INDENT { "  ".repeat(depth) } else { format!("{}[depth {depth}] ", "  ".repeat(MAX_INDENT)) }
+/// Tree levels indented two spaces each; deeper lines keep this indentation and write their
+/// depth out, so a deep chain's listing grows linearly, not quadratically.
+pub const MAX_INDENT: usize = 32;
+
+/// Writes the indentation of a tree line at `depth`.
+fn write_indent<W: Write + ?Sized>(w: &mut W, depth: usize) -> io::Result<()> {
+    const SPACES: &[u8; 2 * MAX_INDENT] = &[b' '; 2 * MAX_INDENT];
+    w.write_all(&SPACES[..2 * depth.min(MAX_INDENT)])?;
+    if depth > MAX_INDENT {
+        write!(w, "[depth {depth}] ")?;
+    }
+    Ok(())
 }
 
-/// The readable listing: IOMMU instances, the bus tree, the groups.
+/// The readable listing (IOMMU instances, the bus tree, the groups) as a string; see
+/// [`write_text`].
 pub fn text(p: &Platform) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let mut out = Vec::new();
+    write_text(p, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the listing is UTF-8")
+}
+
+/// Writes the readable listing — IOMMU instances, the bus tree, the groups — to `w`, a line's
+/// pieces at a time.
+pub fn write_text<W: Write + ?Sized>(p: &Platform, w: &mut W) -> io::Result<()> {
+    writeln!(
+        w,
         "topology {}: {} IOMMUs, {} buses, {} devices, {} groups",
         p.name,
         p.iommus.len(),
         p.buses.len(),
         p.devices.len(),
         p.groups.len()
-    );
-    out += "\nIOMMUs\n";
+    )?;
+    w.write_all(b"\nIOMMUs\n")?;
     let width = p.iommus.iter().map(|m| m.name.len()).max().unwrap_or(0);
-    for (i, m) in p.iommus.iter().enumerate() {
-        let id = IommuId::from_index(i);
-        let _ = writeln!(
-            out,
-            "  {:width$}  {:12}  {:>3} devices  {}",
-            m.name,
-            m.kind.as_str(),
-            p.devices.iter().filter(|d| d.iommu == id).count(),
-            caps_line(p, id)
-        );
+    // Devices per instance in one pass (not one pass per instance).
+    let mut per_iommu = vec![0usize; p.iommus.len()];
+    for d in &p.devices {
+        per_iommu[d.iommu.index()] += 1;
     }
-    out += "\nBuses\n";
+    for (i, m) in p.iommus.iter().enumerate() {
+        write!(w, "  {:width$}  {:12}  {:>3} devices  ", m.name, m.kind.as_str(), per_iommu[i])?;
+        write_caps(w, p, IommuId::from_index(i))?;
+        w.write_all(b"\n")?;
+    }
+    w.write_all(b"\nBuses\n")?;
     // Depth-first with an explicit stack (a deep chain must not overflow the call stack).
     enum Item {
         Bus(BusId),
@@ -143,13 +149,11 @@ pub fn text(p: &Platform) -> String {
     let mut stack: Vec<(Item, usize)> =
         p.buses.iter().enumerate().rev().filter(|(_, b)| b.parent.is_none()).map(|(i, _)| (Item::Bus(BusId::from_index(i)), 1)).collect();
     while let Some((item, depth)) = stack.pop() {
-        let indent = indent(depth);
+        write_indent(w, depth)?;
         match item {
-            Item::Device(d) => {
-                let _ = writeln!(out, "{indent}{}", device_line(p, d));
-            }
+            Item::Device(d) => write_device(w, p, d)?,
             Item::Bus(b) => {
-                let _ = writeln!(out, "{indent}{}", bus_line(p, b));
+                write_bus(w, p, b)?;
                 let bus = p.bus(b);
                 for &c in bus.child_buses.iter().rev() {
                     stack.push((Item::Bus(c), depth + 1));
@@ -159,54 +163,134 @@ pub fn text(p: &Platform) -> String {
                 }
             }
         }
+        w.write_all(b"\n")?;
     }
-    out += "\nGroups (bridges after `|`; vfio: whether VFIO could take the group)\n";
+    w.write_all(b"\nGroups (bridges after `|`; vfio: whether VFIO could take the group)\n")?;
     for (g, group) in p.all_groups().enumerate() {
-        let names: Vec<&str> = group.devices.iter().map(|d| p.device(*d).name.as_str()).collect();
-        let _ = write!(out, "  group {g:<3} {:width$}  {}", p.iommu(group.iommu).name, names.join(" "));
-        if !group.bridges.is_empty() {
-            let bridges: Vec<&str> = group.bridges.iter().map(|b| p.bus(*b).name.as_str()).collect();
-            let _ = write!(out, "{}| {}", if names.is_empty() { "" } else { " " }, bridges.join(" "));
+        write!(w, "  group {g:<3} {:width$}  ", p.iommu(group.iommu).name)?;
+        for (k, d) in group.devices.iter().enumerate() {
+            write!(w, "{}{}", if k > 0 { " " } else { "" }, p.device(*d).name)?;
         }
-        out += if group.vfio_usable() { "  vfio: usable\n" } else { "  vfio: no endpoint\n" };
+        if !group.bridges.is_empty() {
+            w.write_all(if group.devices.is_empty() { b"| " } else { b" | " })?;
+            for (k, b) in group.bridges.iter().enumerate() {
+                write!(w, "{}{}", if k > 0 { " " } else { "" }, p.bus(*b).name)?;
+            }
+        }
+        w.write_all(if group.vfio_usable() { b"  vfio: usable\n" } else { b"  vfio: no endpoint\n" })?;
     }
-    out
+    Ok(())
 }
 
-#[derive(Serialize)]
-struct JsonTopology<'a> {
-    topology: &'a str,
-    iommus: Vec<JsonIommu<'a>>,
-    groups: Vec<JsonGroup<'a>>,
-    devices: Vec<JsonDevice<'a>>,
+/// A JSON array of whatever the closure's iterator yields, serialised as it is walked (no
+/// intermediate vector).
+struct SeqOf<F>(F);
+
+impl<F, I> Serialize for SeqOf<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
 }
 
-#[derive(Serialize)]
-struct JsonIommu<'a> {
-    id: &'a str,
-    kind: &'static str,
-    devices: Vec<&'a str>,
-    address_width: u8,
-    page_sizes: PageSizes,
-    domain_ids: u32,
+/// The `--json` document; its fields are serialised straight from the platform.
+struct JsonDoc<'a> {
+    p: &'a Platform,
+    /// All devices sorted by (IOMMU, name): each instance's sorted device list is a run of it.
+    by_iommu: Vec<DeviceId>,
 }
 
-#[derive(Serialize)]
-struct JsonGroup<'a> {
-    id: usize,
-    iommu: &'a str,
-    devices: Vec<&'a str>,
-    bridges: Vec<&'a str>,
-    vfio_usable: bool,
+impl<'a> JsonDoc<'a> {
+    fn new(p: &'a Platform) -> Self {
+        let mut by_iommu: Vec<DeviceId> = (0..p.devices.len()).map(DeviceId::from_index).collect();
+        by_iommu.sort_by(|a, b| {
+            let (a, b) = (p.device(*a), p.device(*b));
+            a.iommu.index().cmp(&b.iommu.index()).then_with(|| a.name.cmp(&b.name))
+        });
+        JsonDoc { p, by_iommu }
+    }
+
+    /// The devices behind instance `i`, sorted by name.
+    fn devices_of(&self, i: IommuId) -> &[DeviceId] {
+        let at = |k: usize| self.by_iommu.partition_point(|d| self.p.device(*d).iommu.index() < k);
+        &self.by_iommu[at(i.index())..at(i.index() + 1)]
+    }
 }
 
-#[derive(Serialize)]
-struct JsonDevice<'a> {
-    id: &'a str,
-    iommu: &'a str,
-    group: u32,
-    ats: bool,
-    stream_ids: &'a [u32],
+impl Serialize for JsonDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct JsonIommu<'a, D: Serialize> {
+            id: &'a str,
+            kind: &'static str,
+            devices: D,
+            address_width: u8,
+            page_sizes: PageSizes,
+            domain_ids: u32,
+        }
+        #[derive(Serialize)]
+        struct JsonGroup<'a, D: Serialize, B: Serialize> {
+            id: usize,
+            iommu: &'a str,
+            devices: D,
+            bridges: B,
+            vfio_usable: bool,
+        }
+        #[derive(Serialize)]
+        struct JsonDevice<'a> {
+            id: &'a str,
+            iommu: &'a str,
+            group: u32,
+            ats: bool,
+            stream_ids: &'a [u32],
+        }
+        let p = self.p;
+        let name = |d: &DeviceId| p.device(*d).name.as_str();
+        let mut doc = s.serialize_struct("JsonTopology", 4)?;
+        doc.serialize_field("topology", &p.name)?;
+        doc.serialize_field(
+            "iommus",
+            &SeqOf(|| {
+                p.iommus.iter().enumerate().map(move |(i, m)| JsonIommu {
+                    id: &m.name,
+                    kind: m.kind.as_str(),
+                    devices: SeqOf(move || self.devices_of(IommuId::from_index(i)).iter().map(name)),
+                    address_width: m.params.caps.address_width,
+                    page_sizes: m.params.caps.page_sizes,
+                    domain_ids: m.params.caps.domain_ids,
+                })
+            }),
+        )?;
+        doc.serialize_field(
+            "groups",
+            &SeqOf(|| {
+                p.all_groups().enumerate().map(move |(g, group)| JsonGroup {
+                    id: g,
+                    iommu: &p.iommu(group.iommu).name,
+                    devices: SeqOf(move || group.devices.iter().map(name)),
+                    bridges: SeqOf(move || group.bridges.iter().map(|b| p.bus(*b).name.as_str())),
+                    vfio_usable: group.vfio_usable(),
+                })
+            }),
+        )?;
+        doc.serialize_field(
+            "devices",
+            &SeqOf(|| {
+                p.devices.iter().map(|d| JsonDevice {
+                    id: &d.name,
+                    iommu: &p.iommu(d.iommu).name,
+                    group: d.group.0,
+                    ats: d.ats,
+                    stream_ids: &d.stream_ids,
+                })
+            }),
+        )?;
+        doc.end()
+    }
 }
 
 /// The `--json` form, keys in the order of contracts.md. Contract keys: `topology`,
@@ -216,49 +300,19 @@ struct JsonDevice<'a> {
 /// `groups[].bridges` (ports and bridges in the group) and `groups[].vfio_usable`; groups
 /// holding only bridges follow the others.
 pub fn json(p: &Platform) -> Value {
-    serde_json::to_value(json_doc(p)).unwrap_or(Value::Null)
+    serde_json::to_value(JsonDoc::new(p)).unwrap_or(Value::Null)
 }
 
 /// [`json`] as pretty-printed text with the keys in contract order (a `serde_json::Value`
-/// would sort them), as `iommu-sim topology --json` prints it.
+/// would sort them); see [`write_json`].
 pub fn json_pretty(p: &Platform) -> String {
-    serde_json::to_string_pretty(&json_doc(p)).unwrap_or_default()
+    serde_json::to_string_pretty(&JsonDoc::new(p)).unwrap_or_default()
 }
 
-fn json_doc(p: &Platform) -> JsonTopology<'_> {
-    let name = |d: &DeviceId| p.device(*d).name.as_str();
-    JsonTopology {
-        topology: &p.name,
-        iommus: p
-            .iommus
-            .iter()
-            .enumerate()
-            .map(|(i, m)| JsonIommu {
-                id: &m.name,
-                kind: m.kind.as_str(),
-                devices: p.devices_of_iommu(IommuId::from_index(i)).iter().map(name).collect(),
-                address_width: m.params.caps.address_width,
-                page_sizes: m.params.caps.page_sizes,
-                domain_ids: m.params.caps.domain_ids,
-            })
-            .collect(),
-        groups: p
-            .all_groups()
-            .enumerate()
-            .map(|(g, group)| JsonGroup {
-                id: g,
-                iommu: &p.iommu(group.iommu).name,
-                devices: group.devices.iter().map(name).collect(),
-                bridges: group.bridges.iter().map(|b| p.bus(*b).name.as_str()).collect(),
-                vfio_usable: group.vfio_usable(),
-            })
-            .collect(),
-        devices: p
-            .devices
-            .iter()
-            .map(|d| JsonDevice { id: &d.name, iommu: &p.iommu(d.iommu).name, group: d.group.0, ats: d.ats, stream_ids: &d.stream_ids })
-            .collect(),
-    }
+/// Writes [`json`] pretty-printed, keys in contract order, to `w` as it is serialised — what
+/// `iommu-sim topology --json` prints (without the final newline).
+pub fn write_json<W: Write>(p: &Platform, w: W) -> io::Result<()> {
+    serde_json::to_writer_pretty(w, &JsonDoc::new(p)).map_err(io::Error::from)
 }
 
 #[cfg(test)]
@@ -304,5 +358,72 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("group 0   smmu0  0000:01:00.0 0000:01:00.1 | 0000:00:01.0  vfio: usable"), "{t}");
+    }
+
+    /// Counts what is written and the largest single write.
+    #[derive(Default)]
+    struct Counter {
+        bytes: usize,
+        largest: usize,
+        writes: usize,
+    }
+
+    impl Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.bytes += buf.len();
+            self.largest = self.largest.max(buf.len());
+            self.writes += 1;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A 250-deep chain of switch ports with `wide` devices hanging off its last port.
+    fn deep_and_wide(depth: usize, wide: usize) -> Platform {
+        let mut buses = String::from(r#"RootComplex(id: "rc", iommu: "m"), RootPort(id: "rp", parent: "rc", acs: true),"#);
+        let mut parent = "rp".to_string();
+        for i in 0..depth {
+            let kind = if i % 2 == 0 { "SwitchUpstream" } else { "SwitchDownstream" };
+            buses += &format!(r#"{kind}(id: "s{i}", parent: "{parent}"),"#);
+            parent = format!("s{i}");
+        }
+        let devices: Vec<String> = (0..wide)
+            .map(|i| format!(r#"Device(id: "0000:{:02x}:{:02x}.{}", parent: "{parent}")"#, 1 + i / 256, (i / 8) % 32, i % 8))
+            .collect();
+        let src = format!(
+            r#"Topology(name: "d", iommus: [Iommu(id: "m", kind: ArmSmmuV3)], buses: [{buses}], devices: [{}])"#,
+            devices.join(",")
+        );
+        Platform::parse(Path::new("d.ron"), &src).unwrap()
+    }
+
+    #[test]
+    fn listings_stream_in_small_writes_and_deep_trees_stay_linear() {
+        let p = deep_and_wide(250, 2000);
+        for json in [false, true] {
+            let mut c = Counter::default();
+            if json {
+                write_json(&p, &mut c).unwrap();
+            } else {
+                write_text(&p, &mut c).unwrap();
+            }
+            // Streamed: no write holds more than a line's field, though the whole is large. A
+            // renderer that built the listing in a String and wrote it once fails here.
+            assert!(c.bytes > 100_000, "json {json}: {} bytes", c.bytes);
+            assert!(c.largest <= 256, "json {json}: a write of {} bytes: the listing is built in memory", c.largest);
+            assert!(c.writes > 4000, "json {json}: {} writes", c.writes);
+        }
+        // Linear: a 250-deep chain indents at most MAX_INDENT levels, so its lines are short.
+        let chain = deep_and_wide(250, 1);
+        let t = text(&chain);
+        let longest = t.lines().filter(|l| l.contains("Switch")).map(str::len).max().unwrap();
+        assert!(longest < 2 * MAX_INDENT + 48, "a tree line of {longest} bytes");
+        assert!(t.contains("[depth 252] "), "{}", &t[t.len() - 400..]);
+        // And what is streamed is exactly what the String forms hold.
+        let mut v = Vec::new();
+        write_json(&chain, &mut v).unwrap();
+        assert_eq!(String::from_utf8(v).unwrap(), json_pretty(&chain));
     }
 }

@@ -291,6 +291,10 @@ pub struct DeviceSpec {
     /// The device's PCIe link and request limits (`crate::pcie::LinkParams`).
     #[serde(default)]
     pub link: crate::pcie::LinkOverrides,
+    /// What kind of device it is (`crate::pcie::DeviceClass`): chooses class defaults such as
+    /// the number of PCIe tags. Absent: from `pci.class`, else from the scenario's generator.
+    #[serde(default)]
+    pub class: Option<crate::pcie::DeviceClass>,
     /// The IOMMU translating this device when it is not its root's (a VT-d DRHD unit whose
     /// scope names one device, e.g. the integrated GPU's `dmar0`).
     #[serde(default)]

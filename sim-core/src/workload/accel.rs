@@ -11,7 +11,7 @@ use super::schema::Access;
 use super::{Steps, TOKEN_START, TOKEN_STOP};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
-use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::spec::{Action, PROT_READ, PROT_WRITE};
 use crate::time::Cycle;
 
 /// Most buffers one accelerator maps (each start wake-up maps them all at once).

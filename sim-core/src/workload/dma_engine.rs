@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Steps, TOKEN_START, TOKEN_STOP};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
-use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::spec::{Action, PROT_READ, PROT_WRITE};
 use crate::time::Cycle;
 
 /// What the engine does.

@@ -12,7 +12,7 @@ use super::vm::{MAX_DEVICES, VmSpec};
 use super::{FaultSpec, GenSpec};
 use crate::error::InputError;
 use crate::ids::{ContainerId, DeviceId, IommuId};
-use crate::scenario::{ContainerSpec, Invalidation};
+use crate::spec::{ContainerSpec, Invalidation};
 use crate::time::Cycle;
 use crate::topology::Platform;
 
@@ -97,7 +97,13 @@ pub fn generators(
                 service,
                 arrivals,
                 iova_base,
+                cpus,
+                submit_cpu,
+                complete_cpu,
             } => {
+                check((1..=1024).contains(cpus), "cpus", "must be 1..=1024")?;
+                check(*submit_cpu <= 1_000_000_000, "submit_cpu", "must be at most 1 s of CPU per request")?;
+                check(*complete_cpu <= 1_000_000_000, "complete_cpu", "must be at most 1 s of CPU per request")?;
                 explicit.push(iova_base.is_some());
                 let iova_base = &iova_base.unwrap_or(iova::NVME_BASE);
                 window(*start, *stop)?;
@@ -133,6 +139,9 @@ pub fn generators(
                     service: *service,
                     arrivals: *arrivals,
                     iova_base: *iova_base,
+                    cpus: *cpus,
+                    submit_cpu: *submit_cpu,
+                    complete_cpu: *complete_cpu,
                 })
             }
             Generator::Accelerator {
@@ -212,7 +221,7 @@ pub fn generators(
                     "iova_base",
                     "must be 4 KiB aligned and leave room for the window",
                 )?;
-                let backing_shift = crate::scenario::load::backing_shift(page.as_deref(), *iova_base, *window_bytes)
+                let backing_shift = crate::spec::backing_shift(page.as_deref(), *iova_base, *window_bytes)
                     .map_err(|m| invalid("page", format!("{}: {m}", at("page"))))?;
                 GenSpec::DmaEngine(super::dma_engine::DmaEngineSpec {
                     id: id.clone(),
@@ -244,12 +253,12 @@ pub fn generators(
                 if let Some(Churn { every, down }) = churn {
                     check(*every >= 1 && *down >= 1, "churn", "every and down must be ≥ 1")?;
                 }
-                let ram_page_shift = crate::scenario::load::backing_shift(backing.as_deref(), *ram_iova, *ram_bytes)
+                let ram_page_shift = crate::spec::backing_shift(backing.as_deref(), *ram_iova, *ram_bytes)
                     .map_err(|m| invalid("backing", format!("{}: {m}", at("backing"))))?;
                 let devices = devices.iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>()?;
                 let container = container(c)?;
                 check(
-                    containers[container.index()].kind == crate::scenario::ContainerKind::Vfio,
+                    containers[container.index()].kind == crate::spec::ContainerKind::Vfio,
                     "container",
                     &format!("\"{c}\" is a DMA-API domain; a VM's devices are assigned through VFIO: use a `Container`"),
                 )?;

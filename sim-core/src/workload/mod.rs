@@ -21,7 +21,7 @@ pub mod vm;
 
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId, IommuId};
-use crate::scenario::Action;
+use crate::spec::Action;
 use crate::time::Cycle;
 
 /// What one wake-up of a generator asks for: actions to perform now, and when to wake next.
@@ -150,6 +150,18 @@ impl GenSpec {
         }
     }
 
+    /// The device this generator drives and the class of device that makes it.
+    pub fn device_class(&self) -> Option<(DeviceId, crate::pcie::DeviceClass)> {
+        use crate::pcie::DeviceClass;
+        match self {
+            GenSpec::Nic(s) => Some((s.device, DeviceClass::Nic)),
+            GenSpec::Nvme(s) => Some((s.device, DeviceClass::Nvme)),
+            GenSpec::Accel(s) => Some((s.device, DeviceClass::Accelerator)),
+            GenSpec::DmaEngine(s) => Some((s.device, DeviceClass::DmaEngine)),
+            GenSpec::Vm(_) => None,
+        }
+    }
+
     /// First wake-up and stop time.
     pub fn window(&self) -> (Cycle, Option<Cycle>) {
         match self {
@@ -171,7 +183,8 @@ pub struct GenStats {
     /// Cycle of the first issued request, and of the last completion.
     pub first: Option<Cycle>,
     pub last: Cycle,
-    /// Requests issued, and the sum of their DMA completion latencies (issue → DMA done).
+    /// Requests issued, and the sum of their DMA completion latencies (issue → DMA done;
+    /// NVMe: submission → completion handled, host CPU included).
     pub issued: u64,
     pub latency_sum: u64,
     /// Packets dropped because the device had no free buffer (NIC).
@@ -222,7 +235,7 @@ impl Gen {
         let stopping = self.stopped || device_gone;
         match &mut self.state {
             GenState::Nic(g) => g.wake(now, token, stopping, &mut self.rng, out),
-            GenState::Nvme(g) => g.wake(now, token, stopping, &mut self.rng, out),
+            GenState::Nvme(g) => g.wake(now, token, stopping, device_gone, &mut self.rng, out),
             GenState::Accel(g) => g.wake(now, token, stopping, &mut self.rng, out),
             GenState::Vm(g) => g.wake(now, token, self.stopped, &mut self.rng, out),
             GenState::DmaEngine(g) => g.wake(now, token, stopping, &mut self.rng, out),
@@ -242,17 +255,19 @@ impl Gen {
     /// The DMAs asked for at `now` with [`Steps::wake_when_done`]`(token)` complete at `done`,
     /// and the wake-up charged `cpu` CPU cycles: when should the generator wake? Devices that
     /// finish with their DMA wake then; an NVMe drive adds its media time; a NIC's packet is
-    /// done when its DMA is and a CPU has run the driver's share (`nic.rs`).
+    /// done when its DMA is and a CPU has run the driver's share (`nic.rs`); an NVMe request
+    /// passes through CPU submission, DMA + media time and CPU completion (`nvme.rs`).
     pub fn completed(&mut self, now: Cycle, token: u32, done: Cycle, cpu: Cycle) -> Cycle {
+        if let GenState::Nvme(g) = &mut self.state {
+            // A request is several steps (CPU, DMA + media, CPU); its latency is counted
+            // from submission to release (`nvme.rs`).
+            return g.completed(now, token, done, cpu, &mut self.stats);
+        }
         self.stats.issued += 1;
         self.stats.latency_sum += done - now;
         match &mut self.state {
             GenState::Nic(g) => g.completed(now, done, cpu, &mut self.stats),
-            GenState::Nvme(g) => done + g.spec.service,
-            _ => {
-                let _ = token;
-                done
-            }
+            _ => done,
         }
     }
 

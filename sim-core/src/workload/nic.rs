@@ -21,7 +21,7 @@ use super::schema::Rate;
 use super::{Steps, TOKEN_START, TOKEN_STOP, page_up};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
-use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::spec::{Action, PROT_READ, PROT_WRITE};
 use crate::time::Cycle;
 
 #[derive(Clone, Debug)]

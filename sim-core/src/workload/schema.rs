@@ -129,6 +129,17 @@ pub enum Generator {
         /// Where this generator's IOVAs start; absent: allocated in its container (`iova.rs`).
         #[serde(default)]
         iova_base: Option<u64>,
+        /// CPUs submitting requests and handling their completions.
+        #[serde(default = "default_cpus")]
+        cpus: u32,
+        /// Host CPU cycles per request before the doorbell (block layer + `nvme_queue_rq`),
+        /// besides the DMA API's map.
+        #[serde(default = "default_nvme_submit_cpu")]
+        submit_cpu: Cycle,
+        /// Host CPU cycles per completion (interrupt, `nvme_irq`, block-layer completion),
+        /// besides the DMA API's unmap and invalidation.
+        #[serde(default = "default_nvme_complete_cpu")]
+        complete_cpu: Cycle,
     },
     /// A GPU-like accelerator: large long-lived buffers and many translations per mapping.
     Accelerator {
@@ -218,6 +229,19 @@ pub enum Generator {
 
 fn default_cpus() -> u32 {
     1
+}
+/// Host CPU per NVMe I/O in the kernel driver: one core is saturated at about 800 000 IOPS
+/// (Jens Axboe, block-layer maintainer, as quoted in "After 30+ years, is Linux disk I/O
+/// finally fast enough?", floedb.ai, 2026), i.e. 1 250 ns per I/O; split evenly between
+/// submission and completion (assumed).
+pub const NVME_SUBMIT_CPU: Cycle = 625;
+/// See [`NVME_SUBMIT_CPU`].
+pub const NVME_COMPLETE_CPU: Cycle = 625;
+fn default_nvme_submit_cpu() -> Cycle {
+    NVME_SUBMIT_CPU
+}
+fn default_nvme_complete_cpu() -> Cycle {
+    NVME_COMPLETE_CPU
 }
 fn default_outstanding() -> u32 {
     32

@@ -7,7 +7,7 @@ use super::schema::Churn;
 use super::{Steps, TOKEN_START, TOKEN_STOP};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
-use crate::scenario::{Action, PROT_READ, PROT_WRITE};
+use crate::spec::{Action, PROT_READ, PROT_WRITE};
 use crate::time::Cycle;
 
 /// Most devices one VM generator attaches (all in its start wake-up, with the RAM map).

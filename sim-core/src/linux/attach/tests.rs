@@ -188,3 +188,60 @@ fn shared_what_if_predicate() {
     let r = check(k("6.17"), true, &d, DomainState::default(), IommuKind::ArmSmmuV3, IommuId(1), &small, Master::default()).unwrap_err();
     assert_eq!(r.check, Check::NotShareable);
 }
+
+#[test]
+fn smmuv3_fix_is_in_6_15_3_not_6_15_2() {
+    let caps = Caps::defaults(IommuKind::ArmSmmuV3);
+    let d = props(k("6.15"), IommuKind::ArmSmmuV3, 0, &caps, 0);
+    let st = DomainState::default();
+    for s in ["6.15.0", "6.15.1", "6.15.2"] {
+        assert_eq!(verdict(k(s), &d, st, IommuKind::ArmSmmuV3, 1, &caps), Ok(()), "{s}: the regression accepts");
+    }
+    assert_eq!(verdict(k("6.15.3"), &d, st, IommuKind::ArmSmmuV3, 1, &caps), Err((Check::OtherInstance, Errno::EINVAL, 0)));
+}
+
+/// Before v6.11 an SVA-enabled master refused every domain (stage 1 too), with a line; from
+/// v6.11 only a stage-2 domain, silently. Would fail if either release bound were ignored.
+#[test]
+fn smmuv3_sva_master_before_6_11_and_stage2_ssids_after() {
+    let caps = Caps::defaults(IommuKind::ArmSmmuV3);
+    let d = props(k("6.10"), IommuKind::ArmSmmuV3, 0, &caps, 0);
+    let (s1, s2) = (DomainState::default(), DomainState { max_mapped_end: 0, stage2: true });
+    let sva = Master { ssids_in_use: true };
+    let run = |s: &str, st| {
+        let kernel = k(s);
+        check(kernel, false, &d, st, IommuKind::ArmSmmuV3, IommuId(0), &caps, sva)
+            .map_err(|r| (r.check, r.errno(kernel.era(), Errno::EINVAL), r.log_lines()))
+    };
+    for s in ["6.1", "6.10"] {
+        assert_eq!(run(s, s1), Err((Check::SvaEnabled, Errno::EBUSY, 1)), "{s}");
+        assert_eq!(run(s, s2), Err((Check::SvaEnabled, Errno::EBUSY, 1)), "{s}");
+    }
+    for s in ["6.11", "6.12", "6.17"] {
+        assert_eq!(run(s, s1), Ok(()), "{s}");
+        assert_eq!(run(s, s2), Err((Check::SsidsInUse, Errno::EBUSY, 0)), "{s}");
+    }
+}
+
+/// Another driver's domain: before v6.8 the domain's driver answers (VT-d `-ENODEV`, AMD
+/// `-EINVAL` before v6.2, SMMUv3 `-ENOENT`, arm-smmu `-ENXIO` with its line), all hard; from
+/// v6.8 the core's owner check answers `-EINVAL`, soft.
+#[test]
+fn another_drivers_domain_before_and_after_the_core_owner_check() {
+    let cases = [
+        (IommuKind::IntelVtd, IommuKind::ArmSmmuV3, "6.1", Errno::ENODEV, 0),
+        (IommuKind::IntelVtd, IommuKind::ArmSmmuV3, "6.7", Errno::ENODEV, 0),
+        (IommuKind::AmdVi, IommuKind::VirtioIommu, "6.1", Errno::EINVAL, 0),
+        (IommuKind::ArmSmmuV3, IommuKind::IntelVtd, "6.1", Errno::ENOENT, 0),
+        (IommuKind::ArmSmmuV2, IommuKind::ArmSmmuV3, "6.7", Errno::ENXIO, 1),
+    ];
+    for (domain_kind, device_kind, s, errno, lines) in cases {
+        let dcaps = Caps::defaults(domain_kind);
+        let d = props(k(s), domain_kind, 0, &dcaps, 0);
+        let caps = Caps::defaults(device_kind);
+        let got = verdict(k(s), &d, DomainState::default(), device_kind, 1, &caps);
+        assert_eq!(got, Err((Check::OtherDriver, errno, lines)), "{domain_kind:?} domain, {device_kind:?} device, {s}");
+        // Soft to the series' flow only from v6.8.
+        assert_eq!(verdict(k("6.8"), &d, DomainState::default(), device_kind, 1, &caps), Err((Check::OtherDriver, Errno::EINVAL, 0)));
+    }
+}

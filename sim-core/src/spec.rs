@@ -1,0 +1,141 @@
+//! What a scenario asks for, resolved to ids: its containers, the script's actions and their
+//! protection bits. Shared by the scenario loader (which builds them from the file), the
+//! workload generators (which emit actions) and the simulation (which performs them); it sits
+//! below all three so that none of them imports another for these types
+//! (docs/architecture.md, "Layers").
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ContainerId, DeviceId};
+use crate::time::Cycle;
+
+/// What a container is in Linux (see `scenario::schema::Container`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    /// A VFIO container / iommufd IOAS: unmanaged domains, strict; the strategies choose its
+    /// domains.
+    Vfio,
+    /// A kernel driver's DMA-API domain: one group's default domain, strict or lazy.
+    DmaApi,
+}
+
+/// A container after loading.
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub kind: ContainerKind,
+    /// Resolved: a DMA-API domain's default mode is already decided here.
+    pub invalidation: Invalidation,
+    pub flush_queue: u32,
+    pub flush_timeout: Cycle,
+    pub granularity: Scope,
+}
+
+/// Access bits of a mapping (1 = read, 2 = write).
+pub type ProtBits = u8;
+pub const PROT_READ: ProtBits = 1;
+pub const PROT_WRITE: ProtBits = 2;
+
+/// A script operation with names resolved to ids. `Copy` and small: it travels in events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Attach {
+        device: DeviceId,
+        container: ContainerId,
+    },
+    Detach {
+        device: DeviceId,
+    },
+    /// `backing_shift`: log2 of the size of the physically contiguous chunks behind the range
+    /// (the VM's backing page size), 0 when the whole range is contiguous.
+    Map {
+        container: ContainerId,
+        iova: u64,
+        size: u64,
+        prot: ProtBits,
+        backing_shift: u8,
+    },
+    Unmap {
+        container: ContainerId,
+        iova: u64,
+        size: u64,
+    },
+    Dma {
+        device: DeviceId,
+        iova: u64,
+        bytes: u64,
+        write: bool,
+    },
+}
+
+/// One resolved script line.
+#[derive(Clone, Copy, Debug)]
+pub struct Line {
+    pub at: Cycle,
+    pub count: u64,
+    pub every: Cycle,
+    /// Address advance per occurrence, and the span it wraps at (`u64::MAX`: never).
+    pub stride: u64,
+    pub wrap: u64,
+    pub action: Action,
+}
+
+impl Line {
+    /// The action of occurrence `n` (0-based): the address advanced by `n × stride` modulo
+    /// `wrap`.
+    #[inline]
+    pub fn occurrence(&self, n: u64) -> Action {
+        if self.stride == 0 {
+            return self.action;
+        }
+        let off = (u128::from(n) * u128::from(self.stride) % u128::from(self.wrap)) as u64;
+        match self.action {
+            Action::Map { container, iova, size, prot, backing_shift } => {
+                Action::Map { container, iova: iova.wrapping_add(off), size, prot, backing_shift }
+            }
+            Action::Unmap { container, iova, size } => Action::Unmap { container, iova: iova.wrapping_add(off), size },
+            Action::Dma { device, iova, bytes, write } => Action::Dma { device, iova: iova.wrapping_add(off), bytes, write },
+            other => other,
+        }
+    }
+}
+
+/// Granularity of invalidation commands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Page/range commands, domain-wide beyond the instance's `max_invalidation_pages`.
+    #[default]
+    Auto,
+    /// Always domain-wide (DSI, TLBI by ASID/VMID).
+    Domain,
+    /// Always global (every entry of every domain on the instance, VT-d GLOBAL_FLUSH,
+    /// TLBI_NSNH_ALL): other domains' devices lose their cached translations too.
+    Global,
+}
+
+/// Invalidation mode of a container or DMA-API domain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invalidation {
+    /// Range/page invalidation plus a sync wait inside every unmap.
+    #[default]
+    Strict,
+    /// Unmaps queue; a full queue or the timeout triggers one domain-wide flush.
+    Lazy,
+    /// No invalidation at all (an experiment: shows the exposure).
+    None,
+}
+
+/// Alignment every map/unmap must have: the smallest granule of any format (4 KiB).
+pub const MIN_PAGE: u64 = 4096;
+
+/// Parses a backing page size (`"4K"`, `"2M"`, `"1G"`...) for a map of `[iova, iova + size)`:
+/// its log2, or 0 for none (contiguous). The range must be made of whole backing pages.
+pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, String> {
+    let Some(text) = backing else { return Ok(0) };
+    let page =
+        crate::iommu::PageSizes::parse_size(text).ok_or_else(|| format!("`{text}` is not a page size (\"4K\", \"2M\", \"1G\"...)"))?;
+    if !iova.is_multiple_of(page) || !size.is_multiple_of(page) {
+        return Err(format!("iova {iova:#x} and size {size:#x} must be multiples of the {text} backing pages"));
+    }
+    Ok(page.trailing_zeros() as u8)
+}
