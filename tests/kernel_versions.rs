@@ -229,3 +229,76 @@ fn the_6_15_0_regression_leaves_stale_translations_on_the_other_smmu() {
     assert_eq!((bad.domains_allocated, bad.stale_translations, bad.faults), (1, 8, 0));
     assert_eq!((fixed.domains_allocated, fixed.stale_translations, fixed.faults), (2, 0, 8));
 }
+
+/// Two C610/X99 PCH root ports (8086:8d10, 8086:8d18; no ACS capability, functions of one
+/// slot) with a device each, as on the X99 of the v5.9 regression report
+/// (tests/data/machines/intel-x99-pch-v5.9.ron).
+const PCH_TOPOLOGY: &str = r#"Topology(
+    name: "t-pch",
+    iommus: [Iommu(id: "dmar0", kind: IntelVtd)],
+    buses: [
+        RootComplex(id: "pci0000:00", iommu: "dmar0"),
+        RootPort(id: "0000:00:1c.0", parent: "pci0000:00", pci: Pci(ids: "8086:8d10", class: 0x060400, multifunction: true)),
+        RootPort(id: "0000:00:1c.4", parent: "pci0000:00", pci: Pci(ids: "8086:8d18", class: 0x060400, multifunction: true)),
+    ],
+    devices: [
+        Device(id: "0000:02:00.0", parent: "0000:00:1c.0"),
+        Device(id: "0000:03:00.0", parent: "0000:00:1c.4"),
+    ],
+)"#;
+
+/// Each device to its own VM.
+const PCH_SCENARIO: &str = r#"(
+    name: "pch-two-vms", topology: "t-pch.ron", seed: 1, duration: 1_000_000, kernel: "5.9",
+    containers: [Container(id: "vm0"), Container(id: "vm1")],
+    events: [
+        (at: 0, op: Attach(device: "0000:02:00.0", container: "vm0")),
+        (at: 1, op: Attach(device: "0000:03:00.0", container: "vm1")),
+    ],
+)"#;
+
+/// A scenario's `kernel:` selects the PCI quirks its groups are formed with: under v5.9 the
+/// Intel PCH ACS quirk answered "not enabled" (topology::quirks::PCH_ACS_REGRESSION), so both
+/// root ports and their devices are one group and the second VM cannot have its device
+/// (the group is the first VM's); v5.8 and v5.10+ isolate the ports: two groups, two domains.
+/// `--kernel` (Scenario::set_kernel) rebuilds the groups the same way.
+#[test]
+fn a_scenario_kernel_selects_the_pch_acs_quirk_of_its_release() {
+    let dir = std::env::temp_dir().join(format!("iommu-sim-pch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("t-pch.ron"), PCH_TOPOLOGY).unwrap();
+    let file = dir.join("s.ron");
+    std::fs::write(&file, PCH_SCENARIO).unwrap();
+
+    let s59 = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s59.kernel.attach_rules_approximated());
+    let group = |s: &Scenario, name: &str| s.platform.device(s.platform.device_by_name(name).unwrap()).group;
+    assert_eq!(group(&s59, "0000:02:00.0"), group(&s59, "0000:03:00.0"));
+    let m59 = run(&s59, VfioType1, 1, None).metrics;
+    assert_eq!((m59.domains_allocated, m59.attaches_failed), (1, 1));
+
+    for k in ["5.8", "5.10", "6.17"] {
+        let mut s = s59.clone();
+        s.set_kernel(Kernel::parse(k).unwrap()).unwrap();
+        assert_ne!(group(&s, "0000:02:00.0"), group(&s, "0000:03:00.0"), "{k}");
+        let m = run(&s, VfioType1, 1, None).metrics;
+        assert_eq!((m.domains_allocated, m.attaches_failed), (2, 0), "{k}");
+    }
+    // And back: 5.9 over a 6.17 scenario regroups again.
+    let mut back = s59.clone();
+    back.set_kernel(Kernel::NEWEST).unwrap();
+    back.set_kernel(Kernel::parse("5.9").unwrap()).unwrap();
+    assert_eq!(group(&back, "0000:02:00.0"), group(&back, "0000:03:00.0"));
+
+    // The CLI: `run --kernel 5.10` over the file's 5.9, and the note on older releases.
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["run", file.to_str().unwrap(), "--strategy", "vfio-type1"];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_iommu-sim")).args(&args).output().unwrap()
+    };
+    let old = cli(&[]);
+    assert!(String::from_utf8_lossy(&old.stderr).contains("attach rules are v5.19"), "{}", String::from_utf8_lossy(&old.stderr));
+    let new = cli(&["--kernel", "5.10"]);
+    assert_eq!(new.status.code(), Some(0), "{}", String::from_utf8_lossy(&new.stderr));
+    assert_ne!(old.stdout, new.stdout);
+}

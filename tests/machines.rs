@@ -34,7 +34,7 @@ fn import(file: &std::path::Path) -> (PathBuf, String) {
 #[test]
 fn every_machine_imports_and_its_groups_match_what_it_reported() {
     let files = machines();
-    assert!(files.len() >= 2, "corpus has {} machines", files.len());
+    assert!(files.len() >= 7, "corpus has {} machines", files.len());
     for file in files {
         let (out, _) = import(&file);
         let r = bin().args(["topology", out.to_str().unwrap(), "--check-groups"]).output().unwrap();
@@ -79,6 +79,72 @@ fn the_rules_the_corpus_exercises() {
     // Every root port with ACS isolates what is below it, across 8 segments.
     assert_ne!(group_of(&altra, "0003:03:00.0"), group_of(&altra, "0003:03:00.1"));
     assert_ne!(group_of(&altra, "0003:01:00.0"), group_of(&altra, "0003:00:01.0"));
+
+    let epyc = load("amd-epyc-milan-asrock-romed8-2t.lspci.txt");
+    // Internal GPP bridges implement only SrcValid and TransBlk: pci_acs_flags_enabled masks
+    // REQ_ACS_FLAGS by the capability, so SV alone (enabled) is enough and the NBIF functions
+    // below are isolated; those functions have ACS capabilities with no bits (nothing to
+    // enable), so each multifunction sibling is alone too.
+    assert_ne!(group_of(&epyc, "0000:40:07.1"), group_of(&epyc, "0000:46:00.0"));
+    assert_ne!(group_of(&epyc, "0000:46:00.0"), group_of(&epyc, "0000:46:00.2"));
+    // A switch downstream port with ACS isolates the GPU's functions from the port.
+    assert_ne!(group_of(&epyc, "0000:82:00.0"), group_of(&epyc, "0000:83:00.0"));
+    // The AST1150 bridge and the VGA behind it share one requester id.
+    assert_eq!(group_of(&epyc, "0000:44:00.0"), group_of(&epyc, "0000:45:00.0"));
+
+    let b650 = load("amd-ryzen7000-b650-asrock-b650d4u.lspci.txt");
+    // Promontory 21 downstream ports have no ACS capability: the port, the AST1150 bridge and
+    // the VGA below share one group; sibling ports stay apart (the upstream port's bus is
+    // behind an ACS root port, and a port is not multifunction).
+    assert_eq!(group_of(&b650, "0000:03:03.0"), group_of(&b650, "0000:08:00.0"));
+    assert_ne!(group_of(&b650, "0000:03:00.0"), group_of(&b650, "0000:03:01.0"));
+    assert_eq!(group_of(&b650, "0000:03:01.0"), group_of(&b650, "0000:05:00.0"));
+
+    let w680 = load("intel-raptorlake-w680-asrock-w680d4u.lspci.txt");
+    // PCH functions without a PCIe capability in one slot share a group.
+    assert_eq!(group_of(&w680, "0000:00:1f.0"), group_of(&w680, "0000:00:1f.5"));
+    assert_ne!(group_of(&w680, "0000:00:1f.0"), group_of(&w680, "0000:00:1c.0"));
+
+    let x10 = load("intel-xeon-e3v3-c226-supermicro-x10slh.lspci.txt");
+    // Haswell CPU root ports 00:01.0/00:01.1: multifunction, no ACS capability, no quirk →
+    // one group with everything below them.
+    for f in ["0000:00:01.1", "0000:01:00.0", "0000:01:00.1", "0000:02:00.0"] {
+        assert_eq!(group_of(&x10, f), group_of(&x10, "0000:00:01.0"), "{f}");
+    }
+    // Lynx Point PCH root ports: no ACS capability either, but the Intel PCH ACS quirk
+    // (pci_quirk_intel_pch_acs, 8086:8c10..8c1e) isolates them.
+    let pch = x10.bus(x10.bus_by_name("0000:00:1c.0").unwrap()).func.clone().unwrap();
+    assert!(pch.acs_quirk.is_some_and(|q| q.contains("pci_quirk_intel_pch_acs")), "{pch:?}");
+    assert_ne!(group_of(&x10, "0000:00:1c.0"), group_of(&x10, "0000:00:1c.2"));
+    // SR-IOV: 16 enabled 82599 VFs on bus 08 (PF offset 384, stride 2), each alone although
+    // eight share a slot, and apart from their PFs (themselves apart by the MF-endpoint quirk).
+    let vf = x10.device(x10.device_by_name("0000:08:10.1").unwrap()).func.clone().unwrap();
+    assert!(vf.physfn.is_some() && !vf.multifunction, "{vf:?}");
+    assert_ne!(group_of(&x10, "0000:08:10.0"), group_of(&x10, "0000:08:10.2"));
+    assert_ne!(group_of(&x10, "0000:08:10.0"), group_of(&x10, "0000:07:00.0"));
+    assert_ne!(group_of(&x10, "0000:07:00.0"), group_of(&x10, "0000:07:00.1"));
+
+    let drh = load("intel-xeon-e5v3-c612-supermicro-x10drh.lspci.txt");
+    // Haswell-EP root-complex integrated endpoints (IOAT DMA 00:04.0-7, VT-d/RAS 00:05.x) and
+    // the C612 SPSR/sSATA (00:11.0/.4) are multifunction without an ACS capability, yet each is
+    // reported alone: Intel's pci_quirk_rciep_acs (any Intel RCiEP) answers "isolated". The
+    // first import found them grouped per slot until the quirk was modelled.
+    for (a, b) in [("0000:00:04.0", "0000:00:04.7"), ("0000:00:05.0", "0000:00:05.4"), ("0000:00:11.0", "0000:00:11.4")] {
+        assert_ne!(group_of(&drh, a), group_of(&drh, b), "{a} {b}");
+    }
+    let dma = drh.device(drh.device_by_name("0000:00:04.0").unwrap()).func.clone().unwrap();
+    assert!(dma.acs_quirk.is_some_and(|q| q.contains("pci_quirk_rciep_acs")), "{dma:?}");
+    // The uncore on bus ff has no PCIe capabilities: each multifunction slot is one group
+    // (its first functions' device ids are cut short in the listing, "[8086...": the group
+    // rule does not need them).
+    assert_eq!(group_of(&drh, "0000:ff:13.0"), group_of(&drh, "0000:ff:13.7"));
+    let cut = drh.device(drh.device_by_name("0000:ff:13.0").unwrap()).func.clone().unwrap();
+    assert!(cut.ids.is_none(), "{cut:?}");
+    let whole = drh.device(drh.device_by_name("0000:ff:13.2").unwrap()).func.clone().unwrap();
+    assert_eq!(whole.ids, Some((0x8086, 0x2faa)));
+    assert_ne!(group_of(&drh, "0000:ff:13.0"), group_of(&drh, "0000:ff:16.0"));
+    // C612 PCH root ports 8d10/8d18: isolated by pci_quirk_intel_pch_acs.
+    assert_ne!(group_of(&drh, "0000:00:1c.0"), group_of(&drh, "0000:00:1c.4"));
 }
 
 /// The v5.9 Intel PCH ACS regression on the reporter's X99 machine: under v5.9 every function

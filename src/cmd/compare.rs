@@ -95,7 +95,7 @@ pub fn run(args: Args) -> CmdResult {
     let mut results = None;
     for &k in &kernels {
         let mut s = scenario.clone();
-        s.kernel = k;
+        s.set_kernel(k).map_err(|e| e.to_string())?;
         let list = super::strategies_for(k, strategies.clone(), explicit && kernels.len() == 1)?;
         let r = sim_core::runner::run_all(&s, &list, seed);
         match &mut results {

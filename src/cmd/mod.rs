@@ -69,7 +69,15 @@ pub fn strategy_values() -> clap::builder::PossibleValuesParser {
 /// version is a usage error listing the modelled ones).
 pub fn apply_kernel(scenario: &mut sim_core::scenario::Scenario, kernel: Option<&str>) -> Result<(), String> {
     if let Some(text) = kernel {
-        scenario.kernel = sim_core::linux::Kernel::parse(text).map_err(|e| format!("--kernel: {e}"))?;
+        let k = sim_core::linux::Kernel::parse(text).map_err(|e| format!("--kernel: {e}"))?;
+        scenario.set_kernel(k).map_err(|e| e.to_string())?;
+    }
+    if scenario.kernel.attach_rules_approximated() {
+        eprintln!(
+            "note: kernel {}: IOMMU groups follow its PCI quirks; attach rules are v{}'s (older attach rules are not modelled)",
+            scenario.kernel,
+            sim_core::linux::KernelVersion::OLDEST
+        );
     }
     Ok(())
 }

@@ -80,6 +80,7 @@ fn num_after(text: &str, key: &str) -> Option<u16> {
 /// Parses the text into a machine. `shown` names the file in messages.
 pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Result<Machine, InputError> {
     let mut funcs: Vec<(Bdf, ConfigInfo, Option<u32>, bool, usize)> = Vec::new();
+    let mut ids_unknown: std::collections::BTreeSet<Bdf> = std::collections::BTreeSet::new();
     let mut listed_groups: BTreeMap<Bdf, u32> = BTreeMap::new();
     let mut current_listing: Option<u32> = None;
     let mut saw_tree = false;
@@ -145,7 +146,16 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             in_sriov = false;
             let br = bracketed(line);
             let class_code = br.first().and_then(|c| u32::from_str_radix(c, 16).ok()).filter(|_| br.first().is_some_and(|c| c.len() == 4));
-            let ids = br.iter().rev().find_map(|b| crate::topology::parse_ids(b));
+            let mut ids = br.iter().rev().find_map(|b| crate::topology::parse_ids(b));
+            // lspci cuts a long name, bracket included: "... Registers [8086... (rev 02)".
+            // The vendor survives; the device id does not (the function is kept without ids).
+            if ids.is_none()
+                && let Some(v) = line.rfind('[').map(|p| &line[p + 1..]).filter(|r| r.len() > 7 && &r[4..7] == "...")
+                && let Ok(vendor) = u16::from_str_radix(&v[..4], 16)
+            {
+                ids = Some((vendor, 0));
+                ids_unknown.insert(bdf);
+            }
             let (Some(class_code), Some((vendor, device))) = (class_code, ids) else {
                 return Err(bad(at(n), "device line lacks `[class]` or `[vendor:device]`: run `lspci -vvv -nn` (with -nn)"));
             };
@@ -234,14 +244,36 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
     }
 
     let mut m = Machine { name: name.to_string(), ..Machine::default() };
-    // Multifunction from the slot's population where no hex dump said.
-    let mut slot_count: BTreeMap<(u16, u8, u8), usize> = BTreeMap::new();
+    // SR-IOV VFs: lspci prints no link from a VF to its PF, but a PF with VFs enabled says
+    // where they are: VF k's routing id is PF RID + offset + k * stride, k < NumVFs (PCIe r5.0
+    // §9.3.3.9-10; drivers/pci/iov.c `pci_iov_virtfn_bus`/`pci_iov_virtfn_devfn`).
+    let mut vf_of: BTreeMap<Bdf, Bdf> = BTreeMap::new();
     for f in &funcs {
+        let Some(s) = f.1.sriov.filter(|s| s.num_vfs > 0) else { continue };
+        for k in 0..u32::from(s.num_vfs) {
+            let rid = u32::from(f.0.rid()) + u32::from(s.offset) + k * u32::from(s.stride);
+            let Ok(rid) = u16::try_from(rid) else { break };
+            let vf = Bdf { segment: f.0.segment, bus: (rid >> 8) as u8, device: ((rid >> 3) & 0x1f) as u8, function: (rid & 7) as u8 };
+            vf_of.insert(vf, f.0);
+        }
+    }
+    vf_of.retain(|vf, _| funcs.iter().any(|f| f.0 == *vf));
+    if !vf_of.is_empty() {
+        m.notes.push(format!(
+            "{} functions are SR-IOV VFs, placed from their PF's VF offset and stride; a VF is never multifunction (drivers/pci/iov.c).",
+            vf_of.len()
+        ));
+    }
+    // Multifunction from the slot's population where no hex dump said. A VF is not a function
+    // of a multifunction device (drivers/pci/iov.c `pci_iov_add_virtfn`: `virtfn->multifunction
+    // = 0`), so VFs neither count nor are counted.
+    let mut slot_count: BTreeMap<(u16, u8, u8), usize> = BTreeMap::new();
+    for f in funcs.iter().filter(|f| !vf_of.contains_key(&f.0)) {
         *slot_count.entry((f.0.segment, f.0.bus, f.0.device)).or_default() += 1;
     }
     let mut inferred = false;
     for f in funcs.iter_mut().filter(|f| !f.3) {
-        f.1.multifunction = slot_count[&(f.0.segment, f.0.bus, f.0.device)] > 1;
+        f.1.multifunction = !vf_of.contains_key(&f.0) && slot_count[&(f.0.segment, f.0.bus, f.0.device)] > 1;
         inferred = true;
     }
     if inferred {
@@ -284,11 +316,22 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
     if saw_tree {
         m.notes.push("lspci -t seen; parents are taken from the bridges' secondary bus numbers.".into());
     }
-    for (bdf, c, group, _, line) in funcs {
-        let parent = match by_secondary.get(&(bdf.segment, bdf.bus)) {
-            Some(b) => Parent::Bridge(*b),
-            None => Parent::Root(bdf.segment, bdf.bus),
-        };
+    let parent_of = |bdf: Bdf| match by_secondary.get(&(bdf.segment, bdf.bus)) {
+        Some(b) => Parent::Bridge(*b),
+        None => Parent::Root(bdf.segment, bdf.bus),
+    };
+    if !ids_unknown.is_empty() {
+        let cut: Vec<String> =
+            ids_unknown.iter().map(|b| format!("{:04x}:{:02x}:{:02x}.{:x}", b.segment, b.bus, b.device, b.function)).collect();
+        m.notes.push(format!(
+            "lspci cut the names, and with them the device ids, of {}: written without ids (no id-keyed quirk applies to them).",
+            cut.join(", ")
+        ));
+    }
+    for (bdf, c, group, hex_known, line) in funcs {
+        // A VF hangs where its PF does (its bus may be one the PF's bridge only spans).
+        let physfn = vf_of.get(&bdf).copied();
+        let parent = parent_of(physfn.unwrap_or(bdf));
         let translated = !m.groups_known || group.is_some();
         m.functions.push(Function {
             bdf,
@@ -297,7 +340,9 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             multifunction_known: false,
             iommu: translated.then(|| unit.to_string()),
             group,
-            physfn: None,
+            physfn,
+            // A hex dump (parsed into `c`) names the ids whatever the text cut.
+            ids_known: hex_known || !ids_unknown.contains(&bdf),
             source: at(line),
         });
     }

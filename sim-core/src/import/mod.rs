@@ -46,6 +46,10 @@ pub struct Function {
     pub group: Option<u32>,
     /// A VF's PF.
     pub physfn: Option<Bdf>,
+    /// Whether `config.vendor`/`config.device` are known. lspci cuts a long device name and
+    /// with it the `[vendor:device]` bracket ("... Registers [8086... (rev 02)"): the function
+    /// is kept, without ids (so no id-keyed quirk can apply to it).
+    pub ids_known: bool,
     /// Where it was read from, for messages.
     pub source: String,
 }
@@ -191,7 +195,11 @@ impl Machine {
         let mut skipped = Vec::new();
         for f in by_bdf.values() {
             let c = &f.config;
-            let mut pci = format!("ids: \"{:04x}:{:04x}\", class: {:#08x}", c.vendor, c.device, c.class);
+            let mut pci = if f.ids_known {
+                format!("ids: \"{:04x}:{:04x}\", class: {:#08x}", c.vendor, c.device, c.class)
+            } else {
+                format!("class: {:#08x}", c.class)
+            };
             if c.multifunction {
                 pci += ", multifunction: true";
             }

@@ -277,7 +277,17 @@ fn machine(cap: Capture, name: &str) -> Result<Machine, InputError> {
             None => None,
             Some(p) => Some(Bdf::parse(&p).ok_or_else(|| bad(cap.at(&format!("{dir}/physfn")), "physfn does not name a PCI function"))?),
         };
-        m.functions.push(Function { bdf, parent, config, multifunction_known: true, iommu, group, physfn, source: cap.at(&cfg_path) });
+        m.functions.push(Function {
+            bdf,
+            parent,
+            config,
+            multifunction_known: true,
+            iommu,
+            group,
+            physfn,
+            ids_known: true,
+            source: cap.at(&cfg_path),
+        });
     }
     // The group directories must agree with the links.
     let by: BTreeMap<Bdf, Option<u32>> = m.functions.iter().map(|f| (f.bdf, f.group)).collect();

@@ -31,6 +31,11 @@ impl KernelVersion {
     /// type1's domain match has relied since. Older kernels matched on `IOMMU_CACHE` instead
     /// and are not modelled.
     pub const OLDEST: KernelVersion = KernelVersion::new(5, 19, 0);
+    /// The oldest release a scenario may name: v5.8. Releases v5.8 ..< v5.19 are accepted for
+    /// their PCI quirks only (the v5.9 Intel PCH ACS regression, `topology::quirks`), which
+    /// decide IOMMU groups; their attach rules are v5.19's (the oldest modelled,
+    /// [`Kernel::attach_rules_approximated`]), and every place that prints the kernel says so.
+    pub const OLDEST_PCI: KernelVersion = KernelVersion::new(5, 8, 0);
     /// v6.2: "iommu: Define EINVAL as device/domain incompatibility" (merged for v6.2).
     pub const V6_2: KernelVersion = KernelVersion::new(6, 2, 0);
     /// v6.13: VT-d `paging_domain_compatible()` replaces `prepare_domain_attach_device()`.
@@ -171,8 +176,8 @@ impl Kernel {
             return Ok(Kernel::PROPOSED);
         }
         let v = KernelVersion::parse(s).map_err(|e| format!("{e}; {}", modelled_hint()))?;
-        if v < KernelVersion::OLDEST {
-            return Err(format!("kernel {v} is older than the oldest modelled ({}); {}", KernelVersion::OLDEST, modelled_hint()));
+        if v < KernelVersion::OLDEST_PCI {
+            return Err(format!("kernel {v} is older than the oldest modelled ({}); {}", KernelVersion::OLDEST_PCI, modelled_hint()));
         }
         if v > KernelVersion::NEWEST && !(v.major == KernelVersion::NEWEST.major && v.minor == KernelVersion::NEWEST.minor) {
             return Err(format!(
@@ -202,6 +207,18 @@ impl Kernel {
         }
     }
 
+    /// A release older than [`KernelVersion::OLDEST`]: its PCI quirks are its own, its attach
+    /// rules those of v5.19 (older attach rules are not modelled).
+    pub fn attach_rules_approximated(&self) -> bool {
+        !self.proposed && self.version < KernelVersion::OLDEST
+    }
+
+    /// The release whose PCI quirks form the IOMMU groups (`topology::quirks::Kernel`):
+    /// `(major, minor)`, or `None` for the proposed kernel (a current one).
+    pub fn pci_quirks(&self) -> Option<(u16, u16)> {
+        (!self.proposed).then_some((self.version.major, self.version.minor))
+    }
+
     /// At least `v` (the proposed kernel counts as the newest release).
     pub fn at_least(&self, v: KernelVersion) -> bool {
         self.version >= v
@@ -217,7 +234,15 @@ impl fmt::Display for Kernel {
 /// The hint every version error ends with.
 pub fn modelled_hint() -> String {
     let eras: Vec<String> = Era::ALL.iter().map(|e| format!("{} (e.g. \"{}\")", e.as_str(), e.representative())).collect();
-    format!("modelled: {} .. {} and \"proposed\"; eras: {}", KernelVersion::OLDEST, KernelVersion::NEWEST, eras.join(", "))
+    format!(
+        "modelled: {} .. {} and \"proposed\" ({} .. {} for their PCI quirks only, with v{}'s attach rules); eras: {}",
+        KernelVersion::OLDEST,
+        KernelVersion::NEWEST,
+        KernelVersion::OLDEST_PCI,
+        KernelVersion::new(5, 18, 0),
+        KernelVersion::OLDEST,
+        eras.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -260,8 +285,13 @@ mod tests {
 
     #[test]
     fn out_of_range_versions_are_refused_with_the_list() {
-        let old = Kernel::parse("5.15").unwrap_err();
+        let old = Kernel::parse("5.4").unwrap_err();
         assert!(old.contains("older") && old.contains("6.17"), "{old}");
+        // v5.8 ..< v5.19: accepted for the PCI quirks, attach rules of v5.19.
+        let k = Kernel::parse("5.9").unwrap();
+        assert!(k.attach_rules_approximated() && k.era() == Era::PreV6_2 && k.pci_quirks() == Some((5, 9)));
+        assert!(!Kernel::parse("5.19").unwrap().attach_rules_approximated());
+        assert_eq!(Kernel::PROPOSED.pci_quirks(), None);
         let new = Kernel::parse("9.0").unwrap_err();
         assert!(new.contains("newer") && new.contains("proposed"), "{new}");
         assert_eq!(Kernel::default(), Kernel::NEWEST);

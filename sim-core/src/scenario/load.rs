@@ -119,8 +119,37 @@ impl Scenario {
                 message: format!("topology: file \"{}\" not found (resolved to {})", parsed.topology, topo_path.display()),
             });
         }
-        let platform = Platform::load(&topo_path)?;
-        Scenario::resolve(path, &source, parsed, platform)
+        // The groups are formed with the PCI quirks of the scenario's kernel (the v5.9 PCH
+        // ACS regression); an unparsable `kernel` is reported by `resolve`.
+        let kernel = parsed.kernel.as_deref().and_then(|t| crate::linux::Kernel::parse(t).ok()).unwrap_or_default();
+        Scenario::load_with(path, &source, parsed, &topo_path, kernel)
+    }
+
+    fn load_with(
+        path: &Path,
+        source: &str,
+        parsed: schema::Scenario,
+        topo_path: &Path,
+        kernel: crate::linux::Kernel,
+    ) -> Result<Scenario, InputError> {
+        let topo_source = InputError::read(topo_path)?;
+        let platform = Platform::parse_for_kernel(topo_path, &topo_source, kernel.pci_quirks())?;
+        Scenario::resolve(path, source, parsed, platform)
+    }
+
+    /// Replaces the kernel (the CLI's `--kernel`). When the new release applies other PCI
+    /// quirks than the one the platform was built for (`topology::quirks::same_quirks`), the
+    /// scenario is loaded again from its file so that its groups, and every check made on
+    /// them, are that release's.
+    pub fn set_kernel(&mut self, kernel: crate::linux::Kernel) -> Result<(), InputError> {
+        if !crate::topology::quirks::same_quirks(self.kernel.pci_quirks(), kernel.pci_quirks()) {
+            let source = InputError::read(&self.path)?;
+            let parsed: schema::Scenario = parse_ron(&self.path, &source)?;
+            let topo_path = self.path.parent().unwrap_or(Path::new(".")).join(&parsed.topology);
+            *self = Scenario::load_with(&self.path.clone(), &source, parsed, &topo_path, kernel)?;
+        }
+        self.kernel = kernel;
+        Ok(())
     }
 
     /// Parses scenario text whose topology is already loaded (the embedded default scenario).

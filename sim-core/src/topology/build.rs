@@ -870,6 +870,36 @@ Topology(
         }
     }
 
+    /// Limit errors (limits::check_platform) point at the offending value, found through the
+    /// span index by the entry's id, not at the file.
+    #[test]
+    fn limit_errors_point_at_the_value() {
+        let src = "Topology(\n    name: \"t\",\n    iommus: [\n        Iommu(id: \"a\", kind: IntelVtd),\n        Iommu(id: \"b\", kind: IntelVtd,\n              geometry: (iotlb_entries: 64, walkers: 5000)),\n    ],\n    buses: [RootComplex(id: \"pci0000:00\", iommu: \"b\")],\n    devices: [],\n)";
+        let (m, line, col) = err(src);
+        assert!(m.contains("iommus \"b\" geometry.walkers: 5000 is more than the limit"), "{m}");
+        // Line 6, at `5000` (after `              geometry: (iotlb_entries: 64, walkers: `).
+        assert_eq!((line, col), (6, 54), "{m}");
+        // A field left to its default points at its entry; costs inside `costs: (..)`.
+        let src2 = src.replace("geometry: (iotlb_entries: 64, walkers: 5000)", "costs: (pte_read: 99999999)");
+        let (m, line, col) = err(&src2);
+        assert!(m.contains("costs.pte_read"), "{m}");
+        assert_eq!((line, col), (6, 33), "{m}");
+        // A bus tree too deep: the bus named in the message, at its id.
+        let mut buses = String::from("RootComplex(id: \"rc\", iommu: \"m\"), RootPort(id: \"rp\", parent: \"rc\", acs: false)");
+        let mut parent = "rp".to_string();
+        for i in 0..200 {
+            buses += &format!(",\n  SwitchUpstream(id: \"u{i}\", parent: \"{parent}\"), SwitchDownstream(id: \"d{i}\", parent: \"u{i}\")");
+            parent = format!("d{i}");
+        }
+        let deep = format!("Topology(name: \"deep\", iommus: [Iommu(id: \"m\", kind: AmdVi)], buses: [{buses}], devices: [])");
+        let (m, line, col) = err(&deep);
+        let named = m.split('"').nth(1).unwrap().to_string();
+        // At the start of that bus's entry (`  SwitchUpstream(id: "u127", ...` → column 3).
+        let (at_line, text) = deep.lines().enumerate().find(|(_, l)| l.contains(&format!("id: \"{named}\""))).unwrap();
+        assert_eq!((line, col), (at_line + 1, text.find(&format!("SwitchUpstream(id: \"{named}\"")).unwrap() + 1), "{m}");
+        assert_eq!((named.as_str(), line, col), ("u127", 129, 3));
+    }
+
     #[test]
     fn smmu_v2_has_at_most_128_context_banks() {
         let src = with("Iommu(id: \"smmu0\", kind: ArmSmmuV3)", "Iommu(id: \"smmu0\", kind: ArmSmmuV2, caps: (domain_ids: 129))");

@@ -45,8 +45,19 @@ fn allowed_types(kind: BusKind) -> &'static [PcieType] {
     }
 }
 
-const ENDPOINT_TYPES: &[PcieType] =
-    &[PcieType::Endpoint, PcieType::LegacyEndpoint, PcieType::RcEndpoint, PcieType::RcEventCollector, PcieType::Conventional];
+/// PCIe types a `Device` (a header-type-0 function) may report. `RootPort` is among them
+/// because real parts do it: the Xeon E5 v3 DMI2 host bridge (8086:2f00, class 0600, header
+/// type 0) has a PCIe capability saying Root Port (corpus: Supermicro X10DRH). Linux judges it
+/// by that type (drivers/pci/pci.c `pci_acs_enabled`: `pci_acs_flags_enabled`, so without an
+/// ACS capability it is "no ACS"), which only matters if it shares a slot.
+const ENDPOINT_TYPES: &[PcieType] = &[
+    PcieType::Endpoint,
+    PcieType::LegacyEndpoint,
+    PcieType::RcEndpoint,
+    PcieType::RcEventCollector,
+    PcieType::Conventional,
+    PcieType::RootPort,
+];
 
 /// Where a function sits (`pci_is_root_bus(dev->bus)`) and which kernel release judges it.
 #[derive(Clone, Copy)]
@@ -84,7 +95,10 @@ fn function(
     if let Some((sec, sub)) = s.bus_range.filter(|(sec, sub)| sec > sub) {
         return Err(("bus_range", format!("secondary bus {sec:#04x} is above subordinate {sub:#04x}")));
     }
-    let multifunction = legacy_mf || s.multifunction;
+    // A VF is never multifunction, whatever its header says: drivers/pci/iov.c
+    // `pci_iov_add_virtfn` sets `virtfn->multifunction = 0` (read in the v6.x text; the line
+    // dates from the first SR-IOV support).
+    let multifunction = (legacy_mf || s.multifunction) && s.physfn.is_none();
     let (acs_enabled, acs_quirk) =
         match ids.and_then(|(v, d)| quirks::acs_quirk_for(kernel, v, d, pcie, multifunction, on_root_bus, acs_regs)) {
             Some((on, src)) => (on, Some(src)),
@@ -92,9 +106,7 @@ fn function(
         };
     let mut dma_aliases = s.dma_aliases.clone();
     if let Some((v, d)) = ids {
-        for (f, _) in quirks::dma_alias_functions(v, d) {
-            dma_aliases.push((bdf.device << 3) | f);
-        }
+        dma_aliases.extend(quirks::dma_alias_devfns(v, d, bdf.device).into_iter().map(|(devfn, _)| devfn));
     }
     dma_aliases.sort_unstable();
     dma_aliases.dedup();

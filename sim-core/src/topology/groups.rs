@@ -446,6 +446,18 @@ mod tests {
     }
 
     #[test]
+    fn vfs_are_never_multifunction_even_when_their_header_says_so() {
+        // drivers/pci/iov.c pci_iov_add_virtfn: `virtfn->multifunction = 0`. Two VFs of one PF
+        // in one slot, no ACS, header MF bit set: still one group each.
+        let buses = "RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\", pci: Pci(acs: Acs(cap: 0x1f, ctrl: 0x1d)))";
+        let devs = "Device(id: \"0000:01:00.0\", parent: \"0000:00:01.0\", pci: Pci(sriov: Sriov(total_vfs: 8, num_vfs: 2, offset: 0x80, stride: 1))),
+             Device(id: \"0000:01:10.0\", parent: \"0000:00:01.0\", pci: Pci(multifunction: true, physfn: \"0000:01:00.0\")),
+             Device(id: \"0000:01:10.1\", parent: \"0000:00:01.0\", pci: Pci(multifunction: true, physfn: \"0000:01:00.0\"))";
+        let p = platform(buses, devs);
+        assert_eq!(groups(&p), vec![vec!["0000:01:00.0"], vec!["0000:01:10.0"], vec!["0000:01:10.1"]]);
+    }
+
+    #[test]
     fn bus_numbers_are_checked() {
         let src = "Topology(name: \"t\", iommus: [Iommu(id: \"m\", kind: IntelVtd)], buses: [RootComplex(id: \"pci0000:00\", iommu: \"m\"),
             RootPort(id: \"0000:00:01.0\", parent: \"pci0000:00\", pci: Pci(bus_range: (1, 1)))],

@@ -4,9 +4,33 @@
 use crate::limits::{MAX_BUS_DEPTH, MAX_CACHE_ENTRIES, MAX_COST, MAX_PLATFORM_CACHE_ENTRIES, MAX_WALKERS};
 use crate::topology::Platform;
 
+/// Which value of a topology file a platform limit error is about: the entry of `list` whose
+/// `id` is `id` (none: the list itself), and the field path inside it (`geometry.walkers`).
+/// `Platform::checked` turns it into a line:column through the file's span index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitAt {
+    pub list: &'static str,
+    pub id: Option<String>,
+    pub field: Option<String>,
+}
+
+impl std::fmt::Display for LimitAt {
+    /// As messages name it: `iommus "m" geometry.walkers`, `buses "rp"`, `iommus`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.list)?;
+        if let Some(id) = &self.id {
+            write!(f, " \"{id}\"")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " {field}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Bounds on a built platform: bus depth, cache geometry, walkers, costs. The error is
-/// `(field, message)`; the caller locates it.
-pub fn check_platform(p: &Platform) -> Result<(), (String, String)> {
+/// `(where, message)`; the caller locates it.
+pub fn check_platform(p: &Platform) -> Result<(), (LimitAt, String)> {
     // Depth of every bus, iteratively (parents come in any file order).
     let mut depth = vec![0usize; p.buses.len()];
     for i in 0..p.buses.len() {
@@ -29,7 +53,7 @@ pub fn check_platform(p: &Platform) -> Result<(), (String, String)> {
         }
         if d > MAX_BUS_DEPTH || chain.len() > MAX_BUS_DEPTH {
             return Err((
-                format!("buses \"{}\"", p.buses[i].name),
+                LimitAt { list: "buses", id: Some(p.buses[i].name.clone()), field: None },
                 format!("the bus tree is more than {MAX_BUS_DEPTH} levels deep (a PCI segment has 256 bus numbers)"),
             ));
         }
@@ -38,7 +62,7 @@ pub fn check_platform(p: &Platform) -> Result<(), (String, String)> {
     let ats = p.devices.iter().filter(|d| d.ats).count() as u64;
     for m in &p.iommus {
         let g = &m.params.geometry;
-        let who = |field: &str| format!("iommus \"{}\" {field}", m.name);
+        let who = |field: &str| LimitAt { list: "iommus", id: Some(m.name.clone()), field: Some(field.to_string()) };
         for (v, field) in [
             (g.iotlb_entries, "geometry.iotlb_entries"),
             (g.walk_cache_entries, "geometry.walk_cache_entries"),
@@ -66,9 +90,9 @@ pub fn check_platform(p: &Platform) -> Result<(), (String, String)> {
     }
     if total > MAX_PLATFORM_CACHE_ENTRIES {
         return Err((
-            "geometry".into(),
+            LimitAt { list: "iommus", id: None, field: None },
             format!(
-                "the platform's caches hold {total} entries in all (IOTLBs, walk caches, device TLBs of {ats} ATS devices); \
+                "geometry: the platform's caches hold {total} entries in all (IOTLBs, walk caches, device TLBs of {ats} ATS devices); \
                  the limit is {MAX_PLATFORM_CACHE_ENTRIES}"
             ),
         ));

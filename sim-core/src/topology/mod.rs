@@ -221,21 +221,43 @@ impl Platform {
     /// Parses and validates topology text; `path` is used only in messages.
     pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
         let platform = build::build(path, source, None)?;
-        Self::checked(path, platform)
+        Self::checked(path, source, platform)
     }
 
-    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): for the
-    /// scenario's `kernel:` field (not wired yet; `parse` behaves as a current kernel).
+    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): `topology
+    /// --kernel` and a scenario's `kernel:` (`parse` behaves as a current kernel).
     pub fn parse_for_kernel(path: &std::path::Path, source: &str, kernel: quirks::Kernel) -> Result<Platform, crate::error::InputError> {
         let platform = build::build(path, source, kernel)?;
-        Self::checked(path, platform)
+        Self::checked(path, source, platform)
     }
 
-    /// Refuses a platform beyond the documented limits (docs/limits.md).
-    fn checked(path: &std::path::Path, platform: Platform) -> Result<Platform, crate::error::InputError> {
-        limits::check_platform(&platform).map_err(|(field, message)| crate::error::InputError::Invalid {
-            at: crate::error::Location::file(path),
-            message: format!("{field}: {message}"),
+    /// Refuses a platform beyond the documented limits (docs/limits.md), pointing at the
+    /// offending value: the entry is found by its `id` in the file's span index
+    /// (`spans.rs`), then the field inside it (`iommus[1].geometry.walkers`); a field the file
+    /// leaves to its default points at the entry, a platform-wide limit at the list.
+    fn checked(path: &std::path::Path, source: &str, platform: Platform) -> Result<Platform, crate::error::InputError> {
+        limits::check_platform(&platform).map_err(|(at, message)| {
+            let index = crate::spans::SpanIndex::new(source);
+            let entry = at.id.as_ref().and_then(|id| {
+                let quoted = format!("\"{id}\"");
+                index.entries.iter().find_map(|e| {
+                    let k = e.path.strip_prefix(at.list)?.strip_prefix('[')?.strip_suffix("].id")?;
+                    (source.get(e.start..e.end) == Some(quoted.as_str())).then(|| format!("{}[{k}]", at.list))
+                })
+            });
+            let span_path = match (&entry, &at.field) {
+                (Some(e), Some(f)) => format!("{e}.{f}"),
+                (Some(e), None) => e.clone(),
+                (None, _) => at.list.to_string(),
+            };
+            let location = match index.locate(&span_path).or_else(|| index.get(at.list)) {
+                Some((start, _)) => {
+                    let (line, col) = crate::spans::line_col(source, start);
+                    crate::error::Location { path: path.to_path_buf(), line, col }
+                }
+                None => crate::error::Location::file(path),
+            };
+            crate::error::InputError::Invalid { at: location, message: format!("{at}: {message}") }
         })?;
         Ok(platform)
     }

@@ -1,14 +1,14 @@
 //! The kernel's ACS and DMA-alias quirks, keyed by vendor:device, applied to every PCI function
 //! whose ids the topology gives.
 //!
-//! Source: drivers/pci/quirks.c, read at torvalds/linux commit 84389343d35f (v4.13 era):
-//! the `pci_dev_acs_enabled[]` table and the functions it names, and the
-//! `DECLARE_PCI_FIXUP_HEADER(..., quirk_dma_func1_alias / quirk_dma_func0_alias)` lines. Later
-//! kernels added entries (Ampere, Amazon, Zhaoxin, Wangxun, NXP, Loongson...); the Ampere
-//! Altra root ports are included because the Arm corpus machines need them (seen in the v5.8+
-//! table). Each entry carries the table line it mirrors and an optional kernel version range
-//! so a scenario's `kernel:` can select quirks that changed across versions (not wired yet:
-//! every entry applies).
+//! Source: drivers/pci/quirks.c, every entry checked against two texts: linux-next as copied
+//! in `ColinIanKing/linux-next` at commit 26f71eab75e287b137865795182f5142e4519719 (2025–26;
+//! the `pci_dev_acs_enabled[]` table, the functions it names, and the DMA-alias fixups), and
+//! torvalds/linux at commit 84389343d35f (v4.13 era), to tell the old entries from the ones
+//! added later. Each entry carries the table line it mirrors and the kernels it is known in
+//! ("v4.13" = already in the v4.13-era text; "after v4.13" = only in the linux-next text, first
+//! release not verified). The v5.9 Intel PCH regression ([`PCH_ACS_REGRESSION`]) is the one
+//! version-dependent behaviour a scenario's `kernel:` selects.
 
 use super::pci::{AcsSpec, PcieType};
 
@@ -33,26 +33,39 @@ impl Ids {
     }
 }
 
-/// The quirk function an ACS entry calls; each returns Some(enabled) or None ("-ENOTTY":
-/// fall through to the next entry / the standard test).
+/// The quirk function an ACS entry calls; each returns Some(enabled) or None ("-ENOTTY" or
+/// another negative errno: fall through to the next entry / the standard test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AcsQuirk {
     /// `pci_quirk_amd_sb_acs`: multifunction southbridge functions on a root bus (with an
-    /// IVRS table): RR and CR count as enabled.
+    /// IVRS table, assumed present): RR and CR count as enabled.
     AmdSb,
     /// `pci_quirk_mf_endpoint_acs`: vendor-verified multifunction endpoints without P2P.
     MfEndpoint,
-    /// `pci_quirk_qcom_rp_acs` / `pci_quirk_xgene_acs` / `pci_quirk_al_acs`: root ports with
-    /// ACS-equivalent isolation and no capability.
+    /// `pci_quirk_qcom_rp_acs`, `pci_quirk_xgene_acs`, `pci_quirk_brcm_acs`,
+    /// `pci_quirk_loongson_acs`, `pci_quirk_nxp_rp_acs`: the device (by id alone) isolates as
+    /// SV|RR|CR|UF would, without a capability.
+    Isolated,
+    /// `pci_quirk_al_acs`: as [`AcsQuirk::Isolated`], for root ports only.
     RootPortIsolated,
+    /// `pci_quirk_rciep_acs` (Intel, any id): a root-complex integrated endpoint is isolated;
+    /// any other type falls through.
+    IntelRciep,
     /// `pci_quirk_intel_pch_acs`: PCH root ports without an ACS capability, whose peer
     /// decodes `pci_quirk_enable_intel_pch_acs` disables at boot.
     IntelPch,
-    /// `pci_quirk_intel_spt_pch_acs`: Sunrise/Union Point root ports whose ACS control is a
-    /// dword at +8; the enable quirk sets it from the capability, so it counts as enabled.
+    /// `pci_quirk_intel_spt_pch_acs`: Sunrise/Union Point (and 9d10..9d1b) root ports whose
+    /// ACS control is a dword at +8; the enable quirk sets it from the capability, so it counts
+    /// as enabled.
     IntelSptPch,
-    /// `pci_quirk_cavium_acs`: Cavium ThunderX devices 0xa000..=0xa0ff.
+    /// `pci_quirk_cavium_acs`: Cavium ThunderX root ports a000..a7ff (ThunderX1), af84
+    /// (ThunderX2), b884 (ThunderX3).
     Cavium,
+    /// `pci_quirk_zhaoxin_pcie_ports_acs`: root and downstream ports; listed ids are isolated,
+    /// other ids answer "not enabled" (0, not a fall-through).
+    ZhaoxinPorts,
+    /// `pci_quirk_wangxun_nic_acs`: listed ids isolated, others answer "not enabled".
+    Wangxun,
 }
 
 /// One `pci_dev_acs_enabled[]` entry.
@@ -63,13 +76,16 @@ pub struct AcsEntry {
     pub quirk: AcsQuirk,
     /// The kernel source line it mirrors.
     pub source: &'static str,
-    /// First kernel with the entry and first without it, where known (`kernel:` selection).
-    pub kernels: Option<(&'static str, Option<&'static str>)>,
+    /// Where the entry is known: "v4.13" or "after v4.13" (see the module comment).
+    pub since: &'static str,
 }
 
 const INTEL: u16 = 0x8086;
 const fn e(vendor: u16, devices: Ids, quirk: AcsQuirk, source: &'static str) -> AcsEntry {
-    AcsEntry { vendor, devices, quirk, source, kernels: None }
+    AcsEntry { vendor, devices, quirk, source, since: "v4.13" }
+}
+const fn late(vendor: u16, devices: Ids, quirk: AcsQuirk, source: &'static str) -> AcsEntry {
+    AcsEntry { vendor, devices, quirk, source, since: "after v4.13" }
 }
 
 /// `pci_quirk_intel_pch_acs_ids[]`: "as provided by Intel in Red Hat bugzilla 1037684".
@@ -111,12 +127,17 @@ pub const ACS_QUIRKS: &[AcsEntry] = &[
         AcsQuirk::MfEndpoint,
         "{ PCI_VENDOR_ID_INTEL, 0x10C6.. (82576/82580/I350/I219...), pci_quirk_mf_endpoint_acs }",
     ),
-    e(
+    // Commit 3247bd10a450 ("PCI: Add ACS quirk for Intel Root Complex Integrated Endpoints",
+    // 2019); it answers for every Intel RCiEP, before the PCH entries.
+    late(INTEL, Ids::Any, AcsQuirk::IntelRciep, "{ PCI_VENDOR_ID_INTEL, PCI_ANY_ID, pci_quirk_rciep_acs }"),
+    e(0x17cb, Ids::List(&[0x400, 0x401]), AcsQuirk::Isolated, "{ 0x17cb, 0x400/0x401, pci_quirk_qcom_rp_acs } /* QCOM QDF2xxx */"),
+    late(
         0x17cb,
-        Ids::List(&[0x400, 0x401]),
-        AcsQuirk::RootPortIsolated,
-        "{ 0x17cb, 0x400/0x401, pci_quirk_qcom_rp_acs } /* QCOM QDF2xxx root ports */",
+        Ids::List(&[0x115, 0x111, 0x120]),
+        AcsQuirk::Isolated,
+        "{ 0x17cb, 0x115/0x111/0x120, pci_quirk_qcom_rp_acs } /* QCOM SA8775P, QCS610... */",
     ),
+    late(0x1dbf, Ids::One(0x401), AcsQuirk::Isolated, "{ 0x1dbf, 0x401, pci_quirk_qcom_rp_acs } /* HXT SD4800 */"),
     e(
         INTEL,
         Ids::List(INTEL_PCH_IDS),
@@ -125,24 +146,56 @@ pub const ACS_QUIRKS: &[AcsEntry] = &[
     ),
     e(
         INTEL,
-        Ids::List(&[]),
+        Ids::Any,
         AcsQuirk::IntelSptPch,
-        "{ PCI_VENDOR_ID_INTEL, PCI_ANY_ID, pci_quirk_intel_spt_pch_acs } /* 0xa110-0xa11f, 0xa167-0xa16a, 0xa290-0xa29f, 0xa2e7-0xa2ee */",
+        "{ PCI_VENDOR_ID_INTEL, PCI_ANY_ID, pci_quirk_intel_spt_pch_acs } /* 0xa110-0xa11f, 0xa167-0xa16a, 0xa290-0xa29f, 0xa2e7-0xa2ee, 0x9d10-0x9d1b */",
     ),
     e(0x19a2, Ids::One(0x710), AcsQuirk::MfEndpoint, "{ 0x19a2, 0x710, pci_quirk_mf_endpoint_acs } /* Emulex BE3-R */"),
     e(0x10df, Ids::One(0x720), AcsQuirk::MfEndpoint, "{ 0x10df, 0x720, pci_quirk_mf_endpoint_acs } /* Emulex Skyhawk-R */"),
     e(0x177d, Ids::Any, AcsQuirk::Cavium, "{ PCI_VENDOR_ID_CAVIUM, PCI_ANY_ID, pci_quirk_cavium_acs }"),
-    AcsEntry {
-        vendor: 0x1def,
-        devices: Ids::Range(0xE005, 0xE00C),
-        quirk: AcsQuirk::RootPortIsolated,
-        source: "{ PCI_VENDOR_ID_AMPERE, 0xE005..0xE00C, pci_quirk_xgene_acs }",
-        kernels: Some(("v5.8", None)),
-    },
+    late(
+        0x177d,
+        Ids::List(&[0xA026, 0xA059, 0xA060]),
+        AcsQuirk::MfEndpoint,
+        "{ PCI_VENDOR_ID_CAVIUM, 0xA026/0xA059/0xA060, pci_quirk_mf_endpoint_acs }",
+    ),
+    late(0x10e8, Ids::One(0xE004), AcsQuirk::Isolated, "{ PCI_VENDOR_ID_AMCC, 0xE004, pci_quirk_xgene_acs } /* APM X-Gene */"),
+    late(0x1def, Ids::Range(0xE005, 0xE00C), AcsQuirk::Isolated, "{ PCI_VENDOR_ID_AMPERE, 0xE005..0xE00C, pci_quirk_xgene_acs }"),
+    late(
+        0x14e4,
+        Ids::List(&[0x16D7, 0x1750, 0x1751, 0x1752, 0x1760, 0x1761, 0x1762, 0x1763]),
+        AcsQuirk::MfEndpoint,
+        "{ PCI_VENDOR_ID_BROADCOM, 0x16D7/0x1750.., pci_quirk_mf_endpoint_acs }",
+    ),
+    late(0x14e4, Ids::One(0xD714), AcsQuirk::Isolated, "{ PCI_VENDOR_ID_BROADCOM, 0xD714, pci_quirk_brcm_acs }"),
+    late(
+        0x0014,
+        Ids::List(&[0x3C09, 0x3C19, 0x3C29, 0x7A09, 0x7A19, 0x7A29, 0x7A39, 0x7A49, 0x7A59, 0x7A69]),
+        AcsQuirk::Isolated,
+        "{ PCI_VENDOR_ID_LOONGSON, 0x3C09.., pci_quirk_loongson_acs }",
+    ),
+    late(0x1d0f, Ids::One(0x0031), AcsQuirk::RootPortIsolated, "{ PCI_VENDOR_ID_AMAZON_ANNAPURNA_LABS, 0x0031, pci_quirk_al_acs }"),
+    late(
+        0x1d17,
+        Ids::List(&[0x3038, 0x3104, 0x9083]),
+        AcsQuirk::MfEndpoint,
+        "{ PCI_VENDOR_ID_ZHAOXIN, 0x3038/0x3104/0x9083, pci_quirk_mf_endpoint_acs }",
+    ),
+    late(
+        0x1957,
+        Ids::List(&[
+            0x8d81, 0x8da1, 0x8d83, 0x8d80, 0x8da0, 0x8d82, 0x8d90, 0x8db0, 0x8d92, 0x8d91, 0x8db1, 0x8d93, 0x8d89, 0x8da9, 0x8d8b, 0x8d88,
+            0x8da8, 0x8d8a, 0x8d98, 0x8db8, 0x8d9a, 0x8d99, 0x8db9, 0x8d9b,
+        ]),
+        AcsQuirk::Isolated,
+        "{ PCI_VENDOR_ID_NXP, 0x8d81.. (LX2xx0), pci_quirk_nxp_rp_acs }",
+    ),
+    late(0x1d17, Ids::Any, AcsQuirk::ZhaoxinPorts, "{ PCI_VENDOR_ID_ZHAOXIN, PCI_ANY_ID, pci_quirk_zhaoxin_pcie_ports_acs }"),
+    late(0x8088, Ids::Any, AcsQuirk::Wangxun, "{ PCI_VENDOR_ID_WANGXUN, PCI_ANY_ID, pci_quirk_wangxun_nic_acs }"),
 ];
 
-/// A kernel release `(major, minor)`, e.g. `(5, 9)`; `None` stands for a current kernel. The
-/// i10 branch's `KernelVersion` can convert into it when the scenario's `kernel:` is wired.
+/// A kernel release `(major, minor)`, e.g. `(5, 9)`; `None` stands for a current kernel. A
+/// scenario's `kernel:` gives it through `linux::Kernel::pci_quirks`.
 pub type Kernel = Option<(u16, u16)>;
 
 /// The v5.9 regression of the Intel PCH ACS quirk: commit 52fbf5bdeeef ("PCI: Cache ACS
@@ -159,10 +212,32 @@ fn in_range(kernel: Kernel, (from, until): ((u16, u16), (u16, u16))) -> bool {
     kernel.is_some_and(|k| k >= from && k < until)
 }
 
-/// Whether an Intel device id is a Sunrise Point / Union Point PCH root port
-/// (`pci_quirk_intel_spt_pch_acs_match`).
+/// Whether two releases apply the same quirks (so a platform built for one serves the other):
+/// they differ only across [`PCH_ACS_REGRESSION`].
+pub fn same_quirks(a: Kernel, b: Kernel) -> bool {
+    in_range(a, PCH_ACS_REGRESSION) == in_range(b, PCH_ACS_REGRESSION)
+}
+
+/// Whether an Intel device id is a Sunrise Point / Union Point / 7th-8th gen mobile PCH root
+/// port id (`pci_quirk_intel_spt_pch_acs_match`; the 9d10..9d1b case is in the linux-next text
+/// only).
 fn intel_spt_match(device: u16) -> bool {
-    matches!(device, 0xa110..=0xa11f | 0xa167..=0xa16a | 0xa290..=0xa29f | 0xa2e7..=0xa2ee)
+    matches!(device, 0xa110..=0xa11f | 0xa167..=0xa16a | 0xa290..=0xa29f | 0xa2e7..=0xa2ee | 0x9d10..=0x9d1b)
+}
+
+/// `pci_quirk_cavium_acs_match`: ThunderX1/2/3 root ports.
+fn cavium_match(device: u16) -> bool {
+    matches!(device, 0xa000..=0xa7ff | 0xaf84 | 0xb884)
+}
+
+/// `pci_quirk_zhaoxin_pcie_ports_acs`: the ids it says isolate.
+fn zhaoxin_port_ok(device: u16) -> bool {
+    matches!(device, 0x0710..=0x071e | 0x0721 | 0x0723..=0x0752)
+}
+
+/// `pci_quirk_wangxun_nic_acs`: the ids it says isolate.
+fn wangxun_ok(device: u16) -> bool {
+    matches!(device, 0x0100..=0x010F | 0x1001 | 0x2001 | 0x5010 | 0x5025 | 0x5040 | 0x5110 | 0x5125 | 0x5140)
 }
 
 /// What the quirk table says about `pci_acs_enabled(dev, REQ_ACS_FLAGS)` for a function,
@@ -193,24 +268,25 @@ pub fn acs_quirk_for(
         if entry.vendor != vendor {
             continue;
         }
-        let matched = match entry.quirk {
-            AcsQuirk::IntelSptPch => intel_spt_match(device),
-            _ => entry.devices.matches(device),
-        };
-        if !matched {
+        if !entry.devices.matches(device) {
             continue;
         }
+        let port = matches!(pcie, PcieType::RootPort | PcieType::Downstream);
         let answer = match entry.quirk {
             // Returns -ENODEV unless multifunction on a root bus; RR|CR cover the request.
             AcsQuirk::AmdSb => (multifunction && on_root_bus).then_some(true),
             // Every requested flag is masked out as not applicable.
-            AcsQuirk::MfEndpoint | AcsQuirk::RootPortIsolated => Some(true),
+            AcsQuirk::MfEndpoint | AcsQuirk::Isolated => Some(true),
+            AcsQuirk::RootPortIsolated => (pcie == PcieType::RootPort).then_some(true),
+            AcsQuirk::IntelRciep => (pcie == PcieType::RcEndpoint).then_some(true),
             // In the v5.9 regression the enable quirk never ran (no ACS capability), so the
             // flag it sets is clear and the quirk answers "not enabled".
             AcsQuirk::IntelPch => (pcie == PcieType::RootPort).then_some(!(cap.is_none() && in_range(kernel, PCH_ACS_REGRESSION))),
             // Needs the capability; the boot-time enable sets ctrl from cap.
-            AcsQuirk::IntelSptPch => (pcie == PcieType::RootPort && cap.is_some()).then_some(true),
-            AcsQuirk::Cavium => (0xa000..=0xa0ff).contains(&device).then_some(true),
+            AcsQuirk::IntelSptPch => (pcie == PcieType::RootPort && intel_spt_match(device) && cap.is_some()).then_some(true),
+            AcsQuirk::Cavium => (pcie == PcieType::RootPort && cavium_match(device)).then_some(true),
+            AcsQuirk::ZhaoxinPorts => port.then_some(zhaoxin_port_ok(device)),
+            AcsQuirk::Wangxun => Some(wangxun_ok(device)),
         };
         if let Some(enabled) = answer {
             return Some((enabled, entry.source));
@@ -219,77 +295,139 @@ pub fn acs_quirk_for(
     None
 }
 
-/// One DMA-alias quirk: the device issues DMA with another function's requester id.
+/// What a DMA-alias fixup adds to a device.
+#[derive(Clone, Copy, Debug)]
+pub enum Alias {
+    /// `quirk_dma_func0_alias` / `quirk_dma_func1_alias`: this function number in the
+    /// device's own slot.
+    Function(u8),
+    /// Fixed devfns on the device's bus (`quirk_mic_x200_dma_alias`).
+    Devfns(&'static [u8]),
+    /// Functions `0..n` of every slot 0..0x1f on the bus (`quirk_pex_vca_alias`:
+    /// `pci_add_dma_alias(pdev, PCI_DEVFN(slot, 0), 5)`).
+    EverySlot(u8),
+    /// Recorded for completeness, with why it is not applied.
+    NotModelled(&'static str),
+}
+
+/// One DMA-alias fixup line of drivers/pci/quirks.c.
 #[derive(Clone, Copy, Debug)]
 pub struct AliasEntry {
     pub vendor: u16,
     pub device: u16,
-    /// The aliased function number in the same slot.
-    pub function: u8,
+    pub alias: Alias,
     pub source: &'static str,
+    /// "v4.13" or "after v4.13" (see the module comment).
+    pub since: &'static str,
 }
 
-/// `quirk_dma_func1_alias` / `quirk_dma_func0_alias` entries (drivers/pci/quirks.c).
+const fn f0(vendor: u16, device: u16, since: &'static str) -> AliasEntry {
+    AliasEntry { vendor, device, alias: Alias::Function(0), source: "DECLARE_PCI_FIXUP_HEADER(.., quirk_dma_func0_alias)", since }
+}
+const fn f1(vendor: u16, device: u16, since: &'static str) -> AliasEntry {
+    AliasEntry { vendor, device, alias: Alias::Function(1), source: "DECLARE_PCI_FIXUP_HEADER(.., quirk_dma_func1_alias)", since }
+}
+const fn other(vendor: u16, device: u16, alias: Alias, source: &'static str, since: &'static str) -> AliasEntry {
+    AliasEntry { vendor, device, alias, source, since }
+}
+
+const OLD: &str = "v4.13";
+const NEW: &str = "after v4.13";
+const MARVELL: u16 = 0x1b4b;
+const BRIDGE_ALIAS: &str = "PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS only changes which requester id a conventional bridge reports in \
+     pci_for_each_dma_alias; the walk still reports that bridge, so the group is the same";
+const MIC_X200: &[u8] = &[0x10 << 3, 0x11 << 3, (0x12 << 3) | 3];
+
+/// The DMA-alias fixups of drivers/pci/quirks.c (see the module comment for the texts).
 pub const DMA_ALIAS_QUIRKS: &[AliasEntry] = &[
-    AliasEntry {
-        vendor: 0x1180,
-        device: 0xe832,
-        function: 0,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_RICOH, 0xe832, quirk_dma_func0_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1180,
-        device: 0xe476,
-        function: 0,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_RICOH, 0xe476, quirk_dma_func0_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9120,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9120, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9123,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9123, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9128,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9128, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9130,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9130, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9172,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9172, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9182,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9182, quirk_dma_func1_alias)",
-    },
-    AliasEntry {
-        vendor: 0x1b4b,
-        device: 0x9230,
-        function: 1,
-        source: "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_MARVELL_EXT, 0x9230, quirk_dma_func1_alias)",
-    },
+    // Ricoh R5C832 / R5U230 (func0).
+    f0(0x1180, 0xe832, OLD),
+    f0(0x1180, 0xe476, OLD),
+    // Glenfly Arise GPU audio (func0).
+    f0(0x6766, 0x3d40, NEW),
+    f0(0x6766, 0x3d41, NEW),
+    // Marvell SATA controllers that DMA as function 1.
+    f1(MARVELL, 0x9120, OLD),
+    f1(MARVELL, 0x9123, OLD),
+    f1(MARVELL, 0x9125, NEW),
+    f1(MARVELL, 0x9128, NEW),
+    f1(MARVELL, 0x9130, OLD),
+    f1(MARVELL, 0x9170, NEW),
+    f1(MARVELL, 0x9172, OLD),
+    f1(MARVELL, 0x917a, OLD),
+    f1(MARVELL, 0x9182, OLD),
+    f1(MARVELL, 0x9183, NEW),
+    f1(MARVELL, 0x91a0, OLD),
+    f1(MARVELL, 0x9215, NEW),
+    f1(MARVELL, 0x9220, NEW),
+    f1(MARVELL, 0x9230, OLD),
+    f1(MARVELL, 0x9235, NEW),
+    // HighPoint (TTI) RocketRAID 642L / 644L.
+    f1(0x1103, 0x0642, OLD),
+    f1(0x1103, 0x0645, NEW),
+    // JMicron JMB388 ESD.
+    f1(0x197b, 0x2393, OLD),
+    // Lite-On (Plextor M6e) NVMe.
+    f1(0x1c28, 0x0122, OLD),
+    other(
+        0x9005,
+        0x0285,
+        Alias::NotModelled("applies only to subsystem 9005:02bb / 9005:02bc, and the topology carries no subsystem ids"),
+        "DECLARE_PCI_FIXUP_HEADER(PCI_VENDOR_ID_ADAPTEC2, 0x0285, quirk_fixed_dma_alias) /* devfn 01.0 */",
+        OLD,
+    ),
+    other(0x1b21, 0x1080, Alias::NotModelled(BRIDGE_ALIAS), "quirk_use_pcie_bridge_dma_alias /* ASMedia 1080 */", OLD),
+    other(0x10e3, 0x8113, Alias::NotModelled(BRIDGE_ALIAS), "quirk_use_pcie_bridge_dma_alias /* Tundra 8113 */", OLD),
+    other(0x1283, 0x8892, Alias::NotModelled(BRIDGE_ALIAS), "quirk_use_pcie_bridge_dma_alias /* ITE 8892 */", OLD),
+    other(0x1283, 0x8893, Alias::NotModelled(BRIDGE_ALIAS), "quirk_use_pcie_bridge_dma_alias /* ITE 8893 */", OLD),
+    other(INTEL, 0x244e, Alias::NotModelled(BRIDGE_ALIAS), "quirk_use_pcie_bridge_dma_alias /* Intel 82801 PCI bridge */", OLD),
+    other(INTEL, 0x2260, Alias::Devfns(MIC_X200), "quirk_mic_x200_dma_alias /* 10.0, 11.0, 12.3 */", OLD),
+    other(INTEL, 0x2264, Alias::Devfns(MIC_X200), "quirk_mic_x200_dma_alias /* 10.0, 11.0, 12.3 */", OLD),
+    other(INTEL, 0x2954, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(INTEL, 0x2955, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(INTEL, 0x2956, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(INTEL, 0x2958, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(INTEL, 0x2959, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(INTEL, 0x295A, Alias::EverySlot(5), "quirk_pex_vca_alias", NEW),
+    other(
+        0x14e4,
+        0x9000,
+        Alias::NotModelled("PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT stops the alias walk at this root port, which is the top of the walk anyway"),
+        "quirk_bridge_cavm_thrx2_pcie_root",
+        OLD,
+    ),
+    other(
+        0x14e4,
+        0x9084,
+        Alias::NotModelled("PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT stops the alias walk at this root port, which is the top of the walk anyway"),
+        "quirk_bridge_cavm_thrx2_pcie_root",
+        OLD,
+    ),
+    other(
+        0x1a03,
+        0x1150,
+        Alias::NotModelled(
+            "PCI_DEV_FLAGS_PCI_BRIDGE_NO_ALIAS (2025-26, linux-next; first release not verified) would stop the AST1150 \
+             aliasing its VGA/USB functions and so give them groups of their own; every corpus machine runs an older \
+             kernel and reports them in the bridge's group, as modelled",
+        ),
+        "quirk_aspeed_pci_bridge_no_alias",
+        NEW,
+    ),
 ];
 
-/// The function numbers a device aliases by quirk, in its own slot.
-pub fn dma_alias_functions(vendor: u16, device: u16) -> impl Iterator<Item = (u8, &'static str)> {
-    DMA_ALIAS_QUIRKS.iter().filter(move |q| q.vendor == vendor && q.device == device).map(|q| (q.function, q.source))
+/// The devfns (on its own bus) a device aliases by quirk, with the fixup's source line.
+pub fn dma_alias_devfns(vendor: u16, device: u16, slot: u8) -> Vec<(u8, &'static str)> {
+    let mut out = Vec::new();
+    for q in DMA_ALIAS_QUIRKS.iter().filter(|q| q.vendor == vendor && q.device == device) {
+        match q.alias {
+            Alias::Function(f) => out.push(((slot << 3) | f, q.source)),
+            Alias::Devfns(list) => out.extend(list.iter().map(|&d| (d, q.source))),
+            Alias::EverySlot(n) => out.extend((0..0x20u8).flat_map(|s| (0..n).map(move |f| ((s << 3) | f, q.source)))),
+            Alias::NotModelled(_) => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -324,5 +462,41 @@ mod tests {
         assert_eq!(acs_quirk(0x1022, 0x780f, PcieType::Conventional, true, true, None).map(|x| x.0), Some(true));
         assert_eq!(acs_quirk(0x8086, 0x1521, PcieType::Endpoint, true, false, None).map(|x| x.0), Some(true));
         assert!(acs_quirk(0x177d, 0xb000, PcieType::RootPort, false, true, None).is_none());
+    }
+
+    #[test]
+    fn intel_rciep_cavium_zhaoxin_wangxun_rules_from_quirks_c() {
+        // pci_quirk_rciep_acs: any Intel RCiEP, nothing else.
+        let (on, src) = acs_quirk(0x8086, 0x6f20, PcieType::RcEndpoint, true, true, None).unwrap();
+        assert!(on && src.contains("pci_quirk_rciep_acs"));
+        assert!(acs_quirk(0x8086, 0x6f20, PcieType::Endpoint, true, true, None).is_none());
+        // Cavium: root ports a000..a7ff, af84, b884 only.
+        assert_eq!(acs_quirk(0x177d, 0xa7ff, PcieType::RootPort, false, true, None).map(|x| x.0), Some(true));
+        assert_eq!(acs_quirk(0x177d, 0xaf84, PcieType::RootPort, false, true, None).map(|x| x.0), Some(true));
+        assert!(acs_quirk(0x177d, 0xa000, PcieType::Endpoint, false, true, None).is_none());
+        // Zhaoxin ports: listed ids isolated, other port ids answer "not enabled".
+        assert_eq!(acs_quirk(0x1d17, 0x0721, PcieType::RootPort, false, true, None).map(|x| x.0), Some(true));
+        assert_eq!(acs_quirk(0x1d17, 0x0722, PcieType::RootPort, false, true, None).map(|x| x.0), Some(false));
+        assert!(acs_quirk(0x1d17, 0x0722, PcieType::Endpoint, false, true, None).is_none());
+        assert_eq!(acs_quirk(0x8088, 0x1001, PcieType::Endpoint, true, false, None).map(|x| x.0), Some(true));
+        assert_eq!(acs_quirk(0x8088, 0x1002, PcieType::Endpoint, true, false, None).map(|x| x.0), Some(false));
+        // SPT gained the 7th/8th gen mobile ids.
+        let cap = Some(AcsSpec { cap: 0x1f, ctrl: 0 });
+        assert_eq!(acs_quirk(0x8086, 0x9d1b, PcieType::RootPort, true, true, cap).map(|x| x.0), Some(true));
+    }
+
+    #[test]
+    fn dma_alias_fixups_cover_the_quirks_c_lines() {
+        let devfns = |v, d, slot| dma_alias_devfns(v, d, slot).into_iter().map(|x| x.0).collect::<Vec<_>>();
+        for d in [0x9120, 0x9123, 0x9125, 0x9128, 0x9130, 0x9170, 0x9172, 0x917a, 0x9182, 0x9183, 0x91a0, 0x9215, 0x9220, 0x9230, 0x9235] {
+            assert_eq!(devfns(0x1b4b, d, 0), vec![1], "{d:x}");
+        }
+        assert_eq!(devfns(0x1180, 0xe832, 3), vec![3 << 3]);
+        assert_eq!(devfns(0x197b, 0x2393, 0), vec![1]);
+        assert_eq!(devfns(0x8086, 0x2260, 0), vec![0x80, 0x88, 0x93]);
+        assert_eq!(devfns(0x8086, 0x2954, 0).len(), 32 * 5);
+        // Recorded, not applied.
+        assert!(devfns(0x1a03, 0x1150, 0).is_empty() && devfns(0x1b21, 0x1080, 0).is_empty());
+        assert!(DMA_ALIAS_QUIRKS.iter().any(|q| q.vendor == 0x1a03 && matches!(q.alias, Alias::NotModelled(_))));
     }
 }
