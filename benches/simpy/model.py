@@ -16,7 +16,7 @@ iommu-sim, written the way a SimPy user would write it (processes, a Resource, t
   (2 pages: the second page is the next DMA's first, so ~50 % IOTLB hits); hit0: 50 000 DMAs of
   4 KiB per device (every page new: 0 % hits). 200 000 translations either way.
 - One translation per 4 KiB page (the Rust topology sets MRRS 4096: one TLP per page); the pages
-  of a DMA are looked up in parallel (one process each) and the DMA completes with its last.
+  of a DMA are looked up in parallel (one process each).
 - A 2048-entry 4-way set-associative LRU IOTLB (512 sets, set = page number mod 512; one domain).
   A hit costs 3 cycles.
 - A miss walks a 4-level page table (4 KiB pages, level shifts 39/30/21/12) on one of 16 walkers
@@ -129,19 +129,15 @@ class Smmu:
         self.latency_sum += self.env.now - t0
 
 
-def dma(env, smmu, iova, nbytes):
-    """Process: a read DMA; its pages are translated in parallel."""
-    first = iova >> PAGE_SHIFT
-    last = (iova + nbytes - 1) >> PAGE_SHIFT
-    yield env.all_of([env.process(smmu.translate(p << PAGE_SHIFT)) for p in range(first, last + 1)])
-
-
 def device(env, smmu, d, count, nbytes):
-    """Process: device d issues `count` DMAs, one every EVERY cycles (open loop)."""
+    """Process: device d issues `count` read DMAs, one every EVERY cycles (open loop); each
+    page of a DMA is one TLP, all in flight together, each translated by its own process."""
     yield env.timeout(FIRST_AT + d)
     base = d * DEVICE_SPAN
     for k in range(count):
-        env.process(dma(env, smmu, base + (k * STRIDE) % WRAP, nbytes))
+        iova = base + (k * STRIDE) % WRAP
+        for page in range(iova >> PAGE_SHIFT, ((iova + nbytes - 1) >> PAGE_SHIFT) + 1):
+            env.process(smmu.translate(page << PAGE_SHIFT))
         yield env.timeout(EVERY)
 
 
