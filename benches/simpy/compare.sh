@@ -2,8 +2,9 @@
 # iommu-sim against the SimPy model of the same workload (issue 15's ≥ 200× goal): times both
 # whole processes in interleaved pairs (iommu-sim, SimPy, iommu-sim, SimPy, ...) pinned to one
 # core, for 50 % and 0 % IOTLB hits, checks that both sides counted the same translations and
-# hits, and prints each pair's ratio (translations/s of iommu-sim ÷ SimPy) and their median.
-# Interleaving keeps the ratio fairly robust on a loaded machine; absolute times are not.
+# hits, and prints each pair's ratio (translations/s of iommu-sim ÷ SimPy) and their median, on
+# CPU time (user + sys: what the process itself used, robust to waiting for a loaded core) and on
+# wall time. Interleaving keeps the ratio fairly robust on a loaded machine; absolute times are not.
 # Needs: a release build (cargo build --release), python3 with `pip install simpy==4.1.2`.
 # Usage: benches/simpy/compare.sh [path/to/iommu-sim] [PAIRS (default 5)] [CPU (default 1)]
 set -euo pipefail
@@ -16,7 +17,12 @@ python=${PYTHON:-python3}
 pin=(taskset -c "$cpu")
 command -v taskset >/dev/null || pin=()
 
-now_ns() { date +%s%N; }
+# Runs "$@" (output discarded) and prints "wall cpu" in seconds (bash's `time`: real, user + sys).
+timed() {
+    local TIMEFORMAT='%R %U %S' t
+    t=$( { time "$@" >/dev/null 2>&1; } 2>&1 )
+    awk '{printf "%s %.3f\n", $1, $2 + $3}' <<<"$t"
+}
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { awk -v k="$1" '$1 == k {print $NF; exit}'; }
 
@@ -30,21 +36,20 @@ for hit in 50 0; do
         [ "$a" = "$b" ] || { echo "hit$hit: $k differs: iommu-sim $a, SimPy $b" >&2; exit 1; }
     done
     n=$(field translations <<<"$rs")
-    ratios=() rs_t=() py_t=()
+    cr=() wr=() rc=() pc=() rw=() pw=()
     for i in $(seq "$pairs"); do
-        t0=$(now_ns); "${pin[@]}" "$bin" run "$here/hit$hit.ron" >/dev/null; t1=$(now_ns)
-        "${pin[@]}" "$python" "$here/model.py" --hit "$hit" >/dev/null; t2=$(now_ns)
-        a=$((t1 - t0)) b=$((t2 - t1))
-        rs_t+=("$a") py_t+=("$b")
-        r=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.1f", b / a}')
-        ratios+=("$r")
-        printf 'hit%s pair %d: iommu-sim %.3f s, SimPy %.3f s, ratio %s\n' "$hit" "$i" "$(awk -v x="$a" 'BEGIN {print x / 1e9}')" "$(awk -v x="$b" 'BEGIN {print x / 1e9}')" "$r"
+        read -r aw ac < <(timed "${pin[@]}" "$bin" run "$here/hit$hit.ron")
+        read -r bw bc < <(timed "${pin[@]}" "$python" "$here/model.py" --hit "$hit")
+        c=$(awk -v a="$ac" -v b="$bc" 'BEGIN {printf "%.1f", b / a}')
+        w=$(awk -v a="$aw" -v b="$bw" 'BEGIN {printf "%.1f", b / a}')
+        cr+=("$c") wr+=("$w") rc+=("$ac") pc+=("$bc") rw+=("$aw") pw+=("$bw")
+        echo "hit$hit pair $i: cpu iommu-sim $ac s, SimPy $bc s, ratio $c; wall $aw s, $bw s, ratio $w"
     done
-    ra=$(printf '%s\n' "${rs_t[@]}" | median) pa=$(printf '%s\n' "${py_t[@]}" | median)
-    rm=$(printf '%s\n' "${ratios[@]}" | median)
-    awk -v h="$hit" -v n="$n" -v a="$ra" -v b="$pa" -v r="$rm" -v c="$cpu" -v p="$pairs" 'BEGIN {
-        printf "hit%s: %d translations, %d pairs on cpu %s, medians: iommu-sim %.0f/s (%.3f s), SimPy %.0f/s (%.3f s); ratio (median of pairs) %.1fx (goal >= 200x: %s)\n",
-            h, n, p, c, n / (a / 1e9), a / 1e9, n / (b / 1e9), b / 1e9, r, (r >= 200 ? "reached" : "not reached")
+    m() { printf '%s\n' "$@" | median; }
+    awk -v h="$hit" -v n="$n" -v p="$pairs" -v c="$cpu" -v a="$(m "${rc[@]}")" -v b="$(m "${pc[@]}")" \
+        -v r="$(m "${cr[@]}")" -v w="$(m "${wr[@]}")" 'BEGIN {
+        printf "hit%s: %d translations each side, %d pairs pinned to cpu %s; median cpu time: iommu-sim %.3f s = %.0f translations/s, SimPy %.3f s = %.0f/s\n", h, n, p, c, a, n / a, b, n / b
+        printf "hit%s: ratio iommu-sim / SimPy (median of pairs): %.1fx on cpu time, %.1fx on wall time; goal >= 200x %s\n", h, r, w, (r >= 200 ? "reached" : "not reached")
     }'
 done
 echo "load after: $(uptime)"
