@@ -6,6 +6,10 @@
 # CPU time (user + sys: what the process itself used, robust to waiting for a loaded core) and on
 # wall time. Interleaving keeps the ratio fairly robust on a loaded machine; absolute times are not.
 # Needs: a release build (cargo build --release), python3 with `pip install simpy==4.1.2`.
+# With the `one_run` example built (cargo build --release -p iommu-sim-benches --example one_run)
+# it also compares the loops alone on CPU time: iommu-sim's translated run alone (no baselines)
+# minus its one-DMA setup twin (benches/icount/simpy-setup-hit*.ron) against the SimPy model's
+# own `loop_cpu_seconds` (env.run() alone).
 # Usage: benches/simpy/compare.sh [path/to/iommu-sim] [PAIRS (default 5)] [CPU (default 1)]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +17,7 @@ bin=${1:-$here/../../target/release/iommu-sim}
 pairs=${2:-5}
 cpu=${3:-1}
 python=${PYTHON:-python3}
+one_run=${ONE_RUN:-$here/../../target/release/examples/one_run}
 "$python" -c 'import simpy' 2>/dev/null || { echo "needs simpy: pip install simpy==4.1.2" >&2; exit 2; }
 pin=(taskset -c "$cpu")
 command -v taskset >/dev/null || pin=()
@@ -51,5 +56,15 @@ for hit in 50 0; do
         printf "hit%s: %d translations each side, %d pairs pinned to cpu %s; median cpu time: iommu-sim %.3f s = %.0f translations/s, SimPy %.3f s = %.0f/s\n", h, n, p, c, a, n / a, b, n / b
         printf "hit%s: ratio iommu-sim / SimPy (median of pairs): %.1fx on cpu time, %.1fx on wall time; goal >= 200x %s\n", h, r, w, (r >= 200 ? "reached" : "not reached")
     }'
+    [ -x "$one_run" ] || continue
+    lr=()
+    for i in $(seq "$pairs"); do
+        read -r _ full < <(timed "${pin[@]}" "$one_run" "$here/hit$hit.ron" vfio-type1)
+        read -r _ setup < <(timed "${pin[@]}" "$one_run" "$here/../icount/simpy-setup-hit$hit.ron" vfio-type1)
+        py=$("${pin[@]}" "$python" "$here/model.py" --hit "$hit" | field loop_cpu_seconds)
+        lr+=("$(awk -v a="$full" -v s="$setup" -v b="$py" 'BEGIN {printf "%.1f", b / (a - s)}')")
+        echo "hit$hit loop pair $i: cpu iommu-sim $full - $setup s (setup), SimPy $py s, ratio ${lr[-1]}"
+    done
+    echo "hit$hit: loops alone, ratio (median of pairs, cpu time, ms resolution): $(m "${lr[@]}")x"
 done
 echo "load after: $(uptime)"
