@@ -8,7 +8,8 @@
 //! What the text lacks, and the assumption made (written as notes into the topology): the
 //! header's multifunction bit, taken as "the slot holds more than one function"; IOMMU units,
 //! one unit for the whole machine, of the kind the host bridge's vendor implies (Intel VT-d,
-//! AMD-Vi, else SMMUv3) unless `--iommu` says; parents, from the bridges' secondary buses.
+//! AMD-Vi, else SMMUv3) unless `--iommu` says, or one VT-d unit per Xeon Scalable IIO stack
+//! whose VT-d register function the listing shows; parents, from the bridges' secondary buses.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,12 @@ use crate::error::InputError;
 use crate::iommu::IommuKind;
 use crate::topology::Bdf;
 use crate::topology::pci::{AcsSpec, PcieType, SriovSpec};
+
+/// Device ids of the per-IIO-stack VT-d register functions of Xeon Scalable (Skylake-SP and
+/// Cascade Lake share them): 2024 "Sky Lake-E MM/Vt-d Configuration Registers" (CSTACK, bus 00 of
+/// a socket), 2034 "Sky Lake-E VT-d" (PCIe stacks), as a Dell R740's listing names them. Later
+/// generations (Ice Lake-SP, Sapphire Rapids) use other ids, not listed here (unverified).
+const VTD_STACK_REGISTERS: [u16; 2] = [0x2024, 0x2034];
 
 /// A device header line's address: `BB:DD.F` or `SSSS:BB:DD.F` at column 0.
 fn header_bdf(line: &str) -> Option<Bdf> {
@@ -311,8 +318,52 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
         IommuKind::ArmSmmuV2 => "smmu.0",
         IommuKind::VirtioIommu => "virtio-iommu0",
     };
-    m.units.insert(unit.to_string(), kind);
-    m.notes.push(format!("lspci does not show IOMMU units: one {kind} unit \"{unit}\" assumed for every translated function."));
+    // Xeon Scalable (Skylake-SP, Cascade Lake) has a VT-d engine per IIO stack, and each stack's
+    // root bus shows its register function (device 5 function 0: 8086:2024 "MM/Vt-d" on the
+    // CSTACK, 8086:2034 "VT-d" on the PCIe stacks). Where the listing shows more than one, one
+    // DRHD per such root bus is assumed (dmar0.. in bus order; the firmware's DMAR order and
+    // names are not in lspci) and a root bus without one takes dmar0.
+    let root_of = |mut b: Bdf| {
+        for _ in 0..=256 {
+            match by_secondary.get(&(b.segment, b.bus)) {
+                Some(br) => b = *br,
+                None => break,
+            }
+        }
+        (b.segment, b.bus)
+    };
+    let vtd_roots: Vec<(u16, u8)> = if kind == IommuKind::IntelVtd {
+        let mut r: Vec<(u16, u8)> = funcs
+            .iter()
+            .filter(|f| f.1.vendor == 0x8086 && VTD_STACK_REGISTERS.contains(&f.1.device) && !ids_unknown.contains(&f.0))
+            .map(|f| root_of(f.0))
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    } else {
+        Vec::new()
+    };
+    let unit_of = |bdf: Bdf| -> String {
+        match vtd_roots.iter().position(|r| *r == root_of(bdf)) {
+            Some(i) if vtd_roots.len() > 1 => format!("dmar{i}"),
+            _ => unit.to_string(),
+        }
+    };
+    if vtd_roots.len() > 1 {
+        for i in 0..vtd_roots.len() {
+            m.units.insert(format!("dmar{i}"), kind);
+        }
+        let buses: Vec<String> = vtd_roots.iter().map(|(s, b)| format!("{s:04x}:{b:02x}")).collect();
+        m.notes.push(format!(
+            "lspci does not show IOMMU units: one VT-d unit per root bus showing a Xeon Scalable VT-d register function assumed ({} units, dmar0.. for buses {}); other root buses take dmar0.",
+            vtd_roots.len(),
+            buses.join(", ")
+        ));
+    } else {
+        m.units.insert(unit.to_string(), kind);
+        m.notes.push(format!("lspci does not show IOMMU units: one {kind} unit \"{unit}\" assumed for every translated function."));
+    }
     if saw_tree {
         m.notes.push("lspci -t seen; parents are taken from the bridges' secondary bus numbers.".into());
     }
@@ -338,7 +389,7 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             parent,
             config: c,
             multifunction_known: false,
-            iommu: translated.then(|| unit.to_string()),
+            iommu: translated.then(|| unit_of(physfn.unwrap_or(bdf))),
             group,
             physfn,
             // A hex dump (parsed into `c`) names the ids whatever the text cut.
