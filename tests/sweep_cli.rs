@@ -37,8 +37,10 @@ fn read(p: PathBuf) -> Vec<u8> {
 fn shards_merge_into_the_bytes_of_one_run_whatever_the_workers() {
     let dir = work("shards");
     let sweep = data("sweep/small.ron");
-    ok(&dir, &["sweep", &sweep, "-o", "one.jsonl", "-j", "1"]);
-    ok(&dir, &["sweep", &sweep, "-o", "two.jsonl", "-j", "2", "-q"]);
+    let loud = ok(&dir, &["sweep", &sweep, "-o", "one.jsonl", "-j", "1"]);
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("36 item(s) run"), "the summary is missing");
+    let quiet = ok(&dir, &["sweep", &sweep, "-o", "two.jsonl", "-j", "2", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "", "-q prints nothing but errors and warnings");
     let one = read(dir.join("one.jsonl"));
     assert_eq!(one, read(dir.join("two.jsonl")), "1 and 2 workers differ");
     let text = String::from_utf8(one.clone()).expect("utf8");

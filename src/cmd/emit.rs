@@ -97,7 +97,7 @@ pub fn render(engine: Engine, file: &Path, grid: &Grid, o: &Options) -> Result<S
             let _ = writeln!(s, "set -euo pipefail");
             let _ = writeln!(
                 s,
-                "exec {exe} sweep {file} -q -j \"${{SLURM_CPUS_PER_TASK:-1}}\" -o {}\"/shard-${{SLURM_ARRAY_TASK_ID}}.jsonl\"",
+                "exec {exe} sweep {file} -j \"${{SLURM_CPUS_PER_TASK:-1}}\" -o {}\"/shard-${{SLURM_ARRAY_TASK_ID}}.jsonl\"",
                 sh(&d)
             );
         }
@@ -108,7 +108,7 @@ pub fn render(engine: Engine, file: &Path, grid: &Grid, o: &Options) -> Result<S
                 writeln!(s, "# iommu-sim sweep \"{}\": {} items in {n} shards; rerun the same line to resume.", grid.name, grid.items());
             let _ = writeln!(
                 s,
-                "parallel --will-cite --jobs {jobs} --halt soon,fail=1 --joblog {} --resume {exe} sweep {file} -q -j {} --shard {{}}/{n} -o {} ::: {} && {exe} merge {}/shard-*.jsonl -o {merged}",
+                "parallel --will-cite --jobs {jobs} --halt soon,fail=1 --joblog {} --resume {exe} sweep {file} -j {} --shard {{}}/{n} -o {} ::: {} && {exe} merge {}/shard-*.jsonl -o {merged}",
                 sh(&format!("{d}/parallel.joblog")),
                 o.cpus_per_task,
                 sh(&format!("{d}/shard-{{}}.jsonl")),

@@ -40,7 +40,8 @@ pub struct Args {
     /// Worker threads (default: every core).
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     pub jobs: Option<usize>,
-    /// No progress bar (it is also hidden when stderr is not a terminal).
+    /// Print nothing on stderr but errors and warnings: no progress bar (it is also hidden
+    /// when stderr is not a terminal), no summary.
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// Print an `sbatch` array script (`slurm`) or a GNU parallel command line (`parallel`)
@@ -54,6 +55,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
+    // `sweep -q` is this command's own flag (it shadows the global one): it means the same.
+    if args.quiet {
+        crate::out::set_quiet(true);
+    }
     let grid = if super::io::is_std(&args.file) {
         if args.emit.is_some() {
             return Err("sweep - --emit: the emitted jobs read the sweep file by its path; save it to a file first".into());
@@ -85,10 +90,10 @@ pub fn run(args: Args) -> CmdResult {
         }
         run_to_file(&grid, shard, &output, args.quiet).map_err(|e| e.to_string())
     })?;
-    eprintln!("{summary}");
+    crate::out::note(&summary);
     if shard.is_none() && !super::io::is_std(&output) {
         let metrics = if grid.metrics.is_empty() { String::new() } else { format!(" --metrics {}", grid.metrics.join(",")) };
-        eprintln!("report: iommu-sim report {} -o {}.html{metrics}", output.display(), grid.name);
+        crate::out::note(&format!("report: iommu-sim report {} -o {}.html{metrics}", output.display(), grid.name));
     }
     Ok(Outcome::Success)
 }
@@ -280,7 +285,7 @@ pub fn compare_grid(grid: &Grid, budget: super::Budget, output: Option<&Path>, h
     let output = output.filter(|p| !super::io::is_std(p));
     let records: Vec<Record> = match output {
         Some(path) => {
-            eprintln!("{}", run_to_file(grid, None, path, false)?);
+            crate::out::note(&run_to_file(grid, None, path, crate::out::quiet())?);
             let text = std::fs::read_to_string(path)?;
             text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?
         }
