@@ -14,7 +14,7 @@
 //!   accepts, the fresh domain is freed. It counts in `domains_allocated`, and it is alive
 //!   during the attach, so it counts in `domains_peak` when it pushes the live count to a new
 //!   high (core.rs counts the peak at allocation).
-//! - Driver verdicts (iommu/driver.rs): SMMUv2/v3 domains belong to one instance (SMMUv3 may
+//! - Driver verdicts (linux/attach.rs, by kernel version): SMMUv2/v3 domains belong to one instance (SMMUv3 may
 //!   share in the `shared-across-instances` what-if); drivers never share domains; VT-d refuses
 //!   a snooping domain behind a unit without snoop control and a domain wider (or with larger
 //!   superpages) than the unit; AMD accepts every AMD domain.

@@ -2,7 +2,7 @@
 //! instances, with a tag (DID, ASID, context bank, AMD domain id) on each instance.
 
 use crate::ids::{ContainerId, DeviceId, GroupId, IommuId};
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::pagetable::PageTable;
 
 /// Where a domain is attached on one instance.

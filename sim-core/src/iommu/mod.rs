@@ -1,8 +1,9 @@
-//! IOMMU instances: kinds, capabilities, translation caches, walkers, invalidation and the
-//! per-kind driver models that decide attaches.
+//! IOMMU instances: kinds, capabilities, translation caches, walkers, invalidation commands
+//! and the properties a domain's context fixes (`DomainProps`). Which attaches a driver
+//! accepts is Linux's decision, by kernel version: `linux/attach.rs`.
 
 pub(crate) mod cache_index;
-pub mod driver;
+pub mod domain_props;
 pub mod instance;
 pub mod invalidate;
 pub mod iotlb;

@@ -9,7 +9,7 @@
 use super::rules::{self, Check, Rule};
 use super::version::{Era, Kernel, KernelVersion};
 use crate::ids::IommuId;
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::iommu::{Caps, IommuKind, PageSizes};
 
 /// A refused attach: the check that failed and the rule (errno, log line, source).

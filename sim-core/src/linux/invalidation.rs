@@ -17,7 +17,7 @@
 
 use crate::ids::IommuId;
 use crate::iommu::IommuKind;
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::iommu::invalidate::Granularity;
 use crate::linux::{Era, Kernel};
 

@@ -5,7 +5,7 @@
 use crate::container::{Container, Mapping};
 use crate::domain::{Attachment, Domain};
 use crate::ids::{ContainerId, DeviceId, DomainId, GroupId, IommuId};
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::iommu::instance::Instance;
 use crate::iommu::iotlb::Iotlb;
 use crate::linux::attach::{self as linux_attach, DomainState, Master};

@@ -14,7 +14,7 @@ mod vfio_type1;
 pub use name::StrategyName;
 
 use crate::ids::{ContainerId, DomainId, GroupId};
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::linux::{Errno, Kernel};
 
 /// The domain operations a strategy builds on: Linux's iommu core as VFIO and iommufd call it

@@ -1,7 +1,7 @@
 //! The attach checks era by era: each test would fail if the era were ignored.
 
 use super::*;
-use crate::iommu::driver::DomainProps;
+use crate::iommu::domain_props::DomainProps;
 use crate::linux::Errno;
 
 fn k(s: &str) -> Kernel {
