@@ -11,6 +11,7 @@
 pub mod accel;
 pub mod address;
 pub mod arrival;
+pub mod cpus;
 pub mod dma_engine;
 pub mod iova;
 pub mod load;

@@ -17,6 +17,7 @@
 //! 64 B; include/linux/mlx5/device.h `struct mlx5_cqe64`).
 
 use super::arrival::ArrivalClock;
+use super::cpus::Cpus;
 use super::schema::Rate;
 use super::{Steps, TOKEN_START, TOKEN_STOP, page_up};
 use crate::engine::SimRng;
@@ -80,8 +81,8 @@ pub struct Nic {
     rings_mapped: bool,
     /// Buffers held by packets in flight.
     pending: u32,
-    /// When each CPU is next free.
-    cpu_free: Vec<Cycle>,
+    /// The CPUs its driver work runs on.
+    cpus: Cpus,
 }
 
 /// Token of a packet arrival.
@@ -93,23 +94,14 @@ impl Nic {
     pub fn new(spec: NicSpec) -> Nic {
         let clock = ArrivalClock::new(spec.arrivals, spec.packets_per_sec);
         let buf = page_up(spec.packet_bytes);
-        let cpus = spec.cpus.max(1) as usize;
-        Nic { spec, clock, packets: 0, buf, pool_mapped: false, rings_mapped: false, pending: 0, cpu_free: vec![0; cpus] }
+        let cpus = Cpus::new(spec.cpus);
+        Nic { spec, clock, packets: 0, buf, pool_mapped: false, rings_mapped: false, pending: 0, cpus }
     }
 
     /// A packet's DMA is done at `done` and its driver work takes `cpu` cycles: it runs on the
     /// earliest free CPU; the buffer comes back when both are over.
     pub fn completed(&mut self, now: Cycle, done: Cycle, cpu: Cycle, stats: &mut super::GenStats) -> Cycle {
-        let mut best = 0;
-        for i in 1..self.cpu_free.len() {
-            if self.cpu_free[i] < self.cpu_free[best] {
-                best = i;
-            }
-        }
-        let start = self.cpu_free[best].max(now);
-        stats.backpressure_cycles += start - now;
-        self.cpu_free[best] = start + cpu;
-        done.max(start + cpu)
+        done.max(self.cpus.run(now, cpu, stats))
     }
 
     pub fn wake(&mut self, now: Cycle, token: u32, stopping: bool, rng: &mut SimRng, out: &mut Steps) {

@@ -28,6 +28,7 @@
 
 use super::address::{Pattern, Picker};
 use super::arrival::{ArrivalClock, Arrivals};
+use super::cpus::Cpus;
 use super::{Steps, TOKEN_START, TOKEN_STOP};
 use crate::engine::SimRng;
 use crate::ids::{ContainerId, DeviceId};
@@ -81,8 +82,8 @@ pub struct Nvme {
     picker: Picker,
     /// In-flight request per queue slot: the buffer IOVA and the cycle it was submitted.
     slots: Vec<Option<(u64, Cycle)>>,
-    /// When each CPU is next free.
-    cpu_free: Vec<Cycle>,
+    /// The CPUs the driver's submission and completion work runs on.
+    cpus: Cpus,
     /// Per slot: the request reads from the drive (its data DMA writes memory); it was
     /// cancelled because the drive was removed before its doorbell.
     reads: Vec<bool>,
@@ -113,7 +114,7 @@ impl Nvme {
             clock: ArrivalClock::new(spec.arrivals, spec.iops),
             picker: Picker::new(spec.pattern, blocks),
             slots: vec![None; spec.queue_depth as usize],
-            cpu_free: vec![0; spec.cpus.max(1) as usize],
+            cpus: Cpus::new(spec.cpus),
             reads: vec![false; spec.queue_depth as usize],
             aborted: vec![false; spec.queue_depth as usize],
             unmap_when_idle: false,
@@ -232,7 +233,7 @@ impl Nvme {
             DONE => done + self.spec.service,
             _ => {
                 let work = cpu + if step == DOORBELL { self.spec.submit_cpu } else { self.spec.complete_cpu };
-                let at = self.on_cpu(done, work, stats);
+                let at = self.cpus.run(done, work, stats);
                 if step == RELEASE
                     && let Some((_, submitted)) = self.slots.get(slot).copied().flatten()
                 {
@@ -255,20 +256,6 @@ impl Nvme {
             out.act(Action::Unmap { container: c, iova: self.spec.queue_iova(), size: self.spec.queue_bytes() });
             self.queues_mapped = false;
         }
-    }
-
-    /// Runs `work` cycles on the earliest free CPU from `now`; returns when it is done.
-    fn on_cpu(&mut self, now: Cycle, work: Cycle, stats: &mut super::GenStats) -> Cycle {
-        let mut best = 0;
-        for i in 1..self.cpu_free.len() {
-            if self.cpu_free[i] < self.cpu_free[best] {
-                best = i;
-            }
-        }
-        let start = self.cpu_free[best].max(now);
-        stats.backpressure_cycles += start - now;
-        self.cpu_free[best] = start + work;
-        start + work
     }
 
     /// Issues one request into a free slot: maps its buffer and asks for the CPU (the DMAs
