@@ -39,7 +39,14 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Box<dyn std::error::Error>
     let text = read_text(path)?;
     let label = Path::new("<stdin>");
     let parsed: sim_core::scenario::schema::Scenario = sim_core::error::parse_ron(label, &text)?;
-    let platform = sim_core::topology::Platform::load(&PathBuf::from(&parsed.topology))?;
+    let topology = PathBuf::from(&parsed.topology);
+    let platform = sim_core::topology::Platform::load(&topology).map_err(|e| {
+        if topology.is_relative() && !topology.exists() {
+            format!("{e}\nhint: a scenario read from stdin has no folder of its own: its `topology: \"{}\"` is resolved against the current folder; run from the scenario's folder or give an absolute path", parsed.topology)
+        } else {
+            e.to_string()
+        }
+    })?;
     Ok(Scenario::from_parts(label, &text, platform)?)
 }
 
