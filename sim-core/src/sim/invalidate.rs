@@ -13,6 +13,13 @@ use crate::sim::core::{Core, DeferredInvalidation};
 use crate::spec::Scope;
 
 impl Core<'_> {
+    /// The instance of `d`'s `i`-th attachment and the domain's tag there, when this kernel's
+    /// invalidation of `d` reaches that instance (linux/invalidation.rs `reaches`).
+    fn reached(&self, d: DomainId, i: usize) -> Option<(IommuId, u32)> {
+        let a = &self.domain(d).attachments[i];
+        crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, a.iommu).then_some((a.iommu, a.tag))
+    }
+
     /// Strict-mode invalidation of `[iova, iova + size)` in domain `d`, with the sync wait.
     /// `leaves`: the leaf entries the unmap cleared there (their size is the granule of the
     /// gather, which a driver without range invalidation sends one command per).
@@ -22,13 +29,7 @@ impl Core<'_> {
         let scope = self.domain(d).container.map_or(Scope::Auto, |c| self.containers[c.index()].spec.granularity);
         // Indexed, not collected: this runs on every strict unmap and must not allocate.
         for i in 0..self.domain(d).attachments.len() {
-            let (iommu, tag) = {
-                let a = &self.domain(d).attachments[i];
-                (a.iommu, a.tag)
-            };
-            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
-                continue;
-            }
+            let Some((iommu, tag)) = self.reached(d, i) else { continue };
             let info = &self.platform.iommus[iommu.index()];
             let caps = &info.params.caps;
             let g = match scope {
@@ -73,13 +74,7 @@ impl Core<'_> {
     pub fn invalidate_domain(&mut self, d: DomainId) {
         let scope = self.domain(d).container.map_or(Scope::Auto, |c| self.containers[c.index()].spec.granularity);
         for i in 0..self.domain(d).attachments.len() {
-            let (iommu, tag) = {
-                let a = &self.domain(d).attachments[i];
-                (a.iommu, a.tag)
-            };
-            if !crate::linux::invalidation::reaches(self.kernel, &self.domain(d).props, iommu) {
-                continue;
-            }
+            let Some((iommu, tag)) = self.reached(d, i) else { continue };
             if scope == Scope::Global {
                 self.flush_global(iommu);
             } else {
