@@ -69,7 +69,9 @@ fn check_reads_a_scenario_from_stdin_against_expected() {
     assert!(!dir.join("-.expected").exists() && !dir.join("<stdin>.expected").exists());
 
     // From another folder the relative topology path cannot be found: the error says why.
-    let o = sim_in(&root(), &["run", "-"], &scenario);
+    let elsewhere = work("stdin-topology").join("a");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let o = sim_in(&elsewhere, &["run", "-"], &scenario);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("resolved against the current folder"), "{}", err(&o));
 }
