@@ -22,7 +22,8 @@
 //! architectures leave such conflicts unpredictable.
 
 use super::params::Replacement;
-use super::set_assoc::{CacheStats, FillOutcome, PageCache, unpack_key};
+use super::page_cache::{PageCache, unpack_key};
+use super::set_assoc::{CacheStats, FillOutcome};
 use crate::engine::rng::SimRng;
 
 /// One cached translation.
@@ -94,6 +95,7 @@ impl Iotlb {
     /// Caches `e`, replacing an entry with the same (tag, page size, page) in place; returns
     /// the valid entry evicted to make room, if any. An entry with `page_shift >= 64` is not a
     /// page and is not stored.
+    #[inline(always)]
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
         let p = Payload { phys: e.phys, epoch: e.epoch, prot: e.prot };
         match self.cache.fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng) {

@@ -97,14 +97,22 @@ impl CacheKey for u128 {
 /// comparing their keys in order (4 ways: one or two cache lines, ~4 ns a hit).
 const NARROW_WAYS: usize = 8;
 
+/// What sets wider than [`NARROW_WAYS`] add: a hash index of every valid slot (no scan of the
+/// set per lookup) and each set's invalid ways and valid slots oldest first (no scan per
+/// victim).
+#[derive(Clone, Debug)]
+struct Wide {
+    index: HashIndex,
+    recency: Recency,
+}
+
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
 pub struct SetAssoc<K, V> {
     keys: Vec<K>,
-    /// Present when sets are wider than [`NARROW_WAYS`]: indexes every valid slot.
-    index: Option<HashIndex>,
-    /// Present with `index`: each wide set's invalid ways and valid slots, oldest first.
-    recency: Option<Recency>,
+    /// Present when sets are wider than [`NARROW_WAYS`]. One `Option` (not one per side
+    /// structure) so that the narrow path tests it once.
+    wide: Option<Box<Wide>>,
     /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
     tags: Option<TagIndex>,
     vals: Vec<V>,
@@ -120,9 +128,11 @@ pub struct SetAssoc<K, V> {
     /// Monotonic time for LRU touches and FIFO insertions; `u64` never wraps in a run.
     clock: u64,
     valid: u32,
-    /// The last key a probe missed, and its set: the key is still absent until the next fill,
-    /// so a fill of that key (the miss path: lookup, walk, fill) skips the search.
-    missed: Option<(K, usize)>,
+    /// The last key a probe missed (`invalid` when none), and its set: the key stays absent
+    /// until it is filled, so that fill (the miss path: lookup, walk, fill) skips the search.
+    /// Two plain fields rather than an `Option`: this is written on every miss.
+    missed_key: K,
+    missed_set: usize,
     stats: CacheStats,
 }
 
@@ -141,8 +151,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let wide = ways > NARROW_WAYS;
         SetAssoc {
             keys: vec![invalid; n],
-            index: wide.then(|| HashIndex::new(n)),
-            recency: wide.then(|| Recency::new(sets, ways)),
+            wide: wide.then(|| Box::new(Wide { index: HashIndex::new(n), recency: Recency::new(sets, ways) })),
             tags: None,
             vals: vec![V::default(); n],
             stamps: vec![0; n],
@@ -154,7 +163,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             policy,
             clock: 0,
             valid: 0,
-            missed: None,
+            missed_key: invalid,
+            missed_set: 0,
             stats: CacheStats::default(),
         }
     }
@@ -212,14 +222,15 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
         let Some(i) = self.find(set, key) else {
-            self.missed = Some((key, set));
+            self.missed_key = key;
+            self.missed_set = set;
             return None;
         };
         if self.policy == Replacement::Lru {
             self.clock += 1;
             self.stamps[i] = self.clock;
-            if let Some(r) = &mut self.recency {
-                r.touch(set, i);
+            if let Some(w) = &mut self.wide {
+                w.recency.touch(set, i);
             }
         }
         Some(self.vals[i])
@@ -242,14 +253,14 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// The slot holding `key` in `set`.
     #[inline(always)]
     fn find(&self, set: usize, key: K) -> Option<usize> {
-        match &self.index {
+        match &self.wide {
             None => {
                 let base = set * self.ways;
                 let keys = self.keys.get(base..base + self.ways)?;
                 keys.iter().position(|k| *k == key).map(|w| base + w)
             }
             // A key lives only in its own set, so a global index answers for the set.
-            Some(ix) => ix.find(&self.keys, key),
+            Some(w) => w.index.find(&self.keys, key),
         }
     }
 
@@ -269,7 +280,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// insertion; ties, which only invalid ways can have, go to the lower way).
     #[inline(always)]
     fn victim_way(&mut self, set: usize, base: usize, rng: &mut SimRng) -> usize {
-        if let Some(r) = &self.recency {
+        if let Some(w) = &self.wide {
+            let r = &w.recency;
             return match (r.lowest_free(set), self.policy) {
                 (Some(w), _) => w,
                 (None, Replacement::Random) => rng.below(self.ways as u64) as usize,
@@ -300,7 +312,9 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// Stores `key → val` in `set`. Same key: overwritten in place (an LRU touch; FIFO keeps
     /// its insertion time, as a re-fill does not move a round-robin pointer). Otherwise the
     /// lowest-numbered invalid way, else the policy's victim. `rng` is drawn from only for
-    /// Random replacement of a full set.
+    /// Random replacement of a full set. Inlined so that callers that drop the outcome (the
+    /// translation path) never build it.
+    #[inline(always)]
     pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         let base = set * self.ways;
         if self.ways == 0 || base + self.ways > self.keys.len() {
@@ -309,13 +323,16 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         self.stats.fills += 1;
         self.clock += 1;
         // The miss path: the probe that just missed this key already searched the set.
-        let known_absent = self.missed.take() == Some((key, set));
+        let known_absent = self.missed_key == key && self.missed_set == set;
+        if known_absent {
+            self.missed_key = self.invalid;
+        }
         if !known_absent && let Some(i) = self.find(set, key) {
             let old = std::mem::replace(&mut self.vals[i], val);
             if self.policy == Replacement::Lru {
                 self.stamps[i] = self.clock;
-                if let Some(r) = &mut self.recency {
-                    r.touch(set, i);
+                if let Some(w) = &mut self.wide {
+                    w.recency.touch(set, i);
                 }
             }
             return FillOutcome::Replaced(old);
@@ -327,24 +344,27 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         } else {
             self.stats.evictions += 1;
             let old = self.keys[i];
-            if let Some(ix) = &mut self.index {
-                ix.remove(&self.keys, i);
+            if let Some(w) = &mut self.wide {
+                w.index.remove(&self.keys, i);
+                w.recency.remove(set, i);
             }
-            if let Some(r) = &mut self.recency {
-                r.remove(set, i);
-            }
-            if let Some(t) = &mut self.tags {
+            // The slot stays in its tag bucket's list when the new entry's tag falls in the
+            // same bucket (one domain's traffic: always); the order within a list is irrelevant.
+            if let Some(t) = &mut self.tags
+                && !t.same_bucket(old.tag(), key.tag())
+            {
                 t.unlink(old.tag(), i);
+                t.link(key.tag(), i);
             }
             FillOutcome::Evicted(old, self.vals[i])
         };
-        if let Some(ix) = &mut self.index {
-            ix.insert(key, i);
+        if let Some(w) = &mut self.wide {
+            w.index.insert(key, i);
+            w.recency.push_newest(set, i);
         }
-        if let Some(r) = &mut self.recency {
-            r.push_newest(set, i);
-        }
-        if let Some(t) = &mut self.tags {
+        if let FillOutcome::Inserted = outcome
+            && let Some(t) = &mut self.tags
+        {
             t.link(key.tag(), i);
         }
         self.keys[i] = key;
@@ -355,11 +375,9 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
 
     #[inline]
     fn drop_slot(&mut self, i: usize) {
-        if let Some(ix) = &mut self.index {
-            ix.remove(&self.keys, i);
-        }
-        if let Some(r) = &mut self.recency {
-            r.remove(i / self.ways, i);
+        if let Some(w) = &mut self.wide {
+            w.index.remove(&self.keys, i);
+            w.recency.remove(i / self.ways, i);
         }
         if let Some(t) = &mut self.tags {
             t.unlink(self.keys[i].tag(), i);
@@ -438,11 +456,9 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     pub fn clear(&mut self) -> u32 {
         let n = self.valid;
         self.keys.fill(self.invalid);
-        if let Some(ix) = &mut self.index {
-            ix.clear();
-        }
-        if let Some(r) = &mut self.recency {
-            r.clear();
+        if let Some(w) = &mut self.wide {
+            w.index.clear();
+            w.recency.clear();
         }
         if let Some(t) = &mut self.tags {
             t.clear();
@@ -458,8 +474,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// checked against.
     #[cfg(test)]
     fn without_index(mut self) -> Self {
-        self.index = None;
-        self.recency = None;
+        self.wide = None;
         self.tags = None;
         self
     }
@@ -472,201 +487,6 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let i = set.checked_mul(self.ways)?.checked_add(way)?;
         let k = *self.keys.get(i)?;
         (k != self.invalid).then(|| (k, self.vals[i]))
-    }
-}
-
-/// Key of a page-granular entry: `vpn | tag << 64 | shift << 96`, where `vpn = addr >> shift`.
-/// Real keys have `shift < 64`, so [`INVALID_KEY`] (all ones) is never one of them.
-#[inline(always)]
-pub(crate) fn page_key(tag: u32, shift: u32, vpn: u64) -> u128 {
-    vpn as u128 | (tag as u128) << 64 | (shift as u128) << 96
-}
-
-/// The sentinel of caches keyed by [`page_key`].
-pub(crate) const INVALID_KEY: u128 = u128::MAX;
-
-/// `(tag, shift, vpn)` of a [`page_key`].
-#[inline(always)]
-pub(crate) fn unpack_key(k: u128) -> (u32, u32, u64) {
-    ((k >> 64) as u32, (k >> 96) as u32, k as u64)
-}
-
-/// Whether the `2^shift` page numbered `vpn` overlaps the inclusive range `first..=last`.
-#[inline]
-pub(crate) fn page_overlaps(shift: u32, vpn: u64, first: u64, last: u64) -> bool {
-    let start = vpn << shift;
-    let end = start | ((1u64 << shift) - 1);
-    start <= last && end >= first
-}
-
-/// How many entries of each page size (or region size) a cache holds, so that lookups probe
-/// only the sizes present: with one size cached, a lookup is a single probe.
-#[derive(Clone, Debug)]
-pub(crate) struct ShiftCounts {
-    counts: [u32; 64],
-    /// Bit `s` set iff `counts[s] > 0`.
-    pub(crate) mask: u64,
-}
-
-impl ShiftCounts {
-    pub(crate) fn new() -> Self {
-        ShiftCounts { counts: [0; 64], mask: 0 }
-    }
-
-    #[inline]
-    pub(crate) fn inc(&mut self, shift: u32) {
-        let s = (shift & 63) as usize;
-        self.counts[s] += 1;
-        self.mask |= 1 << s;
-    }
-
-    #[inline]
-    pub(crate) fn dec(&mut self, shift: u32) {
-        let s = (shift & 63) as usize;
-        self.counts[s] = self.counts[s].saturating_sub(1);
-        if self.counts[s] == 0 {
-            self.mask &= !(1 << s);
-        }
-    }
-
-    /// Entries of size `2^shift`.
-    #[cfg(test)]
-    pub(crate) fn count(&self, shift: u32) -> u32 {
-        self.counts[(shift & 63) as usize]
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.counts = [0; 64];
-        self.mask = 0;
-    }
-
-    /// Probes needed to visit every page of every present size overlapping `first..=last`.
-    pub(crate) fn pages_in(&self, first: u64, last: u64) -> u64 {
-        let mut m = self.mask;
-        let mut n = 0u64;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            n = n.saturating_add(((last >> s) - (first >> s)).saturating_add(1));
-        }
-        n
-    }
-}
-
-/// A [`SetAssoc`] of page-granular entries keyed by (domain tag, size, page number), with the
-/// gem5 `ARMArchTLB` index function `(vpn ^ tag) % sets` ([ref-MC] §1.2): the IOTLB and each
-/// level of the walk cache are one of these.
-#[derive(Clone, Debug)]
-pub(crate) struct PageCache<V> {
-    pub(crate) core: SetAssoc<u128, V>,
-    pub(crate) sizes: ShiftCounts,
-}
-
-impl<V: Copy + Default> PageCache<V> {
-    pub(crate) fn new(entries: u32, ways: u32, policy: Replacement) -> Self {
-        PageCache { core: SetAssoc::new(entries, ways, policy, INVALID_KEY).with_tag_index(), sizes: ShiftCounts::new() }
-    }
-
-    #[inline(always)]
-    fn set(&self, tag: u32, vpn: u64) -> usize {
-        self.core.set_of(vpn ^ tag as u64)
-    }
-
-    /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`).
-    #[inline(always)]
-    pub(crate) fn probe(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
-        let vpn = addr >> shift;
-        let set = self.set(tag, vpn);
-        self.core.probe(set, page_key(tag, shift, vpn))
-    }
-
-    /// Looks up `addr` in every size present, smallest first (uncounted); returns the hit's
-    /// shift and payload.
-    #[inline(always)]
-    pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
-        let mut m = self.sizes.mask;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            if let Some(v) = self.probe(tag, s, addr) {
-                return Some((s, v));
-            }
-        }
-        None
-    }
-
-    /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
-    pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
-        if shift >= 64 {
-            return FillOutcome::Dropped;
-        }
-        let vpn = addr >> shift;
-        let set = self.set(tag, vpn);
-        let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
-        match out {
-            FillOutcome::Inserted => self.sizes.inc(shift),
-            FillOutcome::Evicted(k, _) => {
-                self.sizes.inc(shift);
-                self.sizes.dec(unpack_key(k).1);
-            }
-            FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
-        }
-        out
-    }
-
-    /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when
-    /// the tag has no entry (O(1)). Probes page by page when that costs no more key
-    /// comparisons than scanning the array (pages × ways ≤ capacity, i.e. fewer pages than
-    /// sets), else visits the tag's entries.
-    pub(crate) fn invalidate_range(&mut self, tag: u32, first: u64, last: u64) -> u32 {
-        if self.core.has_tag(tag) == Some(false) {
-            return 0;
-        }
-        let pages = self.sizes.pages_in(first, last);
-        let sizes = &mut self.sizes;
-        if pages.saturating_mul(self.core.ways() as u64) <= self.core.capacity() as u64 {
-            let mut n = 0;
-            let mut m = sizes.mask;
-            while m != 0 {
-                let s = m.trailing_zeros();
-                m &= m - 1;
-                for vpn in (first >> s)..=(last >> s) {
-                    let set = self.core.set_of(vpn ^ tag as u64);
-                    if self.core.invalidate_key(set, page_key(tag, s, vpn)).is_some() {
-                        sizes.dec(s);
-                        n += 1;
-                    }
-                }
-            }
-            n
-        } else {
-            self.core.invalidate_tag_where(tag, |k, _| {
-                let (t, s, vpn) = unpack_key(*k);
-                let hit = t == tag && page_overlaps(s, vpn, first, last);
-                if hit {
-                    sizes.dec(s);
-                }
-                hit
-            })
-        }
-    }
-
-    /// Drops every entry of `tag`: O(1) when it has none, O(its entries) otherwise.
-    pub(crate) fn invalidate_tag(&mut self, tag: u32) -> u32 {
-        let sizes = &mut self.sizes;
-        self.core.invalidate_tag_where(tag, |k, _| {
-            let (t, s, _) = unpack_key(*k);
-            if t == tag {
-                sizes.dec(s);
-            }
-            t == tag
-        })
-    }
-
-    /// Drops everything.
-    pub(crate) fn clear(&mut self) -> u32 {
-        self.sizes.clear();
-        self.core.clear()
     }
 }
 
@@ -815,13 +635,13 @@ mod tests {
             ) {
                 let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX).with_tag_index();
                 let mut b = a.clone().without_index();
-                prop_assert_eq!(a.index.is_some(), ways > NARROW_WAYS as u32);
+                prop_assert_eq!(a.wide.is_some(), ways > NARROW_WAYS as u32);
                 let (mut ra, mut rb) = (rng(), rng());
                 for op in ops {
                     match op {
                         Op::Fill(k, v) => {
                             let s = a.set_of(k);
-                            b.missed = None;
+                            b.missed_key = u64::MAX;
                             prop_assert_eq!(a.fill(s, k, v, &mut ra), b.fill(s, k, v, &mut rb));
                         }
                         Op::InvTag(t, m) => {

@@ -35,7 +35,8 @@
 //! unmap pay full walks (F&S SOSP'24, [ref-MC] §3.2). [`WalkCache::invalidate_range`] models it.
 
 use super::params::Replacement;
-use super::set_assoc::{CacheStats, PageCache};
+use super::page_cache::PageCache;
+use super::set_assoc::CacheStats;
 use crate::engine::rng::SimRng;
 
 /// Per-depth paging-structure caches of one IOMMU instance.
@@ -66,22 +67,27 @@ impl WalkCache {
     #[inline]
     pub fn lookup(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32]) -> u8 {
         self.lookups += 1;
-        let top = leaf_depth.min(self.levels.len() as u8 + 1);
-        for d in (2..=top).rev() {
-            let i = d as usize - 2;
-            let Some(&sh) = shifts.get(i) else { continue };
+        // Depths 2..=top have both an array and a shift: `levels[..n]`, `shifts[..n]`.
+        let n = self.cached_depths(leaf_depth, shifts);
+        for (i, (level, &sh)) in self.levels[..n].iter_mut().zip(&shifts[..n]).enumerate().rev() {
             if sh >= 64 {
                 continue;
             }
-            let level = &mut self.levels[i];
             let hit = level.probe(tag, sh, iova).is_some();
             level.core.record_lookup(hit);
             if hit {
                 self.hits += 1;
-                return d;
+                return i as u8 + 2;
             }
         }
         1
+    }
+
+    /// How many depths (from depth 2 down) a walk ending at `leaf_depth` can find cached:
+    /// those with both an array and a shift.
+    #[inline(always)]
+    fn cached_depths(&self, leaf_depth: u8, shifts: &[u32]) -> usize {
+        (leaf_depth as usize).saturating_sub(1).min(self.levels.len()).min(shifts.len())
     }
 
     /// After a walk to `leaf_depth`: remembers every non-root table on the path (depths
@@ -95,13 +101,12 @@ impl WalkCache {
     /// `start + 1..=leaf_depth` — exactly the depths whose lookup missed. The tables above
     /// were neither probed nor read, so they are left alone (a walker learns only what it
     /// walks: gem5 `SMMUTranslationProcess::walkCacheUpdate` runs per level walked).
+    #[inline]
     pub fn fill_below(&mut self, tag: u32, iova: u64, start: u8, leaf_depth: u8, shifts: &[u32]) {
-        let top = leaf_depth.min(self.levels.len() as u8 + 1);
-        for d in start.max(1) + 1..=top {
-            let i = d as usize - 2;
-            if let Some(&sh) = shifts.get(i) {
-                self.levels[i].fill(tag, sh, iova, (), &mut self.rng);
-            }
+        let n = self.cached_depths(leaf_depth, shifts);
+        let from = (start.max(1) as usize - 1).min(n);
+        for (level, &sh) in self.levels[from..n].iter_mut().zip(&shifts[from..n]) {
+            level.fill(tag, sh, iova, (), &mut self.rng);
         }
     }
 
