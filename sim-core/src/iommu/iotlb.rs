@@ -104,6 +104,14 @@ impl Iotlb {
         }
     }
 
+    /// [`Iotlb::fill`] without reporting the evicted entry (the translation path, which has no
+    /// use for it, so nothing is built).
+    #[inline(always)]
+    pub fn insert(&mut self, e: TlbEntry) {
+        let p = Payload { phys: e.phys, epoch: e.epoch, prot: e.prot };
+        self.cache.fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng);
+    }
+
     /// Drops the entries of `tag`, of any page size, overlapping `[iova, iova + size)` (page-
     /// or range-selective invalidation: VT-d PSI, SMMU TLBI by VA/range, AMD
     /// INVALIDATE_IOMMU_PAGES; linux-attach-semantics.md §4). A 4 KiB invalidation inside a

@@ -106,6 +106,55 @@ struct Wide {
     recency: Recency,
 }
 
+/// The way of `set_keys` holding `key`. The usual associativities get a loop the compiler
+/// unrolls (a fixed-size array: no loop counter, no bounds checks): this is every probe.
+#[inline(always)]
+fn way_of<K: Copy + Eq>(set_keys: &[K], key: K) -> Option<usize> {
+    #[inline(always)]
+    fn fixed<K: Copy + Eq, const N: usize>(k: &[K; N], key: K) -> Option<usize> {
+        (0..N).find(|&w| k[w] == key)
+    }
+    match set_keys.len() {
+        1 => (set_keys[0] == key).then_some(0),
+        2 => fixed::<K, 2>(set_keys.try_into().ok()?, key),
+        4 => fixed::<K, 4>(set_keys.try_into().ok()?, key),
+        8 => fixed::<K, 8>(set_keys.try_into().ok()?, key),
+        _ => set_keys.iter().position(|k| *k == key),
+    }
+}
+
+/// The way with the smallest stamp, the first on ties. Invalid slots have stamp 0 and valid
+/// ones ≥ 1, so this is the lowest invalid way, else the LRU/FIFO victim: one branch-free
+/// pass, unrolled for the usual associativities.
+#[inline(always)]
+fn oldest_way(stamps: &[u64]) -> usize {
+    #[inline(always)]
+    fn fixed<const N: usize>(st: &[u64; N]) -> usize {
+        let (mut best, mut min) = (0, st[0]);
+        for (w, &s) in st.iter().enumerate().skip(1) {
+            let less = s < min;
+            best = if less { w } else { best };
+            min = if less { s } else { min };
+        }
+        best
+    }
+    match stamps.len() {
+        0 | 1 => 0,
+        2 => fixed::<2>(stamps.try_into().unwrap_or(&[0; 2])),
+        4 => fixed::<4>(stamps.try_into().unwrap_or(&[0; 4])),
+        8 => fixed::<8>(stamps.try_into().unwrap_or(&[0; 8])),
+        _ => {
+            let (mut best, mut min) = (0, stamps[0]);
+            for (w, &s) in stamps.iter().enumerate().skip(1) {
+                let less = s < min;
+                best = if less { w } else { best };
+                min = if less { s } else { min };
+            }
+            best
+        }
+    }
+}
+
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
 pub struct SetAssoc<K, V> {
@@ -257,7 +306,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             None => {
                 let base = set * self.ways;
                 let keys = self.keys.get(base..base + self.ways)?;
-                keys.iter().position(|k| *k == key).map(|w| base + w)
+                way_of(keys, key).map(|w| base + w)
             }
             // A key lives only in its own set, so a global index answers for the set.
             Some(w) => w.index.find(&self.keys, key),
@@ -291,17 +340,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         match self.policy {
             // Invalid slots have stamp 0 and valid ones ≥ 1, so one branch-free pass for the
             // smallest stamp (first on ties) finds the lowest invalid way or else the victim.
-            Replacement::Lru | Replacement::Fifo => {
-                let st = &self.stamps[base..base + self.ways];
-                let mut best = 0;
-                let mut min = st[0];
-                for (w, &s) in st.iter().enumerate().skip(1) {
-                    let less = s < min;
-                    best = if less { w } else { best };
-                    min = if less { s } else { min };
-                }
-                best
-            }
+            Replacement::Lru | Replacement::Fifo => oldest_way(&self.stamps[base..base + self.ways]),
             Replacement::Random => match self.keys[base..base + self.ways].iter().position(|k| *k == self.invalid) {
                 Some(w) => w,
                 None => rng.below(self.ways as u64) as usize,

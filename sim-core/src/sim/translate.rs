@@ -77,7 +77,7 @@ impl Core<'_> {
             ds.iotlb_hits += 1;
             latency += costs.iotlb_hit;
             if let Some(tlb) = ds.devtlb.as_mut() {
-                tlb.fill(e);
+                tlb.insert(e);
             }
             self.finish_hit(dev, d, e, iova, need, latency, out);
             return;
@@ -136,10 +136,10 @@ impl Core<'_> {
                     prot: t.prot.0,
                     epoch: dom.unmap_epoch,
                 };
-                inst.iotlb.fill(e);
+                inst.iotlb.insert(e);
                 let ds = &mut self.devices[dev.index()];
                 if let Some(tlb) = ds.devtlb.as_mut() {
-                    tlb.fill(e);
+                    tlb.insert(e);
                 }
                 ds.latency.record(latency);
                 out.latency_sum += latency;
