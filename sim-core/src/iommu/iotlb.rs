@@ -21,8 +21,8 @@
 //! one address (a lazily invalidated remap), the smaller one answers — assumed; the
 //! architectures leave such conflicts unpredictable.
 
-use super::params::Replacement;
 use super::page_cache::{PageCache, unpack_key};
+use super::params::Replacement;
 use super::set_assoc::{CacheStats, FillOutcome};
 use crate::engine::rng::SimRng;
 

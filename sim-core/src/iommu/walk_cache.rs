@@ -34,8 +34,8 @@
 //! invalidation hint, SMMU TLBI without leaf-only): this is what makes IOTLB misses after an
 //! unmap pay full walks (F&S SOSP'24, [ref-MC] §3.2). [`WalkCache::invalidate_range`] models it.
 
-use super::params::Replacement;
 use super::page_cache::PageCache;
+use super::params::Replacement;
 use super::set_assoc::CacheStats;
 use crate::engine::rng::SimRng;
 
