@@ -91,7 +91,10 @@ impl Core<'_> {
         let dom = self.domains[d.index()].as_mut().expect("attached domain is live");
         let walk = dom.table.walk(iova);
         let levels = dom.shifts_levels;
-        let start = inst.walk_cache.lookup(tag, iova, walk.depth, &dom.shifts[..levels as usize]);
+        // The walk cache learns the tables below the cached one (the depths whose lookup
+        // missed) when the walk ends at a usable leaf (issue 15: lookup and fill in one call).
+        let usable = matches!(walk.leaf, Some(t) if t.prot.0 & need != 0);
+        let start = inst.walk_cache.lookup_fill(tag, iova, walk.depth, &dom.shifts[..levels as usize], usable);
         let reads = u64::from(walk.depth.saturating_sub(start) + 1);
         if start > 1 {
             inst.counters.walk_cache_hits += 1;
@@ -122,11 +125,6 @@ impl Core<'_> {
                 out.faults += 1;
             }
             Some(t) => {
-                if start < walk.depth {
-                    // Only the tables below the cached one are new to the walk cache: fill just
-                    // the depths whose lookup missed (issue 15).
-                    inst.walk_cache.fill_below(tag, iova, start, walk.depth, &dom.shifts[..levels as usize]);
-                }
                 let page_mask = t.page_size - 1;
                 let e = TlbEntry {
                     tag,
