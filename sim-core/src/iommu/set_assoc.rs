@@ -14,6 +14,7 @@
 //! afterwards.
 
 use super::cache_index::{HashIndex, Recency, TagIndex};
+use super::narrow_sets::{oldest_way, way_of};
 use super::params::Replacement;
 use crate::engine::rng::SimRng;
 
@@ -101,88 +102,43 @@ const NARROW_WAYS: usize = 8;
 /// set per lookup) and each set's invalid ways and valid slots oldest first (no scan per
 /// victim).
 #[derive(Clone, Debug)]
-struct Wide {
+pub(super) struct Wide {
     index: HashIndex,
     recency: Recency,
-}
-
-/// The way of `set_keys` holding `key`. The usual associativities get a loop the compiler
-/// unrolls (a fixed-size array: no loop counter, no bounds checks): this is every probe.
-#[inline(always)]
-fn way_of<K: Copy + Eq>(set_keys: &[K], key: K) -> Option<usize> {
-    #[inline(always)]
-    fn fixed<K: Copy + Eq, const N: usize>(k: &[K; N], key: K) -> Option<usize> {
-        (0..N).find(|&w| k[w] == key)
-    }
-    match set_keys.len() {
-        1 => (set_keys[0] == key).then_some(0),
-        2 => fixed::<K, 2>(set_keys.try_into().ok()?, key),
-        4 => fixed::<K, 4>(set_keys.try_into().ok()?, key),
-        8 => fixed::<K, 8>(set_keys.try_into().ok()?, key),
-        _ => set_keys.iter().position(|k| *k == key),
-    }
-}
-
-/// The way with the smallest stamp, the first on ties. Invalid slots have stamp 0 and valid
-/// ones ≥ 1, so this is the lowest invalid way, else the LRU/FIFO victim: one branch-free
-/// pass, unrolled for the usual associativities.
-#[inline(always)]
-fn oldest_way(stamps: &[u64]) -> usize {
-    #[inline(always)]
-    fn fixed<const N: usize>(st: &[u64; N]) -> usize {
-        let (mut best, mut min) = (0, st[0]);
-        for (w, &s) in st.iter().enumerate().skip(1) {
-            let less = s < min;
-            best = if less { w } else { best };
-            min = if less { s } else { min };
-        }
-        best
-    }
-    match stamps.len() {
-        0 | 1 => 0,
-        2 => fixed::<2>(stamps.try_into().unwrap_or(&[0; 2])),
-        4 => fixed::<4>(stamps.try_into().unwrap_or(&[0; 4])),
-        8 => fixed::<8>(stamps.try_into().unwrap_or(&[0; 8])),
-        _ => {
-            let (mut best, mut min) = (0, stamps[0]);
-            for (w, &s) in stamps.iter().enumerate().skip(1) {
-                let less = s < min;
-                best = if less { w } else { best };
-                min = if less { s } else { min };
-            }
-            best
-        }
-    }
 }
 
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
 pub struct SetAssoc<K, V> {
-    keys: Vec<K>,
+    pub(super) keys: Vec<K>,
     /// Present when sets are wider than [`NARROW_WAYS`]. One `Option` (not one per side
     /// structure) so that the narrow path tests it once.
-    wide: Option<Box<Wide>>,
+    pub(super) wide: Option<Box<Wide>>,
     /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
-    tags: Option<TagIndex>,
-    vals: Vec<V>,
+    pub(super) tags: Option<TagIndex>,
+    pub(super) vals: Vec<V>,
     /// LRU: last touch; FIFO: insertion time; 0 for an invalid slot, ≥ 1 for a valid one.
-    stamps: Vec<u64>,
-    invalid: K,
-    sets: usize,
-    ways: usize,
+    pub(super) stamps: Vec<u64>,
+    pub(super) invalid: K,
+    pub(super) sets: usize,
+    pub(super) ways: usize,
     /// `sets - 1` when `sets` is a power of two (then the index is a mask, no division).
-    mask: usize,
-    pow2: bool,
-    policy: Replacement,
+    pub(super) mask: usize,
+    pub(super) pow2: bool,
+    pub(super) policy: Replacement,
     /// Monotonic time for LRU touches and FIFO insertions; `u64` never wraps in a run.
-    clock: u64,
-    valid: u32,
+    pub(super) clock: u64,
+    pub(super) valid: u32,
     /// The last key a probe missed (`invalid` when none), and its set: the key stays absent
     /// until it is filled, so that fill (the miss path: lookup, walk, fill) skips the search.
     /// Two plain fields rather than an `Option`: this is written on every miss.
-    missed_key: K,
-    missed_set: usize,
-    stats: CacheStats,
+    pub(super) missed_key: K,
+    pub(super) missed_set: usize,
+    pub(super) stats: CacheStats,
+    /// Tests: every call takes the general path (the reference the fixed-`N` paths of
+    /// `narrow_sets.rs` are checked against).
+    #[cfg(test)]
+    general: bool,
 }
 
 impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
@@ -215,6 +171,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             missed_key: invalid,
             missed_set: 0,
             stats: CacheStats::default(),
+            #[cfg(test)]
+            general: false,
         }
     }
 
@@ -270,6 +228,22 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// refreshes the LRU stamp.
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
+        #[cfg(test)]
+        if self.general {
+            return self.probe_any_ways(set, key);
+        }
+        match self.ways {
+            1 => self.probe_n::<1>(set, key),
+            2 => self.probe_n::<2>(set, key),
+            4 => self.probe_n::<4>(set, key),
+            8 => self.probe_n::<8>(set, key),
+            _ => self.probe_any_ways(set, key),
+        }
+    }
+
+    /// [`SetAssoc::probe`] for any associativity (wide sets, and narrow ones of unusual width).
+    #[inline(always)]
+    fn probe_any_ways(&mut self, set: usize, key: K) -> Option<V> {
         let Some(i) = self.find(set, key) else {
             self.missed_key = key;
             self.missed_set = set;
@@ -355,6 +329,22 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// translation path) never build it.
     #[inline(always)]
     pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        #[cfg(test)]
+        if self.general {
+            return self.fill_any_ways(set, key, val, rng);
+        }
+        match self.ways {
+            1 => self.fill_n::<1>(set, key, val, rng),
+            2 => self.fill_n::<2>(set, key, val, rng),
+            4 => self.fill_n::<4>(set, key, val, rng),
+            8 => self.fill_n::<8>(set, key, val, rng),
+            _ => self.fill_any_ways(set, key, val, rng),
+        }
+    }
+
+    /// [`SetAssoc::fill`] for any associativity (wide sets, and narrow ones of unusual width).
+    #[inline(always)]
+    fn fill_any_ways(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         let base = set * self.ways;
         if self.ways == 0 || base + self.ways > self.keys.len() {
             return FillOutcome::Dropped;
@@ -509,12 +499,13 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     }
 
     /// The same cache searched by scanning keys even for wide sets, victims chosen by
-    /// scanning stamps and tags dropped by scanning: the reference the side structures are
-    /// checked against.
+    /// scanning stamps, tags dropped by scanning, and no fixed-way fast path: the reference
+    /// the side structures and fast paths are checked against.
     #[cfg(test)]
     fn without_index(mut self) -> Self {
         self.wide = None;
         self.tags = None;
+        self.general = true;
         self
     }
 
@@ -662,13 +653,14 @@ mod tests {
         }
 
         proptest! {
-            /// The side structures change speed only: a cache with the hash index, recency
-            /// lists, tag index and miss memo, and the same cache searching, choosing victims
-            /// and dropping tags by scanning, make identical decisions on any operation
-            /// sequence, and occupancy always equals the number of valid slots.
+            /// The side structures and fast paths change speed only: a cache with the hash
+            /// index, recency lists, tag index, miss memo and the fixed-way paths of
+            /// `narrow_sets.rs`, and the same cache searching, choosing victims and dropping
+            /// tags by scanning on the general path, make identical decisions on any
+            /// operation sequence, and occupancy always equals the number of valid slots.
             #[test]
             fn index_matches_scan(
-                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12)), Just((130, 65)), Just((16, 4))],
+                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12)), Just((130, 65)), Just((16, 4)), Just((8, 1)), Just((16, 2)), Just((32, 8)), Just((24, 3))],
                 p in policy(),
                 ops in proptest::collection::vec(op(), 1..300),
             ) {
