@@ -113,28 +113,13 @@ impl<V: Copy + Default> PageCache<V> {
     }
 
     /// Looks up `addr` in every size present, smallest first (uncounted); returns the hit's
-    /// shift and payload. The smallest size is probed inline; further sizes (a mix of page
-    /// sizes) out of line, so the usual single-size lookup stays a straight run of code.
+    /// shift and payload.
     #[inline(always)]
     pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
-        let m = self.sizes.mask;
-        if m == 0 {
-            return None;
-        }
-        let s = m.trailing_zeros();
-        if let Some(v) = self.probe(tag, s, addr) {
-            return Some((s, v));
-        }
-        let rest = m & (m - 1);
-        if rest == 0 { None } else { self.probe_sizes(tag, addr, rest) }
-    }
-
-    /// [`PageCache::probe_any`] over the sizes in `mask`, smallest first.
-    #[inline(never)]
-    fn probe_sizes(&mut self, tag: u32, addr: u64, mut mask: u64) -> Option<(u32, V)> {
-        while mask != 0 {
-            let s = mask.trailing_zeros();
-            mask &= mask - 1;
+        let mut m = self.sizes.mask;
+        while m != 0 {
+            let s = m.trailing_zeros();
+            m &= m - 1;
             if let Some(v) = self.probe(tag, s, addr) {
                 return Some((s, v));
             }
