@@ -233,10 +233,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.probe_any_ways(set, key);
         }
         match self.ways {
-            1 => self.probe_n::<1>(set, key),
-            2 => self.probe_n::<2>(set, key),
             4 => self.probe_n::<4>(set, key),
-            8 => self.probe_n::<8>(set, key),
+            1 => self.probe_n::<1>(set, key),
             _ => self.probe_any_ways(set, key),
         }
     }
@@ -334,10 +332,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.fill_any_ways(set, key, val, rng);
         }
         match self.ways {
-            1 => self.fill_n::<1>(set, key, val, rng),
-            2 => self.fill_n::<2>(set, key, val, rng),
             4 => self.fill_n::<4>(set, key, val, rng),
-            8 => self.fill_n::<8>(set, key, val, rng),
+            1 => self.fill_n::<1>(set, key, val, rng),
             _ => self.fill_any_ways(set, key, val, rng),
         }
     }
