@@ -113,7 +113,7 @@ pub struct SetAssoc<K, V> {
     pub(super) keys: Vec<K>,
     /// Present when sets are wider than [`NARROW_WAYS`]. One `Option` (not one per side
     /// structure) so that the narrow path tests it once.
-    pub(super) wide: Option<Box<Wide>>,
+    pub(super) wide: Option<Wide>,
     /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
     pub(super) tags: Option<TagIndex>,
     pub(super) vals: Vec<V>,
@@ -156,7 +156,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let wide = ways > NARROW_WAYS;
         SetAssoc {
             keys: vec![invalid; n],
-            wide: wide.then(|| Box::new(Wide { index: HashIndex::new(n), recency: Recency::new(sets, ways) })),
+            wide: wide.then(|| Wide { index: HashIndex::new(n), recency: Recency::new(sets, ways) }),
             tags: None,
             vals: vec![V::default(); n],
             stamps: vec![0; n],
