@@ -118,3 +118,67 @@ fn scenario_kernel_run_kernel_and_compare_kernels_see_the_proposed_groups() {
     assert_eq!(by_kernel, vec![("6.17".to_string(), 2), ("proposed".to_string(), 1)]);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `sudo lspci -vvv -nn` of a root port with ACS, a PCIe-to-PCI bridge below it whose only
+/// resources are its windows (no BAR, no ROM), and two conventional devices behind it; the
+/// machine (a released kernel) reported the bridge with its devices.
+const LSPCI_BRIDGE: &str = "00:00.0 Host bridge [0600]: Intel Corporation Host Bridge [8086:3e30] (rev 0d)
+\tIOMMU group: 0
+
+00:1c.0 PCI bridge [0604]: Intel Corporation Cannon Lake PCH PCI Express Root Port #1 [8086:a338] (rev f0) (prog-if 00 [Normal decode])
+\tIOMMU group: 1
+\tBus: primary=00, secondary=01, subordinate=02, sec-latency=0
+\tI/O behind bridge: 0000d000-0000dfff [size=4K]
+\tMemory behind bridge: f7000000-f70fffff [size=1M]
+\tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+\tCapabilities: [220 v1] Access Control Services
+\t\tACSCap:\tSrcValid+ TransBlk+ ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans-
+\t\tACSCtl:\tSrcValid+ TransBlk- ReqRedir+ CmpltRedir+ UpstreamFwd+ EgressCtrl- DirectTrans-
+
+01:00.0 PCI bridge [0604]: Texas Instruments XIO2001 PCI Express-to-PCI Bridge [104c:8240] (prog-if 00 [Normal decode])
+\tIOMMU group: 2
+\tBus: primary=01, secondary=02, subordinate=02, sec-latency=32
+\tI/O behind bridge: 0000d000-0000dfff [size=4K]
+\tMemory behind bridge: f7000000-f70fffff [size=1M]
+\tCapabilities: [80] Express (v1) PCI-Express to PCI/PCI-X Bridge, MSI 00
+
+02:00.0 Multimedia audio controller [0401]: Creative Labs SB Audigy [1102:0004] (rev 04)
+\tIOMMU group: 2
+\tRegion 0: I/O ports at d000 [size=64]
+
+02:01.0 Serial controller [0700]: NetMos Technology PCI 9835 Multi-I/O Controller [9710:9835] (rev 01)
+\tIOMMU group: 2
+\tRegion 0: Memory at f7000000 (32-bit, non-prefetchable) [size=4K]
+";
+
+/// The importer fills `mmio` from lspci's resource lines; the released kernel's groups check,
+/// and the proposed kernel takes the MMIO-less PCIe-to-PCI bridge out of its devices' group
+/// (PCI_BUS_NON_ISOLATED), which `--check-groups --kernel proposed` reports.
+#[test]
+fn imported_bridge_without_mmio_leaves_its_devices_group_on_the_proposed_kernel() {
+    let d = dir("import");
+    let text = d.join("bridge.lspci.txt");
+    std::fs::write(&text, LSPCI_BRIDGE).unwrap();
+    let ron = d.join("bridge.ron");
+    let out = bin().args(["import", text.to_str().unwrap(), "-o", ron.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let topo = std::fs::read_to_string(&ron).unwrap();
+    assert!(topo.contains("PcieToPciBridge(id: \"0000:01:00.0\"") && topo.contains("bus_range: (0x02, 0x02), mmio: false"), "{topo}");
+    assert!(topo.contains("bus_range: (0x01, 0x02), mmio: false"), "the root port has no BAR either: {topo}");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["topology", ron.to_str().unwrap(), "--check-groups"];
+        args.extend_from_slice(extra);
+        bin().args(&args).output().unwrap()
+    };
+    let now = check(&[]);
+    assert_eq!(now.status.code(), Some(0), "{}", String::from_utf8_lossy(&now.stdout));
+    let proposed = check(&["--kernel", "proposed"]);
+    let said = String::from_utf8_lossy(&proposed.stdout);
+    assert_eq!(proposed.status.code(), Some(1), "{said}");
+    assert!(said.contains("0000:01:00.0"), "{said}");
+    let v = json(&["topology", ron.to_str().unwrap(), "--json", "--kernel", "proposed"]);
+    let behind = v["groups"].as_array().unwrap().iter().find(|g| g["devices"][0] == "0000:02:00.0").unwrap();
+    assert_eq!(behind["devices"], serde_json::json!(["0000:02:00.0", "0000:02:01.0"]));
+    assert_eq!(behind["bridges"], serde_json::json!([]), "the bridge is not in its devices' group: {v}");
+    let _ = std::fs::remove_dir_all(&d);
+}
