@@ -85,6 +85,8 @@ fn topology_kernel_proposed_groups_the_switch() {
     // The downstream ports are in the devices' group, the upstream port apart.
     let g0 = &proposed["groups"][0];
     assert_eq!(g0["bridges"], serde_json::json!(["0000:02:01.0", "0000:02:02.0"]), "{proposed}");
+    let out = bin().args(["topology", &topo, "--kernel", "proposed"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kernel proposed (not merged)"), "{}", String::from_utf8_lossy(&out.stderr));
     // A bad kernel name says what is accepted.
     let out = bin().args(["topology", &topo, "--kernel", "propsed"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -180,5 +182,44 @@ fn imported_bridge_without_mmio_leaves_its_devices_group_on_the_proposed_kernel(
     let behind = v["groups"].as_array().unwrap().iter().find(|g| g["devices"][0] == "0000:02:00.0").unwrap();
     assert_eq!(behind["devices"], serde_json::json!(["0000:02:00.0", "0000:02:01.0"]));
     assert_eq!(behind["bridges"], serde_json::json!([]), "the bridge is not in its devices' group: {v}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Two corpus machines (tests/data/machines, real `lspci -vvv` of machines on released kernels)
+/// under the proposed kernel, with the cover letter's predictions: groups get *wider* where a
+/// switch's downstream ports lack ACS (the X570 chipset switch: ports 21:08-0a have no ACS
+/// capability, so the internal bus is PCIE_NON_ISOLATED and the upstream port, every
+/// downstream port and everything below are one group), and *narrower* where root ports or
+/// multifunction functions have no ACS capability (the X10SLH's CPU root ports 00:01.0/.1 and
+/// the PCH's 00:1f.x, one group each on v5.15 as reported, split here).
+#[test]
+fn corpus_machines_under_the_proposed_kernel() {
+    let d = dir("corpus");
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/machines");
+    let load = |name: &str| {
+        let ron = d.join(format!("{name}.ron"));
+        let src = corpus.join(format!("{name}.lspci.txt"));
+        let out = bin().args(["import", src.to_str().unwrap(), "-o", ron.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&["topology", ron.to_str().unwrap(), "--json", "--kernel", "proposed"])
+    };
+    let group_of = |v: &serde_json::Value, bdf: &str| -> u64 {
+        let hit = |g: &&serde_json::Value| ["devices", "bridges"].iter().any(|k| g[k].as_array().unwrap().iter().any(|x| x == bdf));
+        v["groups"].as_array().unwrap().iter().find(hit).unwrap()["id"].as_u64().unwrap()
+    };
+    let x570 = load("amd-ryzen-x570-asrock-x570d4u");
+    let usp = group_of(&x570, "0000:20:00.0");
+    for f in ["0000:21:01.0", "0000:21:08.0", "0000:21:0a.0", "0000:23:00.0", "0000:2a:00.0", "0000:2c:00.0"] {
+        assert_eq!(group_of(&x570, f), usp, "{f}");
+    }
+    let x10 = load("intel-xeon-e3v3-c226-supermicro-x10slh");
+    let ids: Vec<u64> = ["0000:00:01.0", "0000:00:01.1", "0000:01:00.0", "0000:02:00.0", "0000:00:1f.0", "0000:00:1f.2"]
+        .iter()
+        .map(|f| group_of(&x10, f))
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "each its own group: {ids:?}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -46,7 +46,14 @@ fn parse_kernel(s: &str) -> Result<quirks::Kernel, String> {
 pub fn run(args: Args) -> CmdResult {
     let source = super::io::read_text(&args.file)?;
     let label = PathBuf::from(super::io::label(&args.file));
-    let platform = Platform::parse_for_kernel(&label, &source, args.kernel.unwrap_or_default())?;
+    let kernel = args.kernel.unwrap_or_default();
+    if kernel.proposed {
+        eprintln!(
+            "note: kernel proposed (not merged): IOMMU groups as the PCI ACS rework \"[PATCH v3 00/11] Fix incorrect \
+             iommu_groups with PCIe ACS\" (2025) would form them; see docs/kernel-versions.md"
+        );
+    }
+    let platform = Platform::parse_for_kernel(&label, &source, kernel)?;
     if args.check_groups {
         if platform.reported_groups.is_empty() {
             return Err(format!(
