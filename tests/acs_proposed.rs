@@ -118,6 +118,16 @@ fn scenario_kernel_run_kernel_and_compare_kernels_see_the_proposed_groups() {
         .map(|r| (r["kernel"].as_str().unwrap().to_string(), r["metrics"]["domains_allocated"].as_u64().unwrap()))
         .collect();
     assert_eq!(by_kernel, vec![("6.17".to_string(), 2), ("proposed".to_string(), 1)]);
+
+    // A sweep whose axis is the kernel forms each point's groups with that kernel.
+    let out = bin().args(["compare", &s617, "--set", "kernel=\"6.17\",\"proposed\""]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let peak = |kernel: &str| -> String {
+        let line = table.lines().find(|l| l.starts_with(&format!("\"{kernel}\"")) && l.contains(" vfio-type1 ")).unwrap();
+        line.split_whitespace().nth(3).unwrap().to_string()
+    };
+    assert_eq!((peak("6.17"), peak("proposed")), ("2".to_string(), "1".to_string()), "{table}");
     let _ = std::fs::remove_dir_all(&d);
 }
 
