@@ -372,8 +372,16 @@ impl PageTable {
     }
 
     /// Writes a range already checked to be valid and free.
+    ///
+    /// Page sizes are chosen greedily per page as `iommu_pgsize` does, but a chosen size is
+    /// then written as a *run*: the greedy choice cannot change before the next boundary of
+    /// the leaf's table region or of a larger page size (no larger size is aligned before
+    /// it, and the run stops before `remaining` drops below one page), so the rest of the run
+    /// is consecutive PTEs of one table, written without walking from the root per page
+    /// (issue 15: mapping the SimPy scenario's 128 MiB took ~150 instructions per 4 KiB page).
     fn map_range(&mut self, mut iova: u64, mut phys: u64, size: u64, prot: Prot, stats: &mut MapStats) {
         let sizes = self.format.page_sizes.0;
+        let bpl = self.format.bits_per_level;
         let mut remaining = size;
         while remaining != 0 {
             // `iommu_pgsize`: sizes ≤ remaining, aligned for iova and phys, take the largest.
@@ -383,17 +391,26 @@ impl PageTable {
                 candidates &= low_mask(merged.trailing_zeros() + 1);
             }
             let page_shift = 63 - candidates.leading_zeros();
-            self.install(iova, phys, page_shift, prot, stats);
-            let page = 1u64 << page_shift;
-            iova = iova.wrapping_add(page);
-            phys = phys.wrapping_add(page);
-            remaining -= page;
+            // The run ends at the leaf table's region boundary or the smallest larger size's.
+            let larger = sizes & !low_mask(page_shift + 1);
+            let span_shift = (page_shift + bpl).min(larger.trailing_zeros());
+            let to_boundary = ((!iova & low_mask(span_shift)) >> page_shift).saturating_add(1);
+            let run = to_boundary.min(remaining >> page_shift);
+            let first = self.install(iova, phys, page_shift, prot, stats);
+            for k in 1..run as usize {
+                self.write_leaf(first + k, page_shift, phys.wrapping_add((k as u64) << page_shift), prot, stats);
+            }
+            let bytes = run << page_shift;
+            iova = iova.wrapping_add(bytes);
+            phys = phys.wrapping_add(bytes);
+            remaining -= bytes;
         }
     }
 
-    /// Installs one leaf of `2^page_shift` bytes, allocating tables on the way.
+    /// Installs one leaf of `2^page_shift` bytes, allocating tables on the way. Returns the
+    /// leaf's slot (the next page of a run is the next slot of the same table).
     #[inline]
-    fn install(&mut self, iova: u64, phys: u64, page_shift: u32, prot: Prot, stats: &mut MapStats) {
+    fn install(&mut self, iova: u64, phys: u64, page_shift: u32, prot: Prot, stats: &mut MapStats) -> usize {
         let bpl = self.format.bits_per_level;
         let mut table = self.root;
         let mut shift = self.top_shift;
@@ -413,11 +430,18 @@ impl PageTable {
             shift -= bpl;
         }
         let slot = self.slot(table, iova, shift);
+        self.write_leaf(slot, shift, phys, prot, stats);
+        slot
+    }
+
+    /// Writes the leaf PTE of a `2^shift` page at `slot`, freeing the empty subtree that may
+    /// sit there (the overlap check found no leaf in it).
+    #[inline(always)]
+    fn write_leaf(&mut self, slot: usize, shift: u32, phys: u64, prot: Prot, stats: &mut MapStats) {
         let old = self.entries[slot];
         if old & PTE_PRESENT != 0 {
-            // An empty subtree (the overlap check found no leaf): replace it by the superpage.
             debug_assert!(old & PTE_TABLE != 0, "overlap check missed a leaf");
-            let freed = self.free_subtree(child(old), shift - bpl);
+            let freed = self.free_subtree(child(old), shift - self.format.bits_per_level);
             debug_assert_eq!(freed.1, 0);
             stats.tables_freed += freed.0;
         }
