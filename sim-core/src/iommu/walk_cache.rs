@@ -67,12 +67,19 @@ impl WalkCache {
     #[inline]
     pub fn lookup(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32]) -> u8 {
         self.lookups += 1;
-        // Depths 2..=top have both an array and a shift: `levels[..n]`, `shifts[..n]`.
+        // Depths 2..=top have both an array and a shift: `levels[..n]`, `shifts[..n]`. A plain
+        // index loop over two slices of length `n`: no bounds checks, and none of the
+        // trimming a reversed `zip` pays per call (issue 15: ~30 instructions per miss).
         let n = self.cached_depths(leaf_depth, shifts);
-        for (i, (level, &sh)) in self.levels[..n].iter_mut().zip(&shifts[..n]).enumerate().rev() {
+        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
+        let mut i = n;
+        while i > 0 {
+            i -= 1;
+            let sh = shifts[i];
             if sh >= 64 {
                 continue;
             }
+            let level = &mut levels[i];
             let hit = level.probe(tag, sh, iova).is_some();
             level.core.record_lookup(hit);
             if hit {
@@ -93,9 +100,9 @@ impl WalkCache {
         let start = self.lookup(tag, iova, leaf_depth, shifts);
         if fill {
             let n = self.cached_depths(leaf_depth, shifts);
-            let from = (start as usize - 1).min(n);
-            for (level, &sh) in self.levels[from..n].iter_mut().zip(&shifts[from..n]) {
-                level.fill(tag, sh, iova, (), &mut self.rng);
+            let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
+            for i in (start as usize - 1)..n {
+                levels[i].fill(tag, shifts[i], iova, (), &mut self.rng);
             }
         }
         start
@@ -122,9 +129,9 @@ impl WalkCache {
     #[inline]
     pub fn fill_below(&mut self, tag: u32, iova: u64, start: u8, leaf_depth: u8, shifts: &[u32]) {
         let n = self.cached_depths(leaf_depth, shifts);
-        let from = (start.max(1) as usize - 1).min(n);
-        for (level, &sh) in self.levels[from..n].iter_mut().zip(&shifts[from..n]) {
-            level.fill(tag, sh, iova, (), &mut self.rng);
+        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
+        for i in (start.max(1) as usize - 1)..n {
+            levels[i].fill(tag, shifts[i], iova, (), &mut self.rng);
         }
     }
 
