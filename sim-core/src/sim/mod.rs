@@ -5,6 +5,7 @@
 pub mod core;
 mod invalidate;
 mod results;
+mod state;
 pub mod transfer;
 pub mod translate;
 
