@@ -57,6 +57,8 @@ pub struct Core<'s> {
     pub injected: Injected,
     /// Per device: its PCIe link, tags and throughput counters (`crate::pcie`).
     pub ports: Vec<crate::pcie::Port>,
+    /// Per device: the DMA path's constants (`crate::sim::transfer::DevicePath`).
+    pub paths: Vec<crate::sim::transfer::DevicePath>,
     /// Whether DMA is translated, or one of the no-translation baselines.
     pub bypass: crate::sim::transfer::Bypass,
 }
@@ -129,6 +131,7 @@ impl<'s> Core<'s> {
             log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
             ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
+            paths: (0..platform.devices.len()).map(|d| crate::sim::transfer::DevicePath::new(platform, d)).collect(),
             bypass: crate::sim::transfer::Bypass::None,
         }
     }
@@ -530,14 +533,14 @@ impl<'s> Core<'s> {
     }
 
     /// Records a fault (counted always; details kept for the first few).
-    pub fn record_fault(&mut self, dev: DeviceId, iova: u64, reason: &'static str) {
+    pub fn record_fault(&mut self, dev: DeviceId, iova: u64, reason: &'static str, cycle: Cycle) {
         self.m.faults += 1;
         self.devices[dev.index()].faults += 1;
         let iommu = self.platform.devices[dev.index()].iommu;
         self.instances[iommu.index()].counters.faults += 1;
         if self.fault_log.len() < RunResult::FAULT_LOG_LIMIT {
             self.fault_log.push(FaultRecord {
-                cycle: self.now,
+                cycle,
                 device: self.platform.devices[dev.index()].name.clone(),
                 iova,
                 reason: reason.to_string(),
