@@ -23,8 +23,8 @@ use self::core::{Core, DeferredInvalidation};
 /// What the engine schedules. Small and `Copy`.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    /// Occurrence of script line `line`; `left` more occurrences follow.
-    Script { line: u32, left: u64 },
+    /// The next occurrence of script line `line` (its state: [`Simulation::script`]).
+    Script { line: u32 },
     /// Lazy-mode flush timer of a container, valid only for the flush generation it was armed in.
     FlushTimer { container: ContainerId, generation: u32 },
     /// Wake-up of generator `gen` (`token` says why: start, stop, a packet, a completion...).
@@ -129,6 +129,7 @@ pub fn run_with(
         observer,
         gens: scenario.generators.iter().map(|g| Gen::new(g, seed)).collect(),
         steps: Steps::default(),
+        script: scenario.script.iter().map(|l| Repeat { left: l.count - 1, off: 0 }).collect(),
         deferred: Vec::new(),
         unmapped: Vec::new(),
         interrupted: false,
@@ -152,6 +153,8 @@ struct Simulation<'s, 'o> {
     observer: Option<&'o mut dyn Observer>,
     gens: Vec<Gen>,
     steps: Steps,
+    /// Per script line, its pending occurrence (a line has at most one event queued).
+    script: Vec<Repeat>,
     /// Delayed invalidations in flight, by slot.
     deferred: Vec<Option<DeferredInvalidation>>,
     /// Scratch for the mappings an unmap removes (reused: unmaps do not allocate).
@@ -162,10 +165,18 @@ struct Simulation<'s, 'o> {
     after_duration: u64,
 }
 
+/// The pending occurrence of a script line: how many more follow it, and its address offset
+/// (`n × stride mod wrap`, advanced one occurrence at a time: [`crate::spec::Line::next_offset`]).
+#[derive(Clone, Copy, Debug)]
+struct Repeat {
+    left: u64,
+    off: u64,
+}
+
 impl Simulation<'_, '_> {
     fn run(&mut self) {
         for (i, line) in self.core.scenario.script.iter().enumerate() {
-            self.queue.push(line.at, Event::Script { line: i as u32, left: line.count - 1 });
+            self.queue.push(line.at, Event::Script { line: i as u32 });
         }
         for (i, g) in self.core.scenario.generators.iter().enumerate() {
             let (start, stop) = g.window();
@@ -182,8 +193,11 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
-                let rest = std::iter::from_fn(|| self.queue.pop()).map(|e| Self::user_events(e.2));
-                self.after_duration = rest.fold(Self::user_events(event), u64::saturating_add);
+                let mut total = self.user_events(event);
+                while let Some((_, _, e)) = self.queue.pop() {
+                    total = total.saturating_add(self.user_events(e));
+                }
+                self.after_duration = total;
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
@@ -194,12 +208,19 @@ impl Simulation<'_, '_> {
             self.core.m.events += 1;
             let cpu_before = self.core.cpu_cycles();
             let mut rec = match event {
-                Event::Script { line, left } => {
-                    let l = self.core.scenario.script[line as usize];
-                    if left > 0 {
-                        self.queue.push(at + l.every, Event::Script { line, left: left - 1 });
+                Event::Script { line } => {
+                    let scenario: &Scenario = self.core.scenario;
+                    let l = &scenario.script[line as usize];
+                    let r = &mut self.script[line as usize];
+                    let action = if l.stride == 0 { l.action } else { l.action.advanced(r.off) };
+                    if r.left > 0 {
+                        r.left -= 1;
+                        if l.stride != 0 {
+                            r.off = l.next_offset(r.off);
+                        }
+                        self.queue.push(at + l.every, Event::Script { line });
                     }
-                    self.action(l.occurrence(l.count - 1 - left))
+                    self.action(action)
                 }
                 Event::Gen { generator, token } => {
                     self.generator(generator, token);
@@ -250,9 +271,9 @@ impl Simulation<'_, '_> {
     /// remaining repeats, a generator's start or stop (its set-up or tear-down: a generator
     /// without `stop` runs until `duration` by design, so its next packet is not counted),
     /// a fault; 0 for the simulator's own timers.
-    fn user_events(e: Event) -> u64 {
+    fn user_events(&self, e: Event) -> u64 {
         match e {
-            Event::Script { left, .. } => left.saturating_add(1),
+            Event::Script { line } => self.script[line as usize].left.saturating_add(1),
             Event::Gen { token, .. } => u64::from(token == TOKEN_START || token == TOKEN_STOP),
             Event::Fault { .. } => 1,
             Event::Deferred { .. } | Event::FlushTimer { .. } => 0,
