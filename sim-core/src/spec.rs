@@ -97,10 +97,22 @@ impl Line {
     /// engine walks a repeat's occurrences in order).
     #[inline]
     pub fn next_offset(&self, off: u64) -> u64 {
-        let step = self.stride % self.wrap;
-        // off + step, reduced mod wrap; both < wrap, so one subtraction (and no overflow).
-        if off >= self.wrap - step { off - (self.wrap - step) } else { off + step }
+        let (step, back) = self.offset_step();
+        advance_offset(off, step, back)
     }
+
+    /// The operands of [`advance_offset`] for this line: `stride mod wrap` and `wrap - step`.
+    pub fn offset_step(&self) -> (u64, u64) {
+        let step = self.stride % self.wrap;
+        (step, self.wrap - step)
+    }
+}
+
+/// `off + step` reduced mod `wrap`, for `off, step < wrap` and `back = wrap - step`: one
+/// compare and one add or subtract (no overflow).
+#[inline(always)]
+pub fn advance_offset(off: u64, step: u64, back: u64) -> u64 {
+    if off >= back { off - back } else { off + step }
 }
 
 impl Action {

@@ -73,6 +73,9 @@ pub struct DevicePath {
     pub mem_ps: u64,
     /// One-way link latency, picoseconds.
     pub lat_ps: u64,
+    /// Max payload size and max read request size, bytes (powers of two).
+    pub mps: u64,
+    pub mrrs: u64,
 }
 
 impl DevicePath {
@@ -90,6 +93,8 @@ impl DevicePath {
             pte_read: costs.pte_read,
             mem_ps: platform.memory.latency_from(info.socket) * 1000,
             lat_ps: info.link.latency * 1000,
+            mps: u64::from(info.link.mps),
+            mrrs: u64::from(info.link.mrrs),
         }
     }
 }
@@ -110,15 +115,15 @@ struct Last {
 
 impl Core<'_> {
     /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
+    #[inline]
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
         let path = &self.paths[d];
         let (lat_ps, mem_ps, hit) = (path.lat_ps, path.mem_ps, path.hit);
-        let link = &self.platform.devices[d].link;
         let now_ps = self.now * 1000;
         let need = if write { PROT_WRITE } else { PROT_READ };
-        let split = u64::from(if write { link.mps } else { link.mrrs });
-        let mps = u64::from(link.mps);
+        let split = if write { path.mps } else { path.mrrs };
+        let mps = path.mps;
         // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
         // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
         debug_assert!(split.is_power_of_two() && mps.is_power_of_two());
