@@ -115,7 +115,9 @@ struct Last {
 
 impl Core<'_> {
     /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
-    #[inline]
+    /// Inlined into the event loop (measured: the call and the returned struct cost more than
+    /// the loop's own work in a no-translation baseline).
+    #[inline(always)]
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
         let path = &self.paths[d];
