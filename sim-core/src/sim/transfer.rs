@@ -51,6 +51,17 @@ pub struct Transfer {
     pub out: DmaOutcome,
 }
 
+/// Picoseconds to cycles, rounded up: `ps.div_ceil(1000)`, as one add and one multiply-shift
+/// instead of a quotient, a remainder and a compare (three per TLP); the exact `div_ceil` for
+/// the (unreachable) last 999 values of `u64`.
+#[inline(always)]
+fn ceil_cycles(ps: u64) -> Cycle {
+    match ps.checked_add(999) {
+        Some(x) => x / 1000,
+        None => ps.div_ceil(1000),
+    }
+}
+
 /// Per-device constants of the DMA path, computed once per run ([`DevicePath::new`]) so that
 /// a TLP reads one small record instead of chasing the platform tables (device → link,
 /// memory, instance → costs) on every request (issue 15).
@@ -176,7 +187,7 @@ impl Core<'_> {
             }
             addr += chunk;
         }
-        t.done = done_ps.div_ceil(1000);
+        t.done = ceil_cycles(done_ps);
         let p = &mut self.ports[d];
         p.c.tlps += tlps;
         p.c.requests += 1;
@@ -205,13 +216,13 @@ impl Core<'_> {
         let page = addr >> 12;
         out.translations += 1;
         if page == last.page && last.clean {
-            let wait = last.ready.saturating_sub(at_ps).div_ceil(1000);
+            let wait = ceil_cycles(last.ready.saturating_sub(at_ps));
             let lat = self.repeat_hit(dev, last.stale, wait);
             out.latency_sum += lat;
             out.stale += u64::from(last.stale);
             return lat;
         }
-        let r = self.translate(dev, addr, need, at_ps.div_ceil(1000));
+        let r = self.translate(dev, addr, need, ceil_cycles(at_ps));
         out.latency_sum += r.latency;
         out.faults += u64::from(r.fault);
         out.stale += u64::from(r.stale);
@@ -236,5 +247,16 @@ impl Core<'_> {
         ds.stale += u64::from(stale);
         ds.latency.record(lat);
         lat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ceil_cycles_is_div_ceil() {
+        let edge = [0, 1, 999, 1000, 1001, 1999, 2000, u64::MAX - 1000, u64::MAX - 999, u64::MAX - 998, u64::MAX - 1, u64::MAX];
+        for ps in edge.into_iter().chain((0..100_000).map(|i| i * 7919)) {
+            assert_eq!(super::ceil_cycles(ps), ps.div_ceil(1000), "{ps}");
+        }
     }
 }

@@ -150,7 +150,7 @@ impl Core<'_> {
     /// Completes a translation served from a cached entry: permission check and the stale
     /// check (an entry filled before the domain's last unmap may no longer be mapped; hardware
     /// serves it anyway, which is lazy invalidation's exposure).
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn finish_hit(
         &mut self,
