@@ -5,7 +5,8 @@
 #   iommu-sim import OUT.tar.gz -o my-machine.ron
 #
 # It copies, into a temporary directory that mirrors /sys, for every PCI function: vendor,
-# device, class, the binary config space (root is needed for more than the first 64 bytes),
+# device, class, resource (its BARs and ROM as the kernel sized them), the binary config space
+# (root is needed for more than the first 64 bytes),
 # and the iommu, iommu_group and physfn links (as links, never followed); the names under
 # /sys/class/iommu; the members of /sys/kernel/iommu_groups. Then it tars that directory and
 # removes it. It writes nothing under /sys and runs nothing from the capture.
@@ -30,7 +31,7 @@ for link in /sys/bus/pci/devices/*; do
     rel=${real#/sys/}                       # devices/pci0000:00/.../BDF
     mkdir -p "$top/$rel"
     ln -s "$(readlink "$link")" "$top/bus/pci/devices/$bdf"
-    for f in vendor device class; do
+    for f in vendor device class resource; do
         cat "$link/$f" > "$top/$rel/$f" 2>/dev/null || true
     done
     cat "$link/config" > "$top/$rel/config"

@@ -73,6 +73,12 @@ fn desktop_capture(dir: &Path, groups: &[(&str, u32)]) -> PathBuf {
         let d = root.join(&rel);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("config"), cfg).unwrap();
+        if bdf == "0000:00:01.0" {
+            // The kernel's `resource` file (captures since it was added): BAR 0 memory.
+            let zero = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+            let res = format!("0x00000000f7200000 0x00000000f7200fff 0x0000000000040200\n{}", zero.repeat(12));
+            std::fs::write(d.join("resource"), res).unwrap();
+        }
         let up = "../".repeat(rel.matches('/').count() + 1);
         symlink(format!("../../../{rel}"), root.join("bus/pci/devices").join(bdf)).unwrap();
         if let Some((_, g)) = groups.iter().find(|(b, _)| *b == bdf) {
@@ -99,6 +105,9 @@ fn a_sysfs_capture_imports_and_its_groups_check() {
     assert!(ron.contains("Iommu(id: \"dmar0\", kind: IntelVtd)"), "{ron}");
     assert!(ron.contains("RootPort(id: \"0000:00:1c.0\", parent: \"pci0000:00\", pci: Pci(ids: \"8086:a110\""), "{ron}");
     assert!(ron.contains("left out: 0000:00:00.0 [8086:3e30]"), "{ron}");
+    // `mmio` from the `resource` file where the capture has one (`pci_has_mmio`).
+    assert!(ron.contains("bus_range: (0x01, 0x01), mmio: true)"), "{ron}");
+    assert!(ron.contains("bus_range: (0x02, 0x02))"), "no resource file, no mmio: {ron}");
     let check = run(&["topology", out_file.to_str().unwrap(), "--check-groups"]);
     let stdout = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(0), "{stdout}");

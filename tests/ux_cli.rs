@@ -310,3 +310,28 @@ fn the_whole_table_fits_100_columns_throughput_included() {
         assert!(text(&o).0.lines().any(|l| l.chars().count() > 100), "--wide keeps one table");
     }
 }
+
+/// `--no-baselines` leaves out the identity and IOMMU-off runs and nothing else: the strategies'
+/// runs are identical with and without it, on `run` (plain and watched) and `compare`.
+#[test]
+fn no_baselines_skips_only_the_baselines() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.ron");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_iommu-sim")).args(args).arg(&scenario).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let full = json(&["run", "--json"]);
+    assert_eq!(full["baselines"].as_array().map(Vec::len), Some(2), "default.ron moves data");
+    for args in
+        [&["run", "--json", "--no-baselines"][..], &["run", "--json", "--log", "--no-baselines"], &["compare", "--json", "--no-baselines"]]
+    {
+        let lean = json(args);
+        assert_eq!(lean["baselines"].as_array().map(Vec::len), Some(0), "{args:?}");
+        assert_eq!(lean["runs"], full["runs"], "{args:?}: the strategies' runs must not change");
+    }
+    let table = |args: &[&str]| String::from_utf8_lossy(&sim(args).stdout).into_owned();
+    let (with, without) = (table(&["run", "scenarios/default.ron"]), table(&["run", "scenarios/default.ron", "--no-baselines"]));
+    assert!(with.contains("iommu-off") && !with.contains("(no baselines)"), "{with}");
+    assert!(without.contains("(no baselines)") && !without.contains("iommu-off"), "{without}");
+}

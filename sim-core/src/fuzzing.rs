@@ -76,6 +76,9 @@ pub fn topology(data: &[u8]) {
         crate::topology::report::write_text(&p, &mut std::io::sink()).expect("a sink takes everything");
         crate::topology::report::write_json(&p, std::io::sink()).expect("a sink takes everything");
     }
+    // The proposed kernel's grouping (topology/groups_proposed.rs) on the same text: an error
+    // or a platform, never a panic.
+    let _ = Platform::parse_for_kernel(Path::new("fuzz.ron"), text, crate::topology::quirks::Kernel::PROPOSED);
 }
 
 /// Scenario loader, then a short capped run of every strategy, one of them traced (the trace

@@ -14,7 +14,16 @@ use crate::strategy::StrategyName;
 /// data, its two no-translation baselines (identity domain, IOMMU off) under the first
 /// strategy, so every throughput figure has its reference beside it.
 pub fn run_all(scenario: &Scenario, strategies: &[StrategyName], seed: u64) -> Results {
-    let jobs = jobs(scenario, strategies);
+    run_all_with(scenario, strategies, seed, true)
+}
+
+/// [`run_all`], with the baselines only if `with_baselines` (`--no-baselines` leaves them out:
+/// they are two more runs of the whole workload, ~40 % of a one-strategy run's time).
+pub fn run_all_with(scenario: &Scenario, strategies: &[StrategyName], seed: u64, with_baselines: bool) -> Results {
+    let mut jobs = jobs(scenario, strategies);
+    if !with_baselines {
+        jobs.truncate(strategies.len());
+    }
     let mut runs: Vec<RunResult> = jobs.par_iter().map(|&(name, b)| sim::run_with(scenario, name, seed, b, None)).collect();
     let base = runs.split_off(strategies.len());
     let mut r = results(scenario, seed, runs);

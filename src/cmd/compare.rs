@@ -50,6 +50,10 @@ pub struct Args {
     /// --set/--seeds, JSON Lines (resumable, like `sweep -o`). `-` = stdout, instead of the table.
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
+    /// Skip the two no-translation baselines (identity domain, IOMMU off) run beside every
+    /// scenario that moves data: faster, but the throughput table has no reference.
+    #[arg(long, conflicts_with_all = ["set", "seeds"])]
+    pub no_baselines: bool,
     #[command(flatten)]
     pub budget: super::Budget,
 }
@@ -97,7 +101,7 @@ pub fn run(args: Args) -> CmdResult {
         let mut s = scenario.clone();
         s.set_kernel(k).map_err(|e| e.to_string())?;
         let list = super::strategies_for(k, strategies.clone(), explicit && kernels.len() == 1)?;
-        let r = sim_core::runner::run_all(&s, &list, seed);
+        let r = sim_core::runner::run_all_with(&s, &list, seed, !args.no_baselines);
         match &mut results {
             None => results = Some(r),
             Some(all) => all.runs.extend(r.runs),

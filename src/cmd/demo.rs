@@ -54,7 +54,12 @@ pub fn run(args: Args) -> CmdResult {
     let results = match super::observe::Progress::bar(&scenario, scenario.strategies.len()) {
         None => sim_core::runner::run_all(&scenario, &scenario.strategies, scenario.seed),
         Some(bar) => {
-            let (results, _) = super::run::run_watched(&scenario, &scenario.strategies, scenario.seed, None, false, Some(bar.clone()))?;
+            let (results, _) = super::run::run_watched(
+                &scenario,
+                &scenario.strategies,
+                scenario.seed,
+                super::run::Watching { trace: None, log: false, bar: Some(bar.clone()), baselines: true },
+            )?;
             bar.finish_and_clear();
             results
         }

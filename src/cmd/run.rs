@@ -46,6 +46,10 @@ pub struct Args {
     /// per strategy, with the Linux source of each, after the summary (on stderr with --json).
     #[arg(long)]
     pub log: bool,
+    /// Skip the two no-translation baselines (identity domain, IOMMU off) that are run beside
+    /// every scenario that moves data: faster, but the throughput table has no reference.
+    #[arg(long)]
+    pub no_baselines: bool,
     #[command(flatten)]
     pub budget: super::Budget,
 }
@@ -68,9 +72,10 @@ pub fn run(args: Args) -> CmdResult {
     args.budget.check(&scenario)?;
     let bar = Progress::bar(&scenario, strategies.len());
     let (results, logs) = if args.trace.is_none() && !args.log && bar.is_none() {
-        (sim_core::runner::run_all(&scenario, &strategies, seed), Vec::new())
+        (sim_core::runner::run_all_with(&scenario, &strategies, seed, !args.no_baselines), Vec::new())
     } else {
-        run_watched(&scenario, &strategies, seed, args.trace.as_deref(), args.log, bar.clone())?
+        let watch = Watching { trace: args.trace.as_deref(), log: args.log, bar: bar.clone(), baselines: !args.no_baselines };
+        run_watched(&scenario, &strategies, seed, watch)?
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -198,6 +203,17 @@ fn run_to_stdout(
 /// Results and, per strategy, its kernel log lines.
 pub type Watched = (Results, Vec<Vec<LogLine>>);
 
+/// What [`run_watched`] observes, and whether it also runs the baselines.
+pub struct Watching<'a> {
+    /// Trace file (one per strategy beside it with several), `-` = stdout.
+    pub trace: Option<&'a Path>,
+    /// Collect the kernel log lines.
+    pub log: bool,
+    pub bar: Option<std::sync::Arc<indicatif::ProgressBar>>,
+    /// Run the no-translation baselines too (`runner::run_all`).
+    pub baselines: bool,
+}
+
 /// Like `runner::run_all`, with an observer on each run: trace writer, kernel log, progress
 /// (strategies still run in parallel; each writes its own trace). Results and logs come back
 /// in strategy order.
@@ -205,11 +221,10 @@ pub fn run_watched(
     scenario: &Scenario,
     strategies: &[StrategyName],
     seed: u64,
-    trace: Option<&Path>,
-    log: bool,
-    bar: Option<std::sync::Arc<indicatif::ProgressBar>>,
+    w: Watching<'_>,
 ) -> Result<Watched, Box<dyn std::error::Error>> {
     use rayon::prelude::*;
+    let Watching { trace, log, bar, baselines } = w;
     let several = strategies.len() > 1;
     let to_stdout = trace.is_some_and(super::io::is_std);
     if to_stdout {
@@ -250,6 +265,8 @@ pub fn run_watched(
         .collect::<Result<Vec<_>, _>>()?;
     let (runs, logs): (Vec<RunResult>, Vec<Vec<LogLine>>) = runs.into_iter().unzip();
     let mut results = sim_core::runner::results(scenario, seed, runs);
-    results.baselines = sim_core::runner::baselines(scenario, strategies, seed);
+    if baselines {
+        results.baselines = sim_core::runner::baselines(scenario, strategies, seed);
+    }
     Ok((results, logs))
 }

@@ -201,7 +201,8 @@ fn throughput(results: &Results, out: &mut String, wide: bool) {
     let names: Vec<&str> = runs.iter().map(|r| r.strategy.as_str()).collect();
     let label_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(10);
     let widths: Vec<usize> = (0..names.len()).map(|c| rows.iter().map(|r| r.2[c].len()).max().unwrap_or(0).max(names[c].len())).collect();
-    let _ = writeln!(out, "\nthroughput, Gb/s achieved over active time (baselines: identity domain, IOMMU off)");
+    let refs = if results.baselines.is_empty() { "no baselines" } else { "baselines: identity domain, IOMMU off" };
+    let _ = writeln!(out, "\nthroughput, Gb/s achieved over active time ({refs})");
     // Split like the metrics table so that each part fits WIDTH columns (unless --wide).
     for (k, chunk) in pack(label_w + 2 + 8, &widths, wide).into_iter().enumerate() {
         if k > 0 {

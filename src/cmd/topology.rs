@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use sim_core::topology::{Platform, report};
+use sim_core::topology::{Platform, quirks, report};
 
 use super::CmdResult;
 
@@ -21,27 +21,39 @@ pub struct Args {
     /// if there is one.
     #[arg(long, conflicts_with = "json")]
     pub check_groups: bool,
-    /// Apply the kernel quirks as this release behaves (`5.9`); default: a current kernel.
+    /// Form the groups as this kernel does: a release's quirks (`5.9`), or `proposed` (a
+    /// current kernel plus the not-merged PCI ACS group rework, v3 2025); default: a current
+    /// kernel.
     #[arg(long, value_parser = parse_kernel)]
-    pub kernel: Option<(u16, u16)>,
+    pub kernel: Option<quirks::Kernel>,
 }
 
-/// `MAJOR.MINOR` (a `.PATCH` or `-suffix` is ignored: quirks change by release).
-fn parse_kernel(s: &str) -> Result<(u16, u16), String> {
+/// `proposed`, or `MAJOR.MINOR` (a `.PATCH` or `-suffix` is ignored: quirks change by release).
+fn parse_kernel(s: &str) -> Result<quirks::Kernel, String> {
+    if s.trim() == "proposed" {
+        return Ok(quirks::Kernel::PROPOSED);
+    }
     let t = s.trim_start_matches('v');
     let mut it = t.split(['.', '-']);
     let major = it.next().and_then(|m| m.parse().ok());
     let minor = it.next().and_then(|m| m.parse().ok());
     match (major, minor) {
-        (Some(a), Some(b)) => Ok((a, b)),
-        _ => Err(format!("`{s}` is not a kernel release like 5.9 or 6.1.12")),
+        (Some(a), Some(b)) => Ok(quirks::Kernel::release(a, b)),
+        _ => Err(format!("`{s}` is not a kernel release like 5.9 or 6.1.12, nor `proposed`")),
     }
 }
 
 pub fn run(args: Args) -> CmdResult {
     let source = super::io::read_text(&args.file)?;
     let label = PathBuf::from(super::io::label(&args.file));
-    let platform = Platform::parse_for_kernel(&label, &source, args.kernel)?;
+    let kernel = args.kernel.unwrap_or_default();
+    if kernel.proposed {
+        eprintln!(
+            "note: kernel proposed (not merged): IOMMU groups as the PCI ACS rework \"[PATCH v3 00/11] Fix incorrect \
+             iommu_groups with PCIe ACS\" (2025) would form them; see docs/kernel-versions.md"
+        );
+    }
+    let platform = Platform::parse_for_kernel(&label, &source, kernel)?;
     if args.check_groups {
         if platform.reported_groups.is_empty() {
             return Err(format!(

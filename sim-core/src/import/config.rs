@@ -25,6 +25,11 @@ pub struct ConfigInfo {
     pub sriov: Option<SriovSpec>,
     /// `(secondary, subordinate)` of a bridge header.
     pub bus_range: Option<(u8, u8)>,
+    /// A memory BAR or the expansion ROM is decoded (`pci_has_mmio`, read by the proposed ACS
+    /// grouping); `None` when the capture does not say. Config space alone cannot tell (a BAR's
+    /// size needs a write), so it comes from the kernel's `resource` file or lspci's `Region`
+    /// lines.
+    pub mmio: Option<bool>,
 }
 
 const MAX_STD_CAP: u8 = 0x15;
@@ -80,6 +85,7 @@ pub fn parse(b: &[u8]) -> Result<ConfigInfo, String> {
         ats: false,
         sriov: None,
         bus_range,
+        mmio: None,
     };
     // Standard capability list (Status bit 4).
     if u16_at(b, 6).unwrap_or(0) & 0x10 != 0 {
@@ -193,6 +199,17 @@ pub(crate) mod tests {
         assert_eq!(c.bus_range, Some((1, 2)));
         // Only 256 bytes (no root): no extended capabilities.
         assert_eq!(parse(&root_port(0x1d)[..256]).unwrap().acs, None);
+    }
+
+    /// The ACS words are kept whole: ACS Enhanced (cap bit 7, ctrl bits 7-12) reaches the
+    /// topology from config space, which lspci's decoded lines cannot carry.
+    #[test]
+    fn acs_enhanced_bits_survive_from_config_space() {
+        let mut b = root_port(0x021d);
+        b[0x104..0x106].copy_from_slice(&0x9fu16.to_le_bytes());
+        let c = parse(&b).unwrap();
+        assert_eq!(c.acs, Some(AcsSpec { cap: 0x9f, ctrl: 0x021d }));
+        assert_eq!(c.mmio, None, "config space cannot size BARs");
     }
 
     #[test]

@@ -61,6 +61,23 @@ fn acs_bits(text: &str) -> u16 {
     NAMES.iter().filter(|(n, _)| text.split_whitespace().any(|w| w == *n)).map(|(_, b)| b).sum()
 }
 
+/// What a resource line of `lspci -v` says for `pci_has_mmio` (the kernel's BARs 0-5 and the
+/// ROM with a memory type; lspci ls-header/show_bases): `Region N: Memory at ..` (assigned or
+/// not, `[virtual]`/`[disabled]` included) and `Expansion ROM at ..` are memory; `Region N: I/O
+/// ports at ..` is not; a bridge's `I/O|Memory|Prefetchable memory behind bridge` window lines
+/// are not BARs but show the resources were printed. `None`: not a resource line. (The VF BARs
+/// an SR-IOV capability lists as `Region N:` are not the function's own: the caller skips them.)
+fn bar_line(t: &str) -> Option<bool> {
+    if t.starts_with("Region ") {
+        return Some(t.split_once(": ").is_some_and(|(_, r)| r.starts_with("Memory at")));
+    }
+    if t.starts_with("Expansion ROM at") {
+        return Some(true);
+    }
+    (t.starts_with("I/O behind bridge") || t.starts_with("Memory behind bridge") || t.starts_with("Prefetchable memory behind bridge"))
+        .then_some(false)
+}
+
 fn express_type(text: &str) -> Option<PcieType> {
     // After "Express (v2) " or "Express " come the type words lspci prints (ls-caps.c cap_express).
     let t = text.split_once(") ").map_or(text, |(_, r)| r);
@@ -108,12 +125,14 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
             bytes[*k] = *v;
         }
         hex.clear();
-        let c = config::parse(&bytes).map_err(|e| {
+        let mut c = config::parse(&bytes).map_err(|e| {
             bad(at(last.4), {
                 let b = last.0;
                 format!("{:04x}:{:02x}:{:02x}.{:x}: hex config space: {e}", b.segment, b.bus, b.device, b.function)
             })
         })?;
+        // What the decoded text said of the BARs stays (config space cannot size them).
+        c.mmio = last.1.mmio;
         last.1 = c;
         last.3 = true;
         Ok(())
@@ -178,6 +197,7 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
                 ats: false,
                 sriov: None,
                 bus_range: None,
+                mmio: None,
             };
             funcs.push((bdf, c, None, false, n));
             continue;
@@ -196,7 +216,11 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
                 continue;
             }
         }
-        if let Some(g) = t.strip_prefix("IOMMU group:") {
+        if let Some(has) = bar_line(t).filter(|_| !in_sriov) {
+            // `pci_has_mmio`: a memory BAR or the ROM. A bridge's "... behind bridge" lines say
+            // the resources were printed, so no memory `Region` means none.
+            last.1.mmio = Some(last.1.mmio == Some(true) || has);
+        } else if let Some(g) = t.strip_prefix("IOMMU group:") {
             last.2 = Some(g.trim().parse().map_err(|_| bad(at(n), format!("IOMMU group \"{}\" is not a number", g.trim())))?);
         } else if t.starts_with("Capabilities: <access denied>") {
             return Err(bad(
@@ -398,4 +422,42 @@ pub fn parse(shown: &str, text: &str, name: &str, kind: Option<IommuKind>) -> Re
         });
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Region / Expansion ROM lines give `mmio`; a bridge's window lines alone give `false`;
+    /// the VF BARs under SR-IOV are not the function's; text without resource lines (the
+    /// corpus, reduced) leaves it unknown.
+    #[test]
+    fn resource_lines_give_mmio() {
+        let text = "00:1c.0 PCI bridge [0604]: Intel Corporation Root Port [8086:a338] (prog-if 00 [Normal decode])
+\tBus: primary=00, secondary=01, subordinate=01, sec-latency=0
+\tMemory behind bridge: f7000000-f70fffff [size=1M]
+\tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+
+00:1c.4 PCI bridge [0604]: Intel Corporation Root Port [8086:a33c] (prog-if 00 [Normal decode])
+\tRegion 0: Memory at f7200000 (64-bit, non-prefetchable) [size=4K]
+\tBus: primary=00, secondary=02, subordinate=02, sec-latency=0
+\tCapabilities: [40] Express (v2) Root Port (Slot+), MSI 00
+
+00:1d.0 PCI bridge [0604]: Intel Corporation Root Port [8086:a330] (prog-if 00 [Normal decode])
+\tBus: primary=00, secondary=03, subordinate=03, sec-latency=0
+\tI/O behind bridge: 0000e000-0000efff [size=4K]
+\tExpansion ROM at f7300000 [disabled] [size=64K]
+
+00:1f.0 ISA bridge [0601]: Intel Corporation LPC [8086:a305]
+\tRegion 0: I/O ports at efa0 [size=32]
+\tCapabilities: [160 v1] Single Root I/O Virtualization (SR-IOV)
+\t\tRegion 0: Memory at 0000006000000000 (64-bit, prefetchable)
+
+00:1f.3 Audio device [0403]: Intel Corporation HD Audio [8086:a348]
+\tCapabilities: [50] Power Management version 3
+";
+        let m = parse("t.txt", text, "t", None).unwrap();
+        let mmio: Vec<Option<bool>> = m.functions.iter().map(|f| f.config.mmio).collect();
+        assert_eq!(mmio, vec![Some(false), Some(true), Some(true), Some(false), None]);
+    }
 }

@@ -221,6 +221,10 @@ impl Machine {
                 if let Some((sec, sub)) = c.bus_range {
                     let _ = write!(pci, ", bus_range: ({sec:#04x}, {sub:#04x})");
                 }
+                // Only ports and bridges: the proposed kernel reads it of a PCIe-to-PCI bridge.
+                if let Some(m) = c.mmio {
+                    let _ = write!(pci, ", mmio: {m}");
+                }
                 let _ = writeln!(
                     out,
                     "        {variant}(id: \"{}\", parent: \"{}\", pci: Pci({pci})),",

@@ -214,6 +214,28 @@ pub fn from_tar(shown: &str, bytes: &[u8], name: &str) -> Result<Machine, InputE
     machine(Capture { shown: shown.to_string(), entries }, name)
 }
 
+/// `pci_has_mmio` from a function's sysfs `resource` file (drivers/pci/pci-sysfs.c
+/// `resource_show`: one `0xSTART 0xEND 0xFLAGS` line per resource, BARs 0-5, then the ROM,
+/// then a bridge's windows): a BAR or the ROM whose type is memory (`IORESOURCE_MEM` = 0x200
+/// within `IORESOURCE_TYPE_BITS` = 0x1f00, include/linux/ioport.h). Older captures lack the
+/// file (the importer then leaves `mmio` out).
+fn resource_has_mmio(bytes: &[u8]) -> Result<bool, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "resource: not text".to_string())?;
+    let mut has = false;
+    for (i, line) in text.lines().enumerate().take(7) {
+        let nums: Vec<u64> = line
+            .split_whitespace()
+            .map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("resource line {}: `{line}` is not three hex numbers", i + 1))?;
+        let [start, end, flags] = nums[..] else {
+            return Err(format!("resource line {}: `{line}` is not three hex numbers", i + 1));
+        };
+        has |= flags & 0x1f00 == 0x200 && (start, end) != (0, 0);
+    }
+    Ok(has)
+}
+
 fn machine(cap: Capture, name: &str) -> Result<Machine, InputError> {
     if !cap.entries.contains_key(MARKER) {
         return Err(bad(&cap.shown, format!("no `{MARKER}` file: not a capture made by scripts/capture.sh")));
@@ -259,7 +281,11 @@ fn machine(cap: Capture, name: &str) -> Result<Machine, InputError> {
         };
         let cfg_path = format!("{dir}/config");
         let cfg = cap.file(&cfg_path)?;
-        let config = config::parse(cfg).map_err(|e| bad(cap.at(&cfg_path), e))?;
+        let mut config = config::parse(cfg).map_err(|e| bad(cap.at(&cfg_path), e))?;
+        let res_path = format!("{dir}/resource");
+        if cap.entries.contains_key(&res_path) {
+            config.mmio = Some(resource_has_mmio(cap.file(&res_path)?).map_err(|e| bad(cap.at(&res_path), e))?);
+        }
         let iommu = cap.link_name(&format!("{dir}/iommu"))?;
         if let Some(u) = &iommu
             && !m.units.contains_key(u)
@@ -320,5 +346,24 @@ mod tests {
         assert_eq!(join("a", "/etc/passwd"), None);
         assert_eq!(clean("./x/../y").as_deref(), Some("y"));
         assert_eq!(clean("../y"), None);
+    }
+
+    /// `resource`: BARs 0-5 and the ROM; memory type 0x200 counts, I/O (0x100) and the bridge
+    /// windows after line 7 do not.
+    #[test]
+    fn resource_files_say_whether_a_bar_or_the_rom_is_memory() {
+        let zero = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+        let io = "0x000000000000d000 0x000000000000d01f 0x0000000000040101\n";
+        let mem = "0x00000000f7000000 0x00000000f7003fff 0x0000000000040200\n";
+        let mem64 = "0x0000006000000000 0x00000060000fffff 0x000000000014220c\n";
+        let bridge_window = "0x00000000f7000000 0x00000000f70fffff 0x0000000000000200\n";
+        let file = |lines: &[&str]| lines.concat();
+        assert!(!resource_has_mmio(file(&[io, zero, zero, zero, zero, zero, zero, bridge_window]).as_bytes()).unwrap());
+        assert!(resource_has_mmio(file(&[zero, mem, zero, zero, zero, zero, zero]).as_bytes()).unwrap());
+        assert!(resource_has_mmio(file(&[zero, zero, mem64, zero, zero, zero, zero]).as_bytes()).unwrap());
+        // The ROM (line 7).
+        assert!(resource_has_mmio(file(&[zero, zero, zero, zero, zero, zero, mem]).as_bytes()).unwrap());
+        assert!(resource_has_mmio(b"0x1 0x2").unwrap_err().contains("line 1"));
+        assert!(resource_has_mmio(b"zz 0 0").is_err());
     }
 }

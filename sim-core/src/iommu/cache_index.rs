@@ -126,6 +126,12 @@ impl TagIndex {
         tag as usize & (self.heads.len() - 1)
     }
 
+    /// Whether tags `a` and `b` share a bucket (and so a list).
+    #[inline(always)]
+    pub(crate) fn same_bucket(&self, a: u32, b: u32) -> bool {
+        self.bucket(a) == self.bucket(b)
+    }
+
     /// Adds `slot` (now holding an entry of `tag`) to the front of its bucket's list.
     #[inline]
     pub(crate) fn link(&mut self, tag: u32, slot: usize) {

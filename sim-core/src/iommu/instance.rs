@@ -29,10 +29,8 @@ pub struct InstanceCounters {
 pub struct Instance {
     pub iotlb: Iotlb,
     pub walk_cache: WalkCache,
-    /// When each walker is next free, as a binary min-heap (`walkers[0]` is the earliest);
-    /// a miss takes the earliest. Walkers are interchangeable, so only the multiset of these
-    /// times matters, not which walker holds which.
-    pub walkers: Vec<Cycle>,
+    /// When each walker is next free; a miss takes the earliest.
+    pub walkers: Walkers,
     pub counters: InstanceCounters,
 }
 
@@ -49,17 +47,78 @@ impl Instance {
                 g.iotlb_replacement,
                 SimRng::for_source(seed, &format!("walk-cache:{name}")),
             ),
-            walkers: vec![0; g.walkers.max(1) as usize],
+            walkers: Walkers::new(g.walkers.max(1) as usize),
             counters: InstanceCounters::default(),
         }
     }
 
     /// Reserves the earliest-free walker for a walk arriving at `arrival` that takes
     /// `service` cycles; returns the cycles it waited for the walker.
-    /// O(log walkers): the earliest is the heap's root; its new free time sifts down.
     #[inline]
     pub fn reserve_walker(&mut self, arrival: Cycle, service: Cycle) -> Cycle {
-        let w = &mut self.walkers[..];
+        self.walkers.reserve(arrival, service)
+    }
+}
+
+/// The walkers' next free times. Walkers are interchangeable, so only the multiset of these
+/// times matters, not which walker holds which: a reservation takes the earliest and puts back
+/// its new free time. Two layouts, chosen by the walker count (same multiset, same waits):
+///
+/// - up to [`Walkers::RING_MAX`]: sorted in a ring, earliest at `head`. Walks arriving in time
+///   order with similar service times end after every walk already reserved, so putting the
+///   new time back is one comparison at the tail — O(1), where a heap sifts log2(walkers)
+///   levels every time; an out-of-order end shifts the later times up by one (≤ RING_MAX).
+/// - more: a binary min-heap (earliest at 0), O(log walkers) whatever the order.
+#[derive(Clone, Debug)]
+pub struct Walkers {
+    free: Vec<Cycle>,
+    /// Ring layout: where the earliest time is. Heap layout: unused (0).
+    head: usize,
+    ring: bool,
+}
+
+impl Walkers {
+    /// Walker counts kept as a sorted ring (a shift costs at most this many moves).
+    pub const RING_MAX: usize = 64;
+
+    /// `n` walkers (at least one), all free at cycle 0.
+    pub fn new(n: usize) -> Walkers {
+        let n = n.max(1);
+        Walkers { free: vec![0; n], head: 0, ring: n <= Self::RING_MAX }
+    }
+
+    /// Takes the earliest-free walker for a walk arriving at `arrival` that holds it for
+    /// `service` cycles; returns the cycles the walk waited.
+    #[inline]
+    pub fn reserve(&mut self, arrival: Cycle, service: Cycle) -> Cycle {
+        if self.ring { self.reserve_ring(arrival, service) } else { self.reserve_heap(arrival, service) }
+    }
+
+    #[inline]
+    fn reserve_ring(&mut self, arrival: Cycle, service: Cycle) -> Cycle {
+        let n = self.free.len();
+        let f = &mut self.free[..];
+        let head = self.head.min(n - 1);
+        let start = f[head].max(arrival);
+        let done = start + service;
+        // The head's slot is now free and is logically the tail (position n): move the later
+        // times that exceed `done` up by one, then write `done` into the hole.
+        let mut hole = head;
+        for _ in 1..n {
+            let p = if hole == 0 { n - 1 } else { hole - 1 };
+            if f[p] <= done {
+                break;
+            }
+            f[hole] = f[p];
+            hole = p;
+        }
+        f[hole] = done;
+        self.head = if head + 1 == n { 0 } else { head + 1 };
+        start - arrival
+    }
+
+    fn reserve_heap(&mut self, arrival: Cycle, service: Cycle) -> Cycle {
+        let w = &mut self.free[..];
         let start = w[0].max(arrival);
         let free = start + service;
         let mut i = 0;
@@ -79,6 +138,17 @@ impl Instance {
         w[i] = free;
         start - arrival
     }
+
+    /// The free times, earliest first (tests).
+    #[cfg(test)]
+    fn sorted(&self) -> Vec<Cycle> {
+        let n = self.free.len();
+        let mut v: Vec<Cycle> = (0..n).map(|k| self.free[(self.head + k) % n]).collect();
+        if !self.ring {
+            v.sort_unstable();
+        }
+        v
+    }
 }
 
 #[cfg(test)]
@@ -86,13 +156,14 @@ mod tests {
     use super::*;
     use crate::iommu::IommuKind;
 
-    /// The heap gives the same waits as scanning for the earliest-free walker.
+    /// Both layouts (sorted ring up to 64 walkers, heap above) give the same waits and the
+    /// same free times as scanning for the earliest-free walker, with arrivals out of order.
     #[test]
-    fn walker_heap_matches_a_scan() {
+    fn walkers_match_a_scan() {
         let params = IommuParams::defaults(IommuKind::IntelVtd);
-        for walkers in [1usize, 2, 3, 7, 16] {
+        for walkers in [1usize, 2, 3, 7, 16, 64, 65, 200] {
             let mut inst = Instance::new("t", &params, 1);
-            inst.walkers = vec![0; walkers];
+            inst.walkers = Walkers::new(walkers);
             let mut scan = vec![0u64; walkers];
             let mut rng = SimRng::for_source(5, "walkers");
             let mut now = 0;
@@ -104,6 +175,9 @@ mod tests {
                 let start = scan[best].max(arrival);
                 scan[best] = start + service;
                 assert_eq!(inst.reserve_walker(arrival, service), start - arrival);
+                let mut want = scan.clone();
+                want.sort_unstable();
+                assert_eq!(inst.walkers.sorted(), want);
             }
         }
     }

@@ -21,8 +21,9 @@
 //! one address (a lazily invalidated remap), the smaller one answers — assumed; the
 //! architectures leave such conflicts unpredictable.
 
+use super::page_cache::{PageCache, unpack_key};
 use super::params::Replacement;
-use super::set_assoc::{CacheStats, FillOutcome, PageCache, unpack_key};
+use super::set_assoc::{CacheStats, FillOutcome};
 use crate::engine::rng::SimRng;
 
 /// One cached translation.
@@ -94,12 +95,21 @@ impl Iotlb {
     /// Caches `e`, replacing an entry with the same (tag, page size, page) in place; returns
     /// the valid entry evicted to make room, if any. An entry with `page_shift >= 64` is not a
     /// page and is not stored.
+    #[inline(always)]
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
         let p = Payload { phys: e.phys, epoch: e.epoch, prot: e.prot };
         match self.cache.fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng) {
             FillOutcome::Evicted(k, old) => Some(Payload::from_key(k, old)),
             _ => None,
         }
+    }
+
+    /// [`Iotlb::fill`] without reporting the evicted entry (the translation path, which has no
+    /// use for it, so nothing is built).
+    #[inline(always)]
+    pub fn insert(&mut self, e: TlbEntry) {
+        let p = Payload { phys: e.phys, epoch: e.epoch, prot: e.prot };
+        self.cache.fill(e.tag, e.page_shift as u32, e.iova, p, &mut self.rng);
     }
 
     /// Drops the entries of `tag`, of any page size, overlapping `[iova, iova + size)` (page-

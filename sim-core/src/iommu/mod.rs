@@ -8,6 +8,8 @@ pub mod instance;
 pub mod invalidate;
 pub mod iotlb;
 pub mod kind;
+mod narrow_sets;
+pub(crate) mod page_cache;
 pub mod params;
 pub mod presets;
 pub mod set_assoc;

@@ -14,6 +14,7 @@
 //! afterwards.
 
 use super::cache_index::{HashIndex, Recency, TagIndex};
+use super::narrow_sets::{oldest_way, way_of};
 use super::params::Replacement;
 use crate::engine::rng::SimRng;
 
@@ -97,33 +98,47 @@ impl CacheKey for u128 {
 /// comparing their keys in order (4 ways: one or two cache lines, ~4 ns a hit).
 const NARROW_WAYS: usize = 8;
 
+/// What sets wider than [`NARROW_WAYS`] add: a hash index of every valid slot (no scan of the
+/// set per lookup) and each set's invalid ways and valid slots oldest first (no scan per
+/// victim).
+#[derive(Clone, Debug)]
+pub(super) struct Wide {
+    index: HashIndex,
+    recency: Recency,
+}
+
 /// A set-associative array of `Copy` entries keyed by `K`.
 #[derive(Clone, Debug)]
 pub struct SetAssoc<K, V> {
-    keys: Vec<K>,
-    /// Present when sets are wider than [`NARROW_WAYS`]: indexes every valid slot.
-    index: Option<HashIndex>,
-    /// Present with `index`: each wide set's invalid ways and valid slots, oldest first.
-    recency: Option<Recency>,
+    pub(super) keys: Vec<K>,
+    /// Present when sets are wider than [`NARROW_WAYS`]. One `Option` (not one per side
+    /// structure) so that the narrow path tests it once.
+    pub(super) wide: Option<Wide>,
     /// Present when built [`SetAssoc::with_tag_index`]: slots by tag bucket.
-    tags: Option<TagIndex>,
-    vals: Vec<V>,
+    pub(super) tags: Option<TagIndex>,
+    pub(super) vals: Vec<V>,
     /// LRU: last touch; FIFO: insertion time; 0 for an invalid slot, ≥ 1 for a valid one.
-    stamps: Vec<u64>,
-    invalid: K,
-    sets: usize,
-    ways: usize,
+    pub(super) stamps: Vec<u64>,
+    pub(super) invalid: K,
+    pub(super) sets: usize,
+    pub(super) ways: usize,
     /// `sets - 1` when `sets` is a power of two (then the index is a mask, no division).
-    mask: usize,
-    pow2: bool,
-    policy: Replacement,
+    pub(super) mask: usize,
+    pub(super) pow2: bool,
+    pub(super) policy: Replacement,
     /// Monotonic time for LRU touches and FIFO insertions; `u64` never wraps in a run.
-    clock: u64,
-    valid: u32,
-    /// The last key a probe missed, and its set: the key is still absent until the next fill,
-    /// so a fill of that key (the miss path: lookup, walk, fill) skips the search.
-    missed: Option<(K, usize)>,
-    stats: CacheStats,
+    pub(super) clock: u64,
+    pub(super) valid: u32,
+    /// The last key a probe missed (`invalid` when none), and its set: the key stays absent
+    /// until it is filled, so that fill (the miss path: lookup, walk, fill) skips the search.
+    /// Two plain fields rather than an `Option`: this is written on every miss.
+    pub(super) missed_key: K,
+    pub(super) missed_set: usize,
+    pub(super) stats: CacheStats,
+    /// Tests: every call takes the general path (the reference the fixed-`N` paths of
+    /// `narrow_sets.rs` are checked against).
+    #[cfg(test)]
+    general: bool,
 }
 
 impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
@@ -141,8 +156,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         let wide = ways > NARROW_WAYS;
         SetAssoc {
             keys: vec![invalid; n],
-            index: wide.then(|| HashIndex::new(n)),
-            recency: wide.then(|| Recency::new(sets, ways)),
+            wide: wide.then(|| Wide { index: HashIndex::new(n), recency: Recency::new(sets, ways) }),
             tags: None,
             vals: vec![V::default(); n],
             stamps: vec![0; n],
@@ -154,8 +168,11 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             policy,
             clock: 0,
             valid: 0,
-            missed: None,
+            missed_key: invalid,
+            missed_set: 0,
             stats: CacheStats::default(),
+            #[cfg(test)]
+            general: false,
         }
     }
 
@@ -211,15 +228,30 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// refreshes the LRU stamp.
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
+        #[cfg(test)]
+        if self.general {
+            return self.probe_any_ways(set, key);
+        }
+        match self.ways {
+            4 => self.probe_n::<4>(set, key),
+            1 => self.probe_n::<1>(set, key),
+            _ => self.probe_any_ways(set, key),
+        }
+    }
+
+    /// [`SetAssoc::probe`] for any associativity (wide sets, and narrow ones of unusual width).
+    #[inline(always)]
+    fn probe_any_ways(&mut self, set: usize, key: K) -> Option<V> {
         let Some(i) = self.find(set, key) else {
-            self.missed = Some((key, set));
+            self.missed_key = key;
+            self.missed_set = set;
             return None;
         };
         if self.policy == Replacement::Lru {
             self.clock += 1;
             self.stamps[i] = self.clock;
-            if let Some(r) = &mut self.recency {
-                r.touch(set, i);
+            if let Some(w) = &mut self.wide {
+                w.recency.touch(set, i);
             }
         }
         Some(self.vals[i])
@@ -242,14 +274,14 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// The slot holding `key` in `set`.
     #[inline(always)]
     fn find(&self, set: usize, key: K) -> Option<usize> {
-        match &self.index {
+        match &self.wide {
             None => {
                 let base = set * self.ways;
                 let keys = self.keys.get(base..base + self.ways)?;
-                keys.iter().position(|k| *k == key).map(|w| base + w)
+                way_of(keys, key).map(|w| base + w)
             }
             // A key lives only in its own set, so a global index answers for the set.
-            Some(ix) => ix.find(&self.keys, key),
+            Some(w) => w.index.find(&self.keys, key),
         }
     }
 
@@ -269,7 +301,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// insertion; ties, which only invalid ways can have, go to the lower way).
     #[inline(always)]
     fn victim_way(&mut self, set: usize, base: usize, rng: &mut SimRng) -> usize {
-        if let Some(r) = &self.recency {
+        if let Some(w) = &self.wide {
+            let r = &w.recency;
             return match (r.lowest_free(set), self.policy) {
                 (Some(w), _) => w,
                 (None, Replacement::Random) => rng.below(self.ways as u64) as usize,
@@ -279,17 +312,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         match self.policy {
             // Invalid slots have stamp 0 and valid ones ≥ 1, so one branch-free pass for the
             // smallest stamp (first on ties) finds the lowest invalid way or else the victim.
-            Replacement::Lru | Replacement::Fifo => {
-                let st = &self.stamps[base..base + self.ways];
-                let mut best = 0;
-                let mut min = st[0];
-                for (w, &s) in st.iter().enumerate().skip(1) {
-                    let less = s < min;
-                    best = if less { w } else { best };
-                    min = if less { s } else { min };
-                }
-                best
-            }
+            Replacement::Lru | Replacement::Fifo => oldest_way(&self.stamps[base..base + self.ways]),
             Replacement::Random => match self.keys[base..base + self.ways].iter().position(|k| *k == self.invalid) {
                 Some(w) => w,
                 None => rng.below(self.ways as u64) as usize,
@@ -300,8 +323,24 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// Stores `key → val` in `set`. Same key: overwritten in place (an LRU touch; FIFO keeps
     /// its insertion time, as a re-fill does not move a round-robin pointer). Otherwise the
     /// lowest-numbered invalid way, else the policy's victim. `rng` is drawn from only for
-    /// Random replacement of a full set.
+    /// Random replacement of a full set. Inlined so that callers that drop the outcome (the
+    /// translation path) never build it.
+    #[inline(always)]
     pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        #[cfg(test)]
+        if self.general {
+            return self.fill_any_ways(set, key, val, rng);
+        }
+        match self.ways {
+            4 => self.fill_n::<4>(set, key, val, rng),
+            1 => self.fill_n::<1>(set, key, val, rng),
+            _ => self.fill_any_ways(set, key, val, rng),
+        }
+    }
+
+    /// [`SetAssoc::fill`] for any associativity (wide sets, and narrow ones of unusual width).
+    #[inline(always)]
+    fn fill_any_ways(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         let base = set * self.ways;
         if self.ways == 0 || base + self.ways > self.keys.len() {
             return FillOutcome::Dropped;
@@ -309,13 +348,16 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         self.stats.fills += 1;
         self.clock += 1;
         // The miss path: the probe that just missed this key already searched the set.
-        let known_absent = self.missed.take() == Some((key, set));
+        let known_absent = self.missed_key == key && self.missed_set == set;
+        if known_absent {
+            self.missed_key = self.invalid;
+        }
         if !known_absent && let Some(i) = self.find(set, key) {
             let old = std::mem::replace(&mut self.vals[i], val);
             if self.policy == Replacement::Lru {
                 self.stamps[i] = self.clock;
-                if let Some(r) = &mut self.recency {
-                    r.touch(set, i);
+                if let Some(w) = &mut self.wide {
+                    w.recency.touch(set, i);
                 }
             }
             return FillOutcome::Replaced(old);
@@ -327,24 +369,27 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         } else {
             self.stats.evictions += 1;
             let old = self.keys[i];
-            if let Some(ix) = &mut self.index {
-                ix.remove(&self.keys, i);
+            if let Some(w) = &mut self.wide {
+                w.index.remove(&self.keys, i);
+                w.recency.remove(set, i);
             }
-            if let Some(r) = &mut self.recency {
-                r.remove(set, i);
-            }
-            if let Some(t) = &mut self.tags {
+            // The slot stays in its tag bucket's list when the new entry's tag falls in the
+            // same bucket (one domain's traffic: always); the order within a list is irrelevant.
+            if let Some(t) = &mut self.tags
+                && !t.same_bucket(old.tag(), key.tag())
+            {
                 t.unlink(old.tag(), i);
+                t.link(key.tag(), i);
             }
             FillOutcome::Evicted(old, self.vals[i])
         };
-        if let Some(ix) = &mut self.index {
-            ix.insert(key, i);
+        if let Some(w) = &mut self.wide {
+            w.index.insert(key, i);
+            w.recency.push_newest(set, i);
         }
-        if let Some(r) = &mut self.recency {
-            r.push_newest(set, i);
-        }
-        if let Some(t) = &mut self.tags {
+        if let FillOutcome::Inserted = outcome
+            && let Some(t) = &mut self.tags
+        {
             t.link(key.tag(), i);
         }
         self.keys[i] = key;
@@ -355,11 +400,9 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
 
     #[inline]
     fn drop_slot(&mut self, i: usize) {
-        if let Some(ix) = &mut self.index {
-            ix.remove(&self.keys, i);
-        }
-        if let Some(r) = &mut self.recency {
-            r.remove(i / self.ways, i);
+        if let Some(w) = &mut self.wide {
+            w.index.remove(&self.keys, i);
+            w.recency.remove(i / self.ways, i);
         }
         if let Some(t) = &mut self.tags {
             t.unlink(self.keys[i].tag(), i);
@@ -438,11 +481,9 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     pub fn clear(&mut self) -> u32 {
         let n = self.valid;
         self.keys.fill(self.invalid);
-        if let Some(ix) = &mut self.index {
-            ix.clear();
-        }
-        if let Some(r) = &mut self.recency {
-            r.clear();
+        if let Some(w) = &mut self.wide {
+            w.index.clear();
+            w.recency.clear();
         }
         if let Some(t) = &mut self.tags {
             t.clear();
@@ -454,13 +495,13 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     }
 
     /// The same cache searched by scanning keys even for wide sets, victims chosen by
-    /// scanning stamps and tags dropped by scanning: the reference the side structures are
-    /// checked against.
+    /// scanning stamps, tags dropped by scanning, and no fixed-way fast path: the reference
+    /// the side structures and fast paths are checked against.
     #[cfg(test)]
     fn without_index(mut self) -> Self {
-        self.index = None;
-        self.recency = None;
+        self.wide = None;
         self.tags = None;
+        self.general = true;
         self
     }
 
@@ -475,386 +516,6 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     }
 }
 
-/// Key of a page-granular entry: `vpn | tag << 64 | shift << 96`, where `vpn = addr >> shift`.
-/// Real keys have `shift < 64`, so [`INVALID_KEY`] (all ones) is never one of them.
-#[inline(always)]
-pub(crate) fn page_key(tag: u32, shift: u32, vpn: u64) -> u128 {
-    vpn as u128 | (tag as u128) << 64 | (shift as u128) << 96
-}
-
-/// The sentinel of caches keyed by [`page_key`].
-pub(crate) const INVALID_KEY: u128 = u128::MAX;
-
-/// `(tag, shift, vpn)` of a [`page_key`].
-#[inline(always)]
-pub(crate) fn unpack_key(k: u128) -> (u32, u32, u64) {
-    ((k >> 64) as u32, (k >> 96) as u32, k as u64)
-}
-
-/// Whether the `2^shift` page numbered `vpn` overlaps the inclusive range `first..=last`.
-#[inline]
-pub(crate) fn page_overlaps(shift: u32, vpn: u64, first: u64, last: u64) -> bool {
-    let start = vpn << shift;
-    let end = start | ((1u64 << shift) - 1);
-    start <= last && end >= first
-}
-
-/// How many entries of each page size (or region size) a cache holds, so that lookups probe
-/// only the sizes present: with one size cached, a lookup is a single probe.
-#[derive(Clone, Debug)]
-pub(crate) struct ShiftCounts {
-    counts: [u32; 64],
-    /// Bit `s` set iff `counts[s] > 0`.
-    pub(crate) mask: u64,
-}
-
-impl ShiftCounts {
-    pub(crate) fn new() -> Self {
-        ShiftCounts { counts: [0; 64], mask: 0 }
-    }
-
-    #[inline]
-    pub(crate) fn inc(&mut self, shift: u32) {
-        let s = (shift & 63) as usize;
-        self.counts[s] += 1;
-        self.mask |= 1 << s;
-    }
-
-    #[inline]
-    pub(crate) fn dec(&mut self, shift: u32) {
-        let s = (shift & 63) as usize;
-        self.counts[s] = self.counts[s].saturating_sub(1);
-        if self.counts[s] == 0 {
-            self.mask &= !(1 << s);
-        }
-    }
-
-    /// Entries of size `2^shift`.
-    #[cfg(test)]
-    pub(crate) fn count(&self, shift: u32) -> u32 {
-        self.counts[(shift & 63) as usize]
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.counts = [0; 64];
-        self.mask = 0;
-    }
-
-    /// Probes needed to visit every page of every present size overlapping `first..=last`.
-    pub(crate) fn pages_in(&self, first: u64, last: u64) -> u64 {
-        let mut m = self.mask;
-        let mut n = 0u64;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            n = n.saturating_add(((last >> s) - (first >> s)).saturating_add(1));
-        }
-        n
-    }
-}
-
-/// A [`SetAssoc`] of page-granular entries keyed by (domain tag, size, page number), with the
-/// gem5 `ARMArchTLB` index function `(vpn ^ tag) % sets` ([ref-MC] §1.2): the IOTLB and each
-/// level of the walk cache are one of these.
-#[derive(Clone, Debug)]
-pub(crate) struct PageCache<V> {
-    pub(crate) core: SetAssoc<u128, V>,
-    pub(crate) sizes: ShiftCounts,
-}
-
-impl<V: Copy + Default> PageCache<V> {
-    pub(crate) fn new(entries: u32, ways: u32, policy: Replacement) -> Self {
-        PageCache { core: SetAssoc::new(entries, ways, policy, INVALID_KEY).with_tag_index(), sizes: ShiftCounts::new() }
-    }
-
-    #[inline(always)]
-    fn set(&self, tag: u32, vpn: u64) -> usize {
-        self.core.set_of(vpn ^ tag as u64)
-    }
-
-    /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`).
-    #[inline(always)]
-    pub(crate) fn probe(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
-        let vpn = addr >> shift;
-        let set = self.set(tag, vpn);
-        self.core.probe(set, page_key(tag, shift, vpn))
-    }
-
-    /// Looks up `addr` in every size present, smallest first (uncounted); returns the hit's
-    /// shift and payload.
-    #[inline(always)]
-    pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
-        let mut m = self.sizes.mask;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            if let Some(v) = self.probe(tag, s, addr) {
-                return Some((s, v));
-            }
-        }
-        None
-    }
-
-    /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
-    pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
-        if shift >= 64 {
-            return FillOutcome::Dropped;
-        }
-        let vpn = addr >> shift;
-        let set = self.set(tag, vpn);
-        let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
-        match out {
-            FillOutcome::Inserted => self.sizes.inc(shift),
-            FillOutcome::Evicted(k, _) => {
-                self.sizes.inc(shift);
-                self.sizes.dec(unpack_key(k).1);
-            }
-            FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
-        }
-        out
-    }
-
-    /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when
-    /// the tag has no entry (O(1)). Probes page by page when that costs no more key
-    /// comparisons than scanning the array (pages × ways ≤ capacity, i.e. fewer pages than
-    /// sets), else visits the tag's entries.
-    pub(crate) fn invalidate_range(&mut self, tag: u32, first: u64, last: u64) -> u32 {
-        if self.core.has_tag(tag) == Some(false) {
-            return 0;
-        }
-        let pages = self.sizes.pages_in(first, last);
-        let sizes = &mut self.sizes;
-        if pages.saturating_mul(self.core.ways() as u64) <= self.core.capacity() as u64 {
-            let mut n = 0;
-            let mut m = sizes.mask;
-            while m != 0 {
-                let s = m.trailing_zeros();
-                m &= m - 1;
-                for vpn in (first >> s)..=(last >> s) {
-                    let set = self.core.set_of(vpn ^ tag as u64);
-                    if self.core.invalidate_key(set, page_key(tag, s, vpn)).is_some() {
-                        sizes.dec(s);
-                        n += 1;
-                    }
-                }
-            }
-            n
-        } else {
-            self.core.invalidate_tag_where(tag, |k, _| {
-                let (t, s, vpn) = unpack_key(*k);
-                let hit = t == tag && page_overlaps(s, vpn, first, last);
-                if hit {
-                    sizes.dec(s);
-                }
-                hit
-            })
-        }
-    }
-
-    /// Drops every entry of `tag`: O(1) when it has none, O(its entries) otherwise.
-    pub(crate) fn invalidate_tag(&mut self, tag: u32) -> u32 {
-        let sizes = &mut self.sizes;
-        self.core.invalidate_tag_where(tag, |k, _| {
-            let (t, s, _) = unpack_key(*k);
-            if t == tag {
-                sizes.dec(s);
-            }
-            t == tag
-        })
-    }
-
-    /// Drops everything.
-    pub(crate) fn clear(&mut self) -> u32 {
-        self.sizes.clear();
-        self.core.clear()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rng() -> SimRng {
-        SimRng::for_source(1, "set-assoc-test")
-    }
-
-    // Keys are u64, the set is `key % sets`; u64::MAX is the invalid sentinel.
-    fn cache(entries: u32, ways: u32, p: Replacement) -> SetAssoc<u64, u64> {
-        SetAssoc::new(entries, ways, p, u64::MAX)
-    }
-
-    #[test]
-    fn geometry_and_index() {
-        let c = cache(8, 2, Replacement::Lru);
-        assert_eq!((c.sets(), c.ways(), c.capacity()), (4, 2, 8));
-        assert_eq!(c.set_of(13), 1);
-        // Non-power-of-two set count: modulo.
-        let c = cache(12, 4, Replacement::Lru);
-        assert_eq!(c.sets(), 3);
-        assert_eq!(c.set_of(13), 1);
-        // ways == 0: fully associative; entries == 0: stores nothing.
-        let c = cache(16, 0, Replacement::Lru);
-        assert_eq!((c.sets(), c.ways()), (1, 16));
-        let mut c = cache(0, 4, Replacement::Lru);
-        assert_eq!(c.capacity(), 0);
-        assert_eq!(c.fill(0, 1, 1, &mut rng()), FillOutcome::Dropped);
-        assert_eq!(c.lookup(0, 1), None);
-    }
-
-    #[test]
-    fn invalid_ways_first_and_same_key_replaces() {
-        // 1 set × 3 ways, LRU. Fill 1, 2; invalidate 1; fill 3 must take way 0 (the hole),
-        // not evict 2. Refill of 3 replaces in place: occupancy stays 2.
-        let mut c = cache(3, 3, Replacement::Lru);
-        let mut r = rng();
-        assert_eq!(c.fill(0, 1, 10, &mut r), FillOutcome::Inserted);
-        assert_eq!(c.fill(0, 2, 20, &mut r), FillOutcome::Inserted);
-        assert_eq!(c.invalidate_key(0, 1), Some(10));
-        assert_eq!(c.fill(0, 3, 30, &mut r), FillOutcome::Inserted);
-        assert_eq!(c.slot(0, 0), Some((3, 30)));
-        assert_eq!(c.fill(0, 3, 31, &mut r), FillOutcome::Replaced(30));
-        assert_eq!(c.occupancy(), 2);
-        assert_eq!(c.fill(0, 4, 40, &mut r), FillOutcome::Inserted);
-        assert_eq!(c.slot(0, 2), Some((4, 40)));
-        let s = c.stats();
-        assert_eq!((s.fills, s.evictions, s.invalidated), (5, 0, 1));
-        assert_eq!(c.clear(), 3);
-        assert_eq!(c.occupancy(), 0);
-    }
-
-    #[test]
-    fn wide_sets_use_the_hash_index_correctly() {
-        // 40-way fully associative (indexed). Keys 1 and 1 << 32 differ only in bits the
-        // narrow path never mixes: both must be found exactly.
-        let mut c = cache(40, 40, Replacement::Lru);
-        let mut r = rng();
-        let keys: Vec<u64> = (0..38).map(|k| k * 7 + 2).chain([1, 1 << 32]).collect();
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(c.fill(0, *k, i as u64, &mut r), FillOutcome::Inserted);
-        }
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(c.lookup(0, *k), Some(i as u64), "key {k}");
-        }
-        assert_eq!(c.lookup(0, 3), None);
-        assert_eq!(c.lookup(0, (1 << 32) | 1), None);
-        assert_eq!(c.invalidate_key(0, 1 << 32), Some(39));
-        assert_eq!(c.lookup(0, 1), Some(38));
-        assert_eq!(c.lookup(0, 1 << 32), None);
-        // The hole is refilled; then the set is full and LRU evicts the least recently used:
-        // every key was looked up once in fill order, so key 2 (slot 0) is the oldest.
-        assert_eq!(c.fill(0, 5, 100, &mut r), FillOutcome::Inserted);
-        assert_eq!(c.fill(0, 6, 101, &mut r), FillOutcome::Evicted(2, 0));
-        assert_eq!(c.lookup(0, 2), None);
-        assert_eq!(c.lookup(0, 6), Some(101));
-    }
-
-    #[test]
-    fn predicate_invalidation() {
-        let mut c = cache(8, 2, Replacement::Fifo);
-        let mut r = rng();
-        for k in 0..8u64 {
-            let s = c.set_of(k);
-            c.fill(s, k, k * 10, &mut r);
-        }
-        assert_eq!(c.occupancy(), 8);
-        assert_eq!(c.invalidate_where(|k, _| k.is_multiple_of(2)), 4);
-        assert_eq!(c.invalidate_in_set(1, |_, v| *v == 10), 1);
-        assert_eq!(c.occupancy(), 3);
-        assert!(c.contains(3, 7));
-        assert!(!c.contains(1, 1));
-    }
-
-    mod prop {
-        use super::*;
-        use proptest::prelude::*;
-
-        #[derive(Clone, Debug)]
-        enum Op {
-            Fill(u64, u64),
-            Lookup(u64),
-            Inv(u64),
-            InvWhere(u64),
-            InvTag(u32, u64),
-            Clear,
-        }
-
-        /// Tags 0, 1 and 64 (64 shares tag 0's bucket in caches of ≤ 64 slots) and 2 (never
-        /// cached).
-        const TAGS: [u64; 4] = [0, 1, 64, 2];
-
-        /// Keys of three tags (top 32 bits) over 96 low values.
-        fn key() -> impl Strategy<Value = u64> {
-            (0..3usize, 0..96u64).prop_map(|(t, k)| TAGS[t] << 32 | k)
-        }
-
-        fn op() -> impl Strategy<Value = Op> {
-            prop_oneof![
-                6 => (key(), any::<u64>()).prop_map(|(k, v)| Op::Fill(k, v)),
-                6 => key().prop_map(Op::Lookup),
-                2 => key().prop_map(Op::Inv),
-                1 => (2..7u64).prop_map(Op::InvWhere),
-                1 => (0..4usize, 1..4u64).prop_map(|(t, m)| Op::InvTag(TAGS[t] as u32, m)),
-                1 => Just(Op::Clear),
-            ]
-        }
-
-        fn policy() -> impl Strategy<Value = Replacement> {
-            prop_oneof![Just(Replacement::Lru), Just(Replacement::Fifo), Just(Replacement::Random)]
-        }
-
-        proptest! {
-            /// The side structures change speed only: a cache with the hash index, recency
-            /// lists, tag index and miss memo, and the same cache searching, choosing victims
-            /// and dropping tags by scanning, make identical decisions on any operation
-            /// sequence, and occupancy always equals the number of valid slots.
-            #[test]
-            fn index_matches_scan(
-                (entries, ways) in prop_oneof![Just((16u32, 16u32)), Just((32, 16)), Just((48, 48)), Just((60, 12)), Just((130, 65)), Just((16, 4))],
-                p in policy(),
-                ops in proptest::collection::vec(op(), 1..300),
-            ) {
-                let mut a: SetAssoc<u64, u64> = SetAssoc::new(entries, ways, p, u64::MAX).with_tag_index();
-                let mut b = a.clone().without_index();
-                prop_assert_eq!(a.index.is_some(), ways > NARROW_WAYS as u32);
-                let (mut ra, mut rb) = (rng(), rng());
-                for op in ops {
-                    match op {
-                        Op::Fill(k, v) => {
-                            let s = a.set_of(k);
-                            b.missed = None;
-                            prop_assert_eq!(a.fill(s, k, v, &mut ra), b.fill(s, k, v, &mut rb));
-                        }
-                        Op::InvTag(t, m) => {
-                            prop_assert_eq!(
-                                a.invalidate_tag_where(t, |k, _| k.is_multiple_of(m)),
-                                b.invalidate_tag_where(t, |k, _| k.is_multiple_of(m))
-                            );
-                            prop_assert_eq!(a.has_tag(t), Some((0..a.sets()).any(|s| (0..a.ways()).any(|w| a.slot(s, w).is_some_and(|(k, _)| k.tag() == t)))));
-                        }
-                        Op::Lookup(k) => {
-                            let s = a.set_of(k);
-                            prop_assert_eq!(a.lookup(s, k), b.lookup(s, k));
-                        }
-                        Op::Inv(k) => {
-                            let s = a.set_of(k);
-                            prop_assert_eq!(a.invalidate_key(s, k), b.invalidate_key(s, k));
-                        }
-                        Op::InvWhere(m) => {
-                            prop_assert_eq!(a.invalidate_where(|k, _| k.is_multiple_of(m)), b.invalidate_where(|k, _| k.is_multiple_of(m)));
-                        }
-                        Op::Clear => prop_assert_eq!(a.clear(), b.clear()),
-                    }
-                    let valid = (0..a.sets()).flat_map(|s| (0..a.ways()).map(move |w| (s, w)))
-                        .filter(|&(s, w)| a.slot(s, w).is_some()).count();
-                    prop_assert_eq!(valid as u32, a.occupancy());
-                }
-                for s in 0..a.sets() {
-                    for w in 0..a.ways() {
-                        prop_assert_eq!(a.slot(s, w), b.slot(s, w));
-                    }
-                }
-                prop_assert_eq!(a.stats(), b.stats());
-            }
-        }
-    }
-}
+#[path = "set_assoc_tests.rs"]
+mod tests;

@@ -34,8 +34,9 @@
 //! invalidation hint, SMMU TLBI without leaf-only): this is what makes IOTLB misses after an
 //! unmap pay full walks (F&S SOSP'24, [ref-MC] §3.2). [`WalkCache::invalidate_range`] models it.
 
+use super::page_cache::PageCache;
 use super::params::Replacement;
-use super::set_assoc::{CacheStats, PageCache};
+use super::set_assoc::CacheStats;
 use crate::engine::rng::SimRng;
 
 /// Per-depth paging-structure caches of one IOMMU instance.
@@ -66,22 +67,45 @@ impl WalkCache {
     #[inline]
     pub fn lookup(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32]) -> u8 {
         self.lookups += 1;
-        let top = leaf_depth.min(self.levels.len() as u8 + 1);
-        for d in (2..=top).rev() {
-            let i = d as usize - 2;
-            let Some(&sh) = shifts.get(i) else { continue };
+        // Depths 2..=top have both an array and a shift: `levels[..n]`, `shifts[..n]`.
+        let n = self.cached_depths(leaf_depth, shifts);
+        for (i, (level, &sh)) in self.levels[..n].iter_mut().zip(&shifts[..n]).enumerate().rev() {
             if sh >= 64 {
                 continue;
             }
-            let level = &mut self.levels[i];
             let hit = level.probe(tag, sh, iova).is_some();
             level.core.record_lookup(hit);
             if hit {
                 self.hits += 1;
-                return d;
+                return i as u8 + 2;
             }
         }
         1
+    }
+
+    /// [`WalkCache::lookup`] and then, when `fill` (the walk will reach a usable leaf),
+    /// [`WalkCache::fill_below`] of what it returned — in one call, as the translation path
+    /// does them: the walk between them never touches the walk cache, and the fills still run
+    /// shallowest first after every probe, so the replacement decisions (and a Random
+    /// policy's draws) are those of the two calls.
+    #[inline]
+    pub fn lookup_fill(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
+        let start = self.lookup(tag, iova, leaf_depth, shifts);
+        if fill {
+            let n = self.cached_depths(leaf_depth, shifts);
+            let from = (start as usize - 1).min(n);
+            for (level, &sh) in self.levels[from..n].iter_mut().zip(&shifts[from..n]) {
+                level.fill(tag, sh, iova, (), &mut self.rng);
+            }
+        }
+        start
+    }
+
+    /// How many depths (from depth 2 down) a walk ending at `leaf_depth` can find cached:
+    /// those with both an array and a shift.
+    #[inline(always)]
+    fn cached_depths(&self, leaf_depth: u8, shifts: &[u32]) -> usize {
+        (leaf_depth as usize).saturating_sub(1).min(self.levels.len()).min(shifts.len())
     }
 
     /// After a walk to `leaf_depth`: remembers every non-root table on the path (depths
@@ -95,13 +119,12 @@ impl WalkCache {
     /// `start + 1..=leaf_depth` — exactly the depths whose lookup missed. The tables above
     /// were neither probed nor read, so they are left alone (a walker learns only what it
     /// walks: gem5 `SMMUTranslationProcess::walkCacheUpdate` runs per level walked).
+    #[inline]
     pub fn fill_below(&mut self, tag: u32, iova: u64, start: u8, leaf_depth: u8, shifts: &[u32]) {
-        let top = leaf_depth.min(self.levels.len() as u8 + 1);
-        for d in start.max(1) + 1..=top {
-            let i = d as usize - 2;
-            if let Some(&sh) = shifts.get(i) {
-                self.levels[i].fill(tag, sh, iova, (), &mut self.rng);
-            }
+        let n = self.cached_depths(leaf_depth, shifts);
+        let from = (start.max(1) as usize - 1).min(n);
+        for (level, &sh) in self.levels[from..n].iter_mut().zip(&shifts[from..n]) {
+            level.fill(tag, sh, iova, (), &mut self.rng);
         }
     }
 
@@ -242,6 +265,33 @@ mod tests {
         // A walk from the root (start 1) fills every depth, like `fill`.
         w.fill_below(8, a, 1, 4, &S4);
         assert_eq!(w.stats().fills, fills + 4);
+    }
+
+    /// `lookup_fill` makes the decisions of `lookup` then `fill_below`, Random replacement
+    /// (whose draws follow the fill order) included, on small arrays that evict at every depth.
+    #[test]
+    fn lookup_fill_is_lookup_then_fill_below() {
+        for p in [Replacement::Lru, Replacement::Fifo, Replacement::Random] {
+            let mk = || WalkCache::new(4, 4, 2, p, SimRng::for_source(9, "walk-fused"));
+            let (mut a, mut b) = (mk(), mk());
+            let mut r = SimRng::for_source(2, "walk-fused-addrs");
+            for _ in 0..3000 {
+                let tag = r.below(3) as u32;
+                let va = r.below(1 << 12) << 21 | r.below(4) << 12;
+                let depth = 2 + r.below(3) as u8;
+                let fill = r.below(8) != 0;
+                let start = a.lookup(tag, va, depth, &S4);
+                if fill && start < depth {
+                    a.fill_below(tag, va, start, depth, &S4);
+                }
+                assert_eq!(b.lookup_fill(tag, va, depth, &S4, fill), start);
+            }
+            assert_eq!(a.stats(), b.stats());
+            for d in 2..=4 {
+                assert_eq!(a.level_stats(d), b.level_stats(d));
+            }
+            assert!(a.stats().evictions > 1000, "the arrays evict: {:?}", a.stats());
+        }
     }
 
     #[test]

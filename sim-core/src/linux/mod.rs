@@ -4,9 +4,9 @@
 //! (`sim/`, `strategy/`), and knows nothing of the event loop.
 //!
 //! Proposed series (not merged) are modelled under the `proposed` kernel: cross-SMMUv3 domain
-//! sharing (`attach.rs`). The 2025 PCI ACS group rework ("pcie_switch_groups") is only a
-//! documented hook here: IOMMU groups come from `topology/groups.rs`, whose PCI rework is
-//! another branch's work; until it lands the proposed kernel groups devices as today.
+//! sharing (`attach.rs`), and the 2025 PCI ACS group rework ("pcie_switch_groups" v3), which
+//! forms IOMMU groups: `Kernel::pci_quirks` hands it to the topology builder
+//! (`topology/groups_proposed.rs`), as it hands a release's PCI quirks.
 
 pub mod attach;
 pub mod domains;

@@ -166,7 +166,7 @@ pub const RULES: &[Rule] = &[
         check: Check::OtherDriver,
         errno: Some(Errno::EINVAL),
         log: None,
-        source: "iommu.c:__iommu_attach_group (`dev_iommu_ops(dev) != domain->owner`, or no IOMMU at all), added by \"iommu: Validate that devices match domains\" (Robin Murphy, reviewed Oct 2023 for the v6.8 merge window; the merge release is assumed from that, not read)",
+        source: "iommu.c:__iommu_attach_group (`dev_iommu_ops(dev) != domain->owner`, or no IOMMU at all), added by \"iommu: Validate that devices match domains\" (Robin Murphy, commit a9c362db3920, applied by Joerg Roedel on 2023-11-21 to the iommu `core` branch and in linux-next by 2023-11-29, after v6.7-rc3, beside the other `v6.8` branches: so first in v6.8; a v6.8 tag was not read)",
         since: Some(KernelVersion::V6_8),
         ..ANY
     },

@@ -213,10 +213,15 @@ impl Kernel {
         !self.proposed && self.version < KernelVersion::OLDEST
     }
 
-    /// The release whose PCI quirks form the IOMMU groups (`topology::quirks::Kernel`):
-    /// `(major, minor)`, or `None` for the proposed kernel (a current one).
-    pub fn pci_quirks(&self) -> Option<(u16, u16)> {
-        (!self.proposed).then_some((self.version.major, self.version.minor))
+    /// What forms the IOMMU groups (`topology::quirks::Kernel`): the release's PCI quirks
+    /// (`(major, minor)`), or for the proposed kernel a current one's quirks plus the proposed
+    /// ACS group rework (`topology/groups_proposed.rs`).
+    pub fn pci_quirks(&self) -> crate::topology::quirks::Kernel {
+        if self.proposed {
+            crate::topology::quirks::Kernel::PROPOSED
+        } else {
+            crate::topology::quirks::Kernel::release(self.version.major, self.version.minor)
+        }
     }
 
     /// At least `v` (the proposed kernel counts as the newest release).
@@ -289,9 +294,9 @@ mod tests {
         assert!(old.contains("older") && old.contains("6.17"), "{old}");
         // v5.8 ..< v5.19: accepted for the PCI quirks, attach rules of v5.19.
         let k = Kernel::parse("5.9").unwrap();
-        assert!(k.attach_rules_approximated() && k.era() == Era::PreV6_2 && k.pci_quirks() == Some((5, 9)));
+        assert!(k.attach_rules_approximated() && k.era() == Era::PreV6_2 && k.pci_quirks().release == Some((5, 9)));
         assert!(!Kernel::parse("5.19").unwrap().attach_rules_approximated());
-        assert_eq!(Kernel::PROPOSED.pci_quirks(), None);
+        assert_eq!(Kernel::PROPOSED.pci_quirks(), crate::topology::quirks::Kernel::PROPOSED);
         let new = Kernel::parse("9.0").unwrap_err();
         assert!(new.contains("newer") && new.contains("proposed"), "{new}");
         assert_eq!(Kernel::default(), Kernel::NEWEST);

@@ -61,6 +61,10 @@ pub struct Core<'s> {
     pub paths: Vec<crate::sim::transfer::DevicePath>,
     /// Whether DMA is translated, or one of the no-translation baselines.
     pub bypass: crate::sim::transfer::Bypass,
+    /// Per instance, its ATS devices in device order: whose device TLBs an invalidation on
+    /// that instance reaches, without scanning every device (issue 15: a scan per trial
+    /// detach made vfio-type1's attach search cubic in groups).
+    pub ats_by_iommu: Vec<Vec<DeviceId>>,
 }
 
 impl<'s> Core<'s> {
@@ -102,6 +106,10 @@ impl<'s> Core<'s> {
             })
             .collect();
         let containers = scenario.containers.iter().enumerate().map(|(i, c)| Container::new(c.clone(), i)).collect();
+        let mut ats_by_iommu = vec![Vec::new(); platform.iommus.len()];
+        for (i, d) in platform.devices.iter().enumerate().filter(|(_, d)| d.ats) {
+            ats_by_iommu[d.iommu.index()].push(DeviceId::from_index(i));
+        }
         Core {
             platform,
             scenario,
@@ -133,6 +141,7 @@ impl<'s> Core<'s> {
             ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
             paths: (0..platform.devices.len()).map(|d| crate::sim::transfer::DevicePath::new(platform, d)).collect(),
             bypass: crate::sim::transfer::Bypass::None,
+            ats_by_iommu,
         }
     }
 

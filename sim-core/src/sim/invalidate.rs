@@ -136,8 +136,9 @@ impl Core<'_> {
         // IOTLB flush: `qi_flush_dev_iotlb` after `qi_flush_iotlb`, arm-smmu-v3's ATC_INV
         // after TLBI + CMD_SYNC), so ATS devices drop whatever they refilled from the stale
         // IOTLB entry meanwhile. Its CPU cost was charged when it was issued.
-        for (info, ds) in self.platform.devices.iter().zip(self.devices.iter_mut()) {
-            let same = info.iommu == inv.iommu && ds.domain.is_some_and(|(_, t)| t == inv.tag || inv.range.is_some_and(|r| r.1 == 0));
+        for &dev in &self.ats_by_iommu[inv.iommu.index()] {
+            let ds = &mut self.devices[dev.index()];
+            let same = ds.domain.is_some_and(|(_, t)| t == inv.tag || inv.range.is_some_and(|r| r.1 == 0));
             if let (true, Some(tlb)) = (same, ds.devtlb.as_mut()) {
                 match inv.range {
                     Some((iova, size)) if size > 0 => tlb.invalidate_range(inv.tag, iova, size),

@@ -88,7 +88,7 @@ impl Core<'_> {
             ds.iotlb_hits += 1;
             latency += path.iotlb_hit;
             if let Some(tlb) = ds.devtlb.as_mut() {
-                tlb.fill(e);
+                tlb.insert(e);
             }
             return self.finish_hit(dev, d, e, iova, need, latency, now);
         }
@@ -99,7 +99,10 @@ impl Core<'_> {
         let dom = self.domains[d.index()].as_mut().expect("attached domain is live");
         let walk = dom.table.walk(iova);
         let levels = dom.shifts_levels;
-        let start = inst.walk_cache.lookup(tag, iova, walk.depth, &dom.shifts[..levels as usize]);
+        // The walk cache learns the tables below the cached one (the depths whose lookup
+        // missed) when the walk ends at a usable leaf (issue 15: lookup and fill in one call).
+        let usable = matches!(walk.leaf, Some(t) if t.prot.0 & need != 0);
+        let start = inst.walk_cache.lookup_fill(tag, iova, walk.depth, &dom.shifts[..levels as usize], usable);
         let reads = u64::from(walk.depth.saturating_sub(start) + 1);
         if start > 1 {
             inst.counters.walk_cache_hits += 1;
@@ -123,11 +126,6 @@ impl Core<'_> {
                 Translated::FAULT
             }
             Some(t) => {
-                if start < walk.depth {
-                    // Only the tables below the cached one are new to the walk cache: fill just
-                    // the depths whose lookup missed (issue 15).
-                    inst.walk_cache.fill_below(tag, iova, start, walk.depth, &dom.shifts[..levels as usize]);
-                }
                 let page_mask = t.page_size - 1;
                 let e = TlbEntry {
                     tag,
@@ -137,9 +135,9 @@ impl Core<'_> {
                     prot: t.prot.0,
                     epoch: dom.unmap_epoch,
                 };
-                inst.iotlb.fill(e);
+                inst.iotlb.insert(e);
                 if let Some(tlb) = ds.devtlb.as_mut() {
-                    tlb.fill(e);
+                    tlb.insert(e);
                 }
                 ds.latency.record(latency);
                 Translated { latency, fault: false, stale: false }

@@ -346,7 +346,11 @@ impl Grid {
         for (a, v) in edits.iter().filter(|(a, _)| a.target == Target::Topology) {
             a.path.set(&mut topo.root, (*v).clone()).map_err(|m| format!("in the topology: {m}"))?;
         }
-        let platform = Platform::parse(&topo_path, &topo.print()).map_err(|e| format!("topology: {}", input_message(e)))?;
+        // The groups follow the point's kernel (its PCI quirks, the proposed ACS rework), as
+        // `Scenario::load` forms them; an unparsable `kernel` is reported by `from_parts`.
+        let kernel = sc.root.field("kernel").and_then(Node::as_str).and_then(|k| crate::linux::Kernel::parse(&k).ok()).unwrap_or_default();
+        let platform = Platform::parse_for_kernel(&topo_path, &topo.print(), kernel.pci_quirks())
+            .map_err(|e| format!("topology: {}", input_message(e)))?;
         Scenario::from_parts(&self.scenario_path, &sc.print(), platform).map_err(input_message)
     }
 

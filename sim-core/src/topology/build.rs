@@ -449,7 +449,7 @@ pub(super) fn build(path: &Path, source: &str, kernel: super::quirks::Kernel) ->
     }
 
     let (groups, bridge_groups) =
-        super::groups::derive(&mut buses, &order, &mut devices).map_err(|why| invalid(Location::file(path), why))?;
+        super::groups::derive(&mut buses, &order, &mut devices, kernel.proposed).map_err(|why| invalid(Location::file(path), why))?;
     let reported_groups = file.reported_groups.iter().map(|g| (g.id, g.members.clone())).collect();
 
     let mut graph = petgraph::Graph::with_capacity(iommus.len() + buses.len() + devices.len(), buses.len() + devices.len());
@@ -968,7 +968,7 @@ Topology(
             "Topology(name: \"deep\", iommus: [Iommu(id: \"m\", kind: AmdVi)], buses: [{buses}], devices: [Device(id: \"0000:01:00.0\", parent: \"{parent}\"), Device(id: \"0000:02:00.0\", parent: \"rp\")])"
         );
         // `build` itself (Platform::parse then refuses it: deeper than limits::MAX_BUS_DEPTH).
-        let p = super::build(Path::new("t.ron"), &src, None).unwrap();
+        let p = super::build(Path::new("t.ron"), &src, super::super::quirks::Kernel::CURRENT).unwrap();
         assert_eq!(p.groups.len(), 1);
         assert!(Platform::parse(Path::new("t.ron"), &src).unwrap_err().to_string().contains("levels deep"));
         let _ = crate::topology::report::text(&p);

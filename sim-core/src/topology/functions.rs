@@ -7,7 +7,7 @@
 //! meaning of its `acs`/`multifunction` flags (`acs: true` = a capability with SV, RR, CR and
 //! UF implemented and enabled).
 
-use super::pci::{AcsSpec, PciFunction, PcieType, acs, acs_enabled_standard};
+use super::pci::{AcsSpec, MMIO_DEFAULT, PciFunction, PcieType, ProposedAcs, acs, acs_enabled_standard, acs_enabled_standard_proposed};
 use super::schema::{BusSpec, DeviceSpec, PciSpec};
 use super::{Bdf, BusKind, quirks};
 use crate::ids::DeviceId;
@@ -104,6 +104,22 @@ fn function(
             Some((on, src)) => (on, Some(src)),
             None => (acs_enabled_standard(pcie, multifunction, acs_regs), None),
         };
+    // On the proposed kernel, what the ACS group rework asks of a port (quirks first, as
+    // `pci_acs_enabled` does).
+    let acs_proposed = kernel.proposed.then(|| {
+        let ask = |flags: u16| {
+            let quirk = ids.and_then(|(vendor, device)| {
+                let who = quirks::AcsAsk { vendor, device, pcie, multifunction, on_root_bus, cap: acs_regs };
+                quirks::acs_quirk_flags(kernel, who, flags)
+            });
+            quirk.map_or_else(|| acs_enabled_standard_proposed(pcie, multifunction, acs_regs, flags), |(on, _)| on)
+        };
+        ProposedAcs {
+            root_port: ask(acs::REQ | acs::DSP_MT_RR),
+            downstream: ask(acs::REQ | acs::DSP_MT_RR | acs::USP_MT_RR),
+            usp_isolated: ask(acs::USP_MT_RR),
+        }
+    });
     let mut dma_aliases = s.dma_aliases.clone();
     if let Some((v, d)) = ids {
         dma_aliases.extend(quirks::dma_alias_devfns(v, d, bdf.device).into_iter().map(|(devfn, _)| devfn));
@@ -124,6 +140,8 @@ fn function(
         dma_aliases,
         acs_enabled,
         acs_quirk,
+        mmio: s.mmio.unwrap_or(MMIO_DEFAULT),
+        acs_proposed,
     })
 }
 

@@ -60,8 +60,32 @@ fn is_alias_bridge(bus: &Bus) -> bool {
 /// Computes the groups, writes each device's and bridge's `group`, and returns the endpoint
 /// groups (ordered by IOMMU, then lowest device) and the bridge-only groups (numbered after,
 /// ordered by IOMMU, then lowest bus). `order` lists every bus with parents before children.
-/// Linear in the size of the tree (plus a log for the ordered maps), whatever its depth.
-pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Result<(Vec<Group>, Vec<Group>), String> {
+/// `proposed`: form the PCI groups with the proposed ACS group rework
+/// ([`super::groups_proposed`]) instead of the rules above. Linear in the size of the tree
+/// (plus a log for the ordered maps), whatever its depth.
+pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device], proposed: bool) -> Result<(Vec<Group>, Vec<Group>), String> {
+    let nd = devices.len();
+    let mut uf = UnionFind::new(nd + buses.len());
+    // Platform devices: one group each, unless they share a stream id on one IOMMU.
+    let mut by_stream: BTreeMap<(IommuId, u32), usize> = BTreeMap::new();
+    for (i, dev) in devices.iter().enumerate() {
+        if buses[dev.parent.index()].kind == BusKind::PlatformBus {
+            for &sid in &dev.stream_ids {
+                let first = *by_stream.entry((dev.iommu, sid)).or_insert(i);
+                uf.union(first, i);
+            }
+        }
+    }
+    if proposed {
+        super::groups_proposed::unions(&mut uf, buses, order, devices);
+    } else {
+        pci_unions(&mut uf, buses, order, devices);
+    }
+    assemble(&mut uf, buses, devices)
+}
+
+/// Rules 1-4 for every PCI function, as unions (nodes: devices `0..nd`, then buses).
+fn pci_unions(uf: &mut UnionFind, buses: &[Bus], order: &[BusId], devices: &[Device]) {
     let nd = devices.len();
     // acs_path[b]: b and every port above it up to the root bus have ACS.
     // alias_at[b]: the nearest alias bridge at or above b (as `bus->self` of its children).
@@ -83,7 +107,6 @@ pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Res
 
     // Nodes: devices 0..nd, then buses.
     let bus_node = |b: BusId| nd + b.index();
-    let mut uf = UnionFind::new(nd + buses.len());
     // Rules 1–2 for a function whose parent bus is `p`.
     let climb = |uf: &mut UnionFind, me: usize, p: BusId| {
         if buses[p.index()].kind.is_root() {
@@ -95,7 +118,6 @@ pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Res
             uf.union(me, bus_node(p));
         }
     };
-    let mut by_stream: BTreeMap<(IommuId, u32), usize> = BTreeMap::new();
     // (parent, segment, bus, slot) → (non-ACS members, triggered by a multifunction one).
     let mut slots: BTreeMap<SlotKey, (Vec<usize>, bool)> = BTreeMap::new();
     // (parent, segment, bus, devfn) → node, for DMA aliases.
@@ -116,13 +138,9 @@ pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Res
     for (i, dev) in devices.iter().enumerate() {
         let p = dev.parent;
         if buses[p.index()].kind == BusKind::PlatformBus {
-            for &sid in &dev.stream_ids {
-                let first = *by_stream.entry((dev.iommu, sid)).or_insert(i);
-                uf.union(first, i);
-            }
             continue;
         }
-        climb(&mut uf, i, p);
+        climb(uf, i, p);
         if let Some(f) = &dev.func {
             note(i, p, f);
         }
@@ -132,7 +150,7 @@ pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Res
         if !bus.kind.is_pci() {
             continue;
         }
-        climb(&mut uf, nd + b, p);
+        climb(uf, nd + b, p);
         if let Some(f) = &bus.func {
             note(nd + b, p, f);
         }
@@ -155,8 +173,11 @@ pub fn derive(buses: &mut [Bus], order: &[BusId], devices: &mut [Device]) -> Res
             }
         }
     }
+}
 
-    // Components: members in node order, so the first device is the lowest.
+/// The groups from the unions: members in node order, so the first device is the lowest.
+fn assemble(uf: &mut UnionFind, buses: &mut [Bus], devices: &mut [Device]) -> Result<(Vec<Group>, Vec<Group>), String> {
+    let nd = devices.len();
     let mut comps: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for n in 0..nd + buses.len() {
         let is_member = if n < nd { true } else { buses[n - nd].func.is_some() && buses[n - nd].iommu.is_some() };
@@ -213,17 +234,17 @@ fn make_group(g: usize, comp: &[usize], iommu: IommuId, nd: usize, buses: &mut [
 }
 
 /// Disjoint sets with path halving and union by size.
-struct UnionFind {
+pub(super) struct UnionFind {
     parent: Vec<usize>,
     size: Vec<usize>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
+    pub(super) fn new(n: usize) -> Self {
         UnionFind { parent: (0..n).collect(), size: vec![1; n] }
     }
 
-    fn find(&mut self, mut x: usize) -> usize {
+    pub(super) fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
             self.parent[x] = self.parent[self.parent[x]];
             x = self.parent[x];
@@ -231,7 +252,7 @@ impl UnionFind {
         x
     }
 
-    fn union(&mut self, a: usize, b: usize) {
+    pub(super) fn union(&mut self, a: usize, b: usize) {
         let (mut a, mut b) = (self.find(a), self.find(b));
         if a == b {
             return;

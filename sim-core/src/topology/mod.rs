@@ -11,6 +11,7 @@ pub mod check;
 mod functions;
 pub use functions::parse_ids;
 pub mod groups;
+pub mod groups_proposed;
 pub mod limits;
 pub mod pci;
 pub mod quirks;
@@ -220,14 +221,19 @@ impl Platform {
 
     /// Parses and validates topology text; `path` is used only in messages.
     pub fn parse(path: &std::path::Path, source: &str) -> Result<Platform, crate::error::InputError> {
-        let platform = build::build(path, source, None)?;
+        let platform = build::build(path, source, quirks::Kernel::CURRENT)?;
         Self::checked(path, source, platform)
     }
 
-    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`): `topology
-    /// --kernel` and a scenario's `kernel:` (`parse` behaves as a current kernel).
-    pub fn parse_for_kernel(path: &std::path::Path, source: &str, kernel: quirks::Kernel) -> Result<Platform, crate::error::InputError> {
-        let platform = build::build(path, source, kernel)?;
+    /// [`Platform::parse`] with the kernel quirks of a given release (`(5, 9)`), or the
+    /// proposed ACS group rework: `topology --kernel` and a scenario's `kernel:` (`parse`
+    /// behaves as a current kernel).
+    pub fn parse_for_kernel(
+        path: &std::path::Path,
+        source: &str,
+        kernel: impl Into<quirks::Kernel>,
+    ) -> Result<Platform, crate::error::InputError> {
+        let platform = build::build(path, source, kernel.into())?;
         Self::checked(path, source, platform)
     }
 

@@ -25,8 +25,34 @@ pub mod acs {
     pub const EC: u16 = 0x20;
     /// Direct Translated P2P.
     pub const DT: u16 = 0x40;
-    /// What `pci_device_group` requires (drivers/iommu/iommu.c `REQ_ACS_FLAGS`).
+    /// What `pci_device_group` requires (drivers/iommu/iommu.c `REQ_ACS_FLAGS`; the proposed
+    /// series renames it `PCI_ACS_ISOLATED`, same bits).
     pub const REQ: u16 = SV | RR | CR | UF;
+
+    // ACS Enhanced (PCIe r5.0 §7.7.8; Linux names from "[PATCH v3 08/11] PCI: Add the ACS
+    // Enhanced Capability definitions", <8-v3-8827cc7fc4e0+23f-pcie_switch_groups_jgg@nvidia.com>,
+    // not merged).
+    /// Capability register: ACS Enhanced Capability (IORB, DSP/USP memory target, unclaimed
+    /// request redirect are implemented). Capability only.
+    pub const ENHANCED: u16 = 0x0080;
+    /// Control register: I/O Request Blocking.
+    pub const IORB: u16 = 0x0080;
+    /// Control: DSP Memory Target Access Control, request blocking.
+    pub const DSP_MT_RB: u16 = 0x0100;
+    /// Control: DSP Memory Target Access Control, request redirect (the port's own MMIO).
+    pub const DSP_MT_RR: u16 = 0x0200;
+    /// Control: USP Memory Target Access Control, request blocking.
+    pub const USP_MT_RB: u16 = 0x0400;
+    /// Control: USP Memory Target Access Control, request redirect.
+    pub const USP_MT_RR: u16 = 0x0800;
+    /// Control: Unclaimed Request Redirect.
+    pub const UNCLAIMED_RR: u16 = 0x1000;
+    /// The classic capability bits a control bit can be checked against (SV..DT, not EC).
+    pub const CLASSIC: u16 = SV | TB | RR | CR | UF | DT;
+    /// The control bits the Enhanced capability bit stands for.
+    pub const ENHANCED_CTRL: u16 = IORB | DSP_MT_RB | DSP_MT_RR | USP_MT_RB | USP_MT_RR | UNCLAIMED_RR;
+    /// What the proposed kernel writes at boot when `ENHANCED` is implemented.
+    pub const ENHANCED_ENABLE: u16 = DSP_MT_RR | USP_MT_RR | UNCLAIMED_RR;
 }
 
 /// A validated PCI function (an endpoint, a port or a bridge).
@@ -52,6 +78,34 @@ pub struct PciFunction {
     pub acs_enabled: bool,
     /// The quirk that decided `acs_enabled`, if one did (its kernel source line).
     pub acs_quirk: Option<&'static str>,
+    /// Whether a BAR or the expansion ROM decodes memory (`pci_has_mmio` in the proposed
+    /// series): written `pci.mmio`, else assumed `true` (see [`MMIO_DEFAULT`]).
+    pub mmio: bool,
+    /// What the proposed ACS grouping asks of this function as a port, on the proposed kernel
+    /// (`None` on every released kernel).
+    pub acs_proposed: Option<ProposedAcs>,
+}
+
+/// `pci_has_mmio` for a function whose file says nothing: assumed `true`. It is the reading
+/// that keeps a PCIe-to-PCI bridge in the group of the devices below it, as every released
+/// kernel does, so an unknown part never looks better isolated than it may be (the only rule
+/// that reads it, `pci_bus_isolated`'s `PCI_EXP_TYPE_PCI_BRIDGE` case, then answers
+/// `PCI_BRIDGE_NON_ISOLATED`).
+pub const MMIO_DEFAULT: bool = true;
+
+/// `pci_acs_enabled(port, flags)` for the requests the proposed grouping makes (quirks applied),
+/// as the proposed kernel answers them ("[PATCH v3 11/11] PCI: Check ACS Extended flags for
+/// pci_bus_isolated()", <11-v3-8827cc7fc4e0+23f-pcie_switch_groups_jgg@nvidia.com>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProposedAcs {
+    /// `PCI_ACS_ISOLATED | PCI_ACS_DSP_MT_RR`: a root port keeps downstream requests off its
+    /// own MMIO.
+    pub root_port: bool,
+    /// `PCI_ACS_ISOLATED | PCI_ACS_DSP_MT_RR | PCI_ACS_USP_MT_RR`: a downstream port sends
+    /// everything upstream.
+    pub downstream: bool,
+    /// `PCI_ACS_USP_MT_RR`: a downstream port at least keeps requests off the upstream port.
+    pub usp_isolated: bool,
 }
 
 impl PciFunction {
@@ -70,20 +124,51 @@ pub fn acs_flags_enabled(cap: Option<AcsSpec>, flags: u16) -> bool {
     a.ctrl & flags == flags
 }
 
+/// `pci_acs_flags_enabled` as the proposed series has it, on the control register the proposed
+/// kernel leaves after boot:
+/// - "[PATCH v3 09/11] PCI: Enable ACS Enhanced bits for enable_acs and config_acs"
+///   (<9-v3-8827cc7fc4e0+23f-pcie_switch_groups_jgg@nvidia.com>): `pci_std_enable_acs` also
+///   sets DSP_MT_RR, USP_MT_RR and UNCLAIMED_RR when the capability has ACS Enhanced. The spec
+///   lets hardware wire them; the model assumes they can be set (a part wiring them to 0 is not
+///   modelled).
+/// - "[PATCH v3 10/11] PCI: Check ACS DSP/USP redirect bits in pci_enable_pasid()"
+///   (<10-v3-8827cc7fc4e0+23f-pcie_switch_groups_jgg@nvidia.com>), `pci_acs_ctrl_mask`: a
+///   requested bit counts only if the capability implements it (SV, TB, RR, CR, UF, DT by
+///   their own bits; IORB and the memory-target / unclaimed bits by ACS Enhanced); anything
+///   else is taken as hard-wired on. (Egress control is not in the mask as v3 writes it; no
+///   request the grouping makes contains it.)
+pub fn acs_flags_enabled_proposed(cap: Option<AcsSpec>, flags: u16) -> bool {
+    let Some(a) = cap else { return false };
+    let enhanced = a.cap & acs::ENHANCED != 0;
+    let ctrl = if enhanced { a.ctrl | acs::ENHANCED_ENABLE } else { a.ctrl };
+    let mask = (a.cap & acs::CLASSIC) | if enhanced { acs::ENHANCED_CTRL } else { 0 };
+    let need = flags & mask;
+    ctrl & need == need
+}
+
+/// `pci_acs_enabled(pdev, flags)` without quirks on the proposed kernel: the same type rules as
+/// [`acs_enabled_standard`], with [`acs_flags_enabled_proposed`].
+pub fn acs_enabled_standard_proposed(pcie: PcieType, multifunction: bool, cap: Option<AcsSpec>, flags: u16) -> bool {
+    by_type(pcie, multifunction, || acs_flags_enabled_proposed(cap, flags))
+}
+
 /// `pci_acs_enabled(pdev, REQ_ACS_FLAGS)` without quirks (the caller applies
 /// `pci_dev_specific_acs_enabled` first, as Linux does).
 pub fn acs_enabled_standard(pcie: PcieType, multifunction: bool, cap: Option<AcsSpec>) -> bool {
+    by_type(pcie, multifunction, || acs_flags_enabled(cap, acs::REQ))
+}
+
+/// The port-type switch of `pci_acs_enabled`; `flags_enabled` is `pci_acs_flags_enabled`.
+fn by_type(pcie: PcieType, multifunction: bool, flags_enabled: impl Fn() -> bool) -> bool {
     match pcie {
         // "Conventional PCI and PCI-X devices never support ACS."
         PcieType::Conventional => false,
         // PCIe 3.0 §6.12.1: never applicable to bridges to PCI, nor to event collectors.
         PcieType::PciToPcieBridge | PcieType::PcieToPciBridge | PcieType::RcEventCollector => false,
         // §6.12.1.1: downstream and root ports must implement it to be isolated.
-        PcieType::Downstream | PcieType::RootPort => acs_flags_enabled(cap, acs::REQ),
+        PcieType::Downstream | PcieType::RootPort => flags_enabled(),
         // §6.12.1.2: other types only when part of a multifunction device.
-        PcieType::Endpoint | PcieType::Upstream | PcieType::LegacyEndpoint | PcieType::RcEndpoint => {
-            !multifunction || acs_flags_enabled(cap, acs::REQ)
-        }
+        PcieType::Endpoint | PcieType::Upstream | PcieType::LegacyEndpoint | PcieType::RcEndpoint => !multifunction || flags_enabled(),
     }
 }
 
@@ -103,6 +188,27 @@ mod tests {
         assert!(acs_flags_enabled(Some(AcsSpec { cap: 0x0d, ctrl: 0x0d }), acs::REQ));
         // RR implemented but off.
         assert!(!acs_flags_enabled(Some(AcsSpec { cap: 0x1f, ctrl: 0x19 }), acs::REQ));
+    }
+
+    /// v3 09/11 + 10/11: Enhanced bits count only when the capability has ACS Enhanced, and
+    /// the proposed kernel turns the redirect ones on at boot.
+    #[test]
+    fn proposed_flags_mask_and_enable_the_enhanced_bits() {
+        let want = acs::REQ | acs::DSP_MT_RR | acs::USP_MT_RR;
+        // No capability: never.
+        assert!(!acs_flags_enabled_proposed(None, acs::USP_MT_RR));
+        // Classic capability: the Enhanced bits are taken as hard-wired on.
+        assert!(acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x1f, ctrl: 0x1d }), want));
+        assert!(acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x1f, ctrl: 0 }), acs::USP_MT_RR));
+        assert!(!acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x1f, ctrl: 0 }), want));
+        // ACS Enhanced with the control bits clear as captured: set at boot.
+        assert!(acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x9f, ctrl: 0x1d }), want));
+        // Blocking bits are in the mask but never set by the kernel.
+        assert!(!acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x9f, ctrl: 0x1d }), acs::DSP_MT_RB));
+        // A classic bit the capability lacks is hard-wired on, as before.
+        assert!(acs_flags_enabled_proposed(Some(AcsSpec { cap: 0x0d, ctrl: 0x0d }), acs::REQ));
+        // The released reading ignores bits above DT in the request mask only through `cap`.
+        assert!(acs_flags_enabled(Some(AcsSpec { cap: 0x1f, ctrl: 0x1d }), acs::REQ));
     }
 
     #[test]

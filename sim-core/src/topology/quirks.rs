@@ -194,9 +194,37 @@ pub const ACS_QUIRKS: &[AcsEntry] = &[
     late(0x8088, Ids::Any, AcsQuirk::Wangxun, "{ PCI_VENDOR_ID_WANGXUN, PCI_ANY_ID, pci_quirk_wangxun_nic_acs }"),
 ];
 
-/// A kernel release `(major, minor)`, e.g. `(5, 9)`; `None` stands for a current kernel. A
-/// scenario's `kernel:` gives it through `linux::Kernel::pci_quirks`.
-pub type Kernel = Option<(u16, u16)>;
+/// The kernel whose PCI behaviour forms the IOMMU groups: the release whose quirks apply
+/// (`(5, 9)`; `None` = a current kernel), and whether the proposed (not merged) ACS group
+/// rework applies ("[PATCH v3 00/11] Fix incorrect iommu_groups with PCIe ACS", Jason
+/// Gunthorpe, 2025-09-05, <0-v3-8827cc7fc4e0+23f-pcie_switch_groups_jgg@nvidia.com>;
+/// `topology/groups_proposed.rs`). A scenario's `kernel:` gives it through
+/// `linux::Kernel::pci_quirks`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kernel {
+    /// The release whose quirk table applies; `None` for a current kernel.
+    pub release: Option<(u16, u16)>,
+    /// The proposed ACS group rework (v3) on top of a current kernel.
+    pub proposed: bool,
+}
+
+impl Kernel {
+    /// A current kernel (the newest release modelled).
+    pub const CURRENT: Kernel = Kernel { release: None, proposed: false };
+    /// A current kernel plus the proposed ACS group rework.
+    pub const PROPOSED: Kernel = Kernel { release: None, proposed: true };
+
+    /// The release `major.minor`.
+    pub const fn release(major: u16, minor: u16) -> Kernel {
+        Kernel { release: Some((major, minor)), proposed: false }
+    }
+}
+
+impl From<Option<(u16, u16)>> for Kernel {
+    fn from(release: Option<(u16, u16)>) -> Kernel {
+        Kernel { release, proposed: false }
+    }
+}
 
 /// The v5.9 regression of the Intel PCH ACS quirk: commit 52fbf5bdeeef ("PCI: Cache ACS
 /// capability offset in device", v5.9) called `pci_enable_acs` only for functions with an ACS
@@ -209,13 +237,13 @@ pub type Kernel = Option<(u16, u16)>;
 pub const PCH_ACS_REGRESSION: ((u16, u16), (u16, u16)) = ((5, 9), (5, 10));
 
 fn in_range(kernel: Kernel, (from, until): ((u16, u16), (u16, u16))) -> bool {
-    kernel.is_some_and(|k| k >= from && k < until)
+    kernel.release.is_some_and(|k| k >= from && k < until)
 }
 
-/// Whether two releases apply the same quirks (so a platform built for one serves the other):
-/// they differ only across [`PCH_ACS_REGRESSION`].
+/// Whether two kernels form the same groups (so a platform built for one serves the other):
+/// they differ only across [`PCH_ACS_REGRESSION`] and with the proposed ACS rework.
 pub fn same_quirks(a: Kernel, b: Kernel) -> bool {
-    in_range(a, PCH_ACS_REGRESSION) == in_range(b, PCH_ACS_REGRESSION)
+    in_range(a, PCH_ACS_REGRESSION) == in_range(b, PCH_ACS_REGRESSION) && a.proposed == b.proposed
 }
 
 /// Whether an Intel device id is a Sunrise Point / Union Point / 7th-8th gen mobile PCH root
@@ -251,7 +279,7 @@ pub fn acs_quirk(
     on_root_bus: bool,
     cap: Option<AcsSpec>,
 ) -> Option<(bool, &'static str)> {
-    acs_quirk_for(None, vendor, device, pcie, multifunction, on_root_bus, cap)
+    acs_quirk_for(Kernel::CURRENT, vendor, device, pcie, multifunction, on_root_bus, cap)
 }
 
 /// [`acs_quirk`] as a given kernel release behaves (see [`PCH_ACS_REGRESSION`]).
@@ -264,6 +292,36 @@ pub fn acs_quirk_for(
     on_root_bus: bool,
     cap: Option<AcsSpec>,
 ) -> Option<(bool, &'static str)> {
+    acs_quirk_flags(kernel, AcsAsk { vendor, device, pcie, multifunction, on_root_bus, cap }, super::pci::acs::REQ)
+}
+
+/// The function a quirk is asked about.
+#[derive(Clone, Copy, Debug)]
+pub struct AcsAsk {
+    pub vendor: u16,
+    pub device: u16,
+    pub pcie: PcieType,
+    pub multifunction: bool,
+    /// `pci_is_root_bus(dev->bus)`.
+    pub on_root_bus: bool,
+    pub cap: Option<AcsSpec>,
+}
+
+/// What the quirk table answers to `pci_acs_enabled(dev, flags)`, with the entry that decided.
+/// Most quirk functions vouch for a fixed set of flags and answer "enabled" only when every
+/// requested flag is in it (`pci_acs_ctrl_enabled(acs_flags, SV | RR | CR | UF)`, read in the
+/// quirks of the linux-next text named in the module comment); a request with an ACS Enhanced
+/// bit (the proposed grouping asks for DSP_MT_RR / USP_MT_RR) therefore gets "not enabled" from
+/// them. `pci_quirk_intel_pch_acs` answers by its enable flag alone; `pci_quirk_intel_spt_pch_acs`
+/// first drops the requested bits the capability register lacks (as `pci_acs_flags_enabled`
+/// did), which the Enhanced control bits (0x200, 0x800: the egress-vector-size field of that
+/// register) are taken to be; `pci_quirk_amd_sb_acs` filters the request to RR, CR, EC and DT.
+pub fn acs_quirk_flags(kernel: Kernel, ask: AcsAsk, flags: u16) -> Option<(bool, &'static str)> {
+    use super::pci::acs;
+    let AcsAsk { vendor, device, pcie, multifunction, on_root_bus, cap } = ask;
+    // `pci_acs_ctrl_enabled(flags, vouched)`.
+    let vouch = |vouched: u16| flags & !vouched == 0;
+    let isolating = acs::SV | acs::RR | acs::CR | acs::UF;
     for entry in ACS_QUIRKS {
         if entry.vendor != vendor {
             continue;
@@ -273,20 +331,23 @@ pub fn acs_quirk_for(
         }
         let port = matches!(pcie, PcieType::RootPort | PcieType::Downstream);
         let answer = match entry.quirk {
-            // Returns -ENODEV unless multifunction on a root bus; RR|CR cover the request.
-            AcsQuirk::AmdSb => (multifunction && on_root_bus).then_some(true),
-            // Every requested flag is masked out as not applicable.
-            AcsQuirk::MfEndpoint | AcsQuirk::Isolated => Some(true),
-            AcsQuirk::RootPortIsolated => (pcie == PcieType::RootPort).then_some(true),
-            AcsQuirk::IntelRciep => (pcie == PcieType::RcEndpoint).then_some(true),
+            // Returns -ENODEV unless multifunction on a root bus; of the request it keeps RR, CR,
+            // EC and DT and vouches for RR and CR.
+            AcsQuirk::AmdSb => {
+                (multifunction && on_root_bus).then_some(flags & (acs::RR | acs::CR | acs::EC | acs::DT) & !(acs::RR | acs::CR) == 0)
+            }
+            AcsQuirk::MfEndpoint => Some(vouch(isolating | acs::TB | acs::DT)),
+            AcsQuirk::Isolated => Some(vouch(isolating)),
+            AcsQuirk::RootPortIsolated => (pcie == PcieType::RootPort).then(|| vouch(isolating)),
+            AcsQuirk::IntelRciep => (pcie == PcieType::RcEndpoint).then(|| vouch(isolating)),
             // In the v5.9 regression the enable quirk never ran (no ACS capability), so the
             // flag it sets is clear and the quirk answers "not enabled".
             AcsQuirk::IntelPch => (pcie == PcieType::RootPort).then_some(!(cap.is_none() && in_range(kernel, PCH_ACS_REGRESSION))),
             // Needs the capability; the boot-time enable sets ctrl from cap.
             AcsQuirk::IntelSptPch => (pcie == PcieType::RootPort && intel_spt_match(device) && cap.is_some()).then_some(true),
-            AcsQuirk::Cavium => (pcie == PcieType::RootPort && cavium_match(device)).then_some(true),
-            AcsQuirk::ZhaoxinPorts => port.then_some(zhaoxin_port_ok(device)),
-            AcsQuirk::Wangxun => Some(wangxun_ok(device)),
+            AcsQuirk::Cavium => (pcie == PcieType::RootPort && cavium_match(device)).then(|| vouch(isolating)),
+            AcsQuirk::ZhaoxinPorts => port.then(|| zhaoxin_port_ok(device) && vouch(isolating)),
+            AcsQuirk::Wangxun => Some(wangxun_ok(device) && vouch(isolating)),
         };
         if let Some(enabled) = answer {
             return Some((enabled, entry.source));
@@ -446,11 +507,30 @@ mod tests {
 
     #[test]
     fn the_v5_9_pch_regression_only_in_its_range() {
-        let ask = |k| acs_quirk_for(k, 0x8086, 0x8d10, PcieType::RootPort, true, true, None).map(|x| x.0);
+        let ask = |k: Option<(u16, u16)>| acs_quirk_for(k.into(), 0x8086, 0x8d10, PcieType::RootPort, true, true, None).map(|x| x.0);
         assert_eq!(ask(None), Some(true));
         assert_eq!(ask(Some((5, 8))), Some(true));
         assert_eq!(ask(Some((5, 9))), Some(false));
         assert_eq!(ask(Some((5, 10))), Some(true));
+    }
+
+    /// The proposed grouping asks ports for DSP_MT_RR / USP_MT_RR too: fixed-set quirks
+    /// (`pci_acs_ctrl_enabled(flags, SV|RR|CR|UF)`) say no, the PCH flag quirk and SPT do not
+    /// change their answer.
+    #[test]
+    fn quirks_asked_for_enhanced_bits() {
+        use crate::topology::pci::acs;
+        let ask = |vendor, device, cap, flags| {
+            let who = AcsAsk { vendor, device, pcie: PcieType::RootPort, multifunction: true, on_root_bus: true, cap };
+            acs_quirk_flags(Kernel::CURRENT, who, flags).map(|x| x.0)
+        };
+        let enh = acs::REQ | acs::DSP_MT_RR;
+        assert_eq!(ask(0x177d, 0xa000, None, acs::REQ), Some(true));
+        assert_eq!(ask(0x177d, 0xa000, None, enh), Some(false));
+        assert_eq!(ask(0x1d17, 0x0721, None, enh), Some(false));
+        assert_eq!(ask(0x8086, 0x1c10, None, enh), Some(true));
+        let cap = Some(AcsSpec { cap: 0x1f, ctrl: 0 });
+        assert_eq!(ask(0x8086, 0xa110, cap, enh), Some(true));
     }
 
     #[test]

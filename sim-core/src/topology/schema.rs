@@ -79,9 +79,16 @@ pub struct PciSpec {
     /// added to those the DMA-alias quirk table gives for its ids.
     #[serde(default)]
     pub dma_aliases: Vec<u8>,
+    /// A BAR or the expansion ROM decodes memory (`pci_has_mmio` in the proposed ACS series);
+    /// absent: assumed `true` (`pci::MMIO_DEFAULT`). Read only by the proposed kernel's rule
+    /// for PCIe-to-PCI bridges.
+    #[serde(default)]
+    pub mmio: Option<bool>,
 }
 
-/// ACS capability (PCIe r5.0 §7.7.8) registers: bit 0 SV, 1 TB, 2 RR, 3 CR, 4 UF, 5 EC, 6 DT.
+/// ACS capability (PCIe r5.0 §7.7.8) registers: bit 0 SV, 1 TB, 2 RR, 3 CR, 4 UF, 5 EC, 6 DT;
+/// ACS Enhanced: `cap` bit 7, `ctrl` bits 7 IORB, 8-9 DSP memory target (RB, RR), 10-11 USP
+/// memory target (RB, RR), 12 unclaimed request redirect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename = "Acs", deny_unknown_fields)]
 pub struct AcsSpec {
