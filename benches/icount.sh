@@ -32,10 +32,14 @@ fi
 q=$(dirname "$one")/queue_icount
 if [ -x "$q" ]; then
     qi() { valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect='queue_icount::run_*' "$q" "$@" 2>&1 >/dev/null | sed -n 's/.*Collected : *//p'; }
-    for p in 8 1000 10000; do
-        for k in dary binary radix; do
+    for p in 4 8 16 1000 10000; do
+        for k in engine dary binary radix; do
             a=$(qi $k $p 1000000); b=$(qi $k $p $p)
             echo "queue $k, $p pending: $(( (a - b) / (1000000 - p) )) instructions per event (push + pop)"
         done
+    done
+    for k in engine dary; do
+        a=$(qi $k 4 1000000 periodic); b=$(qi $k 4 4 periodic)
+        echo "queue $k, 4 periodic sources: $(( (a - b) / (1000000 - 4) )) instructions per event (push + pop)"
     done
 fi

@@ -1,6 +1,7 @@
 //! Event-queue candidates measured against the engine's queue (`sim_core::engine::EventQueue`,
-//! a 4-ary heap since issue 15): the previous queue (`std`'s binary heap with the same front
-//! slot) and a radix heap over integer time. Same interface: `push(at, e) -> seq`, `pop()`.
+//! a sorted ring for few pending events and a 4-ary heap for many): the 4-ary heap alone (the
+//! queue before the ring), the one before it (`std`'s binary heap with the same front slot) and
+//! a radix heap over integer time. Same interface: `push(at, e) -> seq`, `pop()`.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -128,5 +129,169 @@ impl<E: Copy> RadixEventQueue<E> {
         }
         self.len -= 1;
         self.zero.pop_front()
+    }
+}
+
+/// Entry of [`DaryEventQueue`].
+#[derive(Clone, Copy, Debug)]
+struct Sched4<E> {
+    at: u64,
+    seq: u64,
+    event: E,
+}
+
+impl<E> Sched4<E> {
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        (u128::from(self.at) << 64) | u128::from(self.seq)
+    }
+}
+
+type Cycle = u64;
+
+/// Children per node.
+const D: usize = 4;
+
+/// The engine's queue from issue 15 item 4 until the sorted ring for few pending events was
+/// added (verbatim): a 4-ary heap with a front slot. Min-queue keyed by `(cycle, insertion order)`.
+///
+/// The earliest event is kept in `front`, outside the heap, whenever it was pushed while
+/// being the earliest: a stream of events that each schedule their successor (a repeating
+/// script line, a generator's arrivals) then never touches the heap, which saves the sift and
+/// a store-to-load forwarding stall per event (the heap writes an element and reads it back
+/// at once). Invariant: `front`, if set, is ≤ every element of the heap.
+///
+/// The heap is an implicit 4-ary min-heap in `slots[..len]`: the children of node `i` are
+/// `4i+1 ..= 4i+4`. Slots past `len` hold sentinels (largest key), at least [`D`] of them, so
+/// every node that has a child has four slots to compare: the sift-down is one fixed-size
+/// tournament per level, without a separate path for the last, partly filled node (the usual
+/// case when few events are pending). `slots` only grows (to the largest number of events ever
+/// pending, plus the sentinels), so no event allocates once the run has reached its steady
+/// state.
+#[derive(Debug)]
+pub struct DaryEventQueue<E> {
+    front: Option<Sched4<E>>,
+    slots: Vec<Sched4<E>>,
+    len: usize,
+    next_seq: u64,
+}
+
+impl<E: Copy> Default for DaryEventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Copy> DaryEventQueue<E> {
+    pub fn new() -> Self {
+        DaryEventQueue { front: None, slots: Vec::with_capacity(64), len: 0, next_seq: 0 }
+    }
+
+    /// Schedules `event` at cycle `at`. Returns the sequence number it was given.
+    #[inline]
+    pub fn push(&mut self, at: Cycle, event: E) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let new = Sched4 { at, seq, event };
+        match self.front {
+            // `new` has the largest seq so far: it is due first only if strictly earlier.
+            None if self.len == 0 || at < self.slots[0].at => self.front = Some(new),
+            Some(f) if at < f.at => {
+                self.heap_push(f);
+                self.front = Some(new);
+            }
+            _ => self.heap_push(new),
+        }
+        seq
+    }
+
+    /// Removes and returns the earliest event as `(cycle, seq, event)`.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Cycle, u64, E)> {
+        let s = match self.front.take() {
+            Some(f) => f,
+            None => self.heap_pop()?,
+        };
+        Some((s.at, s.seq, s.event))
+    }
+
+    /// The cycle of the earliest event, if any.
+    #[inline]
+    pub fn peek_time(&self) -> Option<Cycle> {
+        match (&self.front, self.len) {
+            (Some(f), _) => Some(f.at),
+            (None, 0) => None,
+            (None, _) => Some(self.slots[0].at),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len + usize::from(self.front.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.front.is_none() && self.len == 0
+    }
+
+    /// Sift up with a hole: parents move down until `new`'s place is found, one store each.
+    #[inline]
+    fn heap_push(&mut self, new: Sched4<E>) {
+        if self.len + D >= self.slots.len() {
+            // Grow by one node's worth of sentinels (amortised by `Vec`'s doubling).
+            let sentinel = Sched4 { at: Cycle::MAX, seq: u64::MAX, event: new.event };
+            let want = (self.len + 2 * D).max(self.slots.len());
+            self.slots.resize(want, sentinel);
+        }
+        let key = new.key();
+        let h = &mut self.slots[..];
+        let mut i = self.len;
+        self.len += 1;
+        while i > 0 {
+            let parent = (i - 1) / D;
+            if h[parent].key() <= key {
+                break;
+            }
+            h[i] = h[parent];
+            i = parent;
+        }
+        h[i] = new;
+    }
+
+    /// Removes the root: the last element leaves a sentinel behind and is sifted down from the
+    /// root with a hole, the smallest of each node's four children moving up.
+    #[inline]
+    fn heap_pop(&mut self) -> Option<Sched4<E>> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        let n = self.len;
+        let h = &mut self.slots[..];
+        let top = h[0];
+        let last = h[n];
+        h[n].at = Cycle::MAX;
+        h[n].seq = u64::MAX;
+        let key = last.key();
+        let mut i = 0;
+        loop {
+            let first = D * i + 1;
+            if first >= n {
+                break;
+            }
+            // Four slots exist (sentinels past `len`): a fixed-size tournament.
+            let c = &h[first..first + D];
+            let (a, ka) = if c[1].key() < c[0].key() { (1, c[1].key()) } else { (0, c[0].key()) };
+            let (b, kb) = if c[3].key() < c[2].key() { (3, c[3].key()) } else { (2, c[2].key()) };
+            let (m, km) = if kb < ka { (b, kb) } else { (a, ka) };
+            if km >= key {
+                break;
+            }
+            h[i] = c[m];
+            i = first + m;
+        }
+        if n > 0 {
+            h[i] = last;
+        }
+        Some(top)
     }
 }

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use iommu_sim_benches::queues::{BinaryEventQueue, RadixEventQueue};
+use iommu_sim_benches::queues::{BinaryEventQueue, DaryEventQueue, RadixEventQueue};
 use sim_core::engine::{EventQueue, SimRng};
 use sim_core::metrics::Histogram;
 use sim_core::workload::address::{Pattern, Picker};
@@ -32,8 +32,9 @@ macro_rules! steady {
 
 const N: u64 = 100_000;
 
-/// The engine's queue (4-ary heap) against the previous one (`std` binary heap) and a radix
-/// heap, at 8 pending events (a few devices), 1 000 and 10 000 (one generator per device on
+/// The engine's queue (sorted ring up to 16 pending, 4-ary heap beyond) against the 4-ary heap
+/// alone (its previous form), the one before (`std` binary heap) and a radix heap, at 8 pending
+/// events (a few devices), 1 000 and 10 000 (one generator per device on
 /// large platforms). Instruction counts of the same loops: `examples/queue_icount.rs`.
 fn queue(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_queue");
@@ -44,6 +45,10 @@ fn queue(c: &mut Criterion) {
         let size = if pending == 1000 { "1k".to_string() } else { pending.to_string() };
         g.bench_function(format!("push_pop_steady_{size}_pending"), |b| {
             let mut q: EventQueue<u64> = EventQueue::new();
+            b.iter(|| steady!(&mut q, pending, &delays))
+        });
+        g.bench_function(format!("old_4ary_heap_{size}_pending"), |b| {
+            let mut q: DaryEventQueue<u64> = DaryEventQueue::default();
             b.iter(|| steady!(&mut q, pending, &delays))
         });
         g.bench_function(format!("old_binary_heap_{size}_pending"), |b| {

@@ -1,11 +1,14 @@
 //! The `event_queue` bench loop once, for instruction counts (valgrind; independent of load):
-//! `queue_icount KIND PENDING EVENTS` with KIND `dary` (the engine's 4-ary heap), `binary`
-//! (the previous `std` binary heap) or `radix`; EVENTS 0 gives the setup cost to subtract.
+//! `queue_icount KIND PENDING EVENTS [periodic]` with KIND `engine` (the engine's queue: a sorted
+//! ring up to 16 pending, a 4-ary heap beyond), `dary` (the 4-ary heap alone, the engine's queue
+//! before the ring), `binary` (the `std` binary heap before that) or `radix`; EVENTS = PENDING
+//! gives the setup cost to subtract. `periodic`: every source reschedules itself a fixed period
+//! later (the SimPy-shaped scripted repeats) instead of at a random delay.
 //! `valgrind --tool=callgrind --toggle-collect='queue_icount::run*' target/release/examples/queue_icount dary 1000 1000000`
 
 use std::hint::black_box;
 
-use iommu_sim_benches::queues::{BinaryEventQueue, RadixEventQueue};
+use iommu_sim_benches::queues::{BinaryEventQueue, DaryEventQueue, RadixEventQueue};
 use sim_core::engine::{EventQueue, SimRng};
 
 macro_rules! steady {
@@ -27,8 +30,12 @@ macro_rules! steady {
 }
 
 #[inline(never)]
-fn run_dary(pending: u64, n: u64, delays: &[u64]) -> u64 {
+fn run_engine(pending: u64, n: u64, delays: &[u64]) -> u64 {
     steady!(&mut EventQueue::<u64>::new(), pending, n, delays)
+}
+#[inline(never)]
+fn run_dary(pending: u64, n: u64, delays: &[u64]) -> u64 {
+    steady!(&mut DaryEventQueue::<u64>::default(), pending, n, delays)
 }
 #[inline(never)]
 fn run_binary(pending: u64, n: u64, delays: &[u64]) -> u64 {
@@ -45,8 +52,10 @@ fn main() {
     let pending: u64 = args.get(2).map_or(1000, |s| s.parse().expect("pending"));
     let n: u64 = args.get(3).map_or(1_000_000, |s| s.parse().expect("events"));
     let mut rng = SimRng::for_source(1, "bench");
-    let delays: Vec<u64> = (0..4096).map(|_| rng.below(pending * 10).max(1)).collect();
+    let periodic = args.get(4).is_some_and(|a| a == "periodic");
+    let delays: Vec<u64> = (0..4096).map(|_| if periodic { 100 } else { rng.below(pending * 10).max(1) }).collect();
     let popped = match kind {
+        "engine" => run_engine(pending, n.max(pending), &delays),
         "dary" => run_dary(pending, n.max(pending), &delays),
         "binary" => run_binary(pending, n.max(pending), &delays),
         "radix" => run_radix(pending, n.max(pending), &delays),

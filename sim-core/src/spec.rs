@@ -89,7 +89,37 @@ impl Line {
             return self.action;
         }
         let off = (u128::from(n) * u128::from(self.stride) % u128::from(self.wrap)) as u64;
-        match self.action {
+        self.action.advanced(off)
+    }
+
+    /// The offset of occurrence `n + 1` given that of occurrence `n` (`off < wrap`): the same
+    /// `n × stride mod wrap` as [`Line::occurrence`], without its 128-bit division (the
+    /// engine walks a repeat's occurrences in order).
+    #[inline]
+    pub fn next_offset(&self, off: u64) -> u64 {
+        let (step, back) = self.offset_step();
+        advance_offset(off, step, back)
+    }
+
+    /// The operands of [`advance_offset`] for this line: `stride mod wrap` and `wrap - step`.
+    pub fn offset_step(&self) -> (u64, u64) {
+        let step = self.stride % self.wrap;
+        (step, self.wrap - step)
+    }
+}
+
+/// `off + step` reduced mod `wrap`, for `off, step < wrap` and `back = wrap - step`: one
+/// compare and one add or subtract (no overflow).
+#[inline(always)]
+pub fn advance_offset(off: u64, step: u64, back: u64) -> u64 {
+    if off >= back { off - back } else { off + step }
+}
+
+impl Action {
+    /// The action with its address (Map, Unmap, Dma) advanced by `off` bytes.
+    #[inline]
+    pub fn advanced(self, off: u64) -> Action {
+        match self {
             Action::Map { container, iova, size, prot, backing_shift } => {
                 Action::Map { container, iova: iova.wrapping_add(off), size, prot, backing_shift }
             }
@@ -138,4 +168,31 @@ pub fn backing_shift(backing: Option<&str>, iova: u64, size: u64) -> Result<u8, 
         return Err(format!("iova {iova:#x} and size {size:#x} must be multiples of the {text} backing pages"));
     }
     Ok(page.trailing_zeros() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Walking a repeat's offsets one occurrence at a time gives exactly
+        /// `occurrence(n)`'s `n × stride mod wrap`, for strides larger than the wrap, wraps
+        /// near `u64::MAX` and the default "never" wrap.
+        #[test]
+        fn next_offset_walks_the_occurrences(
+            stride in proptest::prop_oneof![1u64..10_000, 1u64..=u64::MAX],
+            wrap in proptest::prop_oneof![1u64..10_000, 1u64..=u64::MAX, proptest::strategy::Just(u64::MAX)],
+            n0 in 0u64..1_000_000,
+        ) {
+            let action = Action::Dma { device: DeviceId(0), iova: 0, bytes: 1, write: false };
+            let l = Line { at: 0, count: u64::MAX, every: 1, stride, wrap, action };
+            let iova = |a: Action| match a { Action::Dma { iova, .. } => iova, _ => unreachable!() };
+            let mut off = iova(l.occurrence(n0));
+            for n in n0 + 1..n0 + 50 {
+                off = l.next_offset(off);
+                proptest::prop_assert_eq!(off, iova(l.occurrence(n)));
+                proptest::prop_assert_eq!(iova(action.advanced(off)), off);
+            }
+        }
+    }
 }

@@ -1,13 +1,27 @@
-//! The event queue: a 4-ary implicit min-heap ordered by `(cycle, insertion sequence)`, so events
-//! due at the same cycle pop in the order they were scheduled. That tie-break is what makes a run
-//! reproducible: it never depends on heap layout, pointer values or hashing.
+//! The event queue, ordered by `(cycle, insertion sequence)`, so events due at the same cycle
+//! pop in the order they were scheduled. That tie-break is what makes a run reproducible: it
+//! never depends on the layout, pointer values or hashing.
 //!
-//! Why 4-ary (issue 15, item 4; numbers in README "Speed"): a pop sifts a hole down
-//! `log4 n` levels instead of `log2 n`, comparing the four children of a node, which sit next to
-//! each other in memory (two cache lines), so a pop touches half the lines of a binary heap and
-//! does fewer dependent loads. Measured with valgrind against `std`'s `BinaryHeap` (the previous
-//! queue, kept in `benches/queues.rs`) and a radix heap over integer time: see the
-//! `event_queue` criterion group in `benches/benches/engine.rs`.
+//! Two representations behind one interface (issue 15, item 4; numbers in the notes of the
+//! change and `benches/icount.sh`):
+//! - **few pending events** (≤ [`SMALL`], the common case: a handful of devices, scripted
+//!   repeats and generators each waiting for their next event): a sorted ring. A pop takes
+//!   the head; a push compares only the due time (the new event has the largest sequence
+//!   number so far, so it goes after every event due at the same cycle) and lands at the tail
+//!   (a periodic source: its next event is the latest), at the head (the earliest), or shifts
+//!   the few later ones by one. No 128-bit keys, no tournament.
+//! - **many pending events**: a 4-ary implicit min-heap (a pop sifts a hole down `log4 n`
+//!   levels comparing four children that sit next to each other in memory, two cache lines)
+//!   with the earliest event kept in a front slot outside the heap when it was pushed while
+//!   being the earliest.
+//!
+//! The queue switches to the heap when a push would exceed [`SMALL`] pending events and back
+//! to the ring when a pop leaves at most [`SMALL`]` / 4` (hysteresis: a switch costs O(SMALL
+//! log SMALL) and needs ≥ 3/4 SMALL operations before the next one). Both representations
+//! give exactly the same order; which one holds the events is invisible to the caller.
+//! Measured with valgrind against the 4-ary heap alone (the previous queue, kept in
+//! `benches/queues.rs` with `std`'s `BinaryHeap` and a radix heap): `event_queue` criterion
+//! group in `benches/benches/engine.rs` and `benches/examples/queue_icount.rs`.
 
 use crate::time::Cycle;
 
@@ -28,26 +42,32 @@ impl<E> Scheduled<E> {
     }
 }
 
-/// Children per node.
+/// Children per heap node.
 const D: usize = 4;
 
-/// Min-queue of events keyed by `(cycle, insertion order)`.
+/// Most pending events the sorted ring holds (a power of two: ring indices are masked).
+pub const SMALL: usize = 16;
+const MASK: usize = SMALL - 1;
+
+/// Min-queue of events keyed by `(cycle, insertion order)`. See the module documentation.
 ///
-/// The earliest event is kept in `front`, outside the heap, whenever it was pushed while
-/// being the earliest: a stream of events that each schedule their successor (a repeating
-/// script line, a generator's arrivals) then never touches the heap, which saves the sift and
-/// a store-to-load forwarding stall per event (the heap writes an element and reads it back
-/// at once). Invariant: `front`, if set, is ≤ every element of the heap.
+/// Ring mode (`small`): the events are `ring[head], ring[head + 1], …` (indices mod
+/// [`SMALL`]), `ring_len` of them, sorted by key.
 ///
-/// The heap is an implicit 4-ary min-heap in `slots[..len]`: the children of node `i` are
-/// `4i+1 ..= 4i+4`. Slots past `len` hold sentinels (largest key), at least [`D`] of them, so
-/// every node that has a child has four slots to compare: the sift-down is one fixed-size
-/// tournament per level, without a separate path for the last, partly filled node (the usual
-/// case when few events are pending). `slots` only grows (to the largest number of events ever
+/// Heap mode: the earliest event is kept in `front`, outside the heap, whenever it was pushed
+/// while being the earliest (invariant: `front`, if set, is ≤ every element of the heap). The
+/// heap is an implicit 4-ary min-heap in `slots[..len]`: the children of node `i` are `4i+1
+/// ..= 4i+4`. Slots past `len` hold sentinels (largest key), at least [`D`] of them, so every
+/// node that has a child has four slots to compare: the sift-down is one fixed-size
+/// tournament per level. `slots` and `ring` only grow (to the largest number of events ever
 /// pending, plus the sentinels), so no event allocates once the run has reached its steady
 /// state.
 #[derive(Debug)]
 pub struct EventQueue<E> {
+    small: bool,
+    ring: Vec<Scheduled<E>>,
+    head: usize,
+    ring_len: usize,
     front: Option<Scheduled<E>>,
     slots: Vec<Scheduled<E>>,
     len: usize,
@@ -62,40 +82,88 @@ impl<E: Copy> Default for EventQueue<E> {
 
 impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { front: None, slots: Vec::with_capacity(64), len: 0, next_seq: 0 }
+        EventQueue { small: true, ring: Vec::new(), head: 0, ring_len: 0, front: None, slots: Vec::new(), len: 0, next_seq: 0 }
     }
 
     /// Schedules `event` at cycle `at`. Returns the sequence number it was given.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: Cycle, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let new = Scheduled { at, seq, event };
-        match self.front {
-            // `new` has the largest seq so far: it is due first only if strictly earlier.
-            None if self.len == 0 || at < self.slots[0].at => self.front = Some(new),
-            Some(f) if at < f.at => {
-                self.heap_push(f);
-                self.front = Some(new);
-            }
-            _ => self.heap_push(new),
+        if self.small && self.ring_len < SMALL && self.ring.len() == SMALL {
+            self.ring_push(new);
+        } else {
+            self.push_slow(new);
         }
         seq
     }
 
+    /// A push the ring cannot take (full, not yet allocated, or heap mode).
+    #[inline(always)]
+    fn push_slow(&mut self, new: Scheduled<E>) {
+        if self.small {
+            if self.ring.len() != SMALL {
+                self.alloc_ring(new);
+            }
+            if self.ring_len < SMALL {
+                return self.ring_push(new);
+            }
+            self.switch_to_heap();
+        }
+        self.push_heap_mode(new);
+    }
+
+    /// Allocates the ring, once, at the first push.
+    #[cold]
+    #[inline(never)]
+    fn alloc_ring(&mut self, fill: Scheduled<E>) {
+        self.ring = vec![fill; SMALL];
+    }
+
     /// Removes and returns the earliest event as `(cycle, seq, event)`.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(Cycle, u64, E)> {
+        let s = if self.small {
+            if self.ring_len == 0 {
+                return None;
+            }
+            let h = self.head;
+            let s = self.ring_slots()[h & MASK];
+            self.head = (h + 1) & MASK;
+            self.ring_len -= 1;
+            s
+        } else {
+            self.pop_heap_mode()?
+        };
+        Some((s.at, s.seq, s.event))
+    }
+
+    /// A pop in heap mode.
+    #[inline(always)]
+    fn pop_heap_mode(&mut self) -> Option<Scheduled<E>> {
         let s = match self.front.take() {
             Some(f) => f,
             None => self.heap_pop()?,
         };
-        Some((s.at, s.seq, s.event))
+        if self.len <= SMALL / 4 {
+            self.switch_to_ring();
+        }
+        Some(s)
+    }
+
+    /// The ring as a fixed-size array: masked indices need no bounds check.
+    #[inline(always)]
+    fn ring_slots(&mut self) -> &mut [Scheduled<E>; SMALL] {
+        (&mut self.ring[..SMALL]).try_into().expect("ring has SMALL slots")
     }
 
     /// The cycle of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<Cycle> {
+        if self.small {
+            return (self.ring_len > 0).then(|| self.ring[self.head & MASK].at);
+        }
         match (&self.front, self.len) {
             (Some(f), _) => Some(f.at),
             (None, 0) => None,
@@ -104,15 +172,85 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.len + usize::from(self.front.is_some())
+        if self.small { self.ring_len } else { self.len + usize::from(self.front.is_some()) }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.front.is_none() && self.len == 0
+        self.len() == 0
+    }
+
+    /// Inserts into the sorted ring (which has room). `new` has the largest sequence number
+    /// so far, so only due times are compared: it goes after every event due at its cycle.
+    #[inline(always)]
+    fn ring_push(&mut self, new: Scheduled<E>) {
+        let (head, n) = (self.head, self.ring_len);
+        self.ring_len = n + 1;
+        let r = self.ring_slots();
+        if n == 0 || r[(head + n - 1) & MASK].at <= new.at {
+            // The latest (a periodic source's next occurrence): append.
+            r[(head + n) & MASK] = new;
+            return;
+        }
+        if new.at < r[head & MASK].at {
+            // Strictly the earliest: prepend.
+            let h = (head + MASK) & MASK;
+            r[h] = new;
+            self.head = h;
+            return;
+        }
+        // In between: shift the later events one place towards the tail.
+        let mut i = n;
+        while r[(head + i - 1) & MASK].at > new.at {
+            r[(head + i) & MASK] = r[(head + i - 1) & MASK];
+            i -= 1;
+        }
+        r[(head + i) & MASK] = new;
+    }
+
+    /// Moves the ring's events into the (empty) heap.
+    #[cold]
+    #[inline(never)]
+    fn switch_to_heap(&mut self) {
+        debug_assert!(self.len == 0 && self.front.is_none());
+        self.small = false;
+        for k in 0..self.ring_len {
+            let s = self.ring[(self.head + k) & MASK];
+            self.heap_push(s);
+        }
+        self.ring_len = 0;
+        self.head = 0;
+    }
+
+    /// Moves the heap's (few) events back into the ring, in order.
+    #[cold]
+    #[inline(never)]
+    fn switch_to_ring(&mut self) {
+        let mut n = 0;
+        self.head = 0;
+        while let Some(s) = self.front.take().or_else(|| self.heap_pop()) {
+            self.ring[n] = s;
+            n += 1;
+        }
+        self.ring_len = n;
+        self.small = true;
+    }
+
+    /// A push in heap mode.
+    #[inline(always)]
+    fn push_heap_mode(&mut self, new: Scheduled<E>) {
+        match self.front {
+            // `new` has the largest seq so far: it is due first only if strictly earlier.
+            None if self.len == 0 || new.at < self.slots[0].at => self.front = Some(new),
+            Some(f) if new.at < f.at => {
+                self.heap_push(f);
+                self.front = Some(new);
+            }
+            _ => self.heap_push(new),
+        }
     }
 
     /// Sift up with a hole: parents move down until `new`'s place is found, one store each.
-    #[inline]
+    #[inline(always)]
     fn heap_push(&mut self, new: Scheduled<E>) {
         if self.len + D >= self.slots.len() {
             // Grow by one node's worth of sentinels (amortised by `Vec`'s doubling).
@@ -137,7 +275,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Removes the root: the last element leaves a sentinel behind and is sifted down from the
     /// root with a hole, the smallest of each node's four children moving up.
-    #[inline]
+    #[inline(always)]
     fn heap_pop(&mut self) -> Option<Scheduled<E>> {
         if self.len == 0 {
             return None;
@@ -247,6 +385,39 @@ mod tests {
             }
             proptest::prop_assert!(q.is_empty());
         }
+    }
+
+    /// Crossing between the sorted ring and the heap many times (up past `SMALL`, down to a
+    /// few), with ties and pushes earlier than everything pending, keeps the reference order.
+    #[test]
+    fn ring_heap_switches_keep_the_order() {
+        let mut q = EventQueue::new();
+        let mut reference = BinaryHeap::new();
+        let mut now = 0u64;
+        let mut x = 7u64;
+        for round in 0..50u64 {
+            let burst = if round % 2 == 0 { SMALL as u64 + 1 + round % 5 } else { 3 };
+            for _ in 0..burst {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                // Mostly later, some ties, some earlier than what is pending.
+                let at = now + (x >> 60) % 5;
+                let seq = q.push(at, (at, x));
+                reference.push(Reverse((at, seq, x)));
+            }
+            let pops = if round % 2 == 0 { burst - 2 } else { 1 };
+            for _ in 0..pops {
+                let want = reference.pop().map(|Reverse((at, seq, x))| (at, seq, (at, x)));
+                assert_eq!(q.peek_time(), want.map(|w| w.0));
+                let got = q.pop();
+                assert_eq!(got, want);
+                now = got.map_or(now, |g| g.0);
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        while let Some(Reverse((at, seq, x))) = reference.pop() {
+            assert_eq!(q.pop(), Some((at, seq, (at, x))));
+        }
+        assert!(q.is_empty() && q.pop().is_none());
     }
 
     #[test]

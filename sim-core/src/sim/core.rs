@@ -17,61 +17,7 @@ use crate::spec::ProtBits;
 use crate::time::Cycle;
 use crate::topology::Platform;
 
-/// Run-time state of a device.
-#[derive(Debug)]
-pub struct DeviceState {
-    /// The domain its group is attached to, and the domain's tag on its instance: cached here
-    /// so a translation needs no search.
-    pub domain: Option<(DomainId, u32)>,
-    /// ATS device TLB, for ATS-capable devices.
-    pub devtlb: Option<Iotlb>,
-    /// The device asked to be attached (its group may be attached through a sibling too).
-    pub attached: bool,
-    pub latency: Histogram,
-    pub translations: u64,
-    pub devtlb_hits: u64,
-    pub iotlb_hits: u64,
-    pub iotlb_misses: u64,
-    pub faults: u64,
-    pub stale: u64,
-    /// Creation serial of the domain the device was last attached to (reports colour by it).
-    pub last_domain: Option<u64>,
-    /// Surprise-removed (fault injection): it issues no more DMA.
-    pub removed: bool,
-}
-
-/// Run-time state of an IOMMU group.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GroupState {
-    pub domain: Option<DomainId>,
-    pub container: Option<ContainerId>,
-    /// Devices of the group that asked to be attached.
-    pub users: u32,
-}
-
-/// An invalidation whose completion an injected fault delayed: the caches keep the old
-/// entries until `at`.
-#[derive(Clone, Copy, Debug)]
-pub struct DeferredInvalidation {
-    pub at: Cycle,
-    pub iommu: IommuId,
-    pub tag: u32,
-    /// `None`: the whole tag; `Some((_, 0))`: global (every tag).
-    pub range: Option<(u64, u64)>,
-}
-
-/// Faults currently injected.
-#[derive(Clone, Debug, Default)]
-pub struct Injected {
-    /// Domain allocations fail with ENOMEM until this cycle, every `alloc_fail_every`-th one.
-    pub alloc_fail_until: Option<Cycle>,
-    pub alloc_fail_every: u32,
-    pub alloc_attempts: u64,
-    /// Per instance: invalidations complete late by `.1` cycles until `.0`.
-    pub late: Vec<Option<(Cycle, Cycle)>>,
-    /// Delayed invalidations not yet handed to the engine.
-    pub deferred: Vec<DeferredInvalidation>,
-}
+pub use super::state::{DeferredInvalidation, DeviceState, GroupState, Injected};
 
 /// Everything a run mutates.
 pub struct Core<'s> {
@@ -111,6 +57,8 @@ pub struct Core<'s> {
     pub injected: Injected,
     /// Per device: its PCIe link, tags and throughput counters (`crate::pcie`).
     pub ports: Vec<crate::pcie::Port>,
+    /// Per device: the DMA path's constants (`crate::sim::transfer::DevicePath`).
+    pub paths: Vec<crate::sim::transfer::DevicePath>,
     /// Whether DMA is translated, or one of the no-translation baselines.
     pub bypass: crate::sim::transfer::Bypass,
     /// Per instance, its ATS devices in device order: whose device TLBs an invalidation on
@@ -191,6 +139,7 @@ impl<'s> Core<'s> {
             log: Vec::new(),
             injected: Injected { late: vec![None; platform.iommus.len()], ..Injected::default() },
             ports: platform.devices.iter().map(|d| crate::pcie::Port::new(&d.link)).collect(),
+            paths: (0..platform.devices.len()).map(|d| crate::sim::transfer::DevicePath::new(platform, d)).collect(),
             bypass: crate::sim::transfer::Bypass::None,
             ats_by_iommu,
         }
@@ -593,14 +542,14 @@ impl<'s> Core<'s> {
     }
 
     /// Records a fault (counted always; details kept for the first few).
-    pub fn record_fault(&mut self, dev: DeviceId, iova: u64, reason: &'static str) {
+    pub fn record_fault(&mut self, dev: DeviceId, iova: u64, reason: &'static str, cycle: Cycle) {
         self.m.faults += 1;
         self.devices[dev.index()].faults += 1;
         let iommu = self.platform.devices[dev.index()].iommu;
         self.instances[iommu.index()].counters.faults += 1;
         if self.fault_log.len() < RunResult::FAULT_LOG_LIMIT {
             self.fault_log.push(FaultRecord {
-                cycle: self.now,
+                cycle,
                 device: self.platform.devices[dev.index()].name.clone(),
                 iova,
                 reason: reason.to_string(),

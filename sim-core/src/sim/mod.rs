@@ -2,9 +2,11 @@
 //! insertion)` order, hands each to its handler, and folds a record of it (and of its
 //! outcome) into the run digest and, if asked, a trace.
 
+mod container_ops;
 pub mod core;
 mod invalidate;
 mod results;
+mod state;
 pub mod transfer;
 pub mod translate;
 
@@ -12,7 +14,7 @@ use crate::engine::{Digest, EventQueue};
 use crate::ids::{ContainerId, DeviceId};
 use crate::metrics::RunResult;
 use crate::scenario::Scenario;
-use crate::spec::{Action, ContainerKind, Invalidation};
+use crate::spec::{Action, ContainerKind};
 use crate::strategy::{self, Strategy, StrategyName};
 use crate::time::Cycle;
 use crate::workload::{FaultSpec, Gen, Steps, TOKEN_START, TOKEN_STOP};
@@ -22,8 +24,8 @@ use self::core::{Core, DeferredInvalidation};
 /// What the engine schedules. Small and `Copy`.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    /// Occurrence of script line `line`; `left` more occurrences follow.
-    Script { line: u32, left: u64 },
+    /// The next occurrence of script line `line` (its state: [`Simulation::script`]).
+    Script { line: u32 },
     /// Lazy-mode flush timer of a container, valid only for the flush generation it was armed in.
     FlushTimer { container: ContainerId, generation: u32 },
     /// Wake-up of generator `gen` (`token` says why: start, stop, a packet, a completion...).
@@ -128,6 +130,7 @@ pub fn run_with(
         observer,
         gens: scenario.generators.iter().map(|g| Gen::new(g, seed)).collect(),
         steps: Steps::default(),
+        script: scenario.script.iter().map(Repeat::new).collect(),
         deferred: Vec::new(),
         unmapped: Vec::new(),
         interrupted: false,
@@ -151,6 +154,8 @@ struct Simulation<'s, 'o> {
     observer: Option<&'o mut dyn Observer>,
     gens: Vec<Gen>,
     steps: Steps,
+    /// Per script line, its pending occurrence (a line has at most one event queued).
+    script: Vec<Repeat>,
     /// Delayed invalidations in flight, by slot.
     deferred: Vec<Option<DeferredInvalidation>>,
     /// Scratch for the mappings an unmap removes (reused: unmaps do not allocate).
@@ -161,10 +166,28 @@ struct Simulation<'s, 'o> {
     after_duration: u64,
 }
 
+/// The pending occurrence of a script line: how many more follow it, and its address offset
+/// (`n × stride mod wrap`, advanced one occurrence at a time: [`crate::spec::advance_offset`]).
+#[derive(Clone, Copy, Debug)]
+struct Repeat {
+    left: u64,
+    off: u64,
+    /// `stride mod wrap` and `wrap - step`: the operands of [`crate::spec::advance_offset`].
+    step: u64,
+    back: u64,
+}
+
+impl Repeat {
+    fn new(l: &crate::spec::Line) -> Repeat {
+        let (step, back) = l.offset_step();
+        Repeat { left: l.count - 1, off: 0, step, back }
+    }
+}
+
 impl Simulation<'_, '_> {
     fn run(&mut self) {
         for (i, line) in self.core.scenario.script.iter().enumerate() {
-            self.queue.push(line.at, Event::Script { line: i as u32, left: line.count - 1 });
+            self.queue.push(line.at, Event::Script { line: i as u32 });
         }
         for (i, g) in self.core.scenario.generators.iter().enumerate() {
             let (start, stop) = g.window();
@@ -181,8 +204,11 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
-                let rest = std::iter::from_fn(|| self.queue.pop()).map(|e| Self::user_events(e.2));
-                self.after_duration = rest.fold(Self::user_events(event), u64::saturating_add);
+                let mut total = self.user_events(event);
+                while let Some((_, _, e)) = self.queue.pop() {
+                    total = total.saturating_add(self.user_events(e));
+                }
+                self.after_duration = total;
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
@@ -193,12 +219,25 @@ impl Simulation<'_, '_> {
             self.core.m.events += 1;
             let cpu_before = self.core.cpu_cycles();
             let mut rec = match event {
-                Event::Script { line, left } => {
-                    let l = self.core.scenario.script[line as usize];
-                    if left > 0 {
-                        self.queue.push(at + l.every, Event::Script { line, left: left - 1 });
+                Event::Script { line } => {
+                    let scenario: &Scenario = self.core.scenario;
+                    let l = &scenario.script[line as usize];
+                    let r = &mut self.script[line as usize];
+                    let action = if l.stride == 0 { l.action } else { l.action.advanced(r.off) };
+                    if r.left > 0 {
+                        r.left -= 1;
+                        r.off = crate::spec::advance_offset(r.off, r.step, r.back);
+                        self.queue.push(at + l.every, Event::Script { line });
                     }
-                    self.action(l.occurrence(l.count - 1 - left))
+                    if let Action::Dma { device, iova, bytes, write } = action {
+                        // The hot path (a scripted DMA repeat): a DMA charges no CPU cycles.
+                        let rec = self.dma(device, iova, bytes, write);
+                        debug_assert_eq!(self.core.cpu_cycles(), cpu_before, "a DMA charged CPU cycles");
+                        self.record(&rec);
+                        self.drain_deferred();
+                        continue;
+                    }
+                    self.action(action)
                 }
                 Event::Gen { generator, token } => {
                     self.generator(generator, token);
@@ -249,9 +288,9 @@ impl Simulation<'_, '_> {
     /// remaining repeats, a generator's start or stop (its set-up or tear-down: a generator
     /// without `stop` runs until `duration` by design, so its next packet is not counted),
     /// a fault; 0 for the simulator's own timers.
-    fn user_events(e: Event) -> u64 {
+    fn user_events(&self, e: Event) -> u64 {
         match e {
-            Event::Script { left, .. } => left.saturating_add(1),
+            Event::Script { line } => self.script[line as usize].left.saturating_add(1),
             Event::Gen { token, .. } => u64::from(token == TOKEN_START || token == TOKEN_STOP),
             Event::Fault { .. } => 1,
             Event::Deferred { .. } | Event::FlushTimer { .. } => 0,
@@ -272,7 +311,15 @@ impl Simulation<'_, '_> {
     }
 
     /// Schedules the invalidations an injected fault delayed during the last event.
+    #[inline(always)]
     fn drain_deferred(&mut self) {
+        if !self.core.injected.deferred.is_empty() {
+            self.drain_deferred_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn drain_deferred_slow(&mut self) {
         while let Some(inv) = self.core.injected.deferred.pop() {
             let slot = match self.deferred.iter().position(Option::is_none) {
                 Some(s) => s,
@@ -346,6 +393,7 @@ impl Simulation<'_, '_> {
         EventRecord { cycle: now, kind: EventKind::Fault, a, b: index as u64, c: 0, outcome, cpu: 0 }
     }
 
+    #[inline(always)]
     fn action(&mut self, action: Action) -> EventRecord {
         let now = self.core.now;
         let rec = |kind, a: u64, b: u64, c: u64, outcome: u64| EventRecord { cycle: now, kind, a, b, c, outcome, cpu: 0 };
@@ -366,21 +414,27 @@ impl Simulation<'_, '_> {
                 let ok = self.unmap(container, iova, size);
                 rec(EventKind::Unmap, container.0 as u64, iova, size, ok as u64)
             }
-            Action::Dma { device, iova, bytes, write } if self.core.devices[device.index()].removed => {
-                self.core.m.dma_dropped += 1;
-                rec(EventKind::Dma, device.0 as u64 | (write as u64) << 32, iova, bytes, u64::MAX)
-            }
-            Action::Dma { device, iova, bytes, write } => {
-                let t = self.core.transfer(device, iova, bytes, write);
-                self.step_done = self.step_done.max(t.done);
-                let o = t.out;
-                // The completion cycle is not folded here (it would hide the documented outcome
-                // bits); it shows in the digest through the cycles of the closed loop's next
-                // actions.
-                let outcome = o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56);
-                rec(EventKind::Dma, device.0 as u64 | (write as u64) << 32, iova, bytes, outcome)
-            }
+            Action::Dma { device, iova, bytes, write } => self.dma(device, iova, bytes, write),
         }
+    }
+
+    /// A DMA request (a removed device's is dropped).
+    #[inline(always)]
+    fn dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> EventRecord {
+        let a = device.0 as u64 | (write as u64) << 32;
+        let outcome = if self.core.devices[device.index()].removed {
+            self.core.m.dma_dropped += 1;
+            u64::MAX
+        } else {
+            let t = self.core.transfer(device, iova, bytes, write);
+            self.step_done = self.step_done.max(t.done);
+            let o = t.out;
+            // The completion cycle is not folded here (it would hide the documented outcome
+            // bits); it shows in the digest through the cycles of the closed loop's next
+            // actions.
+            o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56)
+        };
+        EventRecord { cycle: self.core.now, kind: EventKind::Dma, a, b: iova, c: bytes, outcome, cpu: 0 }
     }
 
     /// Attaches a device's group (VFIO attaches whole groups; a sibling's later attach is a
@@ -465,104 +519,6 @@ impl Simulation<'_, '_> {
             return 2;
         }
         1
-    }
-
-    /// Maps into every domain of the container (`vfio_iommu_map` loops over `domain_list`).
-    fn map(&mut self, c: ContainerId, iova: u64, size: u64, prot: u8, backing_shift: u8) -> bool {
-        let core = &mut self.core;
-        core.m.maps += 1;
-        let cont = &core.containers[c.index()];
-        // A map that some domain cannot represent (beyond its input or output width, or
-        // wrapping) fails as a whole, like `vfio_iommu_map` unwinding a failed `iommu_map`.
-        let phys = cont.phys_base.checked_add(iova).filter(|p| p.checked_add(size).is_some());
-        let representable = |p: u64| cont.domains.iter().all(|&d| core.domain(d).table.format().representable(iova, p, size));
-        if cont.overlaps(iova, size) || !phys.is_some_and(representable) {
-            core.m.map_errors += 1;
-            return false;
-        }
-        let phys = phys.unwrap_or_default();
-        let cont = &mut core.containers[c.index()];
-        let mapping = crate::container::Mapping { size, prot, backing_shift };
-        cont.mappings.insert(iova, mapping);
-        let n = cont.domains.len();
-        core.m.map_replications += n.saturating_sub(1) as u64;
-        for i in 0..n {
-            let d = core.containers[c.index()].domains[i];
-            core.map_mapping(d, iova, phys, mapping);
-        }
-        true
-    }
-
-    /// Unmaps from every domain, then invalidates as the container's mode says.
-    fn unmap(&mut self, c: ContainerId, iova: u64, size: u64) -> bool {
-        let core = &mut self.core;
-        core.m.unmaps += 1;
-        let mut taken = std::mem::take(&mut self.unmapped);
-        if core.containers[c.index()].take_range(iova, size, &mut taken).is_err() {
-            core.m.map_errors += 1;
-            self.unmapped = taken;
-            return false;
-        }
-        let (mode, kind) = {
-            let spec = &core.containers[c.index()].spec;
-            (spec.invalidation, spec.kind)
-        };
-        let n = core.containers[c.index()].domains.len();
-        for i in 0..n {
-            let d = core.containers[c.index()].domains[i];
-            // VFIO type1 adds a new domain at the head of `domain_list` and unmaps the head
-            // (the newest domain) chunk by chunk with batched syncs; the others in one go.
-            let batched = kind == ContainerKind::Vfio && i == n - 1;
-            for &(start, m) in &taken {
-                let leaves = core.unmap_from(d, start, m.size);
-                if mode != Invalidation::Strict {
-                    continue;
-                }
-                let step = if batched { crate::container::vfio_sync_bytes(&m) } else { m.size };
-                let mut off = 0;
-                while off < m.size {
-                    let len = step.min(m.size - off);
-                    // The batch's share of the leaf entries (exact for uniformly backed ranges).
-                    let batch_leaves = (u128::from(leaves) * u128::from(len)).div_ceil(u128::from(m.size)) as u64;
-                    core.invalidate_range(d, start + off, len, batch_leaves);
-                    off += len;
-                }
-            }
-        }
-        let count = taken.len() as u32;
-        self.unmapped = taken;
-        if mode == Invalidation::Lazy && n > 0 {
-            // dma-iommu.c `queue_iova`, once per unmapped range: a full ring (it holds
-            // `flush_queue - 1` entries) flushes before the new entry goes in; the first entry
-            // after the timer last fired arms it.
-            for _ in 0..count {
-                let cont = &self.core.containers[c.index()];
-                if cont.fq_pending + 1 >= cont.spec.flush_queue {
-                    self.flush(c);
-                }
-                let cont = &mut self.core.containers[c.index()];
-                cont.fq_pending += 1;
-                if !cont.fq_timer_on {
-                    cont.fq_timer_on = true;
-                    let (at, generation) = (self.core.now + cont.spec.flush_timeout, cont.fq_generation);
-                    self.queue.push(at, Event::FlushTimer { container: c, generation });
-                }
-            }
-        }
-        true
-    }
-
-    /// One domain-wide flush of every domain of the container (`fq_flush_iotlb` →
-    /// `flush_iotlb_all`).
-    fn flush(&mut self, c: ContainerId) {
-        let core = &mut self.core;
-        let n = core.containers[c.index()].domains.len();
-        for i in 0..n {
-            let d = core.containers[c.index()].domains[i];
-            core.invalidate_domain(d);
-        }
-        core.containers[c.index()].fq_pending = 0;
-        core.m.flushes += 1;
     }
 }
 

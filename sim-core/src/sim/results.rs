@@ -8,7 +8,8 @@ use crate::strategy::StrategyName;
 impl Simulation<'_, '_> {
     /// Consumes the simulation into its results.
     pub(super) fn finish(self, name: StrategyName) -> RunResult {
-        let core = self.core;
+        let mut core = self.core;
+        core.settle_counters();
         let mut m = core.m.clone();
         m.domains_final = core.domains_live;
         m.pagetable_bytes_final = core.pt_live;

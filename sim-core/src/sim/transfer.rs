@@ -51,6 +51,70 @@ pub struct Transfer {
     pub out: DmaOutcome,
 }
 
+/// [`Bypass`] as a const generic parameter of the transfer loop.
+const TRANSLATED: u8 = 0;
+const IDENTITY: u8 = 1;
+const OFF: u8 = 2;
+
+/// Picoseconds to cycles, rounded up: `ps.div_ceil(1000)`, as one add and one multiply-shift
+/// instead of a quotient, a remainder and a compare (three per TLP); the exact `div_ceil` for
+/// the (unreachable) last 999 values of `u64`.
+#[inline(always)]
+fn ceil_cycles(ps: u64) -> Cycle {
+    match ps.checked_add(999) {
+        Some(x) => x / 1000,
+        None => ps.div_ceil(1000),
+    }
+}
+
+/// Per-device constants of the DMA path, computed once per run ([`DevicePath::new`]) so that
+/// a TLP reads one small record instead of chasing the platform tables (device → link,
+/// memory, instance → costs) on every request (issue 15).
+#[derive(Clone, Copy, Debug)]
+pub struct DevicePath {
+    /// Index of the device's IOMMU instance.
+    pub iommu: usize,
+    /// ATS-capable: it has a device TLB.
+    pub ats: bool,
+    /// Latency of a translation served by the first cache on the path (device TLB with ATS,
+    /// else IOTLB): beyond it a TLP counts as stalled.
+    pub hit: Cycle,
+    pub iotlb_hit: Cycle,
+    pub devtlb_hit: Cycle,
+    pub ats_round_trip: Cycle,
+    /// Walk service time without its PTE reads: walk-cache lookup + walker overhead.
+    pub walk_base: Cycle,
+    pub pte_read: Cycle,
+    /// Memory read latency from the device's socket, picoseconds.
+    pub mem_ps: u64,
+    /// One-way link latency, picoseconds.
+    pub lat_ps: u64,
+    /// Max payload size and max read request size, bytes (powers of two).
+    pub mps: u64,
+    pub mrrs: u64,
+}
+
+impl DevicePath {
+    pub fn new(platform: &crate::topology::Platform, dev: usize) -> DevicePath {
+        let info = &platform.devices[dev];
+        let costs = &platform.iommus[info.iommu.index()].params.costs;
+        DevicePath {
+            iommu: info.iommu.index(),
+            ats: info.ats,
+            hit: if info.ats { costs.devtlb_hit } else { costs.iotlb_hit },
+            iotlb_hit: costs.iotlb_hit,
+            devtlb_hit: costs.devtlb_hit,
+            ats_round_trip: costs.ats_round_trip,
+            walk_base: costs.walk_cache_lookup + costs.walk_overhead,
+            pte_read: costs.pte_read,
+            mem_ps: platform.memory.latency_from(info.socket) * 1000,
+            lat_ps: info.link.latency * 1000,
+            mps: u64::from(info.link.mps),
+            mrrs: u64::from(info.link.mrrs),
+        }
+    }
+}
+
 /// The previous TLP's translation within the request: a TLP to the same 4 KiB page as the
 /// previous one, looked up a few nanoseconds later with nothing in between, hits the entry
 /// the previous lookup just used or filled (already most recent, so no replacement state
@@ -67,18 +131,28 @@ struct Last {
 
 impl Core<'_> {
     /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
+    /// Inlined into the event loop (measured: the call and the returned struct cost more than
+    /// the loop's own work in a no-translation baseline).
+    #[inline(always)]
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+        // One copy of the loop per mode: a baseline's TLP latency is a constant, and its loop
+        // then keeps its state in registers instead of sharing the translated loop's spills.
+        match self.bypass {
+            Bypass::None => self.transfer_as::<TRANSLATED>(dev, iova, bytes, write),
+            Bypass::Identity => self.transfer_as::<IDENTITY>(dev, iova, bytes, write),
+            Bypass::Off => self.transfer_as::<OFF>(dev, iova, bytes, write),
+        }
+    }
+
+    #[inline(always)]
+    fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
-        let info = &self.platform.devices[d];
-        let link = info.link;
-        let mem_ps = self.platform.memory.latency_from(info.socket) * 1000;
-        let costs = &self.platform.iommus[info.iommu.index()].params.costs;
-        let hit = if info.ats { costs.devtlb_hit } else { costs.iotlb_hit };
-        let lat_ps = link.latency * 1000;
+        let path = &self.paths[d];
+        let (lat_ps, mem_ps, hit, ident) = (path.lat_ps, path.mem_ps, path.hit, path.iotlb_hit);
         let now_ps = self.now * 1000;
         let need = if write { PROT_WRITE } else { PROT_READ };
-        let split = u64::from(if write { link.mps } else { link.mrrs });
-        let mps = u64::from(link.mps);
+        let split = if write { path.mps } else { path.mrrs };
+        let mps = path.mps;
         // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
         // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
         debug_assert!(split.is_power_of_two() && mps.is_power_of_two());
@@ -86,123 +160,124 @@ impl Core<'_> {
         let mut t = Transfer::default();
         let mut last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
         let mut done_ps = now_ps;
-        let mut stalled = false;
+        let mut stall_cycles = 0;
+        let mut tlps = 0;
         let (mut addr, end) = (iova, iova.saturating_add(bytes));
         while addr < end {
             let chunk = (split - (addr & split_mask)).min(end - addr);
+            tlps += 1;
             let p = &mut self.ports[d];
-            p.c.tlps += 1;
             if write {
                 let start = now_ps.max(p.up_free).max(p.posted.next_free());
-                let wire = if chunk == split { p.wire.full_write } else { link.wire_ps(chunk + REQUEST_OVERHEAD) };
+                let wire = if chunk == split { p.wire.full_write } else { self.platform.devices[d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
                 p.up_free = start + wire;
                 p.c.busy_up_ps += wire;
                 let arrive = p.up_free + lat_ps;
-                let lat = self.lookup(dev, addr, need, arrive, &mut last, &mut t.out);
+                let lat = match MODE {
+                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+                    IDENTITY => ident,
+                    OFF => 0,
+                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
+                };
                 let p = &mut self.ports[d];
                 let retire = (arrive + lat * 1000).max(p.last_posted);
                 p.last_posted = retire;
                 p.posted.take(retire);
                 done_ps = retire;
-                if lat > hit {
-                    stalled = true;
-                    p.c.stall_cycles += lat - hit;
-                }
+                stall_cycles += lat.saturating_sub(hit);
             } else {
                 let start = now_ps.max(p.up_free).max(p.tags.next_free());
                 let wire = p.wire.read_request;
                 p.up_free = start + wire;
                 p.c.busy_up_ps += wire;
                 let arrive = p.up_free + lat_ps;
-                let lat = self.lookup(dev, addr, need, arrive, &mut last, &mut t.out);
+                let lat = match MODE {
+                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+                    IDENTITY => ident,
+                    OFF => 0,
+                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
+                };
                 let p = &mut self.ports[d];
                 let ready = arrive + lat * 1000 + mem_ps;
                 let wire = if chunk == split {
                     p.wire.full_read_completions
                 } else {
-                    link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
+                    self.platform.devices[d].link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
                 };
                 p.down_free = ready.max(p.down_free) + wire;
                 p.c.busy_down_ps += wire;
                 let release = p.down_free + lat_ps;
                 p.tags.take(release);
                 done_ps = release;
-                if lat > hit {
-                    stalled = true;
-                    p.c.stall_cycles += lat - hit;
-                }
+                stall_cycles += lat.saturating_sub(hit);
             }
             addr += chunk;
         }
-        t.done = done_ps.div_ceil(1000);
+        t.done = ceil_cycles(done_ps);
         let p = &mut self.ports[d];
+        p.c.tlps += tlps;
         p.c.requests += 1;
         if write {
             p.c.bytes_written += bytes;
         } else {
             p.c.bytes_read += bytes;
         }
-        p.c.stalled_requests += u64::from(stalled);
+        // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
+        p.c.stall_cycles += stall_cycles;
+        p.c.stalled_requests += u64::from(stall_cycles > 0);
         p.c.first.get_or_insert(self.now);
         p.c.last = p.c.last.max(t.done);
         t
     }
 
-    /// The translation of one TLP arriving at the root complex at `at_ps`; returns its
-    /// latency in cycles.
-    #[inline]
+    /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
+    /// returns its latency in cycles.
+    #[inline(always)]
     fn lookup(&mut self, dev: DeviceId, addr: u64, need: ProtBits, at_ps: u64, last: &mut Last, out: &mut DmaOutcome) -> Cycle {
-        match self.bypass {
-            Bypass::None => {}
-            Bypass::Identity => {
-                return self.platform.iommus[self.platform.devices[dev.index()].iommu.index()].params.costs.iotlb_hit;
-            }
-            Bypass::Off => return 0,
-        }
         let page = addr >> 12;
+        out.translations += 1;
         if page == last.page && last.clean {
-            let wait = last.ready.saturating_sub(at_ps).div_ceil(1000);
-            return self.repeat_hit(dev, last.stale, wait, out);
+            let wait = ceil_cycles(last.ready.saturating_sub(at_ps));
+            let lat = self.repeat_hit(dev, last.stale, wait);
+            out.latency_sum += lat;
+            out.stale += u64::from(last.stale);
+            return lat;
         }
-        let before = *out;
-        let saved = self.now;
-        self.now = at_ps.div_ceil(1000);
-        self.translate(dev, addr, need, out);
-        self.now = saved;
-        let lat = out.latency_sum - before.latency_sum;
-        *last = Last { page, clean: out.faults == before.faults, stale: out.stale > before.stale, ready: at_ps + lat * 1000 };
-        lat
+        let r = self.translate(dev, addr, need, ceil_cycles(at_ps));
+        out.latency_sum += r.latency;
+        out.faults += u64::from(r.fault);
+        out.stale += u64::from(r.stale);
+        *last = Last { page, clean: !r.fault, stale: r.stale, ready: at_ps + r.latency * 1000 };
+        r.latency
     }
 
     /// A TLP served by the entry the previous TLP of the request used (see [`Last`]).
     #[inline]
-    fn repeat_hit(&mut self, dev: DeviceId, stale: bool, wait: Cycle, out: &mut DmaOutcome) -> Cycle {
-        let info = &self.platform.devices[dev.index()];
-        let costs = &self.platform.iommus[info.iommu.index()].params.costs;
-        self.m.translations += 1;
-        out.translations += 1;
+    fn repeat_hit(&mut self, dev: DeviceId, stale: bool, wait: Cycle) -> Cycle {
+        let path = &self.paths[dev.index()];
         let ds = &mut self.devices[dev.index()];
         ds.translations += 1;
-        let lat = if ds.devtlb.is_some() {
+        let lat = if path.ats {
             ds.devtlb_hits += 1;
-            self.m.devtlb_hits += 1;
-            costs.devtlb_hit
+            path.devtlb_hit
         } else {
             ds.iotlb_hits += 1;
-            self.m.iotlb_hits += 1;
-            let c = &mut self.instances[info.iommu.index()].counters;
-            c.translations += 1;
-            c.iotlb_hits += 1;
-            costs.iotlb_hit
+            path.iotlb_hit
         }
         .max(wait);
-        if stale {
-            self.m.stale_translations += 1;
-            ds.stale += 1;
-            out.stale += 1;
-        }
+        ds.stale += u64::from(stale);
         ds.latency.record(lat);
-        out.latency_sum += lat;
         lat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ceil_cycles_is_div_ceil() {
+        let edge = [0, 1, 999, 1000, 1001, 1999, 2000, u64::MAX - 1000, u64::MAX - 999, u64::MAX - 998, u64::MAX - 1, u64::MAX];
+        for ps in edge.into_iter().chain((0..100_000).map(|i| i * 7919)) {
+            assert_eq!(super::ceil_cycles(ps), ps.div_ceil(1000), "{ps}");
+        }
     }
 }
