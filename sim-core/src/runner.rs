@@ -24,7 +24,10 @@ pub fn run_all_with(scenario: &Scenario, strategies: &[StrategyName], seed: u64,
     if !with_baselines {
         jobs.truncate(strategies.len());
     }
-    let mut runs: Vec<RunResult> = jobs.par_iter().map(|&(name, b)| sim::run_with(scenario, name, seed, b, None)).collect();
+    let one = |&(name, b): &(StrategyName, Bypass)| sim::run_with(scenario, name, seed, b, None);
+    // A single run needs no thread pool: starting rayon's is a measurable part of a short
+    // run's process (issue 15 measures whole processes).
+    let mut runs: Vec<RunResult> = if jobs.len() == 1 { jobs.iter().map(one).collect() } else { jobs.par_iter().map(one).collect() };
     let base = runs.split_off(strategies.len());
     let mut r = results(scenario, seed, runs);
     r.baselines = base;
