@@ -97,7 +97,7 @@ impl Core<'_> {
         // 3. Walk: the walk cache saves the upper levels; the rest are memory reads, on a
         //    walker that may be busy.
         let dom = self.domains[d.index()].as_mut().expect("attached domain is live");
-        let walk = dom.table.walk(iova);
+        let walk = dom.table.walk_remembered(iova);
         let levels = dom.shifts_levels;
         // The walk cache learns the tables below the cached one (the depths whose lookup
         // missed) when the walk ends at a usable leaf (issue 15: lookup and fill in one call).
