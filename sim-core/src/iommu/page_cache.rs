@@ -136,7 +136,14 @@ impl<V: Copy + Default> PageCache<V> {
         let vpn = addr >> shift;
         let set = self.set(tag, vpn);
         let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
-        match out {
+        self.count_fill(shift, &out);
+        out
+    }
+
+    /// Keeps the per-size counts after a fill of a `2^shift` entry that ended in `out`.
+    #[inline(always)]
+    fn count_fill(&mut self, shift: u32, out: &FillOutcome<u128, V>) {
+        match *out {
             FillOutcome::Inserted => self.sizes.inc(shift),
             FillOutcome::Evicted(k, _) => {
                 let old = unpack_key(k).1;
@@ -147,7 +154,25 @@ impl<V: Copy + Default> PageCache<V> {
             }
             FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
         }
-        out
+    }
+
+    /// [`PageCache::probe`] for a cache of `N`-way sets whose set count is a power of two
+    /// (the caller checked both once, see `WalkCache::lookup_fill`): no per-call dispatch.
+    #[inline(always)]
+    pub(crate) fn probe_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
+        let vpn = addr >> shift;
+        let set = (vpn ^ tag as u64) as usize & self.core.mask;
+        self.core.probe_n::<N>(set, page_key(tag, shift, vpn))
+    }
+
+    /// [`PageCache::fill`] under the same conditions as [`PageCache::probe_pow2_n`] (`shift <
+    /// 64` too), the outcome dropped.
+    #[inline(always)]
+    pub(crate) fn fill_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) {
+        let vpn = addr >> shift;
+        let set = (vpn ^ tag as u64) as usize & self.core.mask;
+        let out = self.core.fill_n::<N>(set, page_key(tag, shift, vpn), v, rng);
+        self.count_fill(shift, &out);
     }
 
     /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when
