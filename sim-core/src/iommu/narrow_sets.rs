@@ -65,14 +65,18 @@ fn oldest_of<const N: usize>(st: &[u64; N]) -> usize {
 }
 
 impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
-    /// [`SetAssoc::probe`] of an `N`-way set.
+    /// [`SetAssoc::probe`] of an `N`-way set. `NOTE`: a miss is remembered for the next fill
+    /// (see `SetAssoc::missed_key`); callers that fill with [`SetAssoc::fill_n`]`::<_, true>`
+    /// know the key is absent themselves and skip it.
     #[inline(always)]
-    pub(super) fn probe_n<const N: usize>(&mut self, set: usize, key: K) -> Option<V> {
+    pub(super) fn probe_n<const N: usize, const NOTE: bool>(&mut self, set: usize, key: K) -> Option<V> {
         // `as_chunks` views the flat arrays as `[_; N]` sets: one bounds check per array.
         let keys = self.keys.as_chunks::<N>().0.get(set)?;
         let Some(w) = (0..N).find(|&w| keys[w] == key) else {
-            self.missed_key = key;
-            self.missed_set = set;
+            if NOTE {
+                self.missed_key = key;
+                self.missed_set = set;
+            }
             return None;
         };
         if self.policy == Replacement::Lru {
@@ -85,9 +89,11 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     }
 
     /// [`SetAssoc::fill`] of an `N`-way set: the same key is replaced in place, else the
-    /// lowest invalid way, else the policy's victim.
+    /// lowest invalid way, else the policy's victim. `ABSENT`: the caller has just probed the
+    /// key and knows it is not in the set, so there is nothing to search (any remembered miss
+    /// is forgotten: it may be this key's).
     #[inline(always)]
-    pub(super) fn fill_n<const N: usize>(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+    pub(super) fn fill_n<const N: usize, const ABSENT: bool>(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         let (Some(keys), Some(vals), Some(stamps)) = (
             self.keys.as_chunks_mut::<N>().0.get_mut(set),
             self.vals.as_chunks_mut::<N>().0.get_mut(set),
@@ -100,7 +106,10 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         self.clock += 1;
         let clock = self.clock;
         // The miss path: the probe that just missed this key already searched the set.
-        if self.missed_key == key && self.missed_set == set {
+        if ABSENT {
+            debug_assert!(!keys.contains(&key), "fill_n::<_, true> of a present key");
+            self.missed_key = self.invalid;
+        } else if self.missed_key == key && self.missed_set == set {
             self.missed_key = self.invalid;
         } else if let Some(w) = (0..N).find(|&w| keys[w] == key) {
             let old = std::mem::replace(&mut vals[w], val);

@@ -157,21 +157,23 @@ impl<V: Copy + Default> PageCache<V> {
     }
 
     /// [`PageCache::probe`] for a cache of `N`-way sets whose set count is a power of two
-    /// (the caller checked both once, see `WalkCache::lookup_fill`): no per-call dispatch.
+    /// (the caller checked both once, see `WalkCache::lookup_fill`): no per-call dispatch. A
+    /// miss is not remembered: the caller fills with [`PageCache::fill_pow2_n`], which knows.
     #[inline(always)]
     pub(crate) fn probe_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
         let vpn = addr >> shift;
         let set = (vpn ^ tag as u64) as usize & self.core.mask;
-        self.core.probe_n::<N>(set, page_key(tag, shift, vpn))
+        self.core.probe_n::<N, false>(set, page_key(tag, shift, vpn))
     }
 
     /// [`PageCache::fill`] under the same conditions as [`PageCache::probe_pow2_n`] (`shift <
-    /// 64` too), the outcome dropped.
+    /// 64` too), of a key that [`PageCache::probe_pow2_n`] has just missed (no search); the
+    /// outcome dropped.
     #[inline(always)]
     pub(crate) fn fill_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) {
         let vpn = addr >> shift;
         let set = (vpn ^ tag as u64) as usize & self.core.mask;
-        let out = self.core.fill_n::<N>(set, page_key(tag, shift, vpn), v, rng);
+        let out = self.core.fill_n::<N, true>(set, page_key(tag, shift, vpn), v, rng);
         self.count_fill(shift, &out);
     }
 

@@ -233,8 +233,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.probe_any_ways(set, key);
         }
         match self.ways {
-            4 => self.probe_n::<4>(set, key),
-            1 => self.probe_n::<1>(set, key),
+            4 => self.probe_n::<4, true>(set, key),
+            1 => self.probe_n::<1, true>(set, key),
             _ => self.probe_any_ways(set, key),
         }
     }
@@ -332,8 +332,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.fill_any_ways(set, key, val, rng);
         }
         match self.ways {
-            4 => self.fill_n::<4>(set, key, val, rng),
-            1 => self.fill_n::<1>(set, key, val, rng),
+            4 => self.fill_n::<4, false>(set, key, val, rng),
+            1 => self.fill_n::<1, false>(set, key, val, rng),
             _ => self.fill_any_ways(set, key, val, rng),
         }
     }
