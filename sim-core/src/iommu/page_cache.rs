@@ -127,6 +127,38 @@ impl<V: Copy + Default> PageCache<V> {
         None
     }
 
+    /// [`PageCache::probe_any`] whose misses are not remembered: for callers that then fill
+    /// the address with [`PageCache::fill_absent`].
+    #[inline(always)]
+    pub(crate) fn probe_any_quiet(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
+        let mut m = self.sizes.mask;
+        while m != 0 {
+            let s = m.trailing_zeros();
+            m &= m - 1;
+            let vpn = addr >> s;
+            let set = self.set(tag, vpn);
+            if let Some(v) = self.core.probe_quiet(set, page_key(tag, s, vpn)) {
+                return Some((s, v));
+            }
+        }
+        None
+    }
+
+    /// [`PageCache::fill`] of a page holding an address that [`PageCache::probe_any_quiet`]
+    /// has just missed for `tag` (nothing filled since): every size present was probed for
+    /// it, so the page is absent whatever its size, and no search is made.
+    #[inline(always)]
+    pub(crate) fn fill_absent(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
+        if shift >= 64 {
+            return FillOutcome::Dropped;
+        }
+        let vpn = addr >> shift;
+        let set = self.set(tag, vpn);
+        let out = self.core.fill_absent(set, page_key(tag, shift, vpn), v, rng);
+        self.count_fill(shift, &out);
+        out
+    }
+
     /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
     #[inline(always)]
     pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {

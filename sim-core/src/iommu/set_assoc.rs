@@ -338,6 +338,40 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         }
     }
 
+    /// [`SetAssoc::probe`] whose miss is not remembered: for callers that then fill with
+    /// [`SetAssoc::fill_absent`] (they know the key is absent themselves).
+    #[inline(always)]
+    pub fn probe_quiet(&mut self, set: usize, key: K) -> Option<V> {
+        #[cfg(test)]
+        if self.general {
+            return self.probe_any_ways(set, key);
+        }
+        match self.ways {
+            4 => self.probe_n::<4, false>(set, key),
+            1 => self.probe_n::<1, false>(set, key),
+            _ => self.probe_any_ways(set, key),
+        }
+    }
+
+    /// [`SetAssoc::fill`] of a key the caller has just probed and missed in `set` (nothing
+    /// filled it since): no search for it. Same decisions as `fill`.
+    #[inline(always)]
+    pub fn fill_absent(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        #[cfg(test)]
+        if self.general {
+            (self.missed_key, self.missed_set) = (key, set);
+            return self.fill_any_ways(set, key, val, rng);
+        }
+        match self.ways {
+            4 => self.fill_n::<4, true>(set, key, val, rng),
+            1 => self.fill_n::<1, true>(set, key, val, rng),
+            _ => {
+                (self.missed_key, self.missed_set) = (key, set);
+                self.fill_any_ways(set, key, val, rng)
+            }
+        }
+    }
+
     /// [`SetAssoc::fill`] for any associativity (wide sets, and narrow ones of unusual width).
     #[inline(always)]
     fn fill_any_ways(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {

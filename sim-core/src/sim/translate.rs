@@ -74,7 +74,7 @@ impl Core<'_> {
 
         // 1. Device TLB (ATS): a hit never reaches the IOMMU.
         if let Some(tlb) = ds.devtlb.as_mut() {
-            if let Some(e) = tlb.lookup(tag, iova) {
+            if let Some(e) = tlb.lookup_quiet(tag, iova) {
                 ds.devtlb_hits += 1;
                 latency += path.devtlb_hit;
                 return self.finish_hit(dev, d, e, iova, need, latency, now);
@@ -84,11 +84,11 @@ impl Core<'_> {
 
         // 2. IOTLB.
         let inst = &mut self.instances[path.iommu];
-        if let Some(e) = inst.iotlb.lookup(tag, iova) {
+        if let Some(e) = inst.iotlb.lookup_quiet(tag, iova) {
             ds.iotlb_hits += 1;
             latency += path.iotlb_hit;
             if let Some(tlb) = ds.devtlb.as_mut() {
-                tlb.insert(e);
+                tlb.insert_missed(e);
             }
             return self.finish_hit(dev, d, e, iova, need, latency, now);
         }
@@ -135,9 +135,9 @@ impl Core<'_> {
                     prot: t.prot.0,
                     epoch: dom.unmap_epoch,
                 };
-                inst.iotlb.insert(e);
+                inst.iotlb.insert_missed(e);
                 if let Some(tlb) = ds.devtlb.as_mut() {
-                    tlb.insert(e);
+                    tlb.insert_missed(e);
                 }
                 ds.latency.record(latency);
                 Translated { latency, fault: false, stale: false }
