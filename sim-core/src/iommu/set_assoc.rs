@@ -214,7 +214,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
 
     /// Counters.
     pub fn stats(&self) -> CacheStats {
-        self.stats
+        CacheStats { misses: self.stats.lookups - self.stats.hits, ..self.stats }
     }
 
     /// The set an index hash falls in: a mask when `sets` is a power of two, else a modulo.
@@ -285,14 +285,12 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         }
     }
 
-    /// Counts one lookup.
+    /// Counts one lookup (misses are the difference, formed by [`SetAssoc::stats`]).
     #[inline(always)]
     pub fn record_lookup(&mut self, hit: bool) {
         self.stats.lookups += 1;
         if hit {
             self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
         }
     }
 
