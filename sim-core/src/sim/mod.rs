@@ -97,6 +97,12 @@ pub struct EventRecord {
     pub cpu: u64,
 }
 
+/// A DMA record's operand `a`: the device, and bit 32 for a write.
+#[inline(always)]
+fn dma_operand(device: DeviceId, write: bool) -> u64 {
+    device.0 as u64 | (write as u64) << 32
+}
+
 /// Receives every processed event (the trace writer).
 pub trait Observer {
     fn event(&mut self, rec: &EventRecord);
@@ -168,6 +174,9 @@ struct Simulation<'s, 'o> {
 
 /// The pending occurrence of a script line: how many more follow it, and its address offset
 /// (`n × stride mod wrap`, advanced one occurrence at a time: [`crate::spec::advance_offset`]).
+/// A DMA line's operands are copied in (one 64-byte record per line), so that a scripted DMA
+/// repeat — the hot path of a throughput run — reads this record alone, not the script's
+/// `Line` and its `Action` (issue 15).
 #[derive(Clone, Copy, Debug)]
 struct Repeat {
     left: u64,
@@ -175,12 +184,27 @@ struct Repeat {
     /// `stride mod wrap` and `wrap - step`: the operands of [`crate::spec::advance_offset`].
     step: u64,
     back: u64,
+    every: Cycle,
+    /// A DMA line's base address and size (the action's `iova` and `bytes`).
+    iova: u64,
+    bytes: u64,
+    /// A DMA line's device, [`NOT_DMA`] for every other action.
+    device: u32,
+    write: bool,
 }
+
+/// [`Repeat::device`] of a line whose action is not a DMA.
+const NOT_DMA: u32 = u32::MAX;
 
 impl Repeat {
     fn new(l: &crate::spec::Line) -> Repeat {
         let (step, back) = l.offset_step();
-        Repeat { left: l.count - 1, off: 0, step, back }
+        let (device, iova, bytes, write) = match l.action {
+            Action::Dma { device, iova, bytes, write } => (device.0, iova, bytes, write),
+            _ => (NOT_DMA, 0, 0, false),
+        };
+        debug_assert!(device != NOT_DMA || !matches!(l.action, Action::Dma { .. }), "device id u32::MAX");
+        Repeat { left: l.count - 1, off: 0, step, back, every: l.every, iova, bytes, device, write }
     }
 }
 
@@ -217,36 +241,47 @@ impl Simulation<'_, '_> {
             }
             self.core.now = at;
             self.core.m.events += 1;
-            let cpu_before = self.core.cpu_cycles();
-            let mut rec = match event {
+            let rec = match event {
                 Event::Script { line } => {
-                    let scenario: &Scenario = self.core.scenario;
-                    let l = &scenario.script[line as usize];
                     let r = &mut self.script[line as usize];
-                    let action = if l.stride == 0 { l.action } else { l.action.advanced(r.off) };
+                    // The offset of this occurrence (0 for a line without stride: `advanced(0)`
+                    // is the action itself).
+                    let off = r.off;
                     if r.left > 0 {
                         r.left -= 1;
-                        r.off = crate::spec::advance_offset(r.off, r.step, r.back);
-                        self.queue.push(at + l.every, Event::Script { line });
+                        r.off = crate::spec::advance_offset(off, r.step, r.back);
+                        self.queue.push(at + r.every, Event::Script { line });
                     }
-                    if let Action::Dma { device, iova, bytes, write } = action {
+                    if r.device != NOT_DMA {
                         // The hot path (a scripted DMA repeat): a DMA charges no CPU cycles.
-                        let rec = self.dma(device, iova, bytes, write);
+                        let (device, iova, bytes, write) = (DeviceId(r.device), r.iova.wrapping_add(off), r.bytes, r.write);
+                        let cpu_before = self.core.cpu_cycles();
+                        let outcome = self.dma(device, iova, bytes, write);
                         debug_assert_eq!(self.core.cpu_cycles(), cpu_before, "a DMA charged CPU cycles");
-                        self.record(&rec);
+                        self.record_dma(device, iova, bytes, write, outcome);
                         self.drain_deferred();
                         continue;
                     }
-                    self.action(action)
+                    let action = self.core.scenario.script[line as usize].action.advanced(off);
+                    let cpu_before = self.core.cpu_cycles();
+                    let mut rec = self.action(action);
+                    rec.cpu = self.core.cpu_cycles() - cpu_before;
+                    rec
                 }
                 Event::Gen { generator, token } => {
                     self.generator(generator, token);
                     self.drain_deferred();
                     continue;
                 }
-                Event::Fault { index } => self.fault(index),
+                Event::Fault { index } => {
+                    let cpu_before = self.core.cpu_cycles();
+                    let mut rec = self.fault(index);
+                    rec.cpu = self.core.cpu_cycles() - cpu_before;
+                    rec
+                }
                 Event::Deferred { slot } => {
                     let inv = self.deferred[slot as usize].take().expect("pending invalidation");
+                    let cpu_before = self.core.cpu_cycles();
                     self.core.complete_deferred(inv);
                     EventRecord {
                         cycle: at,
@@ -255,12 +290,13 @@ impl Simulation<'_, '_> {
                         b: inv.tag as u64,
                         c: inv.range.map_or(u64::MAX, |r| r.0),
                         outcome: 0,
-                        cpu: 0,
+                        cpu: self.core.cpu_cycles() - cpu_before,
                     }
                 }
                 Event::FlushTimer { container, generation } => {
                     // `fq_flush_timeout`: the timer disarms and flushes whatever is queued —
                     // unconditionally, even if a full ring flushed in the meantime.
+                    let cpu_before = self.core.cpu_cycles();
                     let cont = &mut self.core.containers[container.index()];
                     let live = cont.fq_generation == generation && !cont.domains.is_empty();
                     if live {
@@ -274,11 +310,10 @@ impl Simulation<'_, '_> {
                         b: generation as u64,
                         c: 0,
                         outcome: live as u64,
-                        cpu: 0,
+                        cpu: self.core.cpu_cycles() - cpu_before,
                     }
                 }
             };
-            rec.cpu = self.core.cpu_cycles() - cpu_before;
             self.record(&rec);
             self.drain_deferred();
         }
@@ -303,6 +338,21 @@ impl Simulation<'_, '_> {
         self.digest.fold_all(&[rec.cycle, rec.kind as u64, rec.a, rec.b, rec.c, rec.outcome, rec.cpu]);
         if let Some(o) = self.observer.as_mut() {
             o.event(rec);
+            for line in &self.core.log {
+                o.log(line);
+            }
+        }
+        self.core.log.clear();
+    }
+
+    /// [`Simulation::record`] of a DMA (`cpu` 0): the same seven words folded, the record
+    /// built only for an observer (issue 15: building and copying it per event was measurable).
+    #[inline(always)]
+    fn record_dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool, outcome: u64) {
+        let (cycle, a) = (self.core.now, dma_operand(device, write));
+        self.digest.fold_all(&[cycle, EventKind::Dma as u64, a, iova, bytes, outcome, 0]);
+        if let Some(o) = self.observer.as_mut() {
+            o.event(&EventRecord { cycle, kind: EventKind::Dma, a, b: iova, c: bytes, outcome, cpu: 0 });
             for line in &self.core.log {
                 o.log(line);
             }
@@ -414,15 +464,17 @@ impl Simulation<'_, '_> {
                 let ok = self.unmap(container, iova, size);
                 rec(EventKind::Unmap, container.0 as u64, iova, size, ok as u64)
             }
-            Action::Dma { device, iova, bytes, write } => self.dma(device, iova, bytes, write),
+            Action::Dma { device, iova, bytes, write } => {
+                let outcome = self.dma(device, iova, bytes, write);
+                rec(EventKind::Dma, dma_operand(device, write), iova, bytes, outcome)
+            }
         }
     }
 
-    /// A DMA request (a removed device's is dropped).
+    /// A DMA request (a removed device's is dropped); returns its outcome word.
     #[inline(always)]
-    fn dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> EventRecord {
-        let a = device.0 as u64 | (write as u64) << 32;
-        let outcome = if self.core.devices[device.index()].removed {
+    fn dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> u64 {
+        if self.core.devices[device.index()].removed {
             self.core.m.dma_dropped += 1;
             u64::MAX
         } else {
@@ -433,8 +485,7 @@ impl Simulation<'_, '_> {
             // bits); it shows in the digest through the cycles of the closed loop's next
             // actions.
             o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56)
-        };
-        EventRecord { cycle: self.core.now, kind: EventKind::Dma, a, b: iova, c: bytes, outcome, cpu: 0 }
+        }
     }
 
     /// Attaches a device's group (VFIO attaches whole groups; a sibling's later attach is a
