@@ -36,6 +36,13 @@ enum Event {
     Deferred { slot: u32 },
 }
 
+/// Fills the event queue's unused ring slots (never popped, never processed).
+impl Default for Event {
+    fn default() -> Self {
+        Event::Script { line: u32::MAX }
+    }
+}
+
 /// The kind of a processed event, as recorded in digests and traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
