@@ -263,7 +263,7 @@ impl Simulation<'_, '_> {
                         // The hot path (a scripted DMA repeat): a DMA charges no CPU cycles.
                         let (device, iova, bytes, write) = (DeviceId(r.device), r.iova.wrapping_add(off), r.bytes, r.write);
                         let cpu_before = self.core.cpu_cycles();
-                        let outcome = self.dma(device, iova, bytes, write);
+                        let (outcome, _) = self.dma(device, iova, bytes, write);
                         debug_assert_eq!(self.core.cpu_cycles(), cpu_before, "a DMA charged CPU cycles");
                         self.record_dma(device, iova, bytes, write, outcome);
                         self.drain_deferred();
@@ -472,26 +472,28 @@ impl Simulation<'_, '_> {
                 rec(EventKind::Unmap, container.0 as u64, iova, size, ok as u64)
             }
             Action::Dma { device, iova, bytes, write } => {
-                let outcome = self.dma(device, iova, bytes, write);
+                // A generator's closed loop waits for the latest completion of its wake-up.
+                let (outcome, done) = self.dma(device, iova, bytes, write);
+                self.step_done = self.step_done.max(done);
                 rec(EventKind::Dma, dma_operand(device, write), iova, bytes, outcome)
             }
         }
     }
 
-    /// A DMA request (a removed device's is dropped); returns its outcome word.
+    /// A DMA request (a removed device's is dropped); returns its outcome word and its
+    /// completion cycle (`now` if dropped).
     #[inline(always)]
-    fn dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> u64 {
+    fn dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> (u64, Cycle) {
         if self.core.devices[device.index()].removed {
             self.core.m.dma_dropped += 1;
-            u64::MAX
+            (u64::MAX, self.core.now)
         } else {
             let t = self.core.transfer(device, iova, bytes, write);
-            self.step_done = self.step_done.max(t.done);
             let o = t.out;
             // The completion cycle is not folded here (it would hide the documented outcome
             // bits); it shows in the digest through the cycles of the closed loop's next
             // actions.
-            o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56)
+            (o.latency_sum ^ (o.faults << 48) ^ (o.stale << 56), t.done)
         }
     }
 

@@ -11,6 +11,7 @@
 //! aligned), so each TLP is exactly one translation request.
 
 use crate::ids::DeviceId;
+use crate::pcie::Port;
 use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::sim::core::Core;
 use crate::sim::translate::DmaOutcome;
@@ -92,6 +93,11 @@ pub struct DevicePath {
     /// Max payload size and max read request size, bytes (powers of two).
     pub mps: u64,
     pub mrrs: u64,
+    /// `mps - 1`, `mrrs - 1` and `log2(mps)`: a TLP's split point is a mask and its
+    /// completion count a shift (`LinkParams::check` makes both powers of two).
+    pub mps_mask: u64,
+    pub mrrs_mask: u64,
+    pub mps_shift: u32,
 }
 
 impl DevicePath {
@@ -111,6 +117,9 @@ impl DevicePath {
             lat_ps: info.link.latency * 1000,
             mps: u64::from(info.link.mps),
             mrrs: u64::from(info.link.mrrs),
+            mps_mask: u64::from(info.link.mps) - 1,
+            mrrs_mask: u64::from(info.link.mrrs) - 1,
+            mps_shift: info.link.mps.trailing_zeros(),
         }
     }
 }
@@ -147,87 +156,27 @@ impl Core<'_> {
     #[inline(always)]
     fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
-        let path = &self.paths[d];
-        let (lat_ps, mem_ps, hit, ident) = (path.lat_ps, path.mem_ps, path.hit, path.iotlb_hit);
-        let now_ps = self.now * 1000;
-        let need = if write { PROT_WRITE } else { PROT_READ };
-        let split = if write { path.mps } else { path.mrrs };
-        let mps = path.mps;
-        // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
-        // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
-        debug_assert!(split.is_power_of_two() && mps.is_power_of_two());
-        let (split_mask, mps_shift) = (split - 1, mps.trailing_zeros());
-        let mut t = Transfer::default();
-        let mut last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
-        let mut done_ps = now_ps;
-        let mut stall_cycles = 0;
-        let mut tlps = 0;
-        let (mut addr, end) = (iova, iova.saturating_add(bytes));
-        while addr < end {
-            let chunk = (split - (addr & split_mask)).min(end - addr);
-            tlps += 1;
-            let p = &mut self.ports[d];
-            if write {
-                let start = now_ps.max(p.up_free).max(p.posted.next_free());
-                let wire = if chunk == split { p.wire.full_write } else { self.platform.devices[d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
-                p.up_free = start + wire;
-                p.c.busy_up_ps += wire;
-                let arrive = p.up_free + lat_ps;
-                let lat = match MODE {
-                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-                    IDENTITY => ident,
-                    OFF => 0,
-                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
-                };
-                let p = &mut self.ports[d];
-                let retire = (arrive + lat * 1000).max(p.last_posted);
-                p.last_posted = retire;
-                p.posted.take(retire);
-                done_ps = retire;
-                stall_cycles += lat.saturating_sub(hit);
-            } else {
-                let start = now_ps.max(p.up_free).max(p.tags.next_free());
-                let wire = p.wire.read_request;
-                p.up_free = start + wire;
-                p.c.busy_up_ps += wire;
-                let arrive = p.up_free + lat_ps;
-                let lat = match MODE {
-                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-                    IDENTITY => ident,
-                    OFF => 0,
-                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
-                };
-                let p = &mut self.ports[d];
-                let ready = arrive + lat * 1000 + mem_ps;
-                let wire = if chunk == split {
-                    p.wire.full_read_completions
-                } else {
-                    self.platform.devices[d].link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
-                };
-                p.down_free = ready.max(p.down_free) + wire;
-                p.c.busy_down_ps += wire;
-                let release = p.down_free + lat_ps;
-                p.tags.take(release);
-                done_ps = release;
-                stall_cycles += lat.saturating_sub(hit);
+        let path = self.paths[d];
+        let platform = self.platform;
+        let now = self.now;
+        match MODE {
+            TRANSLATED => {
+                let need = if write { PROT_WRITE } else { PROT_READ };
+                let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
+                let mut l = Translating { core: self, dev, need, last, out: DmaOutcome::default() };
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
+                Transfer { done, out: l.out }
             }
-            addr += chunk;
+            // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+            IDENTITY => {
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], path.iotlb_hit));
+                Transfer { done, out: DmaOutcome::default() }
+            }
+            _ => {
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], 0));
+                Transfer { done, out: DmaOutcome::default() }
+            }
         }
-        t.done = ceil_cycles(done_ps);
-        let p = &mut self.ports[d];
-        p.c.tlps += tlps;
-        p.c.requests += 1;
-        if write {
-            p.c.bytes_written += bytes;
-        } else {
-            p.c.bytes_read += bytes;
-        }
-        // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
-        p.c.stall_cycles += stall_cycles;
-        p.c.stalled_requests += u64::from(stall_cycles > 0);
-        p.c.first.get_or_insert(self.now);
-        p.c.last = p.c.last.max(t.done);
-        t
     }
 
     /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
@@ -269,6 +218,134 @@ impl Core<'_> {
         ds.latency.record(lat);
         lat
     }
+}
+
+/// What a request's TLP loop needs besides the path constants: the device's port, and the
+/// translation latency (cycles) of a TLP to `addr` reaching the root complex at `arrive_ps`,
+/// looked up ([`Translating`]) or a baseline's constant ([`Constant`]).
+trait TlpLatency {
+    fn port(&mut self) -> &mut Port;
+    fn latency(&mut self, addr: u64, arrive_ps: u64) -> Cycle;
+}
+
+/// A translated request's lookups (see [`Core::lookup`]).
+struct Translating<'a, 's> {
+    core: &'a mut Core<'s>,
+    dev: DeviceId,
+    need: ProtBits,
+    last: Last,
+    out: DmaOutcome,
+}
+
+impl TlpLatency for Translating<'_, '_> {
+    /// Indexed again after each lookup (`translate` borrows the whole core).
+    #[inline(always)]
+    fn port(&mut self) -> &mut Port {
+        &mut self.core.ports[self.dev.index()]
+    }
+
+    #[inline(always)]
+    fn latency(&mut self, addr: u64, arrive_ps: u64) -> Cycle {
+        self.core.lookup(self.dev, addr, self.need, arrive_ps, &mut self.last, &mut self.out)
+    }
+}
+
+/// A baseline's port (held for the whole request) and TLP latency (the same for every TLP).
+struct Constant<'a>(&'a mut Port, Cycle);
+
+impl TlpLatency for Constant<'_> {
+    #[inline(always)]
+    fn port(&mut self) -> &mut Port {
+        self.0
+    }
+
+    #[inline(always)]
+    fn latency(&mut self, _: u64, _: u64) -> Cycle {
+        self.1
+    }
+}
+
+/// One request's TLPs over device `d`'s port, starting at cycle `now`: returns its
+/// completion cycle.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn request(
+    path: &DevicePath,
+    platform: &crate::topology::Platform,
+    d: usize,
+    now: Cycle,
+    iova: u64,
+    bytes: u64,
+    write: bool,
+    lookup: &mut impl TlpLatency,
+) -> Cycle {
+    let (lat_ps, mem_ps, hit) = (path.lat_ps, path.mem_ps, path.hit);
+    let now_ps = now * 1000;
+    // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
+    // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
+    let split_mask = if write { path.mps_mask } else { path.mrrs_mask };
+    let split = split_mask + 1;
+    let (mps, mps_shift) = (path.mps, path.mps_shift);
+    debug_assert!(split.is_power_of_two() && mps.is_power_of_two() && mps == 1 << mps_shift);
+    let mut done_ps = now_ps;
+    let mut stall_cycles = 0;
+    let mut tlps = 0;
+    let (mut addr, end) = (iova, iova.saturating_add(bytes));
+    while addr < end {
+        let chunk = (split - (addr & split_mask)).min(end - addr);
+        tlps += 1;
+        let lat;
+        let p = lookup.port();
+        if write {
+            let start = now_ps.max(p.up_free).max(p.posted.next_free());
+            let wire = if chunk == split { p.wire.full_write } else { platform.devices[d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            lat = lookup.latency(addr, arrive);
+            let p = lookup.port();
+            let retire = (arrive + lat * 1000).max(p.last_posted);
+            p.last_posted = retire;
+            p.posted.take(retire);
+            done_ps = retire;
+        } else {
+            let start = now_ps.max(p.up_free).max(p.tags.next_free());
+            let wire = p.wire.read_request;
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            lat = lookup.latency(addr, arrive);
+            let p = lookup.port();
+            let ready = arrive + lat * 1000 + mem_ps;
+            let wire = if chunk == split {
+                p.wire.full_read_completions
+            } else {
+                platform.devices[d].link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
+            };
+            p.down_free = ready.max(p.down_free) + wire;
+            p.c.busy_down_ps += wire;
+            let release = p.down_free + lat_ps;
+            p.tags.take(release);
+            done_ps = release;
+        }
+        // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
+        stall_cycles += lat.saturating_sub(hit);
+        addr += chunk;
+    }
+    let done = ceil_cycles(done_ps);
+    let p = lookup.port();
+    p.c.tlps += tlps;
+    p.c.requests += 1;
+    if write {
+        p.c.bytes_written += bytes;
+    } else {
+        p.c.bytes_read += bytes;
+    }
+    p.c.stall_cycles += stall_cycles;
+    p.c.stalled_requests += u64::from(stall_cycles > 0);
+    p.c.first.get_or_insert(now);
+    p.c.last = p.c.last.max(done);
+    done
 }
 
 #[cfg(test)]
