@@ -180,12 +180,20 @@ impl Core<'_> {
     }
 
     /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
-    /// returns its latency in cycles.
+    /// returns its latency in cycles. `FIRST`: the request's first TLP (nothing to repeat).
     #[inline(always)]
-    fn lookup(&mut self, dev: DeviceId, addr: u64, need: ProtBits, at_ps: u64, last: &mut Last, out: &mut DmaOutcome) -> Cycle {
+    fn lookup<const FIRST: bool>(
+        &mut self,
+        dev: DeviceId,
+        addr: u64,
+        need: ProtBits,
+        at_ps: u64,
+        last: &mut Last,
+        out: &mut DmaOutcome,
+    ) -> Cycle {
         let page = addr >> 12;
         out.translations += 1;
-        if page == last.page && last.clean {
+        if !FIRST && page == last.page && last.clean {
             let wait = ceil_cycles(last.ready.saturating_sub(at_ps));
             let lat = self.repeat_hit(dev, last.stale, wait);
             out.latency_sum += lat;
@@ -225,7 +233,8 @@ impl Core<'_> {
 /// looked up ([`Translating`]) or a baseline's constant ([`Constant`]).
 trait TlpLatency {
     fn port(&mut self) -> &mut Port;
-    fn latency(&mut self, addr: u64, arrive_ps: u64) -> Cycle;
+    /// `FIRST`: the request's first TLP.
+    fn latency<const FIRST: bool>(&mut self, addr: u64, arrive_ps: u64) -> Cycle;
 }
 
 /// A translated request's lookups (see [`Core::lookup`]).
@@ -245,8 +254,8 @@ impl TlpLatency for Translating<'_, '_> {
     }
 
     #[inline(always)]
-    fn latency(&mut self, addr: u64, arrive_ps: u64) -> Cycle {
-        self.core.lookup(self.dev, addr, self.need, arrive_ps, &mut self.last, &mut self.out)
+    fn latency<const FIRST: bool>(&mut self, addr: u64, arrive_ps: u64) -> Cycle {
+        self.core.lookup::<FIRST>(self.dev, addr, self.need, arrive_ps, &mut self.last, &mut self.out)
     }
 }
 
@@ -260,8 +269,66 @@ impl TlpLatency for Constant<'_> {
     }
 
     #[inline(always)]
-    fn latency(&mut self, _: u64, _: u64) -> Cycle {
+    fn latency<const FIRST: bool>(&mut self, _: u64, _: u64) -> Cycle {
         self.1
+    }
+}
+
+/// The constants of one request's TLPs (see [`request`]).
+struct Tlps<'p> {
+    platform: &'p crate::topology::Platform,
+    d: usize,
+    write: bool,
+    now_ps: u64,
+    lat_ps: u64,
+    mem_ps: u64,
+    split: u64,
+    mps: u64,
+    mps_shift: u32,
+}
+
+impl Tlps<'_> {
+    /// Sends one TLP of `chunk` bytes at `addr`: returns when it is done (picoseconds: its
+    /// last completion reaches the device, or a write is accepted) and its translation
+    /// latency (cycles).
+    #[inline(always)]
+    fn send<const FIRST: bool>(&self, lookup: &mut impl TlpLatency, addr: u64, chunk: u64) -> (u64, Cycle) {
+        let (now_ps, lat_ps, split) = (self.now_ps, self.lat_ps, self.split);
+        let p = lookup.port();
+        if self.write {
+            let start = now_ps.max(p.up_free).max(p.posted.next_free());
+            let wire =
+                if chunk == split { p.wire.full_write } else { self.platform.devices[self.d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            let lat = lookup.latency::<FIRST>(addr, arrive);
+            let p = lookup.port();
+            let retire = (arrive + lat * 1000).max(p.last_posted);
+            p.last_posted = retire;
+            p.posted.take(retire);
+            (retire, lat)
+        } else {
+            let start = now_ps.max(p.up_free).max(p.tags.next_free());
+            let wire = p.wire.read_request;
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            let lat = lookup.latency::<FIRST>(addr, arrive);
+            let p = lookup.port();
+            let ready = arrive + lat * 1000 + self.mem_ps;
+            let wire = if chunk == split {
+                p.wire.full_read_completions
+            } else {
+                let completions = (chunk + self.mps - 1) >> self.mps_shift;
+                self.platform.devices[self.d].link.wire_ps(chunk + completions * COMPLETION_OVERHEAD)
+            };
+            p.down_free = ready.max(p.down_free) + wire;
+            p.c.busy_down_ps += wire;
+            let release = p.down_free + lat_ps;
+            p.tags.take(release);
+            (release, lat)
+        }
     }
 }
 
@@ -279,58 +346,42 @@ fn request(
     write: bool,
     lookup: &mut impl TlpLatency,
 ) -> Cycle {
-    let (lat_ps, mem_ps, hit) = (path.lat_ps, path.mem_ps, path.hit);
-    let now_ps = now * 1000;
+    let hit = path.hit;
     // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
     // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
     let split_mask = if write { path.mps_mask } else { path.mrrs_mask };
     let split = split_mask + 1;
-    let (mps, mps_shift) = (path.mps, path.mps_shift);
-    debug_assert!(split.is_power_of_two() && mps.is_power_of_two() && mps == 1 << mps_shift);
-    let mut done_ps = now_ps;
-    let mut stall_cycles = 0;
-    let mut tlps = 0;
-    let (mut addr, end) = (iova, iova.saturating_add(bytes));
-    while addr < end {
+    debug_assert!(split.is_power_of_two() && path.mps.is_power_of_two() && path.mps == 1 << path.mps_shift);
+    let tlp = Tlps {
+        platform,
+        d,
+        write,
+        now_ps: now * 1000,
+        lat_ps: path.lat_ps,
+        mem_ps: path.mem_ps,
+        split,
+        mps: path.mps,
+        mps_shift: path.mps_shift,
+    };
+    let (mut done_ps, mut stall_cycles, mut tlps) = (tlp.now_ps, 0, 0);
+    let (addr, end) = (iova, iova.saturating_add(bytes));
+    if addr < end {
+        // The first TLP peeled off the loop: a one-TLP request (a small write, a read within
+        // MRRS) runs no loop, and the first lookup of a request never repeats a previous one
+        // (issue 15).
         let chunk = (split - (addr & split_mask)).min(end - addr);
-        tlps += 1;
-        let lat;
-        let p = lookup.port();
-        if write {
-            let start = now_ps.max(p.up_free).max(p.posted.next_free());
-            let wire = if chunk == split { p.wire.full_write } else { platform.devices[d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
-            p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
-            let arrive = p.up_free + lat_ps;
-            lat = lookup.latency(addr, arrive);
-            let p = lookup.port();
-            let retire = (arrive + lat * 1000).max(p.last_posted);
-            p.last_posted = retire;
-            p.posted.take(retire);
-            done_ps = retire;
-        } else {
-            let start = now_ps.max(p.up_free).max(p.tags.next_free());
-            let wire = p.wire.read_request;
-            p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
-            let arrive = p.up_free + lat_ps;
-            lat = lookup.latency(addr, arrive);
-            let p = lookup.port();
-            let ready = arrive + lat * 1000 + mem_ps;
-            let wire = if chunk == split {
-                p.wire.full_read_completions
-            } else {
-                platform.devices[d].link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
-            };
-            p.down_free = ready.max(p.down_free) + wire;
-            p.c.busy_down_ps += wire;
-            let release = p.down_free + lat_ps;
-            p.tags.take(release);
-            done_ps = release;
-        }
+        let (at, lat) = tlp.send::<true>(lookup, addr, chunk);
         // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
-        stall_cycles += lat.saturating_sub(hit);
-        addr += chunk;
+        (done_ps, stall_cycles, tlps) = (at, lat.saturating_sub(hit), 1);
+        let mut addr = addr + chunk;
+        while addr < end {
+            let chunk = (split - (addr & split_mask)).min(end - addr);
+            let (at, lat) = tlp.send::<false>(lookup, addr, chunk);
+            done_ps = at;
+            stall_cycles += lat.saturating_sub(hit);
+            tlps += 1;
+            addr += chunk;
+        }
     }
     let done = ceil_cycles(done_ps);
     let p = lookup.port();
