@@ -53,9 +53,9 @@ pub struct Transfer {
 }
 
 /// [`Bypass`] as a const generic parameter of the transfer loop.
-const TRANSLATED: u8 = 0;
-const IDENTITY: u8 = 1;
-const OFF: u8 = 2;
+pub(crate) const TRANSLATED: u8 = 0;
+pub(crate) const IDENTITY: u8 = 1;
+pub(crate) const OFF: u8 = 2;
 
 /// Picoseconds to cycles, rounded up: `ps.div_ceil(1000)`, as one add and one multiply-shift
 /// instead of a quotient, a remainder and a compare (three per TLP); the exact `div_ceil` for
@@ -153,8 +153,9 @@ impl Core<'_> {
         }
     }
 
+    /// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant).
     #[inline(always)]
-    fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+    pub(crate) fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
         let path = self.paths[d];
         let platform = self.platform;
