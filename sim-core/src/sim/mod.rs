@@ -130,23 +130,22 @@ struct Repeat {
     /// A DMA line's base address and size (the action's `iova` and `bytes`).
     iova: u64,
     bytes: u64,
-    /// A DMA line's device, [`NOT_DMA`] for every other action.
-    device: u32,
-    write: bool,
+    /// A DMA line's device and direction as its records' operand `a` ([`dma_operand`]: the
+    /// device, bit 32 for a write); [`NOT_DMA`] for every other action.
+    a: u64,
 }
 
-/// [`Repeat::device`] of a line whose action is not a DMA.
-const NOT_DMA: u32 = u32::MAX;
+/// [`Repeat::a`] of a line whose action is not a DMA.
+const NOT_DMA: u64 = u64::MAX;
 
 impl Repeat {
     fn new(l: &crate::spec::Line) -> Repeat {
         let (step, back) = l.offset_step();
-        let (device, iova, bytes, write) = match l.action {
-            Action::Dma { device, iova, bytes, write } => (device.0, iova, bytes, write),
-            _ => (NOT_DMA, 0, 0, false),
+        let (a, iova, bytes) = match l.action {
+            Action::Dma { device, iova, bytes, write } => (dma_operand(device, write), iova, bytes),
+            _ => (NOT_DMA, 0, 0),
         };
-        debug_assert!(device != NOT_DMA || !matches!(l.action, Action::Dma { .. }), "device id u32::MAX");
-        Repeat { left: l.count - 1, off: 0, step, back, every: l.every, iova, bytes, device, write }
+        Repeat { left: l.count - 1, off: 0, step, back, every: l.every, iova, bytes, a }
     }
 }
 
@@ -210,16 +209,17 @@ impl Simulation<'_, '_> {
                 r.off = crate::spec::advance_offset(off, r.step, r.back);
                 self.queue.push(at + r.every, Event::Script { line });
             }
-            if r.device == NOT_DMA {
+            if r.a == NOT_DMA {
                 self.script_action(line, off);
                 continue;
             }
             // The hot path (a scripted DMA repeat): a DMA charges no CPU cycles.
-            let (device, iova, bytes, write) = (DeviceId(r.device), r.iova.wrapping_add(off), r.bytes, r.write);
+            let (a, iova, bytes) = (r.a, r.iova.wrapping_add(off), r.bytes);
+            let (device, write) = (DeviceId(a as u32), a >> 32 != 0);
             let cpu_before = self.core.cpu_cycles();
             let (outcome, _) = self.dma_as::<MODE>(device, iova, bytes, write);
             debug_assert_eq!(self.core.cpu_cycles(), cpu_before, "a DMA charged CPU cycles");
-            self.record_dma(device, iova, bytes, write, outcome);
+            self.record_dma(a, iova, bytes, outcome);
             self.drain_deferred();
         }
     }
@@ -318,11 +318,11 @@ impl Simulation<'_, '_> {
         self.core.log.clear();
     }
 
-    /// [`Simulation::record`] of a DMA (`cpu` 0): the same seven words folded, the record
+    /// [`Simulation::record`] of a DMA (`a` its operand word, `cpu` 0): the same seven words folded, the record
     /// built only for an observer (issue 15: building and copying it per event was measurable).
     #[inline(always)]
-    fn record_dma(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool, outcome: u64) {
-        let (cycle, a) = (self.core.now, dma_operand(device, write));
+    fn record_dma(&mut self, a: u64, iova: u64, bytes: u64, outcome: u64) {
+        let cycle = self.core.now;
         self.digest.fold_all(&[cycle, EventKind::Dma as u64, a, iova, bytes, outcome, 0]);
         if let Some(o) = self.observer.as_mut() {
             o.event(&EventRecord { cycle, kind: EventKind::Dma, a, b: iova, c: bytes, outcome, cpu: 0 });
