@@ -85,7 +85,7 @@ impl Simulation<'_, '_> {
                 if !cont.fq_timer_on {
                     cont.fq_timer_on = true;
                     let (at, generation) = (self.core.now + cont.spec.flush_timeout, cont.fq_generation);
-                    self.queue.push(at, Event::FlushTimer { container: c, generation });
+                    self.queue.push(at, Event::FlushTimer { container: c, generation }.pack());
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 mod container_ops;
 pub mod core;
+mod event;
 mod invalidate;
 mod record;
 mod results;
@@ -21,30 +22,9 @@ use crate::time::Cycle;
 use crate::workload::{FaultSpec, Gen, Steps, TOKEN_START, TOKEN_STOP};
 
 use self::core::{Core, DeferredInvalidation};
+use self::event::{Event, Packed};
 use self::transfer::Bypass;
 pub use record::{EventKind, EventRecord, Observer};
-
-/// What the engine schedules. Small and `Copy`.
-#[derive(Clone, Copy, Debug)]
-enum Event {
-    /// The next occurrence of script line `line` (its state: [`Simulation::script`]).
-    Script { line: u32 },
-    /// Lazy-mode flush timer of a container, valid only for the flush generation it was armed in.
-    FlushTimer { container: ContainerId, generation: u32 },
-    /// Wake-up of generator `gen` (`token` says why: start, stop, a packet, a completion...).
-    Gen { generator: u16, token: u32 },
-    /// Injected fault `index` of the scenario starts.
-    Fault { index: u16 },
-    /// A delayed invalidation completes (slot in the pending list).
-    Deferred { slot: u32 },
-}
-
-/// Fills the event queue's unused ring slots (never popped, never processed).
-impl Default for Event {
-    fn default() -> Self {
-        Event::Script { line: u32::MAX }
-    }
-}
 
 /// A DMA record's operand `a`: the device, and bit 32 for a write.
 #[inline(always)]
@@ -97,7 +77,7 @@ struct Simulation<'s, 'o> {
     /// Latest completion of the DMAs performed in the current generator wake-up.
     step_done: Cycle,
     strategy: Box<dyn Strategy>,
-    queue: EventQueue<Event>,
+    queue: EventQueue<Packed>,
     digest: Digest,
     observer: Option<&'o mut dyn Observer>,
     gens: Vec<Gen>,
@@ -152,17 +132,17 @@ impl Repeat {
 impl Simulation<'_, '_> {
     fn run(&mut self) {
         for (i, line) in self.core.scenario.script.iter().enumerate() {
-            self.queue.push(line.at, Event::Script { line: i as u32 });
+            self.queue.push(line.at, Event::Script { line: i as u32 }.pack());
         }
         for (i, g) in self.core.scenario.generators.iter().enumerate() {
             let (start, stop) = g.window();
-            self.queue.push(start, Event::Gen { generator: i as u16, token: TOKEN_START });
+            self.queue.push(start, Event::Gen { generator: i as u16, token: TOKEN_START }.pack());
             if let Some(stop) = stop {
-                self.queue.push(stop, Event::Gen { generator: i as u16, token: TOKEN_STOP });
+                self.queue.push(stop, Event::Gen { generator: i as u16, token: TOKEN_STOP }.pack());
             }
         }
         for (i, f) in self.core.scenario.faults.iter().enumerate() {
-            self.queue.push(f.at(), Event::Fault { index: i as u16 });
+            self.queue.push(f.at(), Event::Fault { index: i as u16 }.pack());
         }
         // The digest identifies the run: it starts from the seed, then folds every event.
         self.digest.fold(self.core.seed);
@@ -183,9 +163,9 @@ impl Simulation<'_, '_> {
         let duration = self.core.scenario.duration;
         while let Some((at, _seq, event)) = self.queue.pop() {
             if at > duration {
-                let mut total = self.user_events(event);
+                let mut total = self.user_events(event.unpack());
                 while let Some((_, _, e)) = self.queue.pop() {
-                    total = total.saturating_add(self.user_events(e));
+                    total = total.saturating_add(self.user_events(e.unpack()));
                 }
                 self.after_duration = total;
                 break;
@@ -196,8 +176,8 @@ impl Simulation<'_, '_> {
             }
             self.core.now = at;
             self.core.m.events += 1;
-            let Event::Script { line } = event else {
-                self.event(at, event);
+            let Some(line) = event.script_line() else {
+                self.event(at, event.unpack());
                 continue;
             };
             let r = &mut self.script[line as usize];
@@ -207,7 +187,7 @@ impl Simulation<'_, '_> {
             if r.left > 0 {
                 r.left -= 1;
                 r.off = crate::spec::advance_offset(off, r.step, r.back);
-                self.queue.push(at + r.every, Event::Script { line });
+                self.queue.push(at + r.every, event);
             }
             if r.a == NOT_DMA {
                 self.script_action(line, off);
@@ -352,7 +332,7 @@ impl Simulation<'_, '_> {
                 }
             };
             self.deferred[slot] = Some(inv);
-            self.queue.push(inv.at, Event::Deferred { slot: slot as u32 });
+            self.queue.push(inv.at, Event::Deferred { slot: slot as u32 }.pack());
         }
     }
 
@@ -364,7 +344,7 @@ impl Simulation<'_, '_> {
         g.wake(now, token, gone, &mut self.steps);
         for i in 0..self.steps.wakes().len() {
             let (at, token) = self.steps.wakes()[i];
-            self.queue.push(at, Event::Gen { generator, token });
+            self.queue.push(at, Event::Gen { generator, token }.pack());
         }
         let n = self.steps.actions().count();
         let cpu_start = self.core.cpu_cycles();
@@ -381,7 +361,7 @@ impl Simulation<'_, '_> {
             // DMA API is dma-direct: no IOMMU CPU work.
             let cpu = if self.core.bypass == Bypass::None { self.core.cpu_cycles() - cpu_start } else { 0 };
             let at = self.gens[generator as usize].completed(now, token, self.step_done, cpu);
-            self.queue.push(at, Event::Gen { generator, token });
+            self.queue.push(at, Event::Gen { generator, token }.pack());
         }
     }
 
