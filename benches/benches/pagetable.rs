@@ -1,6 +1,7 @@
 //! Page-table hot paths: map+unmap of a 4K page and of a 2M superpage in a populated table,
-//! the 4-level walk (translate) of a mapped 4K page in a large table, and a 128 MiB map made of
-//! 4K pages (the SimPy scenario's setup; per page, issue 15).
+//! the 4-level walk (translate) of a mapped 4K page in a large table, the same walk through the
+//! memo of bottom-level tables the translation path uses, and a 128 MiB map made of 4K pages
+//! (the SimPy scenario's setup; per page, issue 15).
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -57,6 +58,35 @@ fn map_unmap(c: &mut Criterion) {
             let page = (i.wrapping_mul(40_503)) % POPULATED_PAGES;
             i += 1;
             black_box(pt.translate(black_box(page * K4 + 0x18)))
+        })
+    });
+
+    // The translation path's walk (issue 15): through the memo of bottom-level tables, on the
+    // same scattered pages (128 leaf tables: each remembered after its first walk) and, beside
+    // the plain walk, on pages in order (one device streaming through a buffer).
+    let mut pt = vtd_table();
+    let mut i = 0u64;
+    g.bench_function("walk_remembered_4k", |b| {
+        b.iter(|| {
+            let page = (i.wrapping_mul(40_503)) % POPULATED_PAGES;
+            i += 1;
+            black_box(pt.walk_remembered(black_box(page * K4 + 0x18)))
+        })
+    });
+    let pt = vtd_table();
+    let mut i = 0u64;
+    g.bench_function("walk_4level_4k_in_order", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(pt.walk(black_box((i % POPULATED_PAGES) * K4 + 0x18)))
+        })
+    });
+    let mut pt = vtd_table();
+    let mut i = 0u64;
+    g.bench_function("walk_remembered_4k_in_order", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(pt.walk_remembered(black_box((i % POPULATED_PAGES) * K4 + 0x18)))
         })
     });
 

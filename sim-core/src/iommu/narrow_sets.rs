@@ -34,16 +34,7 @@ pub(super) fn way_of<K: Copy + Eq>(set_keys: &[K], key: K) -> Option<usize> {
 /// pass, unrolled for the usual associativities.
 #[inline(always)]
 pub(super) fn oldest_way(stamps: &[u64]) -> usize {
-    #[inline(always)]
-    fn fixed<const N: usize>(st: &[u64; N]) -> usize {
-        let (mut best, mut min) = (0, st[0]);
-        for (w, &s) in st.iter().enumerate().skip(1) {
-            let less = s < min;
-            best = if less { w } else { best };
-            min = if less { s } else { min };
-        }
-        best
-    }
+    use oldest_of as fixed;
     match stamps.len() {
         0 | 1 => 0,
         2 => fixed::<2>(stamps.try_into().unwrap_or(&[0; 2])),
@@ -61,48 +52,64 @@ pub(super) fn oldest_way(stamps: &[u64]) -> usize {
     }
 }
 
+/// [`oldest_way`] of a set of known width `N ≥ 1`.
+#[inline(always)]
+fn oldest_of<const N: usize>(st: &[u64; N]) -> usize {
+    let (mut best, mut min) = (0, st[0]);
+    for (w, &s) in st.iter().enumerate().skip(1) {
+        let less = s < min;
+        best = if less { w } else { best };
+        min = if less { s } else { min };
+    }
+    best
+}
+
 impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
-    /// [`SetAssoc::probe`] of an `N`-way set.
+    /// [`SetAssoc::probe`] of an `N`-way set. `NOTE`: a miss is remembered for the next fill
+    /// (see `SetAssoc::missed_key`); callers that fill with [`SetAssoc::fill_n`]`::<_, true>`
+    /// know the key is absent themselves and skip it.
     #[inline(always)]
-    pub(super) fn probe_n<const N: usize>(&mut self, set: usize, key: K) -> Option<V> {
-        let base = set.checked_mul(N)?;
-        let keys: &[K; N] = self.keys.get(base..base.checked_add(N)?)?.try_into().ok()?;
+    pub(super) fn probe_n<const N: usize, const NOTE: bool>(&mut self, set: usize, key: K) -> Option<V> {
+        // `as_chunks` views the flat arrays as `[_; N]` sets: one bounds check per array.
+        let keys = self.keys.as_chunks::<N>().0.get(set)?;
         let Some(w) = (0..N).find(|&w| keys[w] == key) else {
-            self.missed_key = key;
-            self.missed_set = set;
+            if NOTE {
+                self.missed_key = key;
+                self.missed_set = set;
+            }
             return None;
         };
-        let i = base + w;
         if self.policy == Replacement::Lru {
             self.clock += 1;
-            if let Some(s) = self.stamps.get_mut(i) {
-                *s = self.clock;
+            if let Some(s) = self.stamps.as_chunks_mut::<N>().0.get_mut(set) {
+                s[w] = self.clock;
             }
         }
-        self.vals.get(i).copied()
+        self.vals.as_chunks::<N>().0.get(set).map(|v| v[w])
     }
 
     /// [`SetAssoc::fill`] of an `N`-way set: the same key is replaced in place, else the
-    /// lowest invalid way, else the policy's victim.
+    /// lowest invalid way, else the policy's victim. `ABSENT`: the caller has just probed the
+    /// key and knows it is not in the set, so there is nothing to search (any remembered miss
+    /// is forgotten: it may be this key's).
     #[inline(always)]
-    pub(super) fn fill_n<const N: usize>(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
-        let Some(base) = set.checked_mul(N) else { return FillOutcome::Dropped };
-        let end = base.saturating_add(N);
-        let (Some(keys), Some(vals), Some(stamps)) =
-            (self.keys.get_mut(base..end), self.vals.get_mut(base..end), self.stamps.get_mut(base..end))
-        else {
+    pub(super) fn fill_n<const N: usize, const ABSENT: bool>(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        let (Some(keys), Some(vals), Some(stamps)) = (
+            self.keys.as_chunks_mut::<N>().0.get_mut(set),
+            self.vals.as_chunks_mut::<N>().0.get_mut(set),
+            self.stamps.as_chunks_mut::<N>().0.get_mut(set),
+        ) else {
             return FillOutcome::Dropped;
         };
-        let (Ok(keys), Ok(vals), Ok(stamps)) =
-            (<&mut [K; N]>::try_from(keys), <&mut [V; N]>::try_from(vals), <&mut [u64; N]>::try_from(stamps))
-        else {
-            return FillOutcome::Dropped;
-        };
+        let base = set * N;
         self.stats.fills += 1;
         self.clock += 1;
         let clock = self.clock;
         // The miss path: the probe that just missed this key already searched the set.
-        if self.missed_key == key && self.missed_set == set {
+        if ABSENT {
+            debug_assert!(!keys.contains(&key), "fill_n::<_, true> of a present key");
+            self.missed_key = self.invalid;
+        } else if self.missed_key == key && self.missed_set == set {
             self.missed_key = self.invalid;
         } else if let Some(w) = (0..N).find(|&w| keys[w] == key) {
             let old = std::mem::replace(&mut vals[w], val);
@@ -112,7 +119,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return FillOutcome::Replaced(old);
         }
         let w = match self.policy {
-            Replacement::Lru | Replacement::Fifo => oldest_way(&stamps[..]),
+            Replacement::Lru | Replacement::Fifo => oldest_of::<N>(stamps),
             Replacement::Random => match (0..N).find(|&w| keys[w] == self.invalid) {
                 Some(w) => w,
                 None => rng.below(N as u64) as usize,

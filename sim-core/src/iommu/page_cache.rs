@@ -127,6 +127,38 @@ impl<V: Copy + Default> PageCache<V> {
         None
     }
 
+    /// [`PageCache::probe_any`] whose misses are not remembered: for callers that then fill
+    /// the address with [`PageCache::fill_absent`].
+    #[inline(always)]
+    pub(crate) fn probe_any_quiet(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
+        let mut m = self.sizes.mask;
+        while m != 0 {
+            let s = m.trailing_zeros();
+            m &= m - 1;
+            let vpn = addr >> s;
+            let set = self.set(tag, vpn);
+            if let Some(v) = self.core.probe_quiet(set, page_key(tag, s, vpn)) {
+                return Some((s, v));
+            }
+        }
+        None
+    }
+
+    /// [`PageCache::fill`] of a page holding an address that [`PageCache::probe_any_quiet`]
+    /// has just missed for `tag` (nothing filled since): every size present was probed for
+    /// it, so the page is absent whatever its size, and no search is made.
+    #[inline(always)]
+    pub(crate) fn fill_absent(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
+        if shift >= 64 {
+            return FillOutcome::Dropped;
+        }
+        let vpn = addr >> shift;
+        let set = self.set(tag, vpn);
+        let out = self.core.fill_absent(set, page_key(tag, shift, vpn), v, rng);
+        self.count_fill(shift, &out);
+        out
+    }
+
     /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
     #[inline(always)]
     pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
@@ -136,7 +168,14 @@ impl<V: Copy + Default> PageCache<V> {
         let vpn = addr >> shift;
         let set = self.set(tag, vpn);
         let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
-        match out {
+        self.count_fill(shift, &out);
+        out
+    }
+
+    /// Keeps the per-size counts after a fill of a `2^shift` entry that ended in `out`.
+    #[inline(always)]
+    fn count_fill(&mut self, shift: u32, out: &FillOutcome<u128, V>) {
+        match *out {
             FillOutcome::Inserted => self.sizes.inc(shift),
             FillOutcome::Evicted(k, _) => {
                 let old = unpack_key(k).1;
@@ -147,7 +186,27 @@ impl<V: Copy + Default> PageCache<V> {
             }
             FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
         }
-        out
+    }
+
+    /// [`PageCache::probe`] for a cache of `N`-way sets whose set count is a power of two
+    /// (the caller checked both once, see `WalkCache::lookup_fill`): no per-call dispatch. A
+    /// miss is not remembered: the caller fills with [`PageCache::fill_pow2_n`], which knows.
+    #[inline(always)]
+    pub(crate) fn probe_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
+        let vpn = addr >> shift;
+        let set = (vpn ^ tag as u64) as usize & self.core.mask;
+        self.core.probe_n::<N, false>(set, page_key(tag, shift, vpn))
+    }
+
+    /// [`PageCache::fill`] under the same conditions as [`PageCache::probe_pow2_n`] (`shift <
+    /// 64` too), of a key that [`PageCache::probe_pow2_n`] has just missed (no search); the
+    /// outcome dropped.
+    #[inline(always)]
+    pub(crate) fn fill_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) {
+        let vpn = addr >> shift;
+        let set = (vpn ^ tag as u64) as usize & self.core.mask;
+        let out = self.core.fill_n::<N, true>(set, page_key(tag, shift, vpn), v, rng);
+        self.count_fill(shift, &out);
     }
 
     /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when

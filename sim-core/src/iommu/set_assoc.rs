@@ -214,7 +214,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
 
     /// Counters.
     pub fn stats(&self) -> CacheStats {
-        self.stats
+        CacheStats { misses: self.stats.lookups - self.stats.hits, ..self.stats }
     }
 
     /// The set an index hash falls in: a mask when `sets` is a power of two, else a modulo.
@@ -233,8 +233,8 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.probe_any_ways(set, key);
         }
         match self.ways {
-            4 => self.probe_n::<4>(set, key),
-            1 => self.probe_n::<1>(set, key),
+            4 => self.probe_n::<4, true>(set, key),
+            1 => self.probe_n::<1, true>(set, key),
             _ => self.probe_any_ways(set, key),
         }
     }
@@ -285,14 +285,12 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
         }
     }
 
-    /// Counts one lookup.
+    /// Counts one lookup (misses are the difference, formed by [`SetAssoc::stats`]).
     #[inline(always)]
     pub fn record_lookup(&mut self, hit: bool) {
         self.stats.lookups += 1;
         if hit {
             self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
         }
     }
 
@@ -332,9 +330,43 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
             return self.fill_any_ways(set, key, val, rng);
         }
         match self.ways {
-            4 => self.fill_n::<4>(set, key, val, rng),
-            1 => self.fill_n::<1>(set, key, val, rng),
+            4 => self.fill_n::<4, false>(set, key, val, rng),
+            1 => self.fill_n::<1, false>(set, key, val, rng),
             _ => self.fill_any_ways(set, key, val, rng),
+        }
+    }
+
+    /// [`SetAssoc::probe`] whose miss is not remembered: for callers that then fill with
+    /// [`SetAssoc::fill_absent`] (they know the key is absent themselves).
+    #[inline(always)]
+    pub fn probe_quiet(&mut self, set: usize, key: K) -> Option<V> {
+        #[cfg(test)]
+        if self.general {
+            return self.probe_any_ways(set, key);
+        }
+        match self.ways {
+            4 => self.probe_n::<4, false>(set, key),
+            1 => self.probe_n::<1, false>(set, key),
+            _ => self.probe_any_ways(set, key),
+        }
+    }
+
+    /// [`SetAssoc::fill`] of a key the caller has just probed and missed in `set` (nothing
+    /// filled it since): no search for it. Same decisions as `fill`.
+    #[inline(always)]
+    pub fn fill_absent(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        #[cfg(test)]
+        if self.general {
+            (self.missed_key, self.missed_set) = (key, set);
+            return self.fill_any_ways(set, key, val, rng);
+        }
+        match self.ways {
+            4 => self.fill_n::<4, true>(set, key, val, rng),
+            1 => self.fill_n::<1, true>(set, key, val, rng),
+            _ => {
+                (self.missed_key, self.missed_set) = (key, set);
+                self.fill_any_ways(set, key, val, rng)
+            }
         }
     }
 

@@ -47,6 +47,18 @@ pub struct WalkCache {
     rng: SimRng,
     lookups: u64,
     hits: u64,
+    /// The depth arrays' common geometry, as [`WalkCache::lookup_fill`] dispatches on it.
+    shape: Shape,
+}
+
+/// Which copy of the translation path's walk-cache code serves this geometry: every depth
+/// array has the same one, so it is decided once at construction instead of per probe and
+/// per fill (issue 15). The narrow copies need a power-of-two set count (index by mask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    OneWay,
+    FourWay,
+    Other,
 }
 
 impl WalkCache {
@@ -56,8 +68,13 @@ impl WalkCache {
     /// `entries_per_level == 0` disables the cache (every lookup returns 1).
     pub fn new(max_levels: u8, entries_per_level: u32, ways: u32, policy: Replacement, rng: SimRng) -> WalkCache {
         let n = max_levels.saturating_sub(1) as usize;
-        let levels = (0..n).map(|_| PageCache::new(entries_per_level, ways, policy)).collect();
-        WalkCache { levels, rng, lookups: 0, hits: 0 }
+        let levels: Vec<PageCache<()>> = (0..n).map(|_| PageCache::new(entries_per_level, ways, policy)).collect();
+        let shape = match levels.first().map(|l| (l.core.ways(), l.core.pow2 && l.core.wide.is_none())) {
+            Some((1, true)) => Shape::OneWay,
+            Some((4, true)) => Shape::FourWay,
+            _ => Shape::Other,
+        };
+        WalkCache { levels, rng, lookups: 0, hits: 0, shape }
     }
 
     /// The deepest depth in `2..=leaf_depth` whose table for `iova` is cached, or 1 when none
@@ -97,6 +114,51 @@ impl WalkCache {
     /// policy's draws) are those of the two calls.
     #[inline]
     pub fn lookup_fill(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
+        match self.shape {
+            Shape::OneWay => self.lookup_fill_n::<1>(tag, iova, leaf_depth, shifts, fill),
+            Shape::FourWay => self.lookup_fill_n::<4>(tag, iova, leaf_depth, shifts, fill),
+            Shape::Other => self.lookup_fill_any(tag, iova, leaf_depth, shifts, fill),
+        }
+    }
+
+    /// [`WalkCache::lookup_fill`] for `N`-way depth arrays with a power-of-two set count: the
+    /// same probes, fills and counts, in the same order, with the geometry known.
+    #[inline(always)]
+    fn lookup_fill_n<const N: usize>(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
+        self.lookups += 1;
+        let n = self.cached_depths(leaf_depth, shifts);
+        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
+        let mut start = 1;
+        let mut i = n;
+        while i > 0 {
+            i -= 1;
+            let sh = shifts[i];
+            if sh >= 64 {
+                continue;
+            }
+            let level = &mut levels[i];
+            let hit = level.probe_pow2_n::<N>(tag, sh, iova).is_some();
+            level.core.record_lookup(hit);
+            if hit {
+                self.hits += 1;
+                start = i + 2;
+                break;
+            }
+        }
+        if fill {
+            for i in (start - 1)..n {
+                let sh = shifts[i];
+                if sh < 64 {
+                    levels[i].fill_pow2_n::<N>(tag, sh, iova, (), &mut self.rng);
+                }
+            }
+        }
+        start as u8
+    }
+
+    /// [`WalkCache::lookup_fill`] for any geometry.
+    #[inline]
+    fn lookup_fill_any(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
         let start = self.lookup(tag, iova, leaf_depth, shifts);
         if fill {
             let n = self.cached_depths(leaf_depth, shifts);
@@ -275,11 +337,16 @@ mod tests {
     }
 
     /// `lookup_fill` makes the decisions of `lookup` then `fill_below`, Random replacement
-    /// (whose draws follow the fill order) included, on small arrays that evict at every depth.
+    /// (whose draws follow the fill order) included, on small arrays that evict at every depth,
+    /// through each of its copies (1-way and 4-way with a power-of-two set count, any other).
     #[test]
     fn lookup_fill_is_lookup_then_fill_below() {
-        for p in [Replacement::Lru, Replacement::Fifo, Replacement::Random] {
-            let mk = || WalkCache::new(4, 4, 2, p, SimRng::for_source(9, "walk-fused"));
+        let geometries = [(4, 2, Shape::Other), (4, 1, Shape::OneWay), (16, 4, Shape::FourWay), (12, 4, Shape::Other)];
+        for ((entries, ways, shape), p) in
+            geometries.into_iter().flat_map(|g| [Replacement::Lru, Replacement::Fifo, Replacement::Random].map(|p| (g, p)))
+        {
+            let mk = || WalkCache::new(4, entries, ways, p, SimRng::for_source(9, "walk-fused"));
+            assert_eq!(mk().shape, shape, "{entries} entries, {ways} ways");
             let (mut a, mut b) = (mk(), mk());
             let mut r = SimRng::for_source(2, "walk-fused-addrs");
             for _ in 0..3000 {

@@ -174,6 +174,8 @@ pub struct PageTable {
     free: Vec<u32>,
     live_tables: u64,
     mapped_bytes: u64,
+    /// Where recently walked bottom-level tables are (see [`PageTable::walk_remembered`]).
+    memo: LeafTableMemo,
 }
 
 impl PageTable {
@@ -190,6 +192,7 @@ impl PageTable {
             free: Vec::new(),
             live_tables: 0,
             mapped_bytes: 0,
+            memo: LeafTableMemo { slots: Vec::new(), generation: 1 },
         };
         pt.set_levels(format.levels);
         pt.root = pt.alloc_table();
@@ -227,6 +230,7 @@ impl PageTable {
     }
 
     fn set_levels(&mut self, levels: u8) {
+        self.memo.forget();
         self.levels = levels;
         self.top_shift = self.format.level_shift(levels, 1);
         self.va_mask = low_mask(self.format.address_width.min(self.format.reach_bits(levels)));
@@ -250,6 +254,7 @@ impl PageTable {
     /// Returns a table page, which must already be all zero, to the free list.
     fn free_table(&mut self, t: u32) {
         debug_assert!(self.table_entries(t).iter().all(|&e| e == 0));
+        self.memo.forget();
         self.live_tables -= 1;
         self.free.push(t);
     }
@@ -257,41 +262,6 @@ impl PageTable {
     fn table_entries(&self, t: u32) -> &[u64] {
         let start = (t as usize) << self.format.bits_per_level;
         &self.entries[start..start + (1 << self.format.bits_per_level)]
-    }
-
-    /// Translates one IOVA as the hardware would, without side effects.
-    #[inline]
-    pub fn translate(&self, iova: u64) -> Option<Translation> {
-        self.walk(iova).leaf
-    }
-
-    /// Walks one IOVA, reporting how many table pages were read.
-    #[inline]
-    pub fn walk(&self, iova: u64) -> Walk {
-        if iova & !self.va_mask != 0 || self.root == NO_ROOT {
-            return Walk { depth: 0, leaf: None };
-        }
-        let mut table = self.root;
-        let mut shift = self.top_shift;
-        let mut depth = 1u8;
-        loop {
-            let pte = self.entries[self.slot(table, iova, shift)];
-            if pte & PTE_PRESENT == 0 {
-                return Walk { depth, leaf: None };
-            }
-            if pte & PTE_TABLE == 0 {
-                let page_size = 1u64 << shift;
-                let leaf = Translation {
-                    phys: (pte & LEAF_ADDR_MASK & !(page_size - 1)) | (iova & (page_size - 1)),
-                    prot: Prot(((pte >> PROT_SHIFT) & PROT_MASK) as u8),
-                    page_size,
-                };
-                return Walk { depth, leaf: Some(leaf) };
-            }
-            table = child(pte);
-            shift -= self.format.bits_per_level;
-            depth += 1;
-        }
     }
 
     /// Maps `[iova, iova + size)` to `[phys, phys + size)` with `prot`. All or nothing.
@@ -606,6 +576,10 @@ impl PageTable {
         stats
     }
 }
+
+mod walk;
+
+use walk::LeafTableMemo;
 
 #[cfg(test)]
 mod tests;

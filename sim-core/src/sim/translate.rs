@@ -74,7 +74,7 @@ impl Core<'_> {
 
         // 1. Device TLB (ATS): a hit never reaches the IOMMU.
         if let Some(tlb) = ds.devtlb.as_mut() {
-            if let Some(e) = tlb.lookup(tag, iova) {
+            if let Some(e) = tlb.lookup_quiet(tag, iova) {
                 ds.devtlb_hits += 1;
                 latency += path.devtlb_hit;
                 return self.finish_hit(dev, d, e, iova, need, latency, now);
@@ -84,11 +84,11 @@ impl Core<'_> {
 
         // 2. IOTLB.
         let inst = &mut self.instances[path.iommu];
-        if let Some(e) = inst.iotlb.lookup(tag, iova) {
+        if let Some(e) = inst.iotlb.lookup_quiet(tag, iova) {
             ds.iotlb_hits += 1;
             latency += path.iotlb_hit;
             if let Some(tlb) = ds.devtlb.as_mut() {
-                tlb.insert(e);
+                tlb.insert_missed(e);
             }
             return self.finish_hit(dev, d, e, iova, need, latency, now);
         }
@@ -97,7 +97,7 @@ impl Core<'_> {
         // 3. Walk: the walk cache saves the upper levels; the rest are memory reads, on a
         //    walker that may be busy.
         let dom = self.domains[d.index()].as_mut().expect("attached domain is live");
-        let walk = dom.table.walk(iova);
+        let walk = dom.table.walk_remembered(iova);
         let levels = dom.shifts_levels;
         // The walk cache learns the tables below the cached one (the depths whose lookup
         // missed) when the walk ends at a usable leaf (issue 15: lookup and fill in one call).
@@ -135,9 +135,9 @@ impl Core<'_> {
                     prot: t.prot.0,
                     epoch: dom.unmap_epoch,
                 };
-                inst.iotlb.insert(e);
+                inst.iotlb.insert_missed(e);
                 if let Some(tlb) = ds.devtlb.as_mut() {
-                    tlb.insert(e);
+                    tlb.insert_missed(e);
                 }
                 ds.latency.record(latency);
                 Translated { latency, fault: false, stale: false }

@@ -371,6 +371,10 @@ fn run_model(f: Format, base: u64, ops: &[Op]) -> Result<(), TestCaseError> {
             let got = pt.translate(base + page * K4 + 0x18);
             let want = model.get(&page).map(|&(phys, prot)| (phys + 0x18, prot));
             prop_assert_eq!(got.map(|t| (t.phys, t.prot)), want, "page {}", page);
+            // The leaf-table memo, warmed by the previous op's pass, answers as the walk does
+            // after maps and unmaps that freed tables, replaced them by blocks or grew levels.
+            let addr = base + page * K4 + 0x18;
+            prop_assert_eq!(pt.walk_remembered(addr), pt.walk(addr), "memo, page {}", page);
         }
     }
     pt.unmap(base, WINDOW * K4);
@@ -414,8 +418,11 @@ fn shedding_levels_keeps_low_mappings() {
     assert_eq!(t.levels(), 4);
     t.map(0x4000_0000, 0x8000_0000, 0x20_0000, Prot(3)).unwrap();
     let before = t.translate(0x4000_1000);
+    let walk_before = t.walk_remembered(0x4000_1000);
     let tables = t.tables();
     assert_eq!(t.shed_levels(3), 1);
+    // One level fewer: the remembered walk is one read shorter too.
+    assert_eq!(t.walk_remembered(0x4000_1000).depth, walk_before.depth - 1);
     assert_eq!((t.levels(), t.tables()), (3, tables - 1));
     assert_eq!(t.translate(0x4000_1000), before);
     assert!(t.map(1 << 40, 0, 0x1000, Prot(3)).is_err(), "beyond the 39-bit reach");
