@@ -51,21 +51,25 @@ const MASK: usize = SMALL - 1;
 
 /// Min-queue of events keyed by `(cycle, insertion order)`. See the module documentation.
 ///
-/// Ring mode (`small`): the events are `ring[head], ring[head + 1], …` (indices mod
-/// [`SMALL`]), `ring_len` of them, sorted by key.
+/// Ring mode (`ring_room == SMALL`): the events are `ring[head], ring[head + 1], …` (indices
+/// mod [`SMALL`]), `ring_len` of them, sorted by key. The ring is a fixed array inside the
+/// queue (its unused slots hold copies of the default event, never returned), so a ring push
+/// is one compare (`ring_len < ring_room`) and a pop one test (`ring_len != 0`) before the
+/// slot access, with no bounds check (issue 15).
 ///
-/// Heap mode: the earliest event is kept in `front`, outside the heap, whenever it was pushed
+/// Heap mode (`ring_room == 0`, `ring_len == 0`): the earliest event is kept in `front`, outside the heap, whenever it was pushed
 /// while being the earliest (invariant: `front`, if set, is ≤ every element of the heap). The
 /// heap is an implicit 4-ary min-heap in `slots[..len]`: the children of node `i` are `4i+1
 /// ..= 4i+4`. Slots past `len` hold sentinels (largest key), at least [`D`] of them, so every
 /// node that has a child has four slots to compare: the sift-down is one fixed-size
-/// tournament per level. `slots` and `ring` only grow (to the largest number of events ever
+/// tournament per level. `slots` only grows (to the largest number of events ever
 /// pending, plus the sentinels), so no event allocates once the run has reached its steady
 /// state.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    small: bool,
-    ring: Vec<Scheduled<E>>,
+    /// [`SMALL`] in ring mode, 0 in heap mode: a push goes to the ring iff `ring_len < ring_room`.
+    ring_room: usize,
+    ring: [Scheduled<E>; SMALL],
     head: usize,
     ring_len: usize,
     front: Option<Scheduled<E>>,
@@ -74,15 +78,25 @@ pub struct EventQueue<E> {
     next_seq: u64,
 }
 
-impl<E: Copy> Default for EventQueue<E> {
+impl<E: Copy + Default> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E: Copy> EventQueue<E> {
+impl<E: Copy + Default> EventQueue<E> {
+    /// An empty queue (`E::default()` only fills the ring's unused slots).
     pub fn new() -> Self {
-        EventQueue { small: true, ring: Vec::new(), head: 0, ring_len: 0, front: None, slots: Vec::new(), len: 0, next_seq: 0 }
+        let fill = Scheduled { at: Cycle::MAX, seq: u64::MAX, event: E::default() };
+        EventQueue { ring_room: SMALL, ring: [fill; SMALL], head: 0, ring_len: 0, front: None, slots: Vec::new(), len: 0, next_seq: 0 }
+    }
+}
+
+impl<E: Copy> EventQueue<E> {
+    /// In ring mode (else heap mode).
+    #[inline(always)]
+    fn small(&self) -> bool {
+        self.ring_room != 0
     }
 
     /// Schedules `event` at cycle `at`. Returns the sequence number it was given.
@@ -91,7 +105,7 @@ impl<E: Copy> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let new = Scheduled { at, seq, event };
-        if self.small && self.ring_len < SMALL && self.ring.len() == SMALL {
+        if self.ring_len < self.ring_room {
             self.ring_push(new);
         } else {
             self.push_slow(new);
@@ -99,40 +113,27 @@ impl<E: Copy> EventQueue<E> {
         seq
     }
 
-    /// A push the ring cannot take (full, not yet allocated, or heap mode).
+    /// A push the ring cannot take (full, or heap mode).
     #[inline(always)]
     fn push_slow(&mut self, new: Scheduled<E>) {
-        if self.small {
-            if self.ring.len() != SMALL {
-                self.alloc_ring(new);
-            }
-            if self.ring_len < SMALL {
-                return self.ring_push(new);
-            }
+        if self.small() {
             self.switch_to_heap();
         }
         self.push_heap_mode(new);
     }
 
-    /// Allocates the ring, once, at the first push.
-    #[cold]
-    #[inline(never)]
-    fn alloc_ring(&mut self, fill: Scheduled<E>) {
-        self.ring = vec![fill; SMALL];
-    }
-
     /// Removes and returns the earliest event as `(cycle, seq, event)`.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(Cycle, u64, E)> {
-        let s = if self.small {
-            if self.ring_len == 0 {
-                return None;
-            }
+        // Heap mode keeps `ring_len` at 0: one test serves the ring's pop.
+        let s = if self.ring_len != 0 {
             let h = self.head;
-            let s = self.ring_slots()[h & MASK];
+            let s = self.ring[h & MASK];
             self.head = (h + 1) & MASK;
             self.ring_len -= 1;
             s
+        } else if self.small() {
+            return None;
         } else {
             self.pop_heap_mode()?
         };
@@ -152,16 +153,10 @@ impl<E: Copy> EventQueue<E> {
         Some(s)
     }
 
-    /// The ring as a fixed-size array: masked indices need no bounds check.
-    #[inline(always)]
-    fn ring_slots(&mut self) -> &mut [Scheduled<E>; SMALL] {
-        (&mut self.ring[..SMALL]).try_into().expect("ring has SMALL slots")
-    }
-
     /// The cycle of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<Cycle> {
-        if self.small {
+        if self.small() {
             return (self.ring_len > 0).then(|| self.ring[self.head & MASK].at);
         }
         match (&self.front, self.len) {
@@ -172,7 +167,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        if self.small { self.ring_len } else { self.len + usize::from(self.front.is_some()) }
+        if self.small() { self.ring_len } else { self.len + usize::from(self.front.is_some()) }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -185,7 +180,7 @@ impl<E: Copy> EventQueue<E> {
     fn ring_push(&mut self, new: Scheduled<E>) {
         let (head, n) = (self.head, self.ring_len);
         self.ring_len = n + 1;
-        let r = self.ring_slots();
+        let r = &mut self.ring;
         if n == 0 || r[(head + n - 1) & MASK].at <= new.at {
             // The latest (a periodic source's next occurrence): append.
             r[(head + n) & MASK] = new;
@@ -212,7 +207,7 @@ impl<E: Copy> EventQueue<E> {
     #[inline(never)]
     fn switch_to_heap(&mut self) {
         debug_assert!(self.len == 0 && self.front.is_none());
-        self.small = false;
+        self.ring_room = 0;
         for k in 0..self.ring_len {
             let s = self.ring[(self.head + k) & MASK];
             self.heap_push(s);
@@ -232,7 +227,7 @@ impl<E: Copy> EventQueue<E> {
             n += 1;
         }
         self.ring_len = n;
-        self.small = true;
+        self.ring_room = SMALL;
     }
 
     /// A push in heap mode.

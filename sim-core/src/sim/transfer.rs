@@ -11,6 +11,7 @@
 //! aligned), so each TLP is exactly one translation request.
 
 use crate::ids::DeviceId;
+use crate::pcie::Port;
 use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::sim::core::Core;
 use crate::sim::translate::DmaOutcome;
@@ -52,9 +53,9 @@ pub struct Transfer {
 }
 
 /// [`Bypass`] as a const generic parameter of the transfer loop.
-const TRANSLATED: u8 = 0;
-const IDENTITY: u8 = 1;
-const OFF: u8 = 2;
+pub(crate) const TRANSLATED: u8 = 0;
+pub(crate) const IDENTITY: u8 = 1;
+pub(crate) const OFF: u8 = 2;
 
 /// Picoseconds to cycles, rounded up: `ps.div_ceil(1000)`, as one add and one multiply-shift
 /// instead of a quotient, a remainder and a compare (three per TLP); the exact `div_ceil` for
@@ -92,6 +93,11 @@ pub struct DevicePath {
     /// Max payload size and max read request size, bytes (powers of two).
     pub mps: u64,
     pub mrrs: u64,
+    /// `mps - 1`, `mrrs - 1` and `log2(mps)`: a TLP's split point is a mask and its
+    /// completion count a shift (`LinkParams::check` makes both powers of two).
+    pub mps_mask: u64,
+    pub mrrs_mask: u64,
+    pub mps_shift: u32,
 }
 
 impl DevicePath {
@@ -111,6 +117,9 @@ impl DevicePath {
             lat_ps: info.link.latency * 1000,
             mps: u64::from(info.link.mps),
             mrrs: u64::from(info.link.mrrs),
+            mps_mask: u64::from(info.link.mps) - 1,
+            mrrs_mask: u64::from(info.link.mrrs) - 1,
+            mps_shift: info.link.mps.trailing_zeros(),
         }
     }
 }
@@ -144,99 +153,48 @@ impl Core<'_> {
         }
     }
 
+    /// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant).
     #[inline(always)]
-    fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+    pub(crate) fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let d = dev.index();
-        let path = &self.paths[d];
-        let (lat_ps, mem_ps, hit, ident) = (path.lat_ps, path.mem_ps, path.hit, path.iotlb_hit);
-        let now_ps = self.now * 1000;
-        let need = if write { PROT_WRITE } else { PROT_READ };
-        let split = if write { path.mps } else { path.mrrs };
-        let mps = path.mps;
-        // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
-        // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
-        debug_assert!(split.is_power_of_two() && mps.is_power_of_two());
-        let (split_mask, mps_shift) = (split - 1, mps.trailing_zeros());
-        let mut t = Transfer::default();
-        let mut last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
-        let mut done_ps = now_ps;
-        let mut stall_cycles = 0;
-        let mut tlps = 0;
-        let (mut addr, end) = (iova, iova.saturating_add(bytes));
-        while addr < end {
-            let chunk = (split - (addr & split_mask)).min(end - addr);
-            tlps += 1;
-            let p = &mut self.ports[d];
-            if write {
-                let start = now_ps.max(p.up_free).max(p.posted.next_free());
-                let wire = if chunk == split { p.wire.full_write } else { self.platform.devices[d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
-                p.up_free = start + wire;
-                p.c.busy_up_ps += wire;
-                let arrive = p.up_free + lat_ps;
-                let lat = match MODE {
-                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-                    IDENTITY => ident,
-                    OFF => 0,
-                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
-                };
-                let p = &mut self.ports[d];
-                let retire = (arrive + lat * 1000).max(p.last_posted);
-                p.last_posted = retire;
-                p.posted.take(retire);
-                done_ps = retire;
-                stall_cycles += lat.saturating_sub(hit);
-            } else {
-                let start = now_ps.max(p.up_free).max(p.tags.next_free());
-                let wire = p.wire.read_request;
-                p.up_free = start + wire;
-                p.c.busy_up_ps += wire;
-                let arrive = p.up_free + lat_ps;
-                let lat = match MODE {
-                    // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-                    IDENTITY => ident,
-                    OFF => 0,
-                    _ => self.lookup(dev, addr, need, arrive, &mut last, &mut t.out),
-                };
-                let p = &mut self.ports[d];
-                let ready = arrive + lat * 1000 + mem_ps;
-                let wire = if chunk == split {
-                    p.wire.full_read_completions
-                } else {
-                    self.platform.devices[d].link.wire_ps(chunk + ((chunk + mps - 1) >> mps_shift) * COMPLETION_OVERHEAD)
-                };
-                p.down_free = ready.max(p.down_free) + wire;
-                p.c.busy_down_ps += wire;
-                let release = p.down_free + lat_ps;
-                p.tags.take(release);
-                done_ps = release;
-                stall_cycles += lat.saturating_sub(hit);
+        let path = self.paths[d];
+        let platform = self.platform;
+        let now = self.now;
+        match MODE {
+            TRANSLATED => {
+                let need = if write { PROT_WRITE } else { PROT_READ };
+                let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
+                let mut l = Translating { core: self, dev, need, last, out: DmaOutcome::default() };
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
+                Transfer { done, out: l.out }
             }
-            addr += chunk;
+            // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+            IDENTITY => {
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], path.iotlb_hit));
+                Transfer { done, out: DmaOutcome::default() }
+            }
+            _ => {
+                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], 0));
+                Transfer { done, out: DmaOutcome::default() }
+            }
         }
-        t.done = ceil_cycles(done_ps);
-        let p = &mut self.ports[d];
-        p.c.tlps += tlps;
-        p.c.requests += 1;
-        if write {
-            p.c.bytes_written += bytes;
-        } else {
-            p.c.bytes_read += bytes;
-        }
-        // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
-        p.c.stall_cycles += stall_cycles;
-        p.c.stalled_requests += u64::from(stall_cycles > 0);
-        p.c.first.get_or_insert(self.now);
-        p.c.last = p.c.last.max(t.done);
-        t
     }
 
     /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
-    /// returns its latency in cycles.
+    /// returns its latency in cycles. `FIRST`: the request's first TLP (nothing to repeat).
     #[inline(always)]
-    fn lookup(&mut self, dev: DeviceId, addr: u64, need: ProtBits, at_ps: u64, last: &mut Last, out: &mut DmaOutcome) -> Cycle {
+    fn lookup<const FIRST: bool>(
+        &mut self,
+        dev: DeviceId,
+        addr: u64,
+        need: ProtBits,
+        at_ps: u64,
+        last: &mut Last,
+        out: &mut DmaOutcome,
+    ) -> Cycle {
         let page = addr >> 12;
         out.translations += 1;
-        if page == last.page && last.clean {
+        if !FIRST && page == last.page && last.clean {
             let wait = ceil_cycles(last.ready.saturating_sub(at_ps));
             let lat = self.repeat_hit(dev, last.stale, wait);
             out.latency_sum += lat;
@@ -269,6 +227,177 @@ impl Core<'_> {
         ds.latency.record(lat);
         lat
     }
+}
+
+/// What a request's TLP loop needs besides the path constants: the device's port, and the
+/// translation latency (cycles) of a TLP to `addr` reaching the root complex at `arrive_ps`,
+/// looked up ([`Translating`]) or a baseline's constant ([`Constant`]).
+trait TlpLatency {
+    fn port(&mut self) -> &mut Port;
+    /// `FIRST`: the request's first TLP.
+    fn latency<const FIRST: bool>(&mut self, addr: u64, arrive_ps: u64) -> Cycle;
+}
+
+/// A translated request's lookups (see [`Core::lookup`]).
+struct Translating<'a, 's> {
+    core: &'a mut Core<'s>,
+    dev: DeviceId,
+    need: ProtBits,
+    last: Last,
+    out: DmaOutcome,
+}
+
+impl TlpLatency for Translating<'_, '_> {
+    /// Indexed again after each lookup (`translate` borrows the whole core).
+    #[inline(always)]
+    fn port(&mut self) -> &mut Port {
+        &mut self.core.ports[self.dev.index()]
+    }
+
+    #[inline(always)]
+    fn latency<const FIRST: bool>(&mut self, addr: u64, arrive_ps: u64) -> Cycle {
+        self.core.lookup::<FIRST>(self.dev, addr, self.need, arrive_ps, &mut self.last, &mut self.out)
+    }
+}
+
+/// A baseline's port (held for the whole request) and TLP latency (the same for every TLP).
+struct Constant<'a>(&'a mut Port, Cycle);
+
+impl TlpLatency for Constant<'_> {
+    #[inline(always)]
+    fn port(&mut self) -> &mut Port {
+        self.0
+    }
+
+    #[inline(always)]
+    fn latency<const FIRST: bool>(&mut self, _: u64, _: u64) -> Cycle {
+        self.1
+    }
+}
+
+/// The constants of one request's TLPs (see [`request`]).
+struct Tlps<'p> {
+    platform: &'p crate::topology::Platform,
+    d: usize,
+    write: bool,
+    now_ps: u64,
+    lat_ps: u64,
+    mem_ps: u64,
+    split: u64,
+    mps: u64,
+    mps_shift: u32,
+}
+
+impl Tlps<'_> {
+    /// Sends one TLP of `chunk` bytes at `addr`: returns when it is done (picoseconds: its
+    /// last completion reaches the device, or a write is accepted) and its translation
+    /// latency (cycles).
+    #[inline(always)]
+    fn send<const FIRST: bool>(&self, lookup: &mut impl TlpLatency, addr: u64, chunk: u64) -> (u64, Cycle) {
+        let (now_ps, lat_ps, split) = (self.now_ps, self.lat_ps, self.split);
+        let p = lookup.port();
+        if self.write {
+            let start = now_ps.max(p.up_free).max(p.posted.next_free());
+            let wire =
+                if chunk == split { p.wire.full_write } else { self.platform.devices[self.d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            let lat = lookup.latency::<FIRST>(addr, arrive);
+            let p = lookup.port();
+            let retire = (arrive + lat * 1000).max(p.last_posted);
+            p.last_posted = retire;
+            p.posted.take(retire);
+            (retire, lat)
+        } else {
+            let start = now_ps.max(p.up_free).max(p.tags.next_free());
+            let wire = p.wire.read_request;
+            p.up_free = start + wire;
+            p.c.busy_up_ps += wire;
+            let arrive = p.up_free + lat_ps;
+            let lat = lookup.latency::<FIRST>(addr, arrive);
+            let p = lookup.port();
+            let ready = arrive + lat * 1000 + self.mem_ps;
+            let wire = if chunk == split {
+                p.wire.full_read_completions
+            } else {
+                let completions = (chunk + self.mps - 1) >> self.mps_shift;
+                self.platform.devices[self.d].link.wire_ps(chunk + completions * COMPLETION_OVERHEAD)
+            };
+            p.down_free = ready.max(p.down_free) + wire;
+            p.c.busy_down_ps += wire;
+            let release = p.down_free + lat_ps;
+            p.tags.take(release);
+            (release, lat)
+        }
+    }
+}
+
+/// One request's TLPs over device `d`'s port, starting at cycle `now`: returns its
+/// completion cycle.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn request(
+    path: &DevicePath,
+    platform: &crate::topology::Platform,
+    d: usize,
+    now: Cycle,
+    iova: u64,
+    bytes: u64,
+    write: bool,
+    lookup: &mut impl TlpLatency,
+) -> Cycle {
+    let hit = path.hit;
+    // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
+    // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
+    let split_mask = if write { path.mps_mask } else { path.mrrs_mask };
+    let split = split_mask + 1;
+    debug_assert!(split.is_power_of_two() && path.mps.is_power_of_two() && path.mps == 1 << path.mps_shift);
+    let tlp = Tlps {
+        platform,
+        d,
+        write,
+        now_ps: now * 1000,
+        lat_ps: path.lat_ps,
+        mem_ps: path.mem_ps,
+        split,
+        mps: path.mps,
+        mps_shift: path.mps_shift,
+    };
+    let (mut done_ps, mut stall_cycles, mut tlps) = (tlp.now_ps, 0, 0);
+    let (addr, end) = (iova, iova.saturating_add(bytes));
+    if addr < end {
+        // The first TLP peeled off the loop: a one-TLP request (a small write, a read within
+        // MRRS) runs no loop, and the first lookup of a request never repeats a previous one
+        // (issue 15).
+        let chunk = (split - (addr & split_mask)).min(end - addr);
+        let (at, lat) = tlp.send::<true>(lookup, addr, chunk);
+        // A TLP stalls when its translation took longer than a hit: then `lat - hit > 0`.
+        (done_ps, stall_cycles, tlps) = (at, lat.saturating_sub(hit), 1);
+        let mut addr = addr + chunk;
+        while addr < end {
+            let chunk = (split - (addr & split_mask)).min(end - addr);
+            let (at, lat) = tlp.send::<false>(lookup, addr, chunk);
+            done_ps = at;
+            stall_cycles += lat.saturating_sub(hit);
+            tlps += 1;
+            addr += chunk;
+        }
+    }
+    let done = ceil_cycles(done_ps);
+    let p = lookup.port();
+    p.c.tlps += tlps;
+    p.c.requests += 1;
+    if write {
+        p.c.bytes_written += bytes;
+    } else {
+        p.c.bytes_read += bytes;
+    }
+    p.c.stall_cycles += stall_cycles;
+    p.c.stalled_requests += u64::from(stall_cycles > 0);
+    p.c.first.get_or_insert(now);
+    p.c.last = p.c.last.max(done);
+    done
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 //! walkers. Latencies are computed analytically at the DMA's cycle (walkers are reserved into
 //! the future), so a DMA is one event however many pages it touches, and nothing is allocated.
 
+use crate::domain::Domain;
 use crate::ids::DeviceId;
 use crate::iommu::iotlb::TlbEntry;
 use crate::sim::core::Core;
+use crate::sim::state::DeviceState;
 use crate::spec::{PROT_READ, PROT_WRITE, ProtBits};
 use crate::time::Cycle;
 
@@ -62,14 +64,17 @@ impl Core<'_> {
     /// inlining it there costs the loop more in register spills than the call saves.
     #[inline(never)]
     pub(crate) fn translate(&mut self, dev: DeviceId, iova: u64, need: ProtBits, now: Cycle) -> Translated {
-        let path = &self.paths[dev.index()];
-        let ds = &mut self.devices[dev.index()];
+        // Disjoint borrows of the state a translation touches: each is looked up once (the
+        // fault paths, which need all of `self`, come after their last use).
+        let Core { paths, devices, instances, domains, .. } = self;
+        let path = &paths[dev.index()];
+        let ds = &mut devices[dev.index()];
         ds.translations += 1;
         let Some((d, tag)) = ds.domain else {
             // No domain: the device is blocked (VFIO owns it, nothing attached).
-            self.record_fault(dev, iova, "no domain attached", now);
-            return Translated::FAULT;
+            return self.fault(dev, iova, "no domain attached", now);
         };
+        let dom = domains[d.index()].as_mut().expect("attached domain is live");
         let mut latency: Cycle = 0;
 
         // 1. Device TLB (ATS): a hit never reaches the IOMMU.
@@ -77,26 +82,31 @@ impl Core<'_> {
             if let Some(e) = tlb.lookup_quiet(tag, iova) {
                 ds.devtlb_hits += 1;
                 latency += path.devtlb_hit;
-                return self.finish_hit(dev, d, e, iova, need, latency, now);
+                return match finish_hit(ds, dom, e, iova, need, latency) {
+                    Some(t) => t,
+                    None => self.fault(dev, iova, "permission (cached entry)", now),
+                };
             }
             latency += path.ats_round_trip;
         }
 
         // 2. IOTLB.
-        let inst = &mut self.instances[path.iommu];
+        let inst = &mut instances[path.iommu];
         if let Some(e) = inst.iotlb.lookup_quiet(tag, iova) {
             ds.iotlb_hits += 1;
             latency += path.iotlb_hit;
             if let Some(tlb) = ds.devtlb.as_mut() {
                 tlb.insert_missed(e);
             }
-            return self.finish_hit(dev, d, e, iova, need, latency, now);
+            return match finish_hit(ds, dom, e, iova, need, latency) {
+                Some(t) => t,
+                None => self.fault(dev, iova, "permission (cached entry)", now),
+            };
         }
         ds.iotlb_misses += 1;
 
         // 3. Walk: the walk cache saves the upper levels; the rest are memory reads, on a
         //    walker that may be busy.
-        let dom = self.domains[d.index()].as_mut().expect("attached domain is live");
         let walk = dom.table.walk_remembered(iova);
         let levels = dom.shifts_levels;
         // The walk cache learns the tables below the cached one (the depths whose lookup
@@ -116,14 +126,10 @@ impl Core<'_> {
         inst.counters.walk_queue_cycles += queued;
 
         match walk.leaf {
-            None => {
-                self.record_fault(dev, iova, "not mapped", now);
-                Translated::FAULT
-            }
+            None => self.fault(dev, iova, "not mapped", now),
             Some(t) if t.prot.0 & need == 0 => {
                 let why = if need == PROT_WRITE { "write to a read-only mapping" } else { "read of a write-only mapping" };
-                self.record_fault(dev, iova, why, now);
-                Translated::FAULT
+                self.fault(dev, iova, why, now)
             }
             Some(t) => {
                 let page_mask = t.page_size - 1;
@@ -145,38 +151,11 @@ impl Core<'_> {
         }
     }
 
-    /// Completes a translation served from a cached entry: permission check and the stale
-    /// check (an entry filled before the domain's last unmap may no longer be mapped; hardware
-    /// serves it anyway, which is lazy invalidation's exposure).
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn finish_hit(
-        &mut self,
-        dev: DeviceId,
-        d: crate::ids::DomainId,
-        e: TlbEntry,
-        iova: u64,
-        need: ProtBits,
-        latency: Cycle,
-        now: Cycle,
-    ) -> Translated {
-        if e.prot & need == 0 {
-            self.record_fault(dev, iova, "permission (cached entry)", now);
-            return Translated::FAULT;
-        }
-        let dom = self.domains[d.index()].as_ref().expect("attached domain is live");
-        let ds = &mut self.devices[dev.index()];
-        let mut stale = false;
-        if e.epoch != dom.unmap_epoch {
-            let expected = e.phys + (iova - e.iova);
-            let fresh = matches!(dom.table.translate(iova), Some(t) if t.phys == expected && t.prot.0 & need != 0);
-            if !fresh {
-                ds.stale += 1;
-                stale = true;
-            }
-        }
-        ds.latency.record(latency);
-        Translated { latency, fault: false, stale }
+    /// Records a translation fault of `dev` at `iova` and returns the faulted outcome.
+    #[cold]
+    fn fault(&mut self, dev: DeviceId, iova: u64, why: &'static str, now: Cycle) -> Translated {
+        self.record_fault(dev, iova, why, now);
+        Translated::FAULT
     }
 
     /// Forms the run's translation totals and each instance's lookup counts from the
@@ -210,4 +189,26 @@ impl Core<'_> {
             m.walk_queue_cycles += c.walk_queue_cycles;
         }
     }
+}
+
+/// Completes a translation served from a cached entry, or `None` when the entry does not allow
+/// the access (the caller records the fault): the stale check (an entry filled before the
+/// domain's last unmap may no longer be mapped; hardware serves it anyway, which is lazy
+/// invalidation's exposure) and the device's latency sample.
+#[inline(always)]
+fn finish_hit(ds: &mut DeviceState, dom: &Domain, e: TlbEntry, iova: u64, need: ProtBits, latency: Cycle) -> Option<Translated> {
+    if e.prot & need == 0 {
+        return None;
+    }
+    let mut stale = false;
+    if e.epoch != dom.unmap_epoch {
+        let expected = e.phys + (iova - e.iova);
+        let fresh = matches!(dom.table.translate(iova), Some(t) if t.phys == expected && t.prot.0 & need != 0);
+        if !fresh {
+            ds.stale += 1;
+            stale = true;
+        }
+    }
+    ds.latency.record(latency);
+    Some(Translated { latency, fault: false, stale })
 }
