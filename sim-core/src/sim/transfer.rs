@@ -203,9 +203,9 @@ impl Core<'_> {
         }
         let r = self.translate(dev, addr, need, ceil_cycles(at_ps));
         out.latency_sum += r.latency;
-        out.faults += u64::from(r.fault);
-        out.stale += u64::from(r.stale);
-        *last = Last { page, clean: !r.fault, stale: r.stale, ready: at_ps + r.latency * 1000 };
+        out.faults += u64::from(r.fault());
+        out.stale += u64::from(r.stale());
+        *last = Last { page, clean: !r.fault(), stale: r.stale(), ready: at_ps + r.latency * 1000 };
         r.latency
     }
 

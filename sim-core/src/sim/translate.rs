@@ -25,15 +25,35 @@ pub struct DmaOutcome {
 }
 
 /// Outcome of one translation request: its latency (0 when it faulted) and what it hit.
+/// Two scalar fields, so that it is returned in two registers, not through memory (issue 15:
+/// with two `bool` fields it was written to and read back from the caller's stack per TLP).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Translated {
     pub latency: Cycle,
-    pub fault: bool,
-    pub stale: bool,
+    flags: u16,
 }
 
 impl Translated {
-    const FAULT: Translated = Translated { latency: 0, fault: true, stale: false };
+    const FAULTED: u16 = 1;
+    const STALE: u16 = 2;
+    const FAULT: Translated = Translated { latency: 0, flags: Self::FAULTED };
+
+    #[inline(always)]
+    const fn served(latency: Cycle, stale: bool) -> Translated {
+        Translated { latency, flags: if stale { Self::STALE } else { 0 } }
+    }
+
+    /// The request faulted.
+    #[inline(always)]
+    pub const fn fault(self) -> bool {
+        self.flags & Self::FAULTED != 0
+    }
+
+    /// The request was served from a cached entry the domain no longer maps.
+    #[inline(always)]
+    pub const fn stale(self) -> bool {
+        self.flags & Self::STALE != 0
+    }
 }
 
 impl Core<'_> {
@@ -48,8 +68,8 @@ impl Core<'_> {
             let r = self.translate(dev, addr, need, self.now);
             out.translations += 1;
             out.latency_sum += r.latency;
-            out.faults += u64::from(r.fault);
-            out.stale += u64::from(r.stale);
+            out.faults += u64::from(r.fault());
+            out.stale += u64::from(r.stale());
         }
         out
     }
@@ -146,7 +166,7 @@ impl Core<'_> {
                     tlb.insert_missed(e);
                 }
                 ds.latency.record(latency);
-                Translated { latency, fault: false, stale: false }
+                Translated::served(latency, false)
             }
         }
     }
@@ -210,5 +230,5 @@ fn finish_hit(ds: &mut DeviceState, dom: &Domain, e: TlbEntry, iova: u64, need: 
         }
     }
     ds.latency.record(latency);
-    Some(Translated { latency, fault: false, stale })
+    Some(Translated::served(latency, stale))
 }
