@@ -367,9 +367,7 @@ impl PageTable {
             let to_boundary = ((!iova & low_mask(span_shift)) >> page_shift).saturating_add(1);
             let run = to_boundary.min(remaining >> page_shift);
             let first = self.install(iova, phys, page_shift, prot, stats);
-            for k in 1..run as usize {
-                self.write_leaf(first + k, page_shift, phys.wrapping_add((k as u64) << page_shift), prot, stats);
-            }
+            self.write_run(first + 1, run as usize - 1, page_shift, phys.wrapping_add(1 << page_shift), prot, stats);
             let bytes = run << page_shift;
             iova = iova.wrapping_add(bytes);
             phys = phys.wrapping_add(bytes);
@@ -402,6 +400,30 @@ impl PageTable {
         let slot = self.slot(table, iova, shift);
         self.write_leaf(slot, shift, phys, prot, stats);
         slot
+    }
+
+    /// Writes `n` leaves of `2^shift` bytes at the consecutive slots from `slot`, mapping the
+    /// consecutive pages from `phys`: the rest of a run of [`Self::map_range`]. When every slot
+    /// is empty (always so in a fresh table) they are written in one pass with no per-entry
+    /// test, which the compiler vectorizes (issue 15: the SimPy setup's 128 MiB map spent ~40
+    /// instructions per 4 KiB page here); otherwise one by one, freeing empty subtrees.
+    #[inline]
+    fn write_run(&mut self, slot: usize, n: usize, shift: u32, phys: u64, prot: Prot, stats: &mut MapStats) {
+        let run = &mut self.entries[slot..slot + n];
+        // An OR over the run (no early exit) so that the test vectorizes too.
+        if run.iter().fold(0, |acc, &e| acc | e) & PTE_PRESENT == 0 {
+            // `phys` is aligned to the page, so page k's PTE is the first one plus k pages.
+            let pte = leaf_pte(phys, prot);
+            for (k, e) in run.iter_mut().enumerate() {
+                *e = pte.wrapping_add((k as u64) << shift);
+            }
+            stats.ptes_written += n as u64;
+            self.mapped_bytes += (n as u64) << shift;
+            return;
+        }
+        for k in 0..n {
+            self.write_leaf(slot + k, shift, phys.wrapping_add((k as u64) << shift), prot, stats);
+        }
     }
 
     /// Writes the leaf PTE of a `2^shift` page at `slot`, freeing the empty subtree that may
