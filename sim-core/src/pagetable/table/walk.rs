@@ -41,6 +41,14 @@ impl LeafTableMemo {
     }
 }
 
+/// Where [`PageTable::descend`] stopped.
+enum Descent {
+    /// At an entry above the bottom level that ends the walk.
+    Ended(Walk),
+    /// At the bottom-level table, read at `depth`.
+    Bottom { table: u32, depth: u8 },
+}
+
 impl PageTable {
     /// Translates one IOVA as the hardware would, without side effects.
     #[inline]
@@ -51,20 +59,9 @@ impl PageTable {
     /// Walks one IOVA, reporting how many table pages were read.
     #[inline]
     pub fn walk(&self, iova: u64) -> Walk {
-        if iova & !self.va_mask != 0 || self.root == NO_ROOT {
-            return Walk { depth: 0, leaf: None };
-        }
-        let mut table = self.root;
-        let mut shift = self.top_shift;
-        let mut depth = 1u8;
-        loop {
-            let pte = self.entries[self.slot(table, iova, shift)];
-            if pte & PTE_PRESENT == 0 || pte & PTE_TABLE == 0 {
-                return Self::walk_end(pte, iova, shift, depth);
-            }
-            table = child(pte);
-            shift -= self.format.bits_per_level;
-            depth += 1;
+        match self.descend(iova) {
+            Descent::Ended(w) => w,
+            Descent::Bottom { table, depth } => self.read_bottom(table, iova, depth),
         }
     }
 
@@ -74,38 +71,55 @@ impl PageTable {
     /// few regions at a time).
     #[inline]
     pub fn walk_remembered(&mut self, iova: u64) -> Walk {
-        let leaf_shift = self.format.granule_shift;
-        let region = iova >> (leaf_shift + self.format.bits_per_level);
+        let region = iova >> (self.format.granule_shift + self.format.bits_per_level);
         let m = LeafTableMemo::index(region);
         let generation = self.memo.generation;
         if let Some(&(r, table, g)) = self.memo.slots.get(m)
             && r == region
             && g == generation
         {
-            let pte = self.entries[self.slot(table, iova, leaf_shift)];
-            let w = Self::walk_end(pte, iova, leaf_shift, self.levels);
+            let w = self.read_bottom(table, iova, self.levels);
             debug_assert_eq!(w, self.walk(iova), "the memo answers as the walk does");
             return w;
         }
-        if iova & !self.va_mask != 0 || self.root == NO_ROOT {
-            return Walk { depth: 0, leaf: None };
+        match self.descend(iova) {
+            Descent::Ended(w) => w,
+            Descent::Bottom { table, depth } => {
+                if self.memo.slots.is_empty() {
+                    self.memo.slots = vec![(0, 0, 0); LeafTableMemo::SLOTS];
+                }
+                self.memo.slots[m] = (region, table, generation);
+                self.read_bottom(table, iova, depth)
+            }
         }
-        let mut table = self.root;
-        let mut shift = self.top_shift;
-        let mut depth = 1u8;
+    }
+
+    /// Reads the table pointers from the root down to the bottom-level table of `iova`, or
+    /// to the entry that ends the walk above it (empty, or a block leaf).
+    #[inline(always)]
+    fn descend(&self, iova: u64) -> Descent {
+        if iova & !self.va_mask != 0 || self.root == NO_ROOT {
+            return Descent::Ended(Walk { depth: 0, leaf: None });
+        }
+        let leaf_shift = self.format.granule_shift;
+        let (mut table, mut shift, mut depth) = (self.root, self.top_shift, 1u8);
         while shift != leaf_shift {
             let pte = self.entries[self.slot(table, iova, shift)];
             if pte & PTE_PRESENT == 0 || pte & PTE_TABLE == 0 {
-                return Self::walk_end(pte, iova, shift, depth);
+                return Descent::Ended(Self::walk_end(pte, iova, shift, depth));
             }
             table = child(pte);
             shift -= self.format.bits_per_level;
             depth += 1;
         }
-        if self.memo.slots.is_empty() {
-            self.memo.slots = vec![(0, 0, 0); LeafTableMemo::SLOTS];
-        }
-        self.memo.slots[m] = (region, table, generation);
+        Descent::Bottom { table, depth }
+    }
+
+    /// The end of a walk that reached bottom-level table `table` at `depth`: its entry for
+    /// `iova` is a page or empty.
+    #[inline(always)]
+    fn read_bottom(&self, table: u32, iova: u64, depth: u8) -> Walk {
+        let shift = self.format.granule_shift;
         Self::walk_end(self.entries[self.slot(table, iova, shift)], iova, shift, depth)
     }
 
