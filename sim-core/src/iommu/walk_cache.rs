@@ -122,7 +122,9 @@ impl WalkCache {
     }
 
     /// [`WalkCache::lookup_fill`] for `N`-way depth arrays with a power-of-two set count: the
-    /// same probes, fills and counts, in the same order, with the geometry known.
+    /// same probes, fills and counts, in the same order, with the geometry known. Its probe
+    /// loop is a copy of [`WalkCache::lookup`]'s on purpose: one loop shared through a probe
+    /// closure measured 36 instructions more per translation (valgrind, SimPy-shaped run).
     #[inline(always)]
     fn lookup_fill_n<const N: usize>(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
         self.lookups += 1;
