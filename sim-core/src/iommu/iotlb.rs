@@ -86,18 +86,21 @@ impl Iotlb {
     /// The translation of `iova` in domain `tag`, if cached. A hit refreshes LRU state.
     #[inline(always)]
     pub fn lookup(&mut self, tag: u32, iova: u64) -> Option<TlbEntry> {
-        self.lookups += 1;
-        let (s, p) = self.cache.probe_any(tag, iova)?;
-        self.hits += 1;
-        Some(p.entry(tag, s, iova >> s))
+        self.lookup_as::<true>(tag, iova)
     }
 
     /// [`Iotlb::lookup`] for the translation path, which on a miss caches the translation
     /// with [`Iotlb::insert_missed`] (the miss is not remembered for a later fill).
     #[inline(always)]
     pub fn lookup_quiet(&mut self, tag: u32, iova: u64) -> Option<TlbEntry> {
+        self.lookup_as::<false>(tag, iova)
+    }
+
+    #[inline(always)]
+    fn lookup_as<const NOTE: bool>(&mut self, tag: u32, iova: u64) -> Option<TlbEntry> {
         self.lookups += 1;
-        let (s, p) = self.cache.probe_any_quiet(tag, iova)?;
+        let found = if NOTE { self.cache.probe_any(tag, iova) } else { self.cache.probe_any_quiet(tag, iova) };
+        let (s, p) = found?;
         self.hits += 1;
         Some(p.entry(tag, s, iova >> s))
     }

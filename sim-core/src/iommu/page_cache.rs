@@ -107,41 +107,48 @@ impl<V: Copy + Default> PageCache<V> {
     /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`).
     #[inline(always)]
     pub(crate) fn probe(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
+        self.probe_as::<true>(tag, shift, addr)
+    }
+
+    #[inline(always)]
+    fn probe_as<const NOTE: bool>(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
         let vpn = addr >> shift;
         let set = self.set(tag, vpn);
-        self.core.probe(set, page_key(tag, shift, vpn))
+        let key = page_key(tag, shift, vpn);
+        if NOTE { self.core.probe(set, key) } else { self.core.probe_quiet(set, key) }
     }
 
     /// Looks up `addr` in every size present, smallest first (uncounted); returns the hit's
     /// shift and payload.
     #[inline(always)]
     pub(crate) fn probe_any(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
-        let mut m = self.sizes.mask;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            if let Some(v) = self.probe(tag, s, addr) {
-                return Some((s, v));
-            }
-        }
-        None
+        self.probe_any_as::<true>(tag, addr)
     }
 
     /// [`PageCache::probe_any`] whose misses are not remembered: for callers that then fill
     /// the address with [`PageCache::fill_absent`].
     #[inline(always)]
     pub(crate) fn probe_any_quiet(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
+        self.probe_any_as::<false>(tag, addr)
+    }
+
+    #[inline(always)]
+    fn probe_any_as<const NOTE: bool>(&mut self, tag: u32, addr: u64) -> Option<(u32, V)> {
         let mut m = self.sizes.mask;
         while m != 0 {
             let s = m.trailing_zeros();
             m &= m - 1;
-            let vpn = addr >> s;
-            let set = self.set(tag, vpn);
-            if let Some(v) = self.core.probe_quiet(set, page_key(tag, s, vpn)) {
+            if let Some(v) = self.probe_as::<NOTE>(tag, s, addr) {
                 return Some((s, v));
             }
         }
         None
+    }
+
+    /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
+    #[inline(always)]
+    pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
+        self.fill_as::<false>(tag, shift, addr, v, rng)
     }
 
     /// [`PageCache::fill`] of a page holding an address that [`PageCache::probe_any_quiet`]
@@ -149,25 +156,18 @@ impl<V: Copy + Default> PageCache<V> {
     /// it, so the page is absent whatever its size, and no search is made.
     #[inline(always)]
     pub(crate) fn fill_absent(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
-        if shift >= 64 {
-            return FillOutcome::Dropped;
-        }
-        let vpn = addr >> shift;
-        let set = self.set(tag, vpn);
-        let out = self.core.fill_absent(set, page_key(tag, shift, vpn), v, rng);
-        self.count_fill(shift, &out);
-        out
+        self.fill_as::<true>(tag, shift, addr, v, rng)
     }
 
-    /// Stores the `2^shift` page holding `addr`; `shift >= 64` is not a page and is dropped.
     #[inline(always)]
-    pub(crate) fn fill(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
+    fn fill_as<const ABSENT: bool>(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) -> FillOutcome<u128, V> {
         if shift >= 64 {
             return FillOutcome::Dropped;
         }
         let vpn = addr >> shift;
         let set = self.set(tag, vpn);
-        let out = self.core.fill(set, page_key(tag, shift, vpn), v, rng);
+        let key = page_key(tag, shift, vpn);
+        let out = if ABSENT { self.core.fill_absent(set, key, v, rng) } else { self.core.fill(set, key, v, rng) };
         self.count_fill(shift, &out);
         out
     }

@@ -228,13 +228,28 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// refreshes the LRU stamp.
     #[inline(always)]
     pub fn probe(&mut self, set: usize, key: K) -> Option<V> {
+        self.probe_as::<true>(set, key)
+    }
+
+    /// [`SetAssoc::probe`] whose miss is not remembered: for callers that then fill with
+    /// [`SetAssoc::fill_absent`] (they know the key is absent themselves).
+    #[inline(always)]
+    pub fn probe_quiet(&mut self, set: usize, key: K) -> Option<V> {
+        self.probe_as::<false>(set, key)
+    }
+
+    /// [`SetAssoc::probe`] (`NOTE`: remember a miss for the next fill) or
+    /// [`SetAssoc::probe_quiet`]. The general path always remembers: harmless, the next fill
+    /// of the key forgets it.
+    #[inline(always)]
+    fn probe_as<const NOTE: bool>(&mut self, set: usize, key: K) -> Option<V> {
         #[cfg(test)]
         if self.general {
             return self.probe_any_ways(set, key);
         }
         match self.ways {
-            4 => self.probe_n::<4, true>(set, key),
-            1 => self.probe_n::<1, true>(set, key),
+            4 => self.probe_n::<4, NOTE>(set, key),
+            1 => self.probe_n::<1, NOTE>(set, key),
             _ => self.probe_any_ways(set, key),
         }
     }
@@ -325,46 +340,34 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// translation path) never build it.
     #[inline(always)]
     pub fn fill(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
-        #[cfg(test)]
-        if self.general {
-            return self.fill_any_ways(set, key, val, rng);
-        }
-        match self.ways {
-            4 => self.fill_n::<4, false>(set, key, val, rng),
-            1 => self.fill_n::<1, false>(set, key, val, rng),
-            _ => self.fill_any_ways(set, key, val, rng),
-        }
-    }
-
-    /// [`SetAssoc::probe`] whose miss is not remembered: for callers that then fill with
-    /// [`SetAssoc::fill_absent`] (they know the key is absent themselves).
-    #[inline(always)]
-    pub fn probe_quiet(&mut self, set: usize, key: K) -> Option<V> {
-        #[cfg(test)]
-        if self.general {
-            return self.probe_any_ways(set, key);
-        }
-        match self.ways {
-            4 => self.probe_n::<4, false>(set, key),
-            1 => self.probe_n::<1, false>(set, key),
-            _ => self.probe_any_ways(set, key),
-        }
+        self.fill_as::<false>(set, key, val, rng)
     }
 
     /// [`SetAssoc::fill`] of a key the caller has just probed and missed in `set` (nothing
     /// filled it since): no search for it. Same decisions as `fill`.
     #[inline(always)]
     pub fn fill_absent(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
+        self.fill_as::<true>(set, key, val, rng)
+    }
+
+    /// [`SetAssoc::fill`], or with `ABSENT` [`SetAssoc::fill_absent`] (the general path is told
+    /// through the remembered miss).
+    #[inline(always)]
+    fn fill_as<const ABSENT: bool>(&mut self, set: usize, key: K, val: V, rng: &mut SimRng) -> FillOutcome<K, V> {
         #[cfg(test)]
         if self.general {
-            (self.missed_key, self.missed_set) = (key, set);
+            if ABSENT {
+                (self.missed_key, self.missed_set) = (key, set);
+            }
             return self.fill_any_ways(set, key, val, rng);
         }
         match self.ways {
-            4 => self.fill_n::<4, true>(set, key, val, rng),
-            1 => self.fill_n::<1, true>(set, key, val, rng),
+            4 => self.fill_n::<4, ABSENT>(set, key, val, rng),
+            1 => self.fill_n::<1, ABSENT>(set, key, val, rng),
             _ => {
-                (self.missed_key, self.missed_set) = (key, set);
+                if ABSENT {
+                    (self.missed_key, self.missed_set) = (key, set);
+                }
                 self.fill_any_ways(set, key, val, rng)
             }
         }
