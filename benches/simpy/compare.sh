@@ -23,6 +23,7 @@ bin=${1:-$here/../../target/release/iommu-sim}
 pairs=${2:-5}
 cpu=${3:-1}
 repeat=${REPEAT:-10}
+[[ $repeat =~ ^[1-9][0-9]{0,3}$ ]] || { echo "REPEAT must be a whole number from 1 to 9999, not '$repeat'" >&2; exit 2; }
 python=${PYTHON:-python3}
 one_run=${ONE_RUN:-$here/../../target/release/examples/one_run}
 "$python" -c 'import simpy' 2>/dev/null || { echo "needs simpy: pip install simpy==4.1.2" >&2; exit 2; }
