@@ -45,6 +45,10 @@ timed_n() {
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { awk -v k="$1" '$1 == k {print $NF; exit}'; }
 
+# The ratio depends on the machine (CPython and native code do not scale alike with clock and
+# caches: stop 20's machine gave 163x where a 2 GHz EPYC gave 231x on the same build), so say
+# which machine it is.
+echo "machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || uname -m), $(nproc) cpus, $("$python" -c 'import platform, simpy; print("python", platform.python_version(), "simpy", simpy.__version__)')"
 echo "load before: $(uptime)"
 for hit in 50 0; do
     # Same work on both sides: the counts must agree before any time is compared.
