@@ -54,7 +54,7 @@ pub(super) fn oldest_way(stamps: &[u64]) -> usize {
 
 /// [`oldest_way`] of a set of known width `N ≥ 1`.
 #[inline(always)]
-fn oldest_of<const N: usize>(st: &[u64; N]) -> usize {
+pub(super) fn oldest_of<const N: usize>(st: &[u64; N]) -> usize {
     let (mut best, mut min) = (0, st[0]);
     for (w, &s) in st.iter().enumerate().skip(1) {
         let less = s < min;

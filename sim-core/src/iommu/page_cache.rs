@@ -74,15 +74,20 @@ impl ShiftCounts {
 
     /// Probes needed to visit every page of every present size overlapping `first..=last`.
     pub(crate) fn pages_in(&self, first: u64, last: u64) -> u64 {
-        let mut m = self.mask;
-        let mut n = 0u64;
-        while m != 0 {
-            let s = m.trailing_zeros();
-            m &= m - 1;
-            n = n.saturating_add(((last >> s) - (first >> s)).saturating_add(1));
-        }
-        n
+        pages_in(self.mask, first, last)
     }
+}
+
+/// Pages of every size `2^s` whose bit `s` is set in `sizes` overlapping `first..=last`.
+pub(crate) fn pages_in(sizes: u64, first: u64, last: u64) -> u64 {
+    let mut m = sizes;
+    let mut n = 0u64;
+    while m != 0 {
+        let s = m.trailing_zeros();
+        m &= m - 1;
+        n = n.saturating_add(((last >> s) - (first >> s)).saturating_add(1));
+    }
+    n
 }
 
 /// A [`SetAssoc`] of page-granular entries keyed by (domain tag, size, page number), with the
@@ -104,7 +109,9 @@ impl<V: Copy + Default> PageCache<V> {
         self.core.set_of(vpn ^ tag as u64)
     }
 
-    /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`).
+    /// Looks up the `2^shift` page holding `addr` (uncounted; `shift < 64`). Tests only: the
+    /// reference walk cache.
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn probe(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
         self.probe_as::<true>(tag, shift, addr)
@@ -186,27 +193,6 @@ impl<V: Copy + Default> PageCache<V> {
             }
             FillOutcome::Replaced(_) | FillOutcome::Dropped => {}
         }
-    }
-
-    /// [`PageCache::probe`] for a cache of `N`-way sets whose set count is a power of two
-    /// (the caller checked both once, see `WalkCache::lookup_fill`): no per-call dispatch. A
-    /// miss is not remembered: the caller fills with [`PageCache::fill_pow2_n`], which knows.
-    #[inline(always)]
-    pub(crate) fn probe_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64) -> Option<V> {
-        let vpn = addr >> shift;
-        let set = (vpn ^ tag as u64) as usize & self.core.mask;
-        self.core.probe_n::<N, false>(set, page_key(tag, shift, vpn))
-    }
-
-    /// [`PageCache::fill`] under the same conditions as [`PageCache::probe_pow2_n`] (`shift <
-    /// 64` too), of a key that [`PageCache::probe_pow2_n`] has just missed (no search); the
-    /// outcome dropped.
-    #[inline(always)]
-    pub(crate) fn fill_pow2_n<const N: usize>(&mut self, tag: u32, shift: u32, addr: u64, v: V, rng: &mut SimRng) {
-        let vpn = addr >> shift;
-        let set = (vpn ^ tag as u64) as usize & self.core.mask;
-        let out = self.core.fill_n::<N, true>(set, page_key(tag, shift, vpn), v, rng);
-        self.count_fill(shift, &out);
     }
 
     /// Drops the entries of `tag` of any size overlapping `first..=last`. Nothing to do when

@@ -5,7 +5,7 @@
 //! (`ss_nonleaf` perfmon events), AMD's PDE cache, the SMMU walk cache with its per-level
 //! partitions (gem5 `WalkCache` sizes S1L0..L3, MMU-600 `TCUCFG_WCS1L*_DEPTH`; [ref-MC] §1.2,
 //! §4). It is modelled as one set-associative array per cached depth, each with the geometry
-//! from `Geometry.walk_cache_*`.
+//! from `Geometry.walk_cache_*`, all stored in one flat array (see [`WalkCache`]).
 //!
 //! # Depths and `shifts`
 //!
@@ -34,26 +34,39 @@
 //! invalidation hint, SMMU TLBI without leaf-only): this is what makes IOTLB misses after an
 //! unmap pay full walks (F&S SOSP'24, [ref-MC] §3.2). [`WalkCache::invalidate_range`] models it.
 
-use super::page_cache::PageCache;
+mod slots;
+
+use self::slots::{Geom, Level, Slots};
+use super::page_cache::{page_key, page_overlaps, pages_in, unpack_key};
 use super::params::Replacement;
 use super::set_assoc::CacheStats;
 use crate::engine::rng::SimRng;
 
 /// Per-depth paging-structure caches of one IOMMU instance.
+///
+/// Every depth array has the same geometry, so all are stored in one flat array of slots
+/// (`slots.rs`), probed in one loop by code specialised for the geometry once, at
+/// construction. Issue 15: with one generic `SetAssoc` per depth, the walk-cache part of a
+/// miss cost ~170 instructions on the SimPy-shaped 0 %-hit run (three bounds-checked views per
+/// fill, a clock per depth, a remembered miss, per-size counts, an optional tag index, policy
+/// checks per depth). Here one clock orders every stamp, stamps exist only where a victim is
+/// chosen among several ways, and one tag index covers all depths (domain-selective
+/// invalidation stays O(entries of the tag)). Decisions, Random draws and counters are those
+/// of the per-depth arrays (`tests::matches_per_depth_arrays`).
 #[derive(Clone, Debug)]
 pub struct WalkCache {
-    /// `levels[d - 2]` caches depth-`d` tables, for `d` in `2..=max_levels`.
-    levels: Vec<PageCache<()>>,
-    rng: SimRng,
+    slots: Slots,
+    /// `levels[d - 2]`: the counters of the depth-`d` array, for `d` in `2..=max_levels`.
+    levels: Vec<Level>,
+    /// [`WalkCache::lookup`] calls (hits are the sum of the depths' hits: one at most each).
     lookups: u64,
-    hits: u64,
-    /// The depth arrays' common geometry, as [`WalkCache::lookup_fill`] dispatches on it.
+    /// The depth arrays' geometry, as [`WalkCache::lookup_fill`] dispatches on it.
     shape: Shape,
 }
 
-/// Which copy of the translation path's walk-cache code serves this geometry: every depth
-/// array has the same one, so it is decided once at construction instead of per probe and
-/// per fill (issue 15). The narrow copies need a power-of-two set count (index by mask).
+/// Which copy of the translation path's walk-cache code serves this geometry, decided once
+/// at construction instead of per probe and per fill (issue 15). The narrow copies need a
+/// power-of-two set count (index by mask).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
     OneWay,
@@ -68,13 +81,13 @@ impl WalkCache {
     /// `entries_per_level == 0` disables the cache (every lookup returns 1).
     pub fn new(max_levels: u8, entries_per_level: u32, ways: u32, policy: Replacement, rng: SimRng) -> WalkCache {
         let n = max_levels.saturating_sub(1) as usize;
-        let levels: Vec<PageCache<()>> = (0..n).map(|_| PageCache::new(entries_per_level, ways, policy)).collect();
-        let shape = match levels.first().map(|l| (l.core.ways(), l.core.pow2 && l.core.wide.is_none())) {
-            Some((1, true)) => Shape::OneWay,
-            Some((4, true)) => Shape::FourWay,
+        let geom = Geom::new(entries_per_level, ways);
+        let shape = match (geom.ways, geom.pow2) {
+            (1, true) => Shape::OneWay,
+            (4, true) => Shape::FourWay,
             _ => Shape::Other,
         };
-        WalkCache { levels, rng, lookups: 0, hits: 0, shape }
+        WalkCache { slots: Slots::new(n, geom, policy, rng), levels: vec![Level::default(); n], lookups: 0, shape }
     }
 
     /// The deepest depth in `2..=leaf_depth` whose table for `iova` is cached, or 1 when none
@@ -83,28 +96,8 @@ impl WalkCache {
     /// its own probes ([`WalkCache::level_stats`]).
     #[inline]
     pub fn lookup(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32]) -> u8 {
-        self.lookups += 1;
-        // Depths 2..=top have both an array and a shift: `levels[..n]`, `shifts[..n]`. A plain
-        // index loop over two slices of length `n`: no bounds checks, and none of the
-        // trimming a reversed `zip` pays per call (issue 15: ~30 instructions per miss).
         let n = self.cached_depths(leaf_depth, shifts);
-        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
-        let mut i = n;
-        while i > 0 {
-            i -= 1;
-            let sh = shifts[i];
-            if sh >= 64 {
-                continue;
-            }
-            let level = &mut levels[i];
-            let hit = level.probe(tag, sh, iova).is_some();
-            level.core.record_lookup(hit);
-            if hit {
-                self.hits += 1;
-                return i as u8 + 2;
-            }
-        }
-        1
+        self.probe::<0>(tag, iova, &shifts[..n], false)
     }
 
     /// [`WalkCache::lookup`] and then, when `fill` (the walk will reach a usable leaf),
@@ -121,55 +114,46 @@ impl WalkCache {
         }
     }
 
-    /// [`WalkCache::lookup_fill`] for `N`-way depth arrays with a power-of-two set count: the
-    /// same probes, fills and counts, in the same order, with the geometry known. Its probe
-    /// loop is a copy of [`WalkCache::lookup`]'s on purpose: one loop shared through a probe
-    /// closure measured 36 instructions more per translation (valgrind, SimPy-shaped run).
-    #[inline(always)]
-    fn lookup_fill_n<const N: usize>(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
-        self.lookups += 1;
-        let n = self.cached_depths(leaf_depth, shifts);
-        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
-        let mut start = 1;
-        let mut i = n;
-        while i > 0 {
-            i -= 1;
-            let sh = shifts[i];
-            if sh >= 64 {
-                continue;
-            }
-            let level = &mut levels[i];
-            let hit = level.probe_pow2_n::<N>(tag, sh, iova).is_some();
-            level.core.record_lookup(hit);
-            if hit {
-                self.hits += 1;
-                start = i + 2;
-                break;
-            }
-        }
-        if fill {
-            for i in (start - 1)..n {
-                let sh = shifts[i];
-                if sh < 64 {
-                    levels[i].fill_pow2_n::<N>(tag, sh, iova, (), &mut self.rng);
-                }
-            }
-        }
-        start as u8
+    /// [`WalkCache::lookup_fill`] for any geometry: out of line, so that the translation path
+    /// inlines only the copies of the usual geometries (fewer registers held around them).
+    #[inline(never)]
+    fn lookup_fill_any(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
+        self.lookup_fill_n::<0>(tag, iova, leaf_depth, shifts, fill)
     }
 
-    /// [`WalkCache::lookup_fill`] for any geometry.
-    #[inline]
-    fn lookup_fill_any(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
-        let start = self.lookup(tag, iova, leaf_depth, shifts);
-        if fill {
-            let n = self.cached_depths(leaf_depth, shifts);
-            let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
-            for i in (start as usize - 1)..n {
-                levels[i].fill(tag, shifts[i], iova, (), &mut self.rng);
-            }
+    /// [`WalkCache::lookup_fill`] for `N`-way sets with a power-of-two set count, or any
+    /// geometry for `N == 0`. The depths it fills are exactly those its probes missed, so the
+    /// fills search nothing. 1-way sets are filled as soon as their probe misses, reusing its
+    /// set and key: that changes no decision (each depth has its own sets, and the only
+    /// victim is the set's one way; a Random policy's draws, `below(1)`, are all alike).
+    /// Wider sets are filled after every probe, shallowest first, as a Random policy's draws
+    /// must be.
+    #[inline(always)]
+    fn lookup_fill_n<const N: usize>(&mut self, tag: u32, iova: u64, leaf_depth: u8, shifts: &[u32], fill: bool) -> u8 {
+        let n = self.cached_depths(leaf_depth, shifts);
+        let shifts = &shifts[..n];
+        if N == 1 {
+            return self.probe::<N>(tag, iova, shifts, fill);
+        }
+        let start = self.probe::<N>(tag, iova, shifts, false);
+        if fill && (start as usize) <= n {
+            self.fill_missed::<N>(tag, iova, start, shifts);
         }
         start
+    }
+
+    /// The fills of [`WalkCache::lookup_fill_n`] for sets wider than one way: depths
+    /// `start + 1..` (indexes `start - 1..`), shallowest first. Out of line: the translation
+    /// path then holds fewer registers around the probes (issue 15, measured on a 4-way walk
+    /// cache that mostly hits).
+    #[inline(never)]
+    fn fill_missed<const N: usize>(&mut self, tag: u32, iova: u64, start: u8, shifts: &[u32]) {
+        for (i, &sh) in shifts.iter().enumerate().skip(start as usize - 1) {
+            if sh < 64 {
+                let (set, key) = self.slots.locate::<N>(i, tag, sh, iova);
+                self.slots.insert::<N>(&mut self.levels[i], set, tag, sh, key);
+            }
+        }
     }
 
     /// How many depths (from depth 2 down) a walk ending at `leaf_depth` can find cached:
@@ -177,6 +161,36 @@ impl WalkCache {
     #[inline(always)]
     fn cached_depths(&self, leaf_depth: u8, shifts: &[u32]) -> usize {
         (leaf_depth as usize).saturating_sub(1).min(self.levels.len()).min(shifts.len())
+    }
+
+    /// The probes of [`WalkCache::lookup`], deepest first, over `shifts` already cut to the
+    /// cached depths; with `fill` (1-way sets only, see [`WalkCache::lookup_fill_n`]), each
+    /// miss is filled at once.
+    #[inline(always)]
+    fn probe<const N: usize>(&mut self, tag: u32, iova: u64, shifts: &[u32], fill: bool) -> u8 {
+        self.lookups += 1;
+        let levels = &mut self.levels[..shifts.len()];
+        let mut i = shifts.len();
+        while i > 0 {
+            i -= 1;
+            let sh = shifts[i];
+            if sh >= 64 {
+                continue;
+            }
+            let (set, key) = self.slots.locate::<N>(i, tag, sh, iova);
+            let found = self.slots.find::<N>(set, key);
+            let level = &mut levels[i];
+            level.stats.lookups += 1;
+            if let Some(slot) = found {
+                level.stats.hits += 1;
+                self.slots.touch::<N>(slot);
+                return i as u8 + 2;
+            }
+            if fill {
+                self.slots.insert::<N>(level, set, tag, sh, key);
+            }
+        }
+        1
     }
 
     /// After a walk to `leaf_depth`: remembers every non-root table on the path (depths
@@ -193,30 +207,95 @@ impl WalkCache {
     #[inline]
     pub fn fill_below(&mut self, tag: u32, iova: u64, start: u8, leaf_depth: u8, shifts: &[u32]) {
         let n = self.cached_depths(leaf_depth, shifts);
-        let (levels, shifts) = (&mut self.levels[..n], &shifts[..n]);
-        for i in (start.max(1) as usize - 1)..n {
-            levels[i].fill(tag, shifts[i], iova, (), &mut self.rng);
+        for (i, &sh) in shifts[..n].iter().enumerate().skip(start.max(1) as usize - 1) {
+            if sh < 64 {
+                self.slots.fill(&mut self.levels[i], i, tag, sh, iova);
+            }
         }
+    }
+
+    /// Drops the entries of `tag` for which `f(array index, key)` is true, visiting only the
+    /// slots of the tag's bucket; returns how many.
+    fn drop_tag_where(&mut self, tag: u32, f: impl Fn(usize, u128) -> bool) -> u32 {
+        let mut n = 0;
+        let mut cur = self.slots.tags.first(tag);
+        while let Some(slot) = cur {
+            cur = self.slots.tags.next(slot);
+            let k = self.slots.keys[slot];
+            let i = slot / self.slots.geom.per_level;
+            if unpack_key(k).0 == tag && f(i, k) {
+                self.slots.drop_slot(&mut self.levels[i], slot);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Whether `tag` has any entry.
+    fn has_tag(&self, tag: u32) -> bool {
+        let t = &self.slots.tags;
+        let mut cur = t.first(tag);
+        while let Some(slot) = cur {
+            if unpack_key(self.slots.keys[slot]).0 == tag {
+                return true;
+            }
+            cur = t.next(slot);
+        }
+        false
     }
 
     /// Drops the entries of `tag` at every depth whose region overlaps `[iova, iova + size)`
     /// (the tables an unmap of that range may have changed or freed). Returns how many.
+    /// Nothing to do when the tag has no entry (O(1)). A depth is probed page by page when
+    /// that costs no more key comparisons than its array has slots, else the tag's entries
+    /// are visited.
     pub fn invalidate_range(&mut self, tag: u32, iova: u64, size: u64) -> u32 {
-        if size == 0 {
+        if size == 0 || !self.has_tag(tag) {
             return 0;
         }
-        let last = iova.saturating_add(size - 1);
-        self.levels.iter_mut().map(|l| l.invalidate_range(tag, iova, last)).sum()
+        let (first, last) = (iova, iova.saturating_add(size - 1));
+        let g = self.slots.geom;
+        let mut n = 0;
+        for i in 0..self.levels.len() {
+            let sizes = self.levels[i].sizes;
+            if pages_in(sizes, first, last).saturating_mul(g.ways as u64) > g.per_level as u64 {
+                n += self.drop_tag_where(tag, |l, k| {
+                    let (_, s, vpn) = unpack_key(k);
+                    l == i && page_overlaps(s, vpn, first, last)
+                });
+                continue;
+            }
+            let mut m = sizes;
+            while m != 0 {
+                let s = m.trailing_zeros();
+                m &= m - 1;
+                for vpn in (first >> s)..=(last >> s) {
+                    if let Some(slot) = self.slots.find::<0>(self.slots.locate::<0>(i, tag, s, vpn << s).0, page_key(tag, s, vpn)) {
+                        self.slots.drop_slot(&mut self.levels[i], slot);
+                        n += 1;
+                    }
+                }
+            }
+        }
+        n
     }
 
-    /// Drops every entry of `tag` (domain-selective invalidation).
+    /// Drops every entry of `tag` (domain-selective invalidation): O(1) when it has none,
+    /// O(its entries) otherwise.
     pub fn invalidate_tag(&mut self, tag: u32) -> u32 {
-        self.levels.iter_mut().map(|l| l.invalidate_tag(tag)).sum()
+        self.drop_tag_where(tag, |_, _| true)
     }
 
     /// Drops everything (global invalidation).
     pub fn invalidate_all(&mut self) -> u32 {
-        self.levels.iter_mut().map(|l| l.clear()).sum()
+        let mut n = 0;
+        for l in &mut self.levels {
+            n += l.valid;
+            l.stats.invalidated += l.valid as u64;
+            (l.valid, l.sizes) = (0, 0);
+        }
+        self.slots.clear();
+        n
     }
 
     /// Counters: `lookups`/`hits`/`misses` count [`WalkCache::lookup`] calls (a hit at any
@@ -224,163 +303,39 @@ impl WalkCache {
     pub fn stats(&self) -> CacheStats {
         let mut s = CacheStats::default();
         for l in &self.levels {
-            s.add(&l.core.stats());
+            s.add(&l.stats);
         }
         s.lookups = self.lookups;
-        s.hits = self.hits;
-        s.misses = self.lookups - self.hits;
+        s.misses = self.lookups - s.hits;
         s
     }
 
     /// Counters of the array caching depth-`depth` tables (per-probe lookups), like gem5's
     /// `totalLookupsByStageLevel`; `None` for depths that are not cached.
     pub fn level_stats(&self, depth: u8) -> Option<CacheStats> {
-        let i = (depth as usize).checked_sub(2)?;
-        self.levels.get(i).map(|l| l.core.stats())
+        let l = self.levels.get((depth as usize).checked_sub(2)?)?;
+        Some(CacheStats { misses: l.stats.lookups - l.stats.hits, ..l.stats })
     }
 
     /// Valid entries over all depths.
     pub fn occupancy(&self) -> u32 {
-        self.levels.iter().map(|l| l.core.occupancy()).sum()
+        self.levels.iter().map(|l| l.valid).sum()
+    }
+
+    /// The valid entries of the depth-`depth` array as (set, way, key), for tests.
+    #[cfg(test)]
+    fn slots_at(&self, depth: u8) -> Vec<(usize, usize, u128)> {
+        let Some(i) = (depth as usize).checked_sub(2).filter(|&i| i < self.levels.len()) else {
+            return Vec::new();
+        };
+        let g = self.slots.geom;
+        let keys = &self.slots.keys[i * g.per_level..(i + 1) * g.per_level];
+        let valid = keys.iter().enumerate().filter(|(_, k)| **k != super::page_cache::INVALID_KEY);
+        valid.map(|(s, &k)| (s / g.ways, s % g.ways, k)).collect()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const S4: [u32; 4] = [39, 30, 21, 12];
-
-    fn wc(entries: u32, ways: u32) -> WalkCache {
-        WalkCache::new(4, entries, ways, Replacement::Lru, SimRng::for_source(3, "walk-test"))
-    }
-
-    #[test]
-    fn fill_then_lookup_returns_deepest() {
-        let mut w = wc(16, 4);
-        let va = 0x12_3456_7000u64;
-        assert_eq!(w.lookup(1, va, 4, &S4), 1, "cold: start at the root");
-        w.fill(1, va, 4, &S4);
-        // Depths 2 (va>>39), 3 (va>>30) and 4 (va>>21) are cached: the walk reads only the leaf.
-        assert_eq!(w.occupancy(), 3);
-        assert_eq!(w.lookup(1, va, 4, &S4), 4);
-        // Another 4 KiB page in the same 2 MiB region: same depth-4 table.
-        assert_eq!(w.lookup(1, va + 0x1000, 4, &S4), 4);
-        // A 2 MiB mapping's walk ends at depth 3.
-        assert_eq!(w.lookup(1, va, 3, &S4), 3);
-        // Other tag: nothing.
-        assert_eq!(w.lookup(2, va, 4, &S4), 1);
-        let s = w.stats();
-        assert_eq!((s.lookups, s.hits, s.misses, s.fills), (5, 3, 2, 3));
-        // Per-depth probes: depth 4 was probed by the 4 leaf_depth=4 lookups (1 hit per warm
-        // lookup: 2), depth 3 by the cold and other-tag misses plus the 2 MiB lookup.
-        assert_eq!(w.level_stats(4).map(|s| (s.lookups, s.hits)), Some((4, 2)));
-        assert_eq!(w.level_stats(3).map(|s| (s.lookups, s.hits)), Some((3, 1)));
-        assert_eq!(w.level_stats(1), None);
-    }
-
-    #[test]
-    fn same_1g_region_hits_at_depth_3() {
-        let mut w = wc(16, 4);
-        let va = 0x40_0000_0000u64; // 256 GiB
-        w.fill(7, va, 4, &S4);
-        // Same 1 GiB region (same depth-3 table, va>>30 equal), different 2 MiB region: the
-        // depth-4 table differs, so the deepest cached is depth 3 (skip 2 reads).
-        assert_eq!(w.lookup(7, va + 0x2000_0000, 4, &S4), 3);
-        // Same 512 GiB region, other 1 GiB: depth 2.
-        assert_eq!(w.lookup(7, va + 0x4000_0000, 4, &S4), 2);
-        // Other 512 GiB region: root.
-        assert_eq!(w.lookup(7, va + (1 << 39), 4, &S4), 1);
-    }
-
-    #[test]
-    fn invalidate_range_drops_covering_entries() {
-        let mut w = wc(16, 4);
-        let a = 0x40_0000_0000u64;
-        let b = a + (1 << 30); // other 1 GiB region, same 512 GiB region
-        w.fill(7, a, 4, &S4);
-        w.fill(7, b, 4, &S4);
-        w.fill(8, a, 4, &S4);
-        // Entries: tag 7: depth2 {a>>39}, depth3 {a>>30, b>>30}, depth4 {a>>21, b>>21};
-        // tag 8: 3 more. Total 8.
-        assert_eq!(w.occupancy(), 8);
-        // Unmapping one 4 KiB page in `a` drops, for tag 7 only, the tables covering it:
-        // depth 2 (shared with b), depth 3 of a, depth 4 of a = 3 entries.
-        assert_eq!(w.invalidate_range(7, a + 0x5000, 0x1000), 3);
-        assert_eq!(w.lookup(7, a, 4, &S4), 1);
-        // b keeps its depth-3 and depth-4 entries (only the depth-2 one was shared).
-        assert_eq!(w.lookup(7, b, 4, &S4), 4);
-        assert_eq!(w.lookup(8, a, 4, &S4), 4);
-        assert_eq!(w.invalidate_tag(8), 3);
-        assert_eq!(w.invalidate_all(), 2);
-        assert_eq!(w.occupancy(), 0);
-        assert_eq!(w.stats().invalidated, 8);
-    }
-
-    #[test]
-    fn fill_below_adds_only_the_missed_depths() {
-        let mut w = wc(16, 4);
-        let a = 0x40_0000_0000u64;
-        w.fill(7, a, 4, &S4);
-        let fills = w.stats().fills;
-        // Another 2 MiB region of the same 1 GiB: depth 3 hits, depth 4 missed.
-        let b = a + 0x20_0000;
-        let start = w.lookup(7, b, 4, &S4);
-        assert_eq!(start, 3);
-        w.fill_below(7, b, start, 4, &S4);
-        // One new entry (depth 4 of b); depths 2 and 3, which the walk did not read, are not
-        // rewritten.
-        assert_eq!(w.stats().fills, fills + 1);
-        assert_eq!(w.occupancy(), 4);
-        assert_eq!(w.lookup(7, b, 4, &S4), 4);
-        // A walk from the root (start 1) fills every depth, like `fill`.
-        w.fill_below(8, a, 1, 4, &S4);
-        assert_eq!(w.stats().fills, fills + 4);
-    }
-
-    /// `lookup_fill` makes the decisions of `lookup` then `fill_below`, Random replacement
-    /// (whose draws follow the fill order) included, on small arrays that evict at every depth,
-    /// through each of its copies (1-way and 4-way with a power-of-two set count, any other).
-    #[test]
-    fn lookup_fill_is_lookup_then_fill_below() {
-        let geometries = [(4, 2, Shape::Other), (4, 1, Shape::OneWay), (16, 4, Shape::FourWay), (12, 4, Shape::Other)];
-        for ((entries, ways, shape), p) in
-            geometries.into_iter().flat_map(|g| [Replacement::Lru, Replacement::Fifo, Replacement::Random].map(|p| (g, p)))
-        {
-            let mk = || WalkCache::new(4, entries, ways, p, SimRng::for_source(9, "walk-fused"));
-            assert_eq!(mk().shape, shape, "{entries} entries, {ways} ways");
-            let (mut a, mut b) = (mk(), mk());
-            let mut r = SimRng::for_source(2, "walk-fused-addrs");
-            for _ in 0..3000 {
-                let tag = r.below(3) as u32;
-                let va = r.below(1 << 12) << 21 | r.below(4) << 12;
-                let depth = 2 + r.below(3) as u8;
-                let fill = r.below(8) != 0;
-                let start = a.lookup(tag, va, depth, &S4);
-                if fill && start < depth {
-                    a.fill_below(tag, va, start, depth, &S4);
-                }
-                assert_eq!(b.lookup_fill(tag, va, depth, &S4, fill), start);
-            }
-            assert_eq!(a.stats(), b.stats());
-            for d in 2..=4 {
-                assert_eq!(a.level_stats(d), b.level_stats(d));
-            }
-            assert!(a.stats().evictions > 1000, "the arrays evict: {:?}", a.stats());
-        }
-    }
-
-    #[test]
-    fn degenerate_inputs_do_not_panic() {
-        let mut w = wc(0, 4);
-        w.fill(1, 0, 4, &S4);
-        assert_eq!(w.lookup(1, 0, 4, &S4), 1);
-        let mut w = wc(16, 4);
-        // leaf_depth beyond the cache's levels, short or oversized shifts.
-        w.fill(1, 0, 9, &[39, 30]);
-        assert_eq!(w.lookup(1, 0, 9, &[39, 30]), 3);
-        w.fill(1, 0, 4, &[64, 70, 80]);
-        assert_eq!(w.lookup(1, 0, 0, &S4), 1);
-        assert_eq!(WalkCache::new(1, 16, 4, Replacement::Fifo, SimRng::for_source(1, "x")).lookup(1, 0, 4, &S4), 1);
-    }
-}
+mod reference;
+#[cfg(test)]
+mod tests;
