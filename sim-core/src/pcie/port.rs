@@ -60,7 +60,7 @@ pub struct PortCounters {
     pub busy_down_ps: u64,
     /// First request's issue cycle.
     pub first: Option<Cycle>,
-    /// Latest completion cycle.
+    /// Latest completion cycle (formed from [`Port::last_ps`] by [`Port::settle`]).
     pub last: Cycle,
 }
 
@@ -84,6 +84,10 @@ pub struct Port {
     pub posted: CreditRing,
     /// Retire time of the last posted write (they retire in order).
     pub last_posted: u64,
+    /// Latest request completion (picoseconds): kept in picoseconds and rounded up to
+    /// [`PortCounters::last`] once, by [`Port::settle`] (the maximum of the rounded-up values
+    /// is the rounded-up maximum), not once per request (issue 15).
+    pub last_ps: u64,
     pub c: PortCounters,
     /// Wire times (picoseconds) of the link's common TLPs, computed once (each is a division):
     /// a read request, a full-size write (`mps` bytes) and a full-size read's completions
@@ -107,6 +111,7 @@ impl Port {
             tags: CreditRing::new(link.tags),
             posted: CreditRing::new(link.posted_credits),
             last_posted: 0,
+            last_ps: 0,
             c: PortCounters::default(),
             wire: WireTimes {
                 read_request: link.wire_ps(super::link::REQUEST_OVERHEAD),
@@ -115,6 +120,14 @@ impl Port {
                     .wire_ps(u64::from(link.mrrs) + u64::from(link.mrrs).div_ceil(u64::from(link.mps)) * super::link::COMPLETION_OVERHEAD),
             },
         }
+    }
+}
+
+impl Port {
+    /// Forms the counters kept in another form during the run (see [`Port::last_ps`]); the
+    /// run calls it once, at its end. Idempotent.
+    pub fn settle(&mut self) {
+        self.c.last = self.last_ps.div_ceil(1000);
     }
 }
 

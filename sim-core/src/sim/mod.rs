@@ -65,6 +65,9 @@ pub fn run_with(
         after_duration: 0,
     };
     sim.run();
+    for p in &mut sim.core.ports {
+        p.settle();
+    }
     let mut r = sim.finish(name);
     if bypass != Bypass::None {
         r.strategy = bypass.as_str().to_string();

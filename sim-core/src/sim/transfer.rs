@@ -396,7 +396,7 @@ fn request(
     p.c.stall_cycles += stall_cycles;
     p.c.stalled_requests += u64::from(stall_cycles > 0);
     p.c.first.get_or_insert(now);
-    p.c.last = p.c.last.max(done);
+    p.last_ps = p.last_ps.max(done_ps);
     done
 }
 
