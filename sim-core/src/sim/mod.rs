@@ -164,9 +164,11 @@ impl Simulation<'_, '_> {
     #[inline(always)]
     fn event_loop<const MODE: u8>(&mut self) {
         let duration = self.core.scenario.duration;
-        while let Some((at, _seq, event)) = self.queue.pop() {
+        // The earliest event is looked at in place, then removed, or replaced by its line's
+        // next occurrence (`EventQueue::replace_first`: issue 15).
+        while let Some((at, event)) = self.queue.first() {
             if at > duration {
-                let mut total = self.user_events(event.unpack());
+                let mut total = 0u64;
                 while let Some((_, _, e)) = self.queue.pop() {
                     total = total.saturating_add(self.user_events(e.unpack()));
                 }
@@ -174,12 +176,14 @@ impl Simulation<'_, '_> {
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
+                self.queue.remove_first();
                 self.interrupted = true;
                 break;
             }
             self.core.now = at;
             self.core.m.events += 1;
             let Some(line) = event.script_line() else {
+                self.queue.remove_first();
                 self.event(at, event.unpack());
                 continue;
             };
@@ -190,7 +194,9 @@ impl Simulation<'_, '_> {
             if r.left > 0 {
                 r.left -= 1;
                 r.off = crate::spec::advance_offset(off, r.step, r.back);
-                self.queue.push(at + r.every, event);
+                self.queue.replace_first(at + r.every, event);
+            } else {
+                self.queue.remove_first();
             }
             if r.a == NOT_DMA {
                 self.script_action(line, off);
