@@ -49,7 +49,9 @@ pub fn run_with(
     let setup = strategy::setup(name);
     let mut core = Core::new(scenario, seed, setup.all_hard, setup.sharing);
     core.bypass = bypass;
+    let ports = std::mem::take(&mut core.ports);
     let mut sim = Simulation {
+        ports,
         core,
         step_done: 0,
         strategy: setup.strategy,
@@ -65,6 +67,7 @@ pub fn run_with(
         after_duration: 0,
     };
     sim.run();
+    sim.core.ports = std::mem::take(&mut sim.ports);
     for p in &mut sim.core.ports {
         p.settle();
     }
@@ -77,6 +80,9 @@ pub fn run_with(
 
 struct Simulation<'s, 'o> {
     core: Core<'s>,
+    /// `core.ports` during the run (moved back for the results): the DMA path holds a
+    /// device's port beside `&mut core` (see `transfer::transfer_as`).
+    ports: Vec<crate::pcie::Port>,
     /// Latest completion of the DMAs performed in the current generator wake-up.
     step_done: Cycle,
     strategy: Box<dyn Strategy>,
@@ -453,7 +459,7 @@ impl Simulation<'_, '_> {
             self.core.m.dma_dropped += 1;
             (u64::MAX, self.core.now)
         } else {
-            let t = self.core.transfer_as::<MODE>(device, iova, bytes, write);
+            let t = transfer::transfer_as::<MODE>(&mut self.core, &mut self.ports[device.index()], device, iova, bytes, write);
             let o = t.out;
             // The completion cycle is not folded here (it would hide the documented outcome
             // bits); it shows in the digest through the cycles of the closed loop's next

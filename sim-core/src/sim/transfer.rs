@@ -142,42 +142,20 @@ impl Core<'_> {
     /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
     /// Inlined into the event loop (measured: the call and the returned struct cost more than
     /// the loop's own work in a no-translation baseline).
-    #[inline(always)]
+    /// (The event loop holds the ports apart from the core during a run and calls
+    /// [`transfer_as`] directly.)
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+        let mut ports = std::mem::take(&mut self.ports);
+        let port = &mut ports[dev.index()];
         // One copy of the loop per mode: a baseline's TLP latency is a constant, and its loop
         // then keeps its state in registers instead of sharing the translated loop's spills.
-        match self.bypass {
-            Bypass::None => self.transfer_as::<TRANSLATED>(dev, iova, bytes, write),
-            Bypass::Identity => self.transfer_as::<IDENTITY>(dev, iova, bytes, write),
-            Bypass::Off => self.transfer_as::<OFF>(dev, iova, bytes, write),
-        }
-    }
-
-    /// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant).
-    #[inline(always)]
-    pub(crate) fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
-        let d = dev.index();
-        let path = self.paths[d];
-        let platform = self.platform;
-        let now = self.now;
-        match MODE {
-            TRANSLATED => {
-                let need = if write { PROT_WRITE } else { PROT_READ };
-                let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
-                let mut l = Translating { core: self, dev, need, last, out: DmaOutcome::default() };
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
-                Transfer { done, out: l.out }
-            }
-            // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-            IDENTITY => {
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], path.iotlb_hit));
-                Transfer { done, out: DmaOutcome::default() }
-            }
-            _ => {
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], 0));
-                Transfer { done, out: DmaOutcome::default() }
-            }
-        }
+        let t = match self.bypass {
+            Bypass::None => transfer_as::<TRANSLATED>(self, port, dev, iova, bytes, write),
+            Bypass::Identity => transfer_as::<IDENTITY>(self, port, dev, iova, bytes, write),
+            Bypass::Off => transfer_as::<OFF>(self, port, dev, iova, bytes, write),
+        };
+        self.ports = ports;
+        t
     }
 
     /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
@@ -229,6 +207,43 @@ impl Core<'_> {
     }
 }
 
+/// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant), over `port`, the
+/// device's port held apart from `core` (issue 15: as `core.ports[d]` it was indexed and
+/// bounds-checked again after every lookup, since `translate` borrows the whole core, and
+/// once more for the request's counters).
+#[inline(always)]
+pub(crate) fn transfer_as<const MODE: u8>(
+    core: &mut Core<'_>,
+    port: &mut Port,
+    dev: DeviceId,
+    iova: u64,
+    bytes: u64,
+    write: bool,
+) -> Transfer {
+    let d = dev.index();
+    let path = core.paths[d];
+    let platform = core.platform;
+    let now = core.now;
+    match MODE {
+        TRANSLATED => {
+            let need = if write { PROT_WRITE } else { PROT_READ };
+            let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
+            let mut l = Translating { core, port, dev, need, last, out: DmaOutcome::default() };
+            let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
+            Transfer { done, out: l.out }
+        }
+        // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+        IDENTITY => {
+            let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
+            Transfer { done, out: DmaOutcome::default() }
+        }
+        _ => {
+            let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(port, 0));
+            Transfer { done, out: DmaOutcome::default() }
+        }
+    }
+}
+
 /// What a request's TLP loop needs besides the path constants: the device's port, and the
 /// translation latency (cycles) of a TLP to `addr` reaching the root complex at `arrive_ps`,
 /// looked up ([`Translating`]) or a baseline's constant ([`Constant`]).
@@ -241,6 +256,7 @@ trait TlpLatency {
 /// A translated request's lookups (see [`Core::lookup`]).
 struct Translating<'a, 's> {
     core: &'a mut Core<'s>,
+    port: &'a mut Port,
     dev: DeviceId,
     need: ProtBits,
     last: Last,
@@ -248,10 +264,9 @@ struct Translating<'a, 's> {
 }
 
 impl TlpLatency for Translating<'_, '_> {
-    /// Indexed again after each lookup (`translate` borrows the whole core).
     #[inline(always)]
     fn port(&mut self) -> &mut Port {
-        &mut self.core.ports[self.dev.index()]
+        self.port
     }
 
     #[inline(always)]
