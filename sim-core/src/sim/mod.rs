@@ -49,9 +49,10 @@ pub fn run_with(
     let setup = strategy::setup(name);
     let mut core = Core::new(scenario, seed, setup.all_hard, setup.sharing);
     core.bypass = bypass;
-    let ports = std::mem::take(&mut core.ports);
+    let lanes =
+        std::mem::take(&mut core.ports).into_iter().zip(&core.paths).map(|(port, &path)| Lane { port, path, removed: false }).collect();
     let mut sim = Simulation {
-        ports,
+        lanes,
         core,
         step_done: 0,
         strategy: setup.strategy,
@@ -67,7 +68,7 @@ pub fn run_with(
         after_duration: 0,
     };
     sim.run();
-    sim.core.ports = std::mem::take(&mut sim.ports);
+    sim.core.ports = std::mem::take(&mut sim.lanes).into_iter().map(|l| l.port).collect();
     for p in &mut sim.core.ports {
         p.settle();
     }
@@ -80,9 +81,8 @@ pub fn run_with(
 
 struct Simulation<'s, 'o> {
     core: Core<'s>,
-    /// `core.ports` during the run (moved back for the results): the DMA path holds a
-    /// device's port beside `&mut core` (see `transfer::transfer_as`).
-    ports: Vec<crate::pcie::Port>,
+    /// Per device, what its DMA path needs beside `&mut core` (see [`Lane`]).
+    lanes: Vec<Lane>,
     /// Latest completion of the DMAs performed in the current generator wake-up.
     step_done: Cycle,
     strategy: Box<dyn Strategy>,
@@ -101,6 +101,16 @@ struct Simulation<'s, 'o> {
     interrupted: bool,
     /// Scenario operations still due when the run reached `duration` (not run).
     after_duration: u64,
+}
+
+/// One device's DMA path during a run, held apart from the core (issue 15): `core.ports[d]`
+/// (moved here for the run and back for the results), a copy of `core.paths[d]`, and whether
+/// the device was surprise-removed (a copy of `core.devices[d].removed`). A DMA indexes one
+/// record, once, and keeps it across its `translate` calls, which borrow the whole core.
+struct Lane {
+    port: crate::pcie::Port,
+    path: transfer::DevicePath,
+    removed: bool,
 }
 
 /// The pending occurrence of a script line: how many more follow it, and its address offset
@@ -401,6 +411,7 @@ impl Simulation<'_, '_> {
                 self.core.m.injected_faults += 1;
                 let was = self.detach(device);
                 self.core.devices[device.index()].removed = true;
+                self.lanes[device.index()].removed = true;
                 (device.0 as u64, was)
             }
             FaultSpec::LateInvalidation { until, iommu, delay, .. } => {
@@ -455,11 +466,13 @@ impl Simulation<'_, '_> {
     /// [`Simulation::dma`] in mode `MODE` (the run's [`Bypass`]).
     #[inline(always)]
     fn dma_as<const MODE: u8>(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> (u64, Cycle) {
-        if self.core.devices[device.index()].removed {
+        let lane = &mut self.lanes[device.index()];
+        debug_assert_eq!(lane.removed, self.core.devices[device.index()].removed);
+        if lane.removed {
             self.core.m.dma_dropped += 1;
             (u64::MAX, self.core.now)
         } else {
-            let t = transfer::transfer_as::<MODE>(&mut self.core, &mut self.ports[device.index()], device, iova, bytes, write);
+            let t = transfer::transfer_as::<MODE>(&mut self.core, &mut lane.port, &lane.path, device, iova, bytes, write);
             let o = t.out;
             // The completion cycle is not folded here (it would hide the documented outcome
             // bits); it shows in the digest through the cycles of the closed loop's next

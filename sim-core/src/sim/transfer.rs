@@ -147,12 +147,13 @@ impl Core<'_> {
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
         let mut ports = std::mem::take(&mut self.ports);
         let port = &mut ports[dev.index()];
+        let path = self.paths[dev.index()];
         // One copy of the loop per mode: a baseline's TLP latency is a constant, and its loop
         // then keeps its state in registers instead of sharing the translated loop's spills.
         let t = match self.bypass {
-            Bypass::None => transfer_as::<TRANSLATED>(self, port, dev, iova, bytes, write),
-            Bypass::Identity => transfer_as::<IDENTITY>(self, port, dev, iova, bytes, write),
-            Bypass::Off => transfer_as::<OFF>(self, port, dev, iova, bytes, write),
+            Bypass::None => transfer_as::<TRANSLATED>(self, port, &path, dev, iova, bytes, write),
+            Bypass::Identity => transfer_as::<IDENTITY>(self, port, &path, dev, iova, bytes, write),
+            Bypass::Off => transfer_as::<OFF>(self, port, &path, dev, iova, bytes, write),
         };
         self.ports = ports;
         t
@@ -207,21 +208,23 @@ impl Core<'_> {
     }
 }
 
-/// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant), over `port`, the
-/// device's port held apart from `core` (issue 15: as `core.ports[d]` it was indexed and
-/// bounds-checked again after every lookup, since `translate` borrows the whole core, and
-/// once more for the request's counters).
+/// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant), over `port` and
+/// `path`, the device's port and path constants held apart from `core` (issue 15: as
+/// `core.ports[d]` the port was indexed and bounds-checked again after every lookup, since
+/// `translate` borrows the whole core, and once more for the request's counters; the path
+/// constants, copied out of `core.paths`, were spilled around the lookups).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn transfer_as<const MODE: u8>(
     core: &mut Core<'_>,
     port: &mut Port,
+    path: &DevicePath,
     dev: DeviceId,
     iova: u64,
     bytes: u64,
     write: bool,
 ) -> Transfer {
     let d = dev.index();
-    let path = core.paths[d];
     let platform = core.platform;
     let now = core.now;
     match MODE {
@@ -229,16 +232,16 @@ pub(crate) fn transfer_as<const MODE: u8>(
             let need = if write { PROT_WRITE } else { PROT_READ };
             let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
             let mut l = Translating { core, port, dev, need, last, out: DmaOutcome::default() };
-            let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
+            let done = request(path, platform, d, now, iova, bytes, write, &mut l);
             Transfer { done, out: l.out }
         }
         // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
         IDENTITY => {
-            let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
+            let done = request(path, platform, d, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
             Transfer { done, out: DmaOutcome::default() }
         }
         _ => {
-            let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(port, 0));
+            let done = request(path, platform, d, now, iova, bytes, write, &mut Constant(port, 0));
             Transfer { done, out: DmaOutcome::default() }
         }
     }
