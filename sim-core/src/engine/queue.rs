@@ -144,16 +144,17 @@ impl<E: Copy> EventQueue<E> {
     /// with [`EventQueue::remove_first`] or replaces it with [`EventQueue::replace_first`].
     #[inline(always)]
     pub fn first(&self) -> Option<(Cycle, E)> {
-        let s = if self.ring_len != 0 {
-            self.ring[self.head & MASK]
-        } else if self.small() {
+        if self.ring_len != 0 {
+            let s = &self.ring[self.head & MASK];
+            return Some((s.at, s.event));
+        }
+        if self.small() {
             return None;
-        } else {
-            match &self.front {
-                Some(f) => *f,
-                None if self.len == 0 => return None,
-                None => self.slots[0],
-            }
+        }
+        let s = match &self.front {
+            Some(f) => f,
+            None if self.len == 0 => return None,
+            None => &self.slots[0],
         };
         Some((s.at, s.event))
     }
