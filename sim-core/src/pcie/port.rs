@@ -93,6 +93,9 @@ pub struct Port {
     /// a read request, a full-size write (`mps` bytes) and a full-size read's completions
     /// (`mrrs` bytes). Other sizes are computed per TLP (`LinkParams::wire_ps`).
     pub wire: WireTimes,
+    /// The link, for the wire times of other sizes ([`Port::write_wire`],
+    /// [`Port::read_completions_wire`]).
+    pub link: super::LinkParams,
 }
 
 /// See [`Port::wire`].
@@ -113,6 +116,7 @@ impl Port {
             last_posted: 0,
             last_ps: 0,
             c: PortCounters::default(),
+            link: *link,
             wire: WireTimes {
                 read_request: link.wire_ps(super::link::REQUEST_OVERHEAD),
                 full_write: link.wire_ps(u64::from(link.mps) + super::link::REQUEST_OVERHEAD),
@@ -124,6 +128,27 @@ impl Port {
 }
 
 impl Port {
+    /// Wire time (picoseconds) of a write TLP of `chunk` bytes other than a full-size one.
+    /// Out of line (issue 15): the TLP path then keeps no link parameters across its
+    /// lookups.
+    #[cold]
+    #[inline(never)]
+    pub fn write_wire(&self, chunk: u64) -> u64 {
+        self.link.wire_ps(chunk + super::link::REQUEST_OVERHEAD)
+    }
+
+    /// Wire time (picoseconds) of the completions of a read TLP of `chunk` bytes other than
+    /// a full-size one (split at the max payload size, a power of two). Out of line like
+    /// [`Port::write_wire`].
+    #[cold]
+    #[inline(never)]
+    pub fn read_completions_wire(&self, chunk: u64) -> u64 {
+        let mps = u64::from(self.link.mps);
+        debug_assert!(mps.is_power_of_two());
+        let completions = (chunk + mps - 1) >> mps.trailing_zeros();
+        self.link.wire_ps(chunk + completions * super::link::COMPLETION_OVERHEAD)
+    }
+
     /// Forms the counters kept in another form during the run (see [`Port::last_ps`]); the
     /// run calls it once, at its end. Idempotent.
     pub fn settle(&mut self) {

@@ -12,7 +12,6 @@
 
 use crate::ids::DeviceId;
 use crate::pcie::Port;
-use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::sim::core::Core;
 use crate::sim::translate::DmaOutcome;
 use crate::spec::{PROT_READ, PROT_WRITE, ProtBits};
@@ -224,24 +223,22 @@ pub(crate) fn transfer_as<const MODE: u8>(
     bytes: u64,
     write: bool,
 ) -> Transfer {
-    let d = dev.index();
-    let platform = core.platform;
     let now = core.now;
     match MODE {
         TRANSLATED => {
             let need = if write { PROT_WRITE } else { PROT_READ };
             let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
             let mut l = Translating { core, port, dev, need, last, out: DmaOutcome::default() };
-            let done = request(path, platform, d, now, iova, bytes, write, &mut l);
+            let done = request(path, now, iova, bytes, write, &mut l);
             Transfer { done, out: l.out }
         }
         // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
         IDENTITY => {
-            let done = request(path, platform, d, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
+            let done = request(path, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
             Transfer { done, out: DmaOutcome::default() }
         }
         _ => {
-            let done = request(path, platform, d, now, iova, bytes, write, &mut Constant(port, 0));
+            let done = request(path, now, iova, bytes, write, &mut Constant(port, 0));
             Transfer { done, out: DmaOutcome::default() }
         }
     }
@@ -294,19 +291,16 @@ impl TlpLatency for Constant<'_> {
 }
 
 /// The constants of one request's TLPs (see [`request`]).
-struct Tlps<'p> {
-    platform: &'p crate::topology::Platform,
-    d: usize,
+/// (The wire times of partial TLPs are the port's, out of line: `Port::write_wire`.)
+struct Tlps {
     write: bool,
     now_ps: u64,
     lat_ps: u64,
     mem_ps: u64,
     split: u64,
-    mps: u64,
-    mps_shift: u32,
 }
 
-impl Tlps<'_> {
+impl Tlps {
     /// Sends one TLP of `chunk` bytes at `addr`: returns when it is done (picoseconds: its
     /// last completion reaches the device, or a write is accepted) and its translation
     /// latency (cycles).
@@ -316,8 +310,7 @@ impl Tlps<'_> {
         let p = lookup.port();
         if self.write {
             let start = now_ps.max(p.up_free).max(p.posted.next_free());
-            let wire =
-                if chunk == split { p.wire.full_write } else { self.platform.devices[self.d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
+            let wire = if chunk == split { p.wire.full_write } else { p.write_wire(chunk) };
             p.up_free = start + wire;
             p.c.busy_up_ps += wire;
             let arrive = p.up_free + lat_ps;
@@ -336,12 +329,7 @@ impl Tlps<'_> {
             let lat = lookup.latency::<FIRST>(addr, arrive);
             let p = lookup.port();
             let ready = arrive + lat * 1000 + self.mem_ps;
-            let wire = if chunk == split {
-                p.wire.full_read_completions
-            } else {
-                let completions = (chunk + self.mps - 1) >> self.mps_shift;
-                self.platform.devices[self.d].link.wire_ps(chunk + completions * COMPLETION_OVERHEAD)
-            };
+            let wire = if chunk == split { p.wire.full_read_completions } else { p.read_completions_wire(chunk) };
             p.down_free = ready.max(p.down_free) + wire;
             p.c.busy_down_ps += wire;
             let release = p.down_free + lat_ps;
@@ -351,37 +339,17 @@ impl Tlps<'_> {
     }
 }
 
-/// One request's TLPs over device `d`'s port, starting at cycle `now`: returns its
+/// One request's TLPs over the device's port, starting at cycle `now`: returns its
 /// completion cycle.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn request(
-    path: &DevicePath,
-    platform: &crate::topology::Platform,
-    d: usize,
-    now: Cycle,
-    iova: u64,
-    bytes: u64,
-    write: bool,
-    lookup: &mut impl TlpLatency,
-) -> Cycle {
+fn request(path: &DevicePath, now: Cycle, iova: u64, bytes: u64, write: bool, lookup: &mut impl TlpLatency) -> Cycle {
     let hit = path.hit;
     // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
     // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
     let split_mask = if write { path.mps_mask } else { path.mrrs_mask };
     let split = split_mask + 1;
     debug_assert!(split.is_power_of_two() && path.mps.is_power_of_two() && path.mps == 1 << path.mps_shift);
-    let tlp = Tlps {
-        platform,
-        d,
-        write,
-        now_ps: now * 1000,
-        lat_ps: path.lat_ps,
-        mem_ps: path.mem_ps,
-        split,
-        mps: path.mps,
-        mps_shift: path.mps_shift,
-    };
+    let tlp = Tlps { write, now_ps: now * 1000, lat_ps: path.lat_ps, mem_ps: path.mem_ps, split };
     let (mut done_ps, mut stall_cycles, mut tlps) = (tlp.now_ps, 0, 0);
     let (addr, end) = (iova, iova.saturating_add(bytes));
     if addr < end {
