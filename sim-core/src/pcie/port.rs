@@ -84,10 +84,16 @@ pub struct Port {
     pub posted: CreditRing,
     /// Retire time of the last posted write (they retire in order).
     pub last_posted: u64,
-    /// Latest request completion (picoseconds): kept in picoseconds and rounded up to
-    /// [`PortCounters::last`] once, by [`Port::settle`] (the maximum of the rounded-up values
-    /// is the rounded-up maximum), not once per request (issue 15).
+    /// Latest completion (picoseconds) of a request without TLPs (0 bytes: it completes when
+    /// issued). The latest completion of the others is not tracked per request (issue 15):
+    /// a read completes when its last completion reaches the device, `down_free + lat_ps`,
+    /// and `down_free` never decreases, so the latest read completion is the final
+    /// `down_free + lat_ps`; a write retires at `last_posted`, which never decreases either.
+    /// [`Port::settle`] forms [`PortCounters::last`] from the three, rounded up to cycles
+    /// once (the maximum of the rounded-up values is the rounded-up maximum).
     pub last_ps: u64,
+    /// One-way link latency, picoseconds (as `DevicePath::lat_ps`).
+    pub lat_ps: u64,
     pub c: PortCounters,
     /// Wire times (picoseconds) of the link's common TLPs, computed once (each is a division):
     /// a read request, a full-size write (`mps` bytes) and a full-size read's completions
@@ -115,6 +121,7 @@ impl Port {
             posted: CreditRing::new(link.posted_credits),
             last_posted: 0,
             last_ps: 0,
+            lat_ps: link.latency * 1000,
             c: PortCounters::default(),
             link: *link,
             wire: WireTimes {
@@ -152,7 +159,9 @@ impl Port {
     /// Forms the counters kept in another form during the run (see [`Port::last_ps`]); the
     /// run calls it once, at its end. Idempotent.
     pub fn settle(&mut self) {
-        self.c.last = self.last_ps.div_ceil(1000);
+        // `down_free` is 0 until the first read TLP (every wire time is at least 1 ps).
+        let reads_done = if self.down_free > 0 { self.down_free + self.lat_ps } else { 0 };
+        self.c.last = self.last_ps.max(reads_done).max(self.last_posted).div_ceil(1000);
     }
 }
 

@@ -382,7 +382,11 @@ fn request(path: &DevicePath, now: Cycle, iova: u64, bytes: u64, write: bool, lo
     p.c.stall_cycles += stall_cycles;
     p.c.stalled_requests += u64::from(stall_cycles > 0);
     p.c.first.get_or_insert(now);
-    p.last_ps = p.last_ps.max(done_ps);
+    if tlps == 0 {
+        // The latest completion of the TLPs is formed at the end of the run
+        // (`Port::settle`); a request without TLPs completes when it is issued.
+        p.last_ps = p.last_ps.max(done_ps);
+    }
     done
 }
 

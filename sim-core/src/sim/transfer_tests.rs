@@ -243,3 +243,27 @@ fn an_nvme_stopped_with_a_cpu_backlog_drains_before_its_queues_are_unmapped() {
     // Its requests kept arriving while the CPU was busy: they waited for it.
     assert!(g.backpressure_cycles > 0);
 }
+
+/// `Port::settle` forms the latest completion from `down_free`, `last_posted` and the
+/// 0-byte requests (issue 15: not tracked per request): it equals the latest completion
+/// cycle the requests returned, for reads, writes, partial TLPs and empty requests mixed.
+#[test]
+fn settled_last_completion_is_the_latest_request_done() {
+    for bypass in [Bypass::None, Bypass::Off] {
+        let s = scenario(topo("mps: 128, mrrs: 256, tags: 2, posted_credits: 2", ""), 1_000_000, &engine("request_bytes: 64"));
+        let mut core = crate::sim::core::Core::new(&s, 3, false, false);
+        core.bypass = bypass;
+        let mut latest = 0;
+        let mut x = 5u64;
+        for i in 0..300u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            core.now = i * 37 + (x >> 60);
+            let bytes = if i % 17 == 0 { 0 } else { (x >> 40) % 3000 };
+            let t = core.transfer(crate::ids::DeviceId::from_index(0), (x >> 20) % 0x10_0000, bytes, (x >> 33) & 1 == 1);
+            latest = latest.max(t.done);
+        }
+        let p = &mut core.ports[0];
+        p.settle();
+        assert_eq!(p.c.last, latest, "{bypass:?}");
+    }
+}
