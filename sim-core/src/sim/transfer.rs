@@ -67,6 +67,15 @@ fn ceil_cycles(ps: u64) -> Cycle {
     }
 }
 
+/// [`ceil_cycles`] of a time known to be at least 1 ps (a TLP's arrival: every wire time is
+/// at least 1 ps): `(ps - 1) / 1000 + 1`, which cannot overflow — no branch for the last
+/// 999 values of `u64` (issue 15).
+#[inline(always)]
+fn ceil_cycles_pos(ps: u64) -> Cycle {
+    debug_assert!(ps > 0);
+    (ps - 1) / 1000 + 1
+}
+
 /// Per-device constants of the DMA path, computed once per run ([`DevicePath::new`]) so that
 /// a TLP reads one small record instead of chasing the platform tables (device → link,
 /// memory, instance → costs) on every request (issue 15).
@@ -179,7 +188,7 @@ impl Core<'_> {
             out.stale += u64::from(last.stale);
             return lat;
         }
-        let r = self.translate(dev, addr, need, ceil_cycles(at_ps));
+        let r = self.translate(dev, addr, need, ceil_cycles_pos(at_ps));
         out.latency_sum += r.latency;
         out.faults += u64::from(r.fault());
         out.stale += u64::from(r.stale());
@@ -397,6 +406,9 @@ mod tests {
         let edge = [0, 1, 999, 1000, 1001, 1999, 2000, u64::MAX - 1000, u64::MAX - 999, u64::MAX - 998, u64::MAX - 1, u64::MAX];
         for ps in edge.into_iter().chain((0..100_000).map(|i| i * 7919)) {
             assert_eq!(super::ceil_cycles(ps), ps.div_ceil(1000), "{ps}");
+            if ps > 0 {
+                assert_eq!(super::ceil_cycles_pos(ps), ps.div_ceil(1000), "{ps}");
+            }
         }
     }
 }
