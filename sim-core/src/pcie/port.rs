@@ -94,6 +94,17 @@ pub struct Port {
     pub last_ps: u64,
     /// One-way link latency, picoseconds (as `DevicePath::lat_ps`).
     pub lat_ps: u64,
+    /// TLPs sent, reads and writes: [`PortCounters::tlps`] and the link's busy times are
+    /// formed from them by [`Port::settle`] (issue 15: no busy-time update per TLP). A read
+    /// TLP keeps the upstream direction busy for `wire.read_request` and, if full-size, the
+    /// downstream one for `wire.full_read_completions`; a full-size write the upstream one
+    /// for `wire.full_write`; the other sizes are counted apart, by the (cold) functions
+    /// that compute their wire times.
+    pub tlps_by_dir: [u64; 2],
+    partial_reads: u64,
+    partial_writes: u64,
+    partial_up_ps: u64,
+    partial_down_ps: u64,
     pub c: PortCounters,
     /// Wire times (picoseconds) of the link's common TLPs, computed once (each is a division):
     /// a read request, a full-size write (`mps` bytes) and a full-size read's completions
@@ -122,6 +133,11 @@ impl Port {
             last_posted: 0,
             last_ps: 0,
             lat_ps: link.latency * 1000,
+            tlps_by_dir: [0; 2],
+            partial_reads: 0,
+            partial_writes: 0,
+            partial_up_ps: 0,
+            partial_down_ps: 0,
             c: PortCounters::default(),
             link: *link,
             wire: WireTimes {
@@ -140,8 +156,11 @@ impl Port {
     /// lookups.
     #[cold]
     #[inline(never)]
-    pub fn write_wire(&self, chunk: u64) -> u64 {
-        self.link.wire_ps(chunk + super::link::REQUEST_OVERHEAD)
+    pub fn write_wire(&mut self, chunk: u64) -> u64 {
+        let w = self.link.wire_ps(chunk + super::link::REQUEST_OVERHEAD);
+        self.partial_writes += 1;
+        self.partial_up_ps += w;
+        w
     }
 
     /// Wire time (picoseconds) of the completions of a read TLP of `chunk` bytes other than
@@ -149,11 +168,14 @@ impl Port {
     /// [`Port::write_wire`].
     #[cold]
     #[inline(never)]
-    pub fn read_completions_wire(&self, chunk: u64) -> u64 {
+    pub fn read_completions_wire(&mut self, chunk: u64) -> u64 {
         let mps = u64::from(self.link.mps);
         debug_assert!(mps.is_power_of_two());
         let completions = (chunk + mps - 1) >> mps.trailing_zeros();
-        self.link.wire_ps(chunk + completions * super::link::COMPLETION_OVERHEAD)
+        let w = self.link.wire_ps(chunk + completions * super::link::COMPLETION_OVERHEAD);
+        self.partial_reads += 1;
+        self.partial_down_ps += w;
+        w
     }
 
     /// Forms the counters kept in another form during the run (see [`Port::last_ps`]); the
@@ -162,6 +184,16 @@ impl Port {
         // `down_free` is 0 until the first read TLP (every wire time is at least 1 ps).
         let reads_done = if self.down_free > 0 { self.down_free + self.lat_ps } else { 0 };
         self.c.last = self.last_ps.max(reads_done).max(self.last_posted).div_ceil(1000);
+        // The same sums as adding each TLP's wire time (modulo 2^64 like them).
+        let [reads, writes] = self.tlps_by_dir;
+        let full_writes = writes.wrapping_sub(self.partial_writes);
+        let full_reads = reads.wrapping_sub(self.partial_reads);
+        self.c.tlps = reads.wrapping_add(writes);
+        self.c.busy_up_ps = reads
+            .wrapping_mul(self.wire.read_request)
+            .wrapping_add(full_writes.wrapping_mul(self.wire.full_write))
+            .wrapping_add(self.partial_up_ps);
+        self.c.busy_down_ps = full_reads.wrapping_mul(self.wire.full_read_completions).wrapping_add(self.partial_down_ps);
     }
 }
 

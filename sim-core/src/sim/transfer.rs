@@ -321,7 +321,6 @@ impl Tlps {
             let start = now_ps.max(p.up_free).max(p.posted.next_free());
             let wire = if chunk == split { p.wire.full_write } else { p.write_wire(chunk) };
             p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
             let arrive = p.up_free + lat_ps;
             let lat = lookup.latency::<FIRST>(addr, arrive);
             let p = lookup.port();
@@ -333,14 +332,12 @@ impl Tlps {
             let start = now_ps.max(p.up_free).max(p.tags.next_free());
             let wire = p.wire.read_request;
             p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
             let arrive = p.up_free + lat_ps;
             let lat = lookup.latency::<FIRST>(addr, arrive);
             let p = lookup.port();
             let ready = arrive + lat * 1000 + self.mem_ps;
             let wire = if chunk == split { p.wire.full_read_completions } else { p.read_completions_wire(chunk) };
             p.down_free = ready.max(p.down_free) + wire;
-            p.c.busy_down_ps += wire;
             let release = p.down_free + lat_ps;
             p.tags.take(release);
             (release, lat)
@@ -381,7 +378,8 @@ fn request(path: &DevicePath, now: Cycle, iova: u64, bytes: u64, write: bool, lo
     }
     let done = ceil_cycles(done_ps);
     let p = lookup.port();
-    p.c.tlps += tlps;
+    // The link's busy times and the TLP total are formed at the end (`Port::settle`).
+    p.tlps_by_dir[usize::from(write)] += tlps;
     p.c.requests += 1;
     if write {
         p.c.bytes_written += bytes;
