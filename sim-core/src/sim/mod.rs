@@ -208,9 +208,11 @@ impl Simulation<'_, '_> {
             // action itself).
             let off = r.off;
             if r.left > 0 {
+                // The queue first, while nothing was stored since `first` (its head and
+                // length are still in registers).
+                self.queue.replace_first(at + r.every, event);
                 r.left -= 1;
                 r.off = crate::spec::advance_offset(off, r.step, r.back);
-                self.queue.replace_first(at + r.every, event);
             } else {
                 self.queue.remove_first();
             }
