@@ -140,6 +140,52 @@ impl<E: Copy> EventQueue<E> {
         Some((s.at, s.seq, s.event))
     }
 
+    /// The earliest event as `(cycle, event)`, left in the queue: the caller then removes it
+    /// with [`EventQueue::remove_first`] or replaces it with [`EventQueue::replace_first`].
+    #[inline(always)]
+    pub fn first(&self) -> Option<(Cycle, E)> {
+        if self.ring_len != 0 {
+            let s = &self.ring[self.head & MASK];
+            return Some((s.at, s.event));
+        }
+        if self.small() {
+            return None;
+        }
+        let s = match &self.front {
+            Some(f) => f,
+            None if self.len == 0 => return None,
+            None => &self.slots[0],
+        };
+        Some((s.at, s.event))
+    }
+
+    /// Removes the earliest event (the queue is not empty): [`EventQueue::pop`] without
+    /// returning it.
+    #[inline(always)]
+    pub fn remove_first(&mut self) {
+        let _ = self.pop();
+    }
+
+    /// Removes the earliest event (the queue is not empty) and schedules `event` at `at`:
+    /// exactly a pop then a push (same order, same sequence numbers). Why (issue 15): a
+    /// periodic source — a scripted repeat — reschedules the event it just popped; in ring
+    /// mode, when the new event is the latest (the common case), it goes to the slot after
+    /// the tail and the head moves on, the ring's length unchanged: no length update, no
+    /// empty-ring test.
+    #[inline(always)]
+    pub fn replace_first(&mut self, at: Cycle, event: E) {
+        let (head, n) = (self.head, self.ring_len);
+        if n != 0 && self.ring[(head + n - 1) & MASK].at <= at {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.ring[(head + n) & MASK] = Scheduled { at, seq, event };
+            self.head = (head + 1) & MASK;
+            return;
+        }
+        self.remove_first();
+        self.push(at, event);
+    }
+
     /// A pop in heap mode.
     #[inline(always)]
     fn pop_heap_mode(&mut self) -> Option<Scheduled<E>> {
@@ -377,6 +423,48 @@ mod tests {
             }
             while let Some(Reverse((at, seq, k))) = reference.pop() {
                 proptest::prop_assert_eq!(q.pop(), Some((at, seq, (at, k))));
+            }
+            proptest::prop_assert!(q.is_empty());
+        }
+    }
+
+    proptest::proptest! {
+        /// `first` + `replace_first` / `remove_first` is exactly `pop` + `push` / `pop`, in
+        /// ring and heap mode (bursts cross `SMALL`), with ties and earlier times.
+        #[test]
+        fn replace_first_is_pop_then_push(ops in proptest::collection::vec((0u8..4, 0u64..30, 1usize..24), 1..300)) {
+            let mut q = EventQueue::new();
+            let mut r = EventQueue::new();
+            let mut now = 0;
+            for (op, delay, burst) in ops {
+                match op {
+                    0 => for k in 0..burst {
+                        let at = now + (delay * k as u64) % 30;
+                        q.push(at, at);
+                        r.push(at, at);
+                    },
+                    1 => {
+                        let want = r.pop();
+                        proptest::prop_assert_eq!(q.first(), want.map(|(at, _, e)| (at, e)));
+                        if want.is_some() {
+                            q.remove_first();
+                        }
+                    }
+                    _ => {
+                        let want = r.pop();
+                        proptest::prop_assert_eq!(q.first(), want.map(|(at, _, e)| (at, e)));
+                        if let Some((at, _, _)) = want {
+                            now = at;
+                            let next = at + delay % 7;
+                            r.push(next, next);
+                            q.replace_first(next, next);
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), r.len());
+            }
+            while let Some(want) = r.pop() {
+                proptest::prop_assert_eq!(q.pop(), Some(want));
             }
             proptest::prop_assert!(q.is_empty());
         }

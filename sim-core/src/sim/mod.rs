@@ -49,7 +49,10 @@ pub fn run_with(
     let setup = strategy::setup(name);
     let mut core = Core::new(scenario, seed, setup.all_hard, setup.sharing);
     core.bypass = bypass;
+    let lanes =
+        std::mem::take(&mut core.ports).into_iter().zip(&core.paths).map(|(port, &path)| Lane { port, path, removed: false }).collect();
     let mut sim = Simulation {
+        lanes,
         core,
         step_done: 0,
         strategy: setup.strategy,
@@ -65,6 +68,10 @@ pub fn run_with(
         after_duration: 0,
     };
     sim.run();
+    sim.core.ports = std::mem::take(&mut sim.lanes).into_iter().map(|l| l.port).collect();
+    for p in &mut sim.core.ports {
+        p.settle();
+    }
     let mut r = sim.finish(name);
     if bypass != Bypass::None {
         r.strategy = bypass.as_str().to_string();
@@ -74,6 +81,8 @@ pub fn run_with(
 
 struct Simulation<'s, 'o> {
     core: Core<'s>,
+    /// Per device, what its DMA path needs beside `&mut core` (see [`Lane`]).
+    lanes: Vec<Lane>,
     /// Latest completion of the DMAs performed in the current generator wake-up.
     step_done: Cycle,
     strategy: Box<dyn Strategy>,
@@ -92,6 +101,16 @@ struct Simulation<'s, 'o> {
     interrupted: bool,
     /// Scenario operations still due when the run reached `duration` (not run).
     after_duration: u64,
+}
+
+/// One device's DMA path during a run, held apart from the core (issue 15): `core.ports[d]`
+/// (moved here for the run and back for the results), a copy of `core.paths[d]`, and whether
+/// the device was surprise-removed (a copy of `core.devices[d].removed`). A DMA indexes one
+/// record, once, and keeps it across its `translate` calls, which borrow the whole core.
+struct Lane {
+    port: crate::pcie::Port,
+    path: transfer::DevicePath,
+    removed: bool,
 }
 
 /// The pending occurrence of a script line: how many more follow it, and its address offset
@@ -161,9 +180,11 @@ impl Simulation<'_, '_> {
     #[inline(always)]
     fn event_loop<const MODE: u8>(&mut self) {
         let duration = self.core.scenario.duration;
-        while let Some((at, _seq, event)) = self.queue.pop() {
+        // The earliest event is looked at in place, then removed, or replaced by its line's
+        // next occurrence (`EventQueue::replace_first`: issue 15).
+        while let Some((at, event)) = self.queue.first() {
             if at > duration {
-                let mut total = self.user_events(event.unpack());
+                let mut total = 0u64;
                 while let Some((_, _, e)) = self.queue.pop() {
                     total = total.saturating_add(self.user_events(e.unpack()));
                 }
@@ -171,12 +192,14 @@ impl Simulation<'_, '_> {
                 break;
             }
             if self.core.m.events.is_multiple_of(crate::budget::STOP_CHECK_EVERY) && crate::budget::stop_requested() {
+                self.queue.remove_first();
                 self.interrupted = true;
                 break;
             }
             self.core.now = at;
             self.core.m.events += 1;
             let Some(line) = event.script_line() else {
+                self.queue.remove_first();
                 self.event(at, event.unpack());
                 continue;
             };
@@ -185,9 +208,13 @@ impl Simulation<'_, '_> {
             // action itself).
             let off = r.off;
             if r.left > 0 {
+                // The queue first, while nothing was stored since `first` (its head and
+                // length are still in registers).
+                self.queue.replace_first(at + r.every, event);
                 r.left -= 1;
                 r.off = crate::spec::advance_offset(off, r.step, r.back);
-                self.queue.push(at + r.every, event);
+            } else {
+                self.queue.remove_first();
             }
             if r.a == NOT_DMA {
                 self.script_action(line, off);
@@ -386,6 +413,7 @@ impl Simulation<'_, '_> {
                 self.core.m.injected_faults += 1;
                 let was = self.detach(device);
                 self.core.devices[device.index()].removed = true;
+                self.lanes[device.index()].removed = true;
                 (device.0 as u64, was)
             }
             FaultSpec::LateInvalidation { until, iommu, delay, .. } => {
@@ -440,11 +468,13 @@ impl Simulation<'_, '_> {
     /// [`Simulation::dma`] in mode `MODE` (the run's [`Bypass`]).
     #[inline(always)]
     fn dma_as<const MODE: u8>(&mut self, device: DeviceId, iova: u64, bytes: u64, write: bool) -> (u64, Cycle) {
-        if self.core.devices[device.index()].removed {
+        let lane = &mut self.lanes[device.index()];
+        debug_assert_eq!(lane.removed, self.core.devices[device.index()].removed);
+        if lane.removed {
             self.core.m.dma_dropped += 1;
             (u64::MAX, self.core.now)
         } else {
-            let t = self.core.transfer_as::<MODE>(device, iova, bytes, write);
+            let t = transfer::transfer_as::<MODE>(&mut self.core, &mut lane.port, &lane.path, device, iova, bytes, write);
             let o = t.out;
             // The completion cycle is not folded here (it would hide the documented outcome
             // bits); it shows in the digest through the cycles of the closed loop's next

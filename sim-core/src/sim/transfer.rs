@@ -12,7 +12,6 @@
 
 use crate::ids::DeviceId;
 use crate::pcie::Port;
-use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
 use crate::sim::core::Core;
 use crate::sim::translate::DmaOutcome;
 use crate::spec::{PROT_READ, PROT_WRITE, ProtBits};
@@ -66,6 +65,15 @@ fn ceil_cycles(ps: u64) -> Cycle {
         Some(x) => x / 1000,
         None => ps.div_ceil(1000),
     }
+}
+
+/// [`ceil_cycles`] of a time known to be at least 1 ps (a TLP's arrival: every wire time is
+/// at least 1 ps): `(ps - 1) / 1000 + 1`, which cannot overflow — no branch for the last
+/// 999 values of `u64` (issue 15).
+#[inline(always)]
+fn ceil_cycles_pos(ps: u64) -> Cycle {
+    debug_assert!(ps > 0);
+    (ps - 1) / 1000 + 1
 }
 
 /// Per-device constants of the DMA path, computed once per run ([`DevicePath::new`]) so that
@@ -142,42 +150,21 @@ impl Core<'_> {
     /// Device `dev` moves `bytes` bytes at `iova` (`write`: into memory), starting now.
     /// Inlined into the event loop (measured: the call and the returned struct cost more than
     /// the loop's own work in a no-translation baseline).
-    #[inline(always)]
+    /// (The event loop holds the ports apart from the core during a run and calls
+    /// [`transfer_as`] directly.)
     pub fn transfer(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
+        let mut ports = std::mem::take(&mut self.ports);
+        let port = &mut ports[dev.index()];
+        let path = self.paths[dev.index()];
         // One copy of the loop per mode: a baseline's TLP latency is a constant, and its loop
         // then keeps its state in registers instead of sharing the translated loop's spills.
-        match self.bypass {
-            Bypass::None => self.transfer_as::<TRANSLATED>(dev, iova, bytes, write),
-            Bypass::Identity => self.transfer_as::<IDENTITY>(dev, iova, bytes, write),
-            Bypass::Off => self.transfer_as::<OFF>(dev, iova, bytes, write),
-        }
-    }
-
-    /// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant).
-    #[inline(always)]
-    pub(crate) fn transfer_as<const MODE: u8>(&mut self, dev: DeviceId, iova: u64, bytes: u64, write: bool) -> Transfer {
-        let d = dev.index();
-        let path = self.paths[d];
-        let platform = self.platform;
-        let now = self.now;
-        match MODE {
-            TRANSLATED => {
-                let need = if write { PROT_WRITE } else { PROT_READ };
-                let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
-                let mut l = Translating { core: self, dev, need, last, out: DmaOutcome::default() };
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut l);
-                Transfer { done, out: l.out }
-            }
-            // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
-            IDENTITY => {
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], path.iotlb_hit));
-                Transfer { done, out: DmaOutcome::default() }
-            }
-            _ => {
-                let done = request(&path, platform, d, now, iova, bytes, write, &mut Constant(&mut self.ports[d], 0));
-                Transfer { done, out: DmaOutcome::default() }
-            }
-        }
+        let t = match self.bypass {
+            Bypass::None => transfer_as::<TRANSLATED>(self, port, &path, dev, iova, bytes, write),
+            Bypass::Identity => transfer_as::<IDENTITY>(self, port, &path, dev, iova, bytes, write),
+            Bypass::Off => transfer_as::<OFF>(self, port, &path, dev, iova, bytes, write),
+        };
+        self.ports = ports;
+        t
     }
 
     /// The translation of one TLP arriving at the root complex at `at_ps` (translated runs);
@@ -201,7 +188,7 @@ impl Core<'_> {
             out.stale += u64::from(last.stale);
             return lat;
         }
-        let r = self.translate(dev, addr, need, ceil_cycles(at_ps));
+        let r = self.translate(dev, addr, need, ceil_cycles_pos(at_ps));
         out.latency_sum += r.latency;
         out.faults += u64::from(r.fault());
         out.stale += u64::from(r.stale());
@@ -229,6 +216,43 @@ impl Core<'_> {
     }
 }
 
+/// [`Core::transfer`] in mode `MODE` (the run's [`Bypass`] as a constant), over `port` and
+/// `path`, the device's port and path constants held apart from `core` (issue 15: as
+/// `core.ports[d]` the port was indexed and bounds-checked again after every lookup, since
+/// `translate` borrows the whole core, and once more for the request's counters; the path
+/// constants, copied out of `core.paths`, were spilled around the lookups).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn transfer_as<const MODE: u8>(
+    core: &mut Core<'_>,
+    port: &mut Port,
+    path: &DevicePath,
+    dev: DeviceId,
+    iova: u64,
+    bytes: u64,
+    write: bool,
+) -> Transfer {
+    let now = core.now;
+    match MODE {
+        TRANSLATED => {
+            let need = if write { PROT_WRITE } else { PROT_READ };
+            let last = Last { page: u64::MAX, clean: false, stale: false, ready: 0 };
+            let mut l = Translating { core, port, dev, need, last, out: DmaOutcome::default() };
+            let done = request(path, now, iova, bytes, write, &mut l);
+            Transfer { done, out: l.out }
+        }
+        // Identity: a context-cache hit per TLP (see `Bypass::Identity`).
+        IDENTITY => {
+            let done = request(path, now, iova, bytes, write, &mut Constant(port, path.iotlb_hit));
+            Transfer { done, out: DmaOutcome::default() }
+        }
+        _ => {
+            let done = request(path, now, iova, bytes, write, &mut Constant(port, 0));
+            Transfer { done, out: DmaOutcome::default() }
+        }
+    }
+}
+
 /// What a request's TLP loop needs besides the path constants: the device's port, and the
 /// translation latency (cycles) of a TLP to `addr` reaching the root complex at `arrive_ps`,
 /// looked up ([`Translating`]) or a baseline's constant ([`Constant`]).
@@ -241,6 +265,7 @@ trait TlpLatency {
 /// A translated request's lookups (see [`Core::lookup`]).
 struct Translating<'a, 's> {
     core: &'a mut Core<'s>,
+    port: &'a mut Port,
     dev: DeviceId,
     need: ProtBits,
     last: Last,
@@ -248,10 +273,9 @@ struct Translating<'a, 's> {
 }
 
 impl TlpLatency for Translating<'_, '_> {
-    /// Indexed again after each lookup (`translate` borrows the whole core).
     #[inline(always)]
     fn port(&mut self) -> &mut Port {
-        &mut self.core.ports[self.dev.index()]
+        self.port
     }
 
     #[inline(always)]
@@ -276,19 +300,16 @@ impl TlpLatency for Constant<'_> {
 }
 
 /// The constants of one request's TLPs (see [`request`]).
-struct Tlps<'p> {
-    platform: &'p crate::topology::Platform,
-    d: usize,
+/// (The wire times of partial TLPs are the port's, out of line: `Port::write_wire`.)
+struct Tlps {
     write: bool,
     now_ps: u64,
     lat_ps: u64,
     mem_ps: u64,
     split: u64,
-    mps: u64,
-    mps_shift: u32,
 }
 
-impl Tlps<'_> {
+impl Tlps {
     /// Sends one TLP of `chunk` bytes at `addr`: returns when it is done (picoseconds: its
     /// last completion reaches the device, or a write is accepted) and its translation
     /// latency (cycles).
@@ -298,10 +319,8 @@ impl Tlps<'_> {
         let p = lookup.port();
         if self.write {
             let start = now_ps.max(p.up_free).max(p.posted.next_free());
-            let wire =
-                if chunk == split { p.wire.full_write } else { self.platform.devices[self.d].link.wire_ps(chunk + REQUEST_OVERHEAD) };
+            let wire = if chunk == split { p.wire.full_write } else { p.write_wire(chunk) };
             p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
             let arrive = p.up_free + lat_ps;
             let lat = lookup.latency::<FIRST>(addr, arrive);
             let p = lookup.port();
@@ -313,19 +332,12 @@ impl Tlps<'_> {
             let start = now_ps.max(p.up_free).max(p.tags.next_free());
             let wire = p.wire.read_request;
             p.up_free = start + wire;
-            p.c.busy_up_ps += wire;
             let arrive = p.up_free + lat_ps;
             let lat = lookup.latency::<FIRST>(addr, arrive);
             let p = lookup.port();
             let ready = arrive + lat * 1000 + self.mem_ps;
-            let wire = if chunk == split {
-                p.wire.full_read_completions
-            } else {
-                let completions = (chunk + self.mps - 1) >> self.mps_shift;
-                self.platform.devices[self.d].link.wire_ps(chunk + completions * COMPLETION_OVERHEAD)
-            };
+            let wire = if chunk == split { p.wire.full_read_completions } else { p.read_completions_wire(chunk) };
             p.down_free = ready.max(p.down_free) + wire;
-            p.c.busy_down_ps += wire;
             let release = p.down_free + lat_ps;
             p.tags.take(release);
             (release, lat)
@@ -333,37 +345,17 @@ impl Tlps<'_> {
     }
 }
 
-/// One request's TLPs over device `d`'s port, starting at cycle `now`: returns its
+/// One request's TLPs over the device's port, starting at cycle `now`: returns its
 /// completion cycle.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn request(
-    path: &DevicePath,
-    platform: &crate::topology::Platform,
-    d: usize,
-    now: Cycle,
-    iova: u64,
-    bytes: u64,
-    write: bool,
-    lookup: &mut impl TlpLatency,
-) -> Cycle {
+fn request(path: &DevicePath, now: Cycle, iova: u64, bytes: u64, write: bool, lookup: &mut impl TlpLatency) -> Cycle {
     let hit = path.hit;
     // Both are powers of two (`LinkParams::check`): `%` and `div_ceil` become a mask and
     // a shift (a division per TLP was ~10 % of a SimPy-shaped run's instructions).
     let split_mask = if write { path.mps_mask } else { path.mrrs_mask };
     let split = split_mask + 1;
     debug_assert!(split.is_power_of_two() && path.mps.is_power_of_two() && path.mps == 1 << path.mps_shift);
-    let tlp = Tlps {
-        platform,
-        d,
-        write,
-        now_ps: now * 1000,
-        lat_ps: path.lat_ps,
-        mem_ps: path.mem_ps,
-        split,
-        mps: path.mps,
-        mps_shift: path.mps_shift,
-    };
+    let tlp = Tlps { write, now_ps: now * 1000, lat_ps: path.lat_ps, mem_ps: path.mem_ps, split };
     let (mut done_ps, mut stall_cycles, mut tlps) = (tlp.now_ps, 0, 0);
     let (addr, end) = (iova, iova.saturating_add(bytes));
     if addr < end {
@@ -386,7 +378,8 @@ fn request(
     }
     let done = ceil_cycles(done_ps);
     let p = lookup.port();
-    p.c.tlps += tlps;
+    // The link's busy times and the TLP total are formed at the end (`Port::settle`).
+    p.tlps_by_dir[usize::from(write)] += tlps;
     p.c.requests += 1;
     if write {
         p.c.bytes_written += bytes;
@@ -396,7 +389,11 @@ fn request(
     p.c.stall_cycles += stall_cycles;
     p.c.stalled_requests += u64::from(stall_cycles > 0);
     p.c.first.get_or_insert(now);
-    p.c.last = p.c.last.max(done);
+    if tlps == 0 {
+        // The latest completion of the TLPs is formed at the end of the run
+        // (`Port::settle`); a request without TLPs completes when it is issued.
+        p.last_ps = p.last_ps.max(done_ps);
+    }
     done
 }
 
@@ -407,6 +404,9 @@ mod tests {
         let edge = [0, 1, 999, 1000, 1001, 1999, 2000, u64::MAX - 1000, u64::MAX - 999, u64::MAX - 998, u64::MAX - 1, u64::MAX];
         for ps in edge.into_iter().chain((0..100_000).map(|i| i * 7919)) {
             assert_eq!(super::ceil_cycles(ps), ps.div_ceil(1000), "{ps}");
+            if ps > 0 {
+                assert_eq!(super::ceil_cycles_pos(ps), ps.div_ceil(1000), "{ps}");
+            }
         }
     }
 }

@@ -243,3 +243,45 @@ fn an_nvme_stopped_with_a_cpu_backlog_drains_before_its_queues_are_unmapped() {
     // Its requests kept arriving while the CPU was busy: they waited for it.
     assert!(g.backpressure_cycles > 0);
 }
+
+/// `Port::settle` forms the latest completion from `down_free`, `last_posted` and the
+/// 0-byte requests, and the TLP count and link busy times from per-direction TLP counts
+/// (issue 15: none tracked per request or TLP): they equal the latest completion cycle the
+/// requests returned and the per-TLP sums of wire times, for reads, writes, partial TLPs and
+/// empty requests mixed.
+#[test]
+fn settled_port_counters_are_the_per_request_sums() {
+    use crate::pcie::link::{COMPLETION_OVERHEAD, REQUEST_OVERHEAD};
+    for bypass in [Bypass::None, Bypass::Off] {
+        let s = scenario(topo("mps: 128, mrrs: 256, tags: 2, posted_credits: 2", ""), 1_000_000, &engine("request_bytes: 64"));
+        let link = s.platform.devices[0].link;
+        let mut core = crate::sim::core::Core::new(&s, 3, false, false);
+        core.bypass = bypass;
+        let (mut latest, mut tlps, mut up, mut down) = (0, 0, 0, 0);
+        let mut x = 5u64;
+        for i in 0..300u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            core.now = i * 37 + (x >> 60);
+            let bytes = if i % 17 == 0 { 0 } else { (x >> 40) % 3000 };
+            let (iova, write) = ((x >> 20) % 0x10_0000, (x >> 33) & 1 == 1);
+            let t = core.transfer(crate::ids::DeviceId::from_index(0), iova, bytes, write);
+            latest = latest.max(t.done);
+            let split = u64::from(if write { link.mps } else { link.mrrs });
+            let mut a = iova;
+            while a < iova + bytes {
+                let chunk = (split - a % split).min(iova + bytes - a);
+                tlps += 1;
+                if write {
+                    up += link.wire_ps(chunk + REQUEST_OVERHEAD);
+                } else {
+                    up += link.wire_ps(REQUEST_OVERHEAD);
+                    down += link.wire_ps(chunk + chunk.div_ceil(u64::from(link.mps)) * COMPLETION_OVERHEAD);
+                }
+                a += chunk;
+            }
+        }
+        let p = &mut core.ports[0];
+        p.settle();
+        assert_eq!((p.c.last, p.c.tlps, p.c.busy_up_ps, p.c.busy_down_ps), (latest, tlps, up, down), "{bypass:?}");
+    }
+}
