@@ -174,6 +174,19 @@ impl TagIndex {
         (n != NIL).then_some(n as usize)
     }
 
+    /// Whether any slot of `tag`'s bucket holds an entry of `tag` (`tag_of`: the tag of the
+    /// entry in a slot; buckets are shared, so each slot is checked).
+    pub(crate) fn holds(&self, tag: u32, tag_of: impl Fn(usize) -> u32) -> bool {
+        let mut cur = self.first(tag);
+        while let Some(slot) = cur {
+            if tag_of(slot) == tag {
+                return true;
+            }
+            cur = self.next(slot);
+        }
+        false
+    }
+
     pub(crate) fn clear(&mut self) {
         self.heads.fill(NIL);
     }

@@ -502,14 +502,7 @@ impl<K: CacheKey, V: Copy + Default> SetAssoc<K, V> {
     /// Whether `tag` has any entry; `None` without a tag index (unknown without a scan).
     pub fn has_tag(&self, tag: u32) -> Option<bool> {
         let t = self.tags.as_ref()?;
-        let mut cur = t.first(tag);
-        while let Some(i) = cur {
-            if self.keys[i].tag() == tag {
-                return Some(true);
-            }
-            cur = t.next(i);
-        }
-        Some(false)
+        Some(t.holds(tag, |i| self.keys[i].tag()))
     }
 
     /// Drops everything; returns how many valid entries there were.

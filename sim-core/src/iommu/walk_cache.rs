@@ -233,15 +233,7 @@ impl WalkCache {
 
     /// Whether `tag` has any entry.
     fn has_tag(&self, tag: u32) -> bool {
-        let t = &self.slots.tags;
-        let mut cur = t.first(tag);
-        while let Some(slot) = cur {
-            if unpack_key(self.slots.keys[slot]).0 == tag {
-                return true;
-            }
-            cur = t.next(slot);
-        }
-        false
+        self.slots.tags.holds(tag, |slot| unpack_key(self.slots.keys[slot]).0)
     }
 
     /// Drops the entries of `tag` at every depth whose region overlaps `[iova, iova + size)`
